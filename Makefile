@@ -1,0 +1,49 @@
+# The front door: `make run` serves the embedded set-up, `make test` runs the whole suite.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-stamp
+export DJANGO_SETTINGS_MODULE := config.settings
+
+.PHONY: install run setup test lint format bench messages clean
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+# Migrate, load the inventory, the demo accounts and the demo study (idempotent).
+setup: install
+	DJANGO_DEBUG=1 $(PY) manage.py migrate --noinput
+	DJANGO_DEBUG=1 $(PY) manage.py load_instrument
+	DJANGO_DEBUG=1 $(PY) manage.py demo_accounts
+	DJANGO_DEBUG=1 $(PY) manage.py demo_study
+
+# Embedded default: SQLite, a real Celery worker (+beat) on kombu's filesystem broker, the mock
+# LLM server and the web server on 127.0.0.1:8000. Ctrl-C stops all of them.
+run: setup
+	DJANGO_DEBUG=1 $(PY) manage.py serve_embedded
+
+test: install
+	$(VENV)/bin/pytest
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: install
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+bench: install
+	@for script in benchmarks/bench_*.py; do echo "== $$script"; $(PY) $$script || exit 1; done
+
+messages: install
+	cd $(CURDIR) && DJANGO_DEBUG=1 $(PY) manage.py makemessages -l zh_Hans --ignore=.venv --ignore=var
+	cd $(CURDIR) && DJANGO_DEBUG=1 $(PY) manage.py compilemessages -l zh_Hans --ignore=.venv
+
+clean:
+	rm -rf var/broker var/celery-results var/cache

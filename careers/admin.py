@@ -1,0 +1,116 @@
+"""Admin for instruments, items with their texts, scales and versioned prompt templates."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
+
+from careers.models import Instrument, Item, ItemText, PromptTemplate, Scale, ScalePoint
+
+
+@admin.register(Instrument)
+class InstrumentAdmin(admin.ModelAdmin):
+    list_display = ["slug", "name", "version", "languages", "created_at"]
+    search_fields = ["slug", "name", "name_zh"]
+
+
+class ItemTextInline(admin.StackedInline):
+    model = ItemText
+    extra = 0
+
+
+class ItemTextLanguageFilter(admin.SimpleListFilter):
+    title = _("language with text")
+    parameter_name = "text_language"
+
+    def lookups(self, request, model_admin):
+        return ItemText._meta.get_field("language").choices
+
+    def queryset(self, request, queryset):
+        if self.value():
+            return queryset.filter(texts__language=self.value()).distinct()
+        return queryset
+
+
+@admin.register(Item)
+class ItemAdmin(admin.ModelAdmin):
+    list_display = ["number", "area", "activity_en", "instrument"]
+    list_filter = ["instrument", "area", ItemTextLanguageFilter]
+    search_fields = ["texts__activity", "texts__task"]
+    inlines = [ItemTextInline]
+    ordering = ["instrument", "number"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("instrument").prefetch_related("texts")
+
+    @admin.display(description=_("activity (English)"))
+    def activity_en(self, item: Item) -> str:
+        return next((t.activity for t in item.texts.all() if t.language == "en"), "")
+
+
+@admin.register(ItemText)
+class ItemTextAdmin(admin.ModelAdmin):
+    list_display = ["item", "language", "activity"]
+    list_filter = ["language", "item__area", "item__instrument"]
+    search_fields = ["activity", "task"]
+    list_select_related = ["item"]
+
+
+class ScalePointInline(admin.TabularInline):
+    model = ScalePoint
+    extra = 0
+
+
+@admin.register(Scale)
+class ScaleAdmin(admin.ModelAdmin):
+    list_display = ["slug", "name", "instrument"]
+    inlines = [ScalePointInline]
+
+
+@admin.register(PromptTemplate)
+class PromptTemplateAdmin(admin.ModelAdmin):
+    """Saving a changed template stores a new version; earlier versions stay listed below it."""
+
+    list_display = ["kind", "language", "variant", "version", "note", "created_by", "created_at"]
+    list_filter = ["instrument", "kind", "language", "variant"]
+    search_fields = ["user_text", "system_text", "note"]
+    readonly_fields = ["version", "created_by", "created_at", "version_history"]
+    fields = [
+        "instrument",
+        "kind",
+        "language",
+        "variant",
+        "system_text",
+        "user_text",
+        "note",
+        *readonly_fields,
+    ]
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is not None:
+            return [*self.readonly_fields, "instrument", "kind", "language", "variant"]
+        return self.readonly_fields
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            original = PromptTemplate.objects.get(pk=obj.pk)
+            revised = original.revise(
+                system_text=obj.system_text, user_text=obj.user_text, note=obj.note, by=request.user
+            )
+            obj.pk = revised.pk
+            obj.version = revised.version
+            self.message_user(
+                request,
+                _("Saved as version %(v)s; the earlier version is kept.") % {"v": revised.version},
+            )
+            return
+        obj.created_by = request.user
+        obj.version = 1
+        super().save_model(request, obj, form, change)
+
+    @admin.display(description=_("version history"))
+    def version_history(self, obj: PromptTemplate) -> str:
+        if obj.pk is None:
+            return "-"
+        versions = obj.family.order_by("-version").values_list("version", "created_at", "note")
+        return "\n".join(f"v{v} {created:%Y-%m-%d %H:%M} {note}" for v, created, note in versions)

@@ -1,0 +1,16 @@
+"""Create the demo accounts (development only) and print new passwords once."""
+
+from __future__ import annotations
+
+from django.core.management.base import BaseCommand
+
+from careers.accounts import demo_accounts_ensure
+
+
+class Command(BaseCommand):
+    help = "Create an admin, a researcher and two experts for the demo; prints new passwords once."
+
+    def handle(self, *args, **options) -> None:
+        for account in demo_accounts_ensure():
+            shown = account.password or "(unchanged)"
+            self.stdout.write(f"  {account.role:<12} {account.username:<12} {shown}")

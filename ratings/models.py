@@ -1,0 +1,180 @@
+"""Panels, experts, campaigns, blind units, assignments and ratings (with revisions)."""
+
+from __future__ import annotations
+
+import secrets
+
+from django.conf import settings
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from careers.models import Scale
+from llmruns.models import ModelEndpoint, Run, Trial
+
+BLIND_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+
+
+def new_blind_code() -> str:
+    """A random code that says nothing about the unit: never derived from an id."""
+    return "".join(secrets.choice(BLIND_CODE_ALPHABET) for _ in range(10))
+
+
+def new_pseudonym() -> str:
+    return "E-" + "".join(secrets.choice(BLIND_CODE_ALPHABET) for _ in range(6))
+
+
+class ExpertProfile(models.Model):
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="expert"
+    )
+    pseudonym = models.CharField(max_length=20, unique=True, default=new_pseudonym)
+    languages = models.JSONField(default=list, help_text=_("Language codes the expert reads."))
+    areas = models.JSONField(default=list, help_text=_("RIASEC areas of expertise."))
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["pseudonym"]
+
+    def __str__(self) -> str:
+        return self.pseudonym
+
+
+class Panel(models.Model):
+    name = models.CharField(max_length=200, unique=True)
+    experts = models.ManyToManyField(ExpertProfile, related_name="panels", blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CampaignStatus(models.TextChoices):
+    OPEN = "open", _("Open")
+    CLOSED = "closed", _("Closed")
+
+
+class Campaign(models.Model):
+    name = models.CharField(max_length=200)
+    run = models.ForeignKey(Run, on_delete=models.PROTECT, related_name="campaigns")
+    panel = models.ForeignKey(Panel, on_delete=models.PROTECT, related_name="campaigns")
+    scale = models.ForeignKey(Scale, on_delete=models.PROTECT, related_name="campaigns")
+    endpoints = models.ManyToManyField(ModelEndpoint, related_name="campaigns")
+    languages = models.JSONField(default=list)
+    areas = models.JSONField(default=list)
+    samples_per_cell = models.PositiveIntegerField(default=1, validators=[MinValueValidator(1)])
+    raters_per_unit = models.PositiveIntegerField(default=3, validators=[MinValueValidator(1)])
+    match_expertise = models.BooleanField(
+        default=True, help_text=_("Experts only get units in their areas and languages.")
+    )
+    instructions = models.JSONField(
+        default=dict, blank=True, help_text=_("Instructions per language.")
+    )
+    seed = models.BigIntegerField(default=0)
+    status = models.CharField(
+        max_length=10, choices=CampaignStatus.choices, default=CampaignStatus.OPEN
+    )
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL)
+    created_at = models.DateTimeField(auto_now_add=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(raters_per_unit__gte=1), name="campaign_raters_positive"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == CampaignStatus.OPEN
+
+
+class Unit(models.Model):
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="units")
+    trial = models.ForeignKey(Trial, on_delete=models.PROTECT, related_name="units")
+    blind_code = models.CharField(max_length=16, unique=True, default=new_blind_code)
+    text_redacted = models.TextField()
+    redactions = models.PositiveIntegerField(default=0)
+    is_gold = models.BooleanField(default=False)
+    expected_min = models.SmallIntegerField(null=True, blank=True)
+    expected_max = models.SmallIntegerField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["campaign", "blind_code"]
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "trial"], name="unit_unique_trial"),
+        ]
+
+    def __str__(self) -> str:
+        return self.blind_code
+
+
+class AssignmentStatus(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    DRAFT = "draft", _("Draft")
+    SUBMITTED = "submitted", _("Submitted")
+    SKIPPED = "skipped", _("Skipped")
+
+
+class Assignment(models.Model):
+    unit = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="assignments")
+    expert = models.ForeignKey(ExpertProfile, on_delete=models.PROTECT, related_name="assignments")
+    position = models.PositiveIntegerField()
+    status = models.CharField(
+        max_length=10, choices=AssignmentStatus.choices, default=AssignmentStatus.PENDING
+    )
+    draft_value = models.SmallIntegerField(null=True, blank=True)
+    draft_comment = models.TextField(blank=True)
+    draft_flags = models.JSONField(default=list, blank=True)
+    skip_reason = models.CharField(max_length=300, blank=True)
+    opened_at = models.DateTimeField(null=True, blank=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    server_seconds = models.FloatField(null=True, blank=True)
+    active_seconds = models.FloatField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["expert", "position"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["unit", "expert"], name="assignment_unique_unit_expert"
+            ),
+        ]
+        indexes = [models.Index(fields=["expert", "status", "position"])]
+
+    def __str__(self) -> str:
+        return f"{self.unit.blind_code} -> {self.expert}"
+
+
+class Rating(models.Model):
+    """A submitted value. A change after submission is a new revision, never an overwrite."""
+
+    assignment = models.ForeignKey(Assignment, on_delete=models.CASCADE, related_name="ratings")
+    revision = models.PositiveSmallIntegerField(default=1)
+    value = models.SmallIntegerField()
+    comment = models.TextField(blank=True)
+    flag_truncated = models.BooleanField(default=False)
+    flag_identifies_model = models.BooleanField(default=False)
+    flag_off_task = models.BooleanField(default=False)
+    flag_unsafe = models.BooleanField(default=False)
+    server_seconds = models.FloatField(null=True, blank=True)
+    active_seconds = models.FloatField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["assignment", "revision"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["assignment", "revision"], name="rating_unique_revision"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"rating {self.value} (rev {self.revision})"

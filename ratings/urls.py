@@ -1,0 +1,5 @@
+"""Pages of this app."""
+
+from __future__ import annotations
+
+urlpatterns: list = []

@@ -1,0 +1,131 @@
+"""Real services for integration tests: a Celery worker process, the mock LLM server.
+
+Integration tests need a real database and broker shared with a worker process: PostgreSQL
+(`DATABASE_URL`) and Redis (`CELERY_BROKER_URL`). Without them those tests are skipped with the
+reason; with REQUIRE_SERVICES=1 (CI) a missing service is a failure instead.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def integration_skip_reason() -> str | None:
+    if not os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://")):
+        return "integration test needs DATABASE_URL pointing at PostgreSQL"
+    if not os.environ.get("CELERY_BROKER_URL", "").startswith("redis://"):
+        return "integration test needs CELERY_BROKER_URL pointing at Redis"
+    return None
+
+
+@pytest.fixture
+def integration_services():
+    reason = integration_skip_reason()
+    if reason:
+        if os.environ.get("REQUIRE_SERVICES") == "1":
+            pytest.fail(f"REQUIRE_SERVICES=1 but {reason}")
+        pytest.skip(reason)
+
+
+class WorkerProcess:
+    """A real `celery worker` process on the test database and the configured broker."""
+
+    def __init__(
+        self, *, concurrency: int = 2, queues: str | None = None, name: str = "w1"
+    ) -> None:
+        self.concurrency = concurrency
+        self.queues = queues
+        self.name = name
+        self.process: subprocess.Popen | None = None
+        self.log_path = REPO / "var" / f"test-worker-{name}.log"
+
+    def env(self) -> dict[str, str]:
+        database = settings.DATABASES["default"]
+        env = dict(os.environ)
+        env["DATABASE_URL"] = (
+            f"postgres://{database['USER']}@{database['HOST'] or '127.0.0.1'}:"
+            f"{database['PORT'] or 5432}/{database['NAME']}"
+        )
+        env["DJANGO_DEBUG"] = "1"
+        env["PYTHONUNBUFFERED"] = "1"
+        return env
+
+    def start(self) -> WorkerProcess:
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        command = [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "config",
+            "worker",
+            "--loglevel",
+            "INFO",
+            "--concurrency",
+            str(self.concurrency),
+            "--hostname",
+            f"{self.name}@%h",
+            "--without-gossip",
+            "--without-mingle",
+        ]
+        if self.queues:
+            command += ["--queues", self.queues]
+        log = self.log_path.open("wb")
+        self.process = subprocess.Popen(
+            command,
+            cwd=REPO,
+            env=self.env(),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        return self
+
+    def kill(self) -> None:
+        """SIGKILL the whole worker (main process and its pool children), as a crash would."""
+        if self.process and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+
+@pytest.fixture
+def celery_worker_process(integration_services, transactional_db) -> Iterator[WorkerProcess]:
+    from config.celery_app import app
+
+    app.control.purge()
+    worker = WorkerProcess().start()
+    yield worker
+    worker.stop()
+
+
+def wait_for(
+    predicate, *, timeout: float, interval: float = 0.2, message: str = "condition"
+) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout}s waiting for {message}")
