@@ -77,6 +77,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "ratings.context_processors.expert_navigation",
             ],
         },
     },
@@ -189,6 +190,7 @@ LLM_LEASE_SECONDS = env.int("LLM_LEASE_SECONDS", default=300)
 LLM_MAX_ATTEMPTS = env.int("LLM_MAX_ATTEMPTS", default=5)
 LLM_REQUEST_TIMEOUT = env.float("LLM_REQUEST_TIMEOUT", default=60.0)
 LLM_ENQUEUE_CHUNK = env.int("LLM_ENQUEUE_CHUNK", default=200)
+LLM_BACKOFF_INITIAL = env.float("LLM_BACKOFF_INITIAL", default=1.0)
 MOCK_LLM_URL = env.str("MOCK_LLM_URL", default="http://127.0.0.1:8089/v1")
 
 LOGGING = {
@@ -197,6 +199,8 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    # One line per HTTP call from the SDK's transport is noise at study scale.
+    "loggers": {name: {"level": "WARNING"} for name in ("httpx", "httpx2", "openai")},
 }
 
 if not DEBUG:

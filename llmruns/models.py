@@ -180,6 +180,7 @@ class Trial(models.Model):
     cost = models.DecimalField(max_digits=14, decimal_places=8, default=Decimal(0))
     latency_ms = models.FloatField(null=True, blank=True)
     attempt_count = models.PositiveSmallIntegerField(default=0)
+    enqueued_at = models.DateTimeField(null=True, blank=True)
     lease_owner = models.CharField(max_length=100, blank=True)
     lease_expires_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -201,6 +202,7 @@ class Trial(models.Model):
         indexes = [
             models.Index(fields=["run", "status"]),
             models.Index(fields=["status", "lease_expires_at"]),
+            models.Index(fields=["run", "status", "enqueued_at"]),
         ]
 
     def __str__(self) -> str:

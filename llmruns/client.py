@@ -1,0 +1,143 @@
+"""One stateless chat-completion call through the `openai` SDK, with everything it said kept.
+
+The SDK's own retries are off (`max_retries=0`): retries are the platform's, so that every HTTP call
+is visible as an Attempt. Nothing here touches the database.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import time
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+import httpx
+import openai
+
+TRANSIENT_STATUS = {408, 409, 425, 429, 500, 502, 503, 504}
+KEY_PATTERN = re.compile(r"(sk|key|tok)[-_][A-Za-z0-9*_\-]{6,}", re.IGNORECASE)
+
+
+@dataclass
+class CallResult:
+    request_body: dict[str, Any]
+    status_code: int | None = None
+    response_text: str = ""
+    error: str = ""
+    transient: bool = False
+    retry_after: float | None = None
+    content: str | None = None
+    finish_reason: str | None = None
+    input_tokens: int = 0
+    output_tokens: int = 0
+    duration_ms: float = 0.0
+    started_at: float = field(default_factory=time.time)
+
+    @property
+    def ok(self) -> bool:
+        return self.content is not None and not self.error
+
+
+def api_key_for(api_key_env: str) -> str:
+    """The key from the named environment variable; servers that need none get a placeholder."""
+    key = os.environ.get(api_key_env, "") if api_key_env else ""
+    return key or "not-needed"
+
+
+def scrub(text: str, api_key: str) -> str:
+    """Remove the API key (and anything shaped like one) from text that is about to be stored."""
+    if api_key and api_key != "not-needed" and len(api_key) >= 4:
+        text = text.replace(api_key, "[key removed]")
+    return KEY_PATTERN.sub("[key removed]", text)
+
+
+@lru_cache(maxsize=64)
+def _client(base_url: str, api_key: str, timeout: float) -> openai.OpenAI:
+    return openai.OpenAI(
+        base_url=base_url,
+        api_key=api_key or "not-needed",
+        timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
+        max_retries=0,
+    )
+
+
+def client_for(*, base_url: str, api_key_env: str, timeout: float) -> tuple[openai.OpenAI, str]:
+    api_key = api_key_for(api_key_env)
+    return _client(base_url, api_key, timeout), api_key
+
+
+def _retry_after(headers: Any) -> float | None:
+    if headers is None:
+        return None
+    for name, scale in (("retry-after-ms", 0.001), ("retry-after", 1.0)):
+        value = headers.get(name)
+        if value:
+            try:
+                return max(0.0, float(value) * scale)
+            except ValueError:
+                continue
+    return None
+
+
+def chat_call(*, client: openai.OpenAI, api_key: str, body: dict[str, Any]) -> CallResult:
+    """Make one call. Never raises for what the server or network did: it is all in the result."""
+    result = CallResult(request_body=body)
+    started = time.perf_counter()
+    try:
+        raw = client.chat.completions.with_raw_response.create(**body)
+        result.status_code = raw.status_code
+        result.response_text = raw.http_response.text
+        completion = raw.parse()
+        if not completion.choices:
+            raise ValueError("response has no choices")
+        choice = completion.choices[0]
+        result.content = choice.message.content or ""
+        result.finish_reason = choice.finish_reason
+        if completion.usage is not None:
+            result.input_tokens = completion.usage.prompt_tokens or 0
+            result.output_tokens = completion.usage.completion_tokens or 0
+    except openai.APIStatusError as exc:
+        result.status_code = exc.status_code
+        result.response_text = exc.response.text if exc.response is not None else ""
+        result.error = f"{type(exc).__name__}: HTTP {exc.status_code}"
+        result.transient = exc.status_code in TRANSIENT_STATUS
+        result.retry_after = _retry_after(
+            exc.response.headers if exc.response is not None else None
+        )
+    except openai.APITimeoutError as exc:
+        result.error = f"timeout: {exc}"
+        result.transient = True
+    except openai.APIConnectionError as exc:
+        result.error = f"connection error: {exc.__cause__ or exc}"
+        result.transient = True
+    except (
+        openai.APIResponseValidationError,
+        json.JSONDecodeError,
+        ValueError,
+        TypeError,
+        AttributeError,
+    ) as exc:
+        result.error = f"malformed response: {type(exc).__name__}: {exc}"
+        result.transient = True
+    finally:
+        result.duration_ms = (time.perf_counter() - started) * 1000
+    if result.error:
+        result.content = None
+    result.response_text = scrub(result.response_text, api_key)
+    result.error = scrub(result.error, api_key)
+    return result
+
+
+def endpoint_reachable(*, base_url: str, api_key_env: str, timeout: float = 5.0) -> str | None:
+    """None when the endpoint answers `GET /models`, else the reason it does not."""
+    client, api_key = client_for(base_url=base_url, api_key_env=api_key_env, timeout=timeout)
+    try:
+        client.models.list()
+    except openai.APIStatusError as exc:
+        return scrub(f"HTTP {exc.status_code} from {base_url}/models", api_key)
+    except openai.APIError as exc:
+        return scrub(f"cannot reach {base_url}: {type(exc).__name__}", api_key)
+    return None

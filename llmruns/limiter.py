@@ -1,0 +1,199 @@
+"""Per-endpoint request-rate and concurrency limits, shared by every worker process.
+
+Two back ends with one behaviour: Redis (when a Redis broker or RATE_LIMIT_URL is configured; works
+across machines) and file locks on this machine (the embedded default). Both keep a sliding log of
+request start times per endpoint, so no window of `window_seconds` ever holds more than the limit,
+and a set of concurrency slots whose holders expire, so a killed worker cannot hold a slot forever.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+# A request is logged when the limiter lets it go; it reaches the server a moment later. A window a
+# little longer than the provider's minute keeps that jitter from ever putting one request too many
+# into the provider's own window.
+DEFAULT_WINDOW_SECONDS = 61.0
+SLOT_TTL_SECONDS = 600.0
+
+
+class Limiter(Protocol):
+    def try_acquire_request(self, key: str, *, limit: int) -> float:
+        """Log one request and return 0, or return how long to wait before trying again."""
+
+    def try_acquire_slot(self, key: str, *, limit: int, holder: str) -> bool: ...
+
+    def release_slot(self, key: str, *, holder: str) -> None: ...
+
+
+@dataclass
+class FileLimiter:
+    """File-locked state per endpoint in a folder: correct across processes on one machine."""
+
+    folder: Path
+    window_seconds: float = DEFAULT_WINDOW_SECONDS
+
+    @contextmanager
+    def _state(self, key: str) -> Iterator[dict]:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        path = self.folder / f"{key}.json"
+        with open(path, "a+", encoding="utf-8") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                handle.seek(0)
+                raw = handle.read()
+                state = json.loads(raw) if raw.strip() else {}
+                state.setdefault("requests", [])
+                state.setdefault("slots", {})
+                yield state
+                handle.seek(0)
+                handle.truncate()
+                handle.write(json.dumps(state))
+                handle.flush()
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    def try_acquire_request(self, key: str, *, limit: int) -> float:
+        now = time.time()
+        with self._state(key) as state:
+            recent = [t for t in state["requests"] if t > now - self.window_seconds]
+            if len(recent) >= limit:
+                state["requests"] = recent
+                return max(0.01, recent[-limit] + self.window_seconds - now)
+            recent.append(now)
+            state["requests"] = recent
+            return 0.0
+
+    def try_acquire_slot(self, key: str, *, limit: int, holder: str) -> bool:
+        now = time.time()
+        with self._state(key) as state:
+            slots = {h: exp for h, exp in state["slots"].items() if exp > now}
+            granted = holder in slots or len(slots) < limit
+            if granted:
+                slots[holder] = now + SLOT_TTL_SECONDS
+            state["slots"] = slots
+            return granted
+
+    def release_slot(self, key: str, *, holder: str) -> None:
+        with self._state(key) as state:
+            state["slots"].pop(holder, None)
+
+
+_REQUEST_SCRIPT = """
+local key = KEYS[1]
+local limit = tonumber(ARGV[1])
+local window = tonumber(ARGV[2])
+local member = ARGV[3]
+local t = redis.call('TIME')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+redis.call('ZREMRANGEBYSCORE', key, '-inf', now - window)
+local count = redis.call('ZCARD', key)
+if count >= limit then
+  local oldest = redis.call('ZRANGE', key, count - limit, count - limit, 'WITHSCORES')
+  return tostring(math.max(0.01, tonumber(oldest[2]) + window - now))
+end
+redis.call('ZADD', key, now, member)
+redis.call('EXPIRE', key, math.ceil(window) + 5)
+return '0'
+"""
+
+_SLOT_SCRIPT = """
+local key = KEYS[1]
+local limit = tonumber(ARGV[1])
+local holder = ARGV[2]
+local ttl = tonumber(ARGV[3])
+local t = redis.call('TIME')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+redis.call('ZREMRANGEBYSCORE', key, '-inf', now)
+if redis.call('ZSCORE', key, holder) or redis.call('ZCARD', key) < limit then
+  redis.call('ZADD', key, now + ttl, holder)
+  redis.call('EXPIRE', key, math.ceil(ttl) + 5)
+  return 1
+end
+return 0
+"""
+
+
+class RedisLimiter:
+    """The same sliding log and slots in Redis, with Redis's clock, atomic through Lua scripts."""
+
+    def __init__(self, url: str, *, window_seconds: float = DEFAULT_WINDOW_SECONDS) -> None:
+        import redis
+
+        self.client = redis.Redis.from_url(url)
+        self.window_seconds = window_seconds
+        self._request = self.client.register_script(_REQUEST_SCRIPT)
+        self._slot = self.client.register_script(_SLOT_SCRIPT)
+
+    def try_acquire_request(self, key: str, *, limit: int) -> float:
+        member = f"{time.time():.6f}:{uuid.uuid4().hex}"
+        wait = self._request(keys=[f"vl:rate:{key}"], args=[limit, self.window_seconds, member])
+        return float(wait)
+
+    def try_acquire_slot(self, key: str, *, limit: int, holder: str) -> bool:
+        return bool(self._slot(keys=[f"vl:slots:{key}"], args=[limit, holder, SLOT_TTL_SECONDS]))
+
+    def release_slot(self, key: str, *, holder: str) -> None:
+        self.client.zrem(f"vl:slots:{key}", holder)
+
+    def reset(self, key: str) -> None:
+        self.client.delete(f"vl:rate:{key}", f"vl:slots:{key}")
+
+
+def limiter_from_settings() -> Limiter:
+    from django.conf import settings
+
+    if settings.RATE_LIMIT_URL:
+        return RedisLimiter(settings.RATE_LIMIT_URL)
+    return FileLimiter(Path(settings.RATE_LIMIT_DIR))
+
+
+_cached: Limiter | None = None
+_cached_pid: int | None = None
+
+
+def get_limiter() -> Limiter:
+    """One limiter per process (re-created after a fork, so no connection is shared)."""
+    global _cached, _cached_pid
+    if _cached is None or _cached_pid != os.getpid():
+        _cached = limiter_from_settings()
+        _cached_pid = os.getpid()
+    return _cached
+
+
+@contextmanager
+def endpoint_turn(
+    limiter: Limiter,
+    key: str,
+    *,
+    requests_per_minute: int,
+    concurrency: int,
+    cancelled=lambda: False,
+) -> Iterator[None]:
+    """Wait for a concurrency slot and a request token, then hold the slot for the call."""
+    holder = f"{os.getpid()}:{uuid.uuid4().hex}"
+    while not limiter.try_acquire_slot(key, limit=concurrency, holder=holder):
+        if cancelled():
+            raise LimiterCancelled
+        time.sleep(0.05)
+    try:
+        while (wait := limiter.try_acquire_request(key, limit=requests_per_minute)) > 0:
+            if cancelled():
+                raise LimiterCancelled
+            time.sleep(min(wait, 1.0))
+        yield
+    finally:
+        limiter.release_slot(key, holder=holder)
+
+
+class LimiterCancelled(Exception):
+    """The work was cancelled while waiting for its turn."""

@@ -1,0 +1,36 @@
+"""Writes for LLM runs: defining and freezing runs, dispatching, executing and reaping trials.
+
+Re-exports the public service functions of the package's modules.
+"""
+
+from __future__ import annotations
+
+from llmruns.services.definition import (
+    RunSpec,
+    run_create,
+    run_estimate,
+    run_start,
+)
+from llmruns.services.execution import (
+    run_cancel,
+    run_dispatch,
+    run_finish_if_done,
+    run_resume,
+    run_retry_failed,
+    trial_execute,
+    trials_reap,
+)
+
+__all__ = [
+    "RunSpec",
+    "run_cancel",
+    "run_create",
+    "run_dispatch",
+    "run_estimate",
+    "run_finish_if_done",
+    "run_resume",
+    "run_retry_failed",
+    "run_start",
+    "trial_execute",
+    "trials_reap",
+]

@@ -1,0 +1,25 @@
+"""Celery tasks for runs: thin, they take ids and call one service."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from llmruns import services
+
+
+@shared_task(name="llmruns.tasks.execute_trial", acks_late=True, reject_on_worker_lost=True)
+def execute_trial(trial_id: int) -> str:
+    return services.trial_execute(trial_id=trial_id)
+
+
+@shared_task(name="llmruns.tasks.dispatch_run", acks_late=True, reject_on_worker_lost=True)
+def dispatch_run(run_id: int) -> int:
+    queued, more = services.run_dispatch(run_id=run_id)
+    if more:
+        dispatch_run.apply_async((run_id,), countdown=1)
+    return queued
+
+
+@shared_task(name="llmruns.tasks.reap_expired_leases")
+def reap_expired_leases() -> dict[str, int]:
+    return services.trials_reap()
