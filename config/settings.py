@@ -152,7 +152,7 @@ SPECTACULAR_SETTINGS = {
 
 # Celery. The embedded default is kombu's filesystem transport: a real broker that needs no server
 # (see the README for why it was chosen over the SQLAlchemy transport).
-CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://localhost//")
 BROKER_DIR = VAR_DIR / "broker"
 if CELERY_BROKER_URL.startswith("filesystem://"):
     CELERY_BROKER_TRANSPORT_OPTIONS = {

@@ -94,7 +94,8 @@ def chat_call(*, client: openai.OpenAI, api_key: str, body: dict[str, Any]) -> C
         if not completion.choices:
             raise ValueError("response has no choices")
         choice = completion.choices[0]
-        result.content = choice.message.content or ""
+        # Structured-output refusals come as `message.refusal` with no content: keep the words.
+        result.content = choice.message.content or getattr(choice.message, "refusal", None) or ""
         result.finish_reason = choice.finish_reason
         if completion.usage is not None:
             result.input_tokens = completion.usage.prompt_tokens or 0

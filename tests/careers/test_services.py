@@ -11,7 +11,7 @@ import pytest
 from careers.models import Instrument, Item, ItemText, PromptTemplate, ScalePoint
 from careers.services import InstrumentDataError, instrument_data_problems, instrument_load
 
-SHARED = Path(__file__).resolve().parents[3] / "shared" / "data" / "oip_short_form_60_en.tsv"
+SHARED = Path(__file__).resolve().parents[2] / "fixtures" / "reference" / "oip_short_form_60_en.tsv"
 
 
 def _published_items() -> list[dict]:

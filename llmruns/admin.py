@@ -1,0 +1,174 @@
+"""Admin for endpoints, runs (with estimate, progress and actions), trials and attempts."""
+
+from __future__ import annotations
+
+import json
+
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+
+from llmruns.models import Attempt, ModelEndpoint, Run, Trial
+from llmruns.services import run_cancel, run_estimate, run_resume, run_retry_failed, run_start
+from llmruns.services.execution import run_progress
+
+
+@admin.register(ModelEndpoint)
+class ModelEndpointAdmin(admin.ModelAdmin):
+    list_display = [
+        "name",
+        "model",
+        "provider",
+        "base_url",
+        "max_requests_per_minute",
+        "max_concurrency",
+        "is_mock",
+    ]
+    list_filter = ["provider", "is_mock", "supports_json_schema"]
+    search_fields = ["name", "model", "provider"]
+
+
+def _apply(modeladmin, request, queryset, service, done: str) -> None:
+    for run in queryset:
+        try:
+            service(run=run)
+        except ValidationError as exc:
+            modeladmin.message_user(
+                request, f"{run}: {' '.join(exc.messages)}", level=messages.ERROR
+            )
+        else:
+            modeladmin.message_user(request, f"{run}: {done}")
+
+
+@admin.action(description=_("Start the selected draft runs"))
+def start_runs(modeladmin, request, queryset):
+    _apply(modeladmin, request, queryset, run_start, "started")
+
+
+@admin.action(description=_("Cancel the selected runs"))
+def cancel_runs(modeladmin, request, queryset):
+    _apply(modeladmin, request, queryset, run_cancel, "cancelled")
+
+
+@admin.action(description=_("Resume the selected cancelled runs"))
+def resume_runs(modeladmin, request, queryset):
+    _apply(modeladmin, request, queryset, run_resume, "resumed")
+
+
+@admin.action(description=_("Retry the failed trials of the selected runs"))
+def retry_failed_runs(modeladmin, request, queryset):
+    _apply(modeladmin, request, queryset, run_retry_failed, "failed trials queued again")
+
+
+@admin.register(Run)
+class RunAdmin(admin.ModelAdmin):
+    list_display = ["name", "status", "instrument", "replications", "created_by", "created_at"]
+    list_filter = ["status", "instrument"]
+    search_fields = ["name"]
+    actions = [start_runs, cancel_runs, resume_runs, retry_failed_runs]
+    readonly_fields = [
+        "status",
+        "estimate",
+        "progress",
+        "frozen_configuration",
+        "created_by",
+        "created_at",
+        "started_at",
+        "finished_at",
+    ]
+    exclude = ["config"]
+    filter_horizontal = ["endpoints"]
+
+    def get_queryset(self, request):
+        return (
+            super().get_queryset(request).select_related("instrument", "created_by").defer("config")
+        )
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is not None:
+            # A created run is frozen: only its status changes, through the actions.
+            return [f.name for f in Run._meta.fields if f.name != "config"] + [
+                "endpoints",
+                *self.readonly_fields,
+            ]
+        return self.readonly_fields
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            return
+        raise ValidationError(
+            "Create runs through the API or `manage.py study create` so they are validated and frozen."
+        )
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    @admin.display(description=_("calls and cost estimate"))
+    def estimate(self, run: Run) -> str:
+        if run.pk is None:
+            return "-"
+        run.config = Run.objects.values_list("config", flat=True).get(pk=run.pk)
+        estimate = run_estimate(run=run)
+        return format_html(
+            "{} calls, about {} (cost units of the endpoint prices)",
+            estimate["calls"],
+            estimate["cost"],
+        )
+
+    @admin.display(description=_("progress"))
+    def progress(self, run: Run) -> str:
+        if run.pk is None:
+            return "-"
+        return format_html("<pre>{}</pre>", json.dumps(run_progress(run=run), indent=2))
+
+    @admin.display(description=_("frozen configuration"))
+    def frozen_configuration(self, run: Run) -> str:
+        if run.pk is None:
+            return "-"
+        config = Run.objects.values_list("config", flat=True).get(pk=run.pk)
+        shown = {k: v for k, v in config.items() if k != "items"}
+        return format_html(
+            "<pre style='max-height:30em;overflow:auto'>{}</pre>",
+            json.dumps(shown, indent=2, ensure_ascii=False),
+        )
+
+
+class AttemptInline(admin.TabularInline):
+    model = Attempt
+    extra = 0
+    can_delete = False
+    fields = ["number", "status_code", "error", "duration_ms", "started_at", "worker"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Trial)
+class TrialAdmin(admin.ModelAdmin):
+    list_display = [
+        "pk",
+        "run",
+        "endpoint",
+        "language",
+        "kind",
+        "item",
+        "replication",
+        "status",
+        "value",
+        "attempt_count",
+    ]
+    list_filter = ["status", "kind", "language", "endpoint", "run"]
+    list_select_related = ["run", "endpoint", "item"]
+    search_fields = ["text", "outcome_reason"]
+    inlines = [AttemptInline]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).defer("run__config")
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False

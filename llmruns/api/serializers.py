@@ -1,0 +1,157 @@
+"""Serializers for model endpoints and runs."""
+
+from __future__ import annotations
+
+import re
+
+from rest_framework import serializers
+
+from careers.models import Instrument, QuestionKind
+from careers.permissions import is_study_admin
+from llmruns.models import ModelEndpoint, Run
+from llmruns.services import RunSpec
+from llmruns.services.definition import SUPPORTED_LANGUAGES
+
+ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+class ModelEndpointSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ModelEndpoint
+        fields = [
+            "id",
+            "name",
+            "provider",
+            "base_url",
+            "model",
+            "api_key_env",
+            "supports_json_schema",
+            "supports_seed",
+            "max_requests_per_minute",
+            "max_concurrency",
+            "price_input_per_million",
+            "price_output_per_million",
+            "extra_params",
+            "timeout_seconds",
+            "is_mock",
+            "created_at",
+        ]
+        read_only_fields = ["created_at"]
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        request = self.context.get("request")
+        if request is None or not is_study_admin(request.user):
+            data.pop(
+                "api_key_env", None
+            )  # researchers read endpoints without anything secret-adjacent
+        return data
+
+    def validate_api_key_env(self, value: str) -> str:
+        if value and not ENV_NAME.match(value):
+            raise serializers.ValidationError(
+                "must be the NAME of an environment variable (letters, digits, underscores), never the key itself"
+            )
+        return value
+
+    def validate_base_url(self, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise serializers.ValidationError("must be an http:// or https:// URL")
+        return value.rstrip("/")
+
+    def validate_extra_params(self, value):
+        if not isinstance(value, dict):
+            raise serializers.ValidationError("must be a JSON object of extra request parameters")
+        forbidden = {"model", "messages", "api_key"} & set(value)
+        if forbidden:
+            raise serializers.ValidationError(f"may not set {', '.join(sorted(forbidden))}")
+        return value
+
+
+class RunCreateSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=200)
+    instrument = serializers.SlugRelatedField(slug_field="slug", queryset=Instrument.objects.all())
+    endpoints = serializers.SlugRelatedField(
+        slug_field="name", queryset=ModelEndpoint.objects.all(), many=True, allow_empty=False
+    )
+    languages = serializers.ListField(
+        child=serializers.ChoiceField(choices=SUPPORTED_LANGUAGES), allow_empty=False
+    )
+    kinds = serializers.ListField(
+        child=serializers.ChoiceField(choices=QuestionKind.values), allow_empty=False
+    )
+    replications = serializers.IntegerField(min_value=1, max_value=10_000)
+    temperature = serializers.FloatField(min_value=0, max_value=2, default=1.0)
+    top_p = serializers.FloatField(
+        min_value=0, max_value=1, required=False, allow_null=True, default=None
+    )
+    max_tokens = serializers.IntegerField(min_value=1, max_value=100_000, default=600)
+    seed = serializers.IntegerField(default=0)
+    reverse_half = serializers.BooleanField(default=True)
+    rotate_templates = serializers.BooleanField(default=True)
+    max_attempts = serializers.IntegerField(min_value=1, max_value=20, default=5)
+    start = serializers.BooleanField(
+        default=True, help_text="Start at once (the endpoints must answer). False leaves a draft."
+    )
+
+    def to_spec(self) -> RunSpec:
+        data = dict(self.validated_data)
+        data.pop("start")
+        return RunSpec(**data)
+
+
+class RunSerializer(serializers.ModelSerializer):
+    instrument = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    endpoints = serializers.SlugRelatedField(slug_field="name", many=True, read_only=True)
+    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    trial_count = serializers.IntegerField(read_only=True)
+    finished_count = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = Run
+        fields = [
+            "id",
+            "name",
+            "status",
+            "instrument",
+            "endpoints",
+            "languages",
+            "kinds",
+            "replications",
+            "temperature",
+            "top_p",
+            "max_tokens",
+            "seed",
+            "reverse_half",
+            "rotate_templates",
+            "max_attempts",
+            "created_by",
+            "created_at",
+            "started_at",
+            "finished_at",
+            "trial_count",
+            "finished_count",
+        ]
+
+
+class RunDetailSerializer(RunSerializer):
+    estimate = serializers.SerializerMethodField()
+    progress = serializers.SerializerMethodField()
+    config = serializers.SerializerMethodField()
+
+    class Meta(RunSerializer.Meta):
+        fields = [*RunSerializer.Meta.fields, "estimate", "progress", "config"]
+
+    def get_estimate(self, run: Run) -> dict:
+        from llmruns.services import run_estimate
+
+        return run_estimate(run=run)
+
+    def get_progress(self, run: Run) -> dict:
+        from llmruns.services.execution import run_progress
+
+        return run_progress(run=run)
+
+    def get_config(self, run: Run) -> dict:
+        """The frozen configuration without the bulky texts (those are in the trials export)."""
+        return {key: value for key, value in run.config.items() if key not in ("items",)}

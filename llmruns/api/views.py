@@ -1,0 +1,131 @@
+"""API for model endpoints and runs: create-and-start, progress, cancel, resume, retry-failed."""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.db.models import Count, Q
+from drf_spectacular.utils import OpenApiExample, extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from careers.permissions import ResearchReadAdminWrite
+from llmruns.api.serializers import (
+    ModelEndpointSerializer,
+    RunCreateSerializer,
+    RunDetailSerializer,
+    RunSerializer,
+)
+from llmruns.models import FINAL_TRIAL_STATUSES, ModelEndpoint, Run
+from llmruns.services import (
+    run_cancel,
+    run_create,
+    run_estimate,
+    run_resume,
+    run_retry_failed,
+    run_start,
+)
+
+
+class ModelEndpointViewSet(viewsets.ModelViewSet):
+    serializer_class = ModelEndpointSerializer
+    permission_classes = [ResearchReadAdminWrite]
+    queryset = ModelEndpoint.objects.order_by("name")
+    filterset_fields = ["provider", "is_mock"]
+
+
+RUN_EXAMPLE = OpenApiExample(
+    "A two-model bilingual run",
+    value={
+        "name": "pilot",
+        "instrument": "oip-sf",
+        "endpoints": ["Mock alpha", "Mock beta"],
+        "languages": ["en", "zh-hans"],
+        "kinds": ["interest", "self_competence", "work_sample", "self_review"],
+        "replications": 10,
+        "temperature": 1.0,
+        "start": True,
+    },
+    request_only=True,
+)
+
+
+class RunViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+    permission_classes = [ResearchReadAdminWrite]
+    filterset_fields = ["status", "instrument__slug"]
+
+    def get_queryset(self):
+        return (
+            Run.objects.select_related("instrument", "created_by")
+            .prefetch_related("endpoints")
+            .annotate(
+                trial_count=Count("trials"),
+                finished_count=Count("trials", filter=Q(trials__status__in=FINAL_TRIAL_STATUSES)),
+            )
+            .defer("config")
+            .order_by("-created_at")
+        )
+
+    def get_object(self):
+        run = super().get_object()
+        if self.action == "retrieve":
+            run.config = Run.objects.values_list("config", flat=True).get(pk=run.pk)
+        return run
+
+    def get_serializer_class(self):
+        if self.action == "create":
+            return RunCreateSerializer
+        if self.action == "retrieve":
+            return RunDetailSerializer
+        return RunSerializer
+
+    @extend_schema(
+        request=RunCreateSerializer, responses={201: RunDetailSerializer}, examples=[RUN_EXAMPLE]
+    )
+    def create(self, request: Request, *args, **kwargs) -> Response:
+        serializer = RunCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        start = serializer.validated_data["start"]
+        with transaction.atomic():
+            run = run_create(spec=serializer.to_spec(), by=request.user, check_reachable=start)
+            if start:
+                run = run_start(run=run, by=request.user, check_reachable=False)
+        return Response(self._detail(run), status=status.HTTP_201_CREATED)
+
+    def _detail(self, run: Run) -> dict:
+        run = self.get_queryset().get(pk=run.pk)
+        run.config = Run.objects.values_list("config", flat=True).get(pk=run.pk)
+        return RunDetailSerializer(run, context=self.get_serializer_context()).data
+
+    @extend_schema(request=None, responses=RunDetailSerializer)
+    @action(detail=True, methods=["post"])
+    def start(self, request: Request, pk=None) -> Response:
+        run = run_start(run=self.get_object(), by=request.user)
+        return Response(self._detail(run))
+
+    @extend_schema(request=None, responses=RunDetailSerializer)
+    @action(detail=True, methods=["post"])
+    def cancel(self, request: Request, pk=None) -> Response:
+        run = run_cancel(run=self.get_object())
+        return Response(self._detail(run))
+
+    @extend_schema(request=None, responses=RunDetailSerializer)
+    @action(detail=True, methods=["post"])
+    def resume(self, request: Request, pk=None) -> Response:
+        run = self.get_object()
+        run_resume(run=run)
+        return Response(self._detail(run))
+
+    @extend_schema(request=None, responses=RunDetailSerializer)
+    @action(detail=True, methods=["post"], url_path="retry-failed")
+    def retry_failed(self, request: Request, pk=None) -> Response:
+        run = self.get_object()
+        run_retry_failed(run=run)
+        return Response(self._detail(run))
+
+    @action(detail=True, methods=["get"])
+    def estimate(self, request: Request, pk=None) -> Response:
+        run = self.get_object()
+        run.config = Run.objects.values_list("config", flat=True).get(pk=run.pk)
+        return Response(run_estimate(run=run))

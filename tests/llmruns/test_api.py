@@ -1,0 +1,156 @@
+"""The runs and endpoints API: roles, validation without side effects, create-and-start, actions."""
+
+from __future__ import annotations
+
+import pytest
+from rest_framework.test import APIClient
+
+from llmruns.models import ModelEndpoint, Run, Trial, TrialStatus
+
+
+def _run_body(**overrides) -> dict:
+    body = {
+        "name": "api run",
+        "instrument": "oip-sf",
+        "endpoints": ["Mock mock-alpha"],
+        "languages": ["en"],
+        "kinds": ["interest"],
+        "replications": 1,
+        "start": False,
+    }
+    body.update(overrides)
+    return body
+
+
+@pytest.mark.django_db
+def test_anonymous_and_experts_are_refused(instrument, expert_api):
+    assert APIClient().get("/api/v1/runs/").status_code in (401, 403)
+    assert expert_api.get("/api/v1/runs/").status_code == 403
+    assert expert_api.get("/api/v1/endpoints/").status_code == 403
+
+
+@pytest.mark.django_db
+def test_researcher_reads_endpoints_without_key_names_and_cannot_write(
+    researcher_api, mock_endpoints
+):
+    response = researcher_api.get("/api/v1/endpoints/")
+    assert response.status_code == 200
+    assert "api_key_env" not in response.json()["results"][0]
+    assert researcher_api.post("/api/v1/endpoints/", {"name": "x"}).status_code == 403
+    assert researcher_api.post("/api/v1/runs/", _run_body(), format="json").status_code == 403
+
+
+@pytest.mark.django_db
+def test_admin_cannot_store_a_key_in_place_of_its_variable_name(admin_api):
+    response = admin_api.post(
+        "/api/v1/endpoints/",
+        {
+            "name": "real",
+            "base_url": "https://api.example.org/v1",
+            "model": "m",
+            "api_key_env": "sk-abc123456789",
+        },
+        format="json",
+    )
+    assert response.status_code == 400
+    assert "NAME of an environment variable" in response.json()["api_key_env"][0]
+    assert not ModelEndpoint.objects.exists()
+
+
+@pytest.mark.django_db
+def test_draft_run_shows_calls_and_cost_before_starting(admin_api, instrument, mock_endpoints):
+    response = admin_api.post(
+        "/api/v1/runs/", _run_body(kinds=["interest", "work_sample"]), format="json"
+    )
+    assert response.status_code == 201, response.json()
+    body = response.json()
+    assert body["status"] == "draft"
+    assert body["estimate"]["calls"] == 120
+    assert float(body["estimate"]["cost"]) > 0
+    assert body["progress"]["counts"]["pending"] == 120
+    assert "items" not in body["config"] and body["config"]["templates"]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("overrides", "field", "fragment"),
+    [
+        ({"languages": ["fr"]}, "languages", "not a valid choice"),
+        ({"replications": 0}, "replications", "greater than or equal to 1"),
+        ({"endpoints": ["Nope"]}, "endpoints", "does not exist"),
+        ({"instrument": "nope"}, "instrument", "does not exist"),
+        ({"kinds": ["self_review"]}, "kinds", "needs work_sample"),
+    ],
+)
+def test_bad_run_definitions_get_a_400_naming_the_field(
+    admin_api, instrument, mock_endpoints, overrides, field, fragment
+):
+    response = admin_api.post("/api/v1/runs/", _run_body(**overrides), format="json")
+    assert response.status_code == 400
+    assert fragment in str(response.json()[field])
+    assert not Run.objects.exists() and not Trial.objects.exists()
+
+
+@pytest.mark.django_db
+def test_instrument_missing_a_language_gets_a_400(admin_api, instrument, mock_endpoints):
+    instrument.languages = ["en"]
+    instrument.save()
+    response = admin_api.post(
+        "/api/v1/runs/", _run_body(languages=["en", "zh-hans"]), format="json"
+    )
+    assert response.status_code == 400
+    assert "no zh-hans texts" in " ".join(response.json()["instrument"])
+    assert not Run.objects.exists()
+
+
+@pytest.mark.django_db
+def test_endpoint_unreachable_at_start_gets_a_400_and_creates_nothing(
+    admin_api, instrument, mock_endpoints
+):
+    ModelEndpoint.objects.filter(name="Mock mock-alpha").update(base_url="http://127.0.0.1:9/v1")
+    response = admin_api.post("/api/v1/runs/", _run_body(start=True), format="json")
+    assert response.status_code == 400
+    assert "unreachable" in " ".join(response.json()["endpoints"])
+    assert not Run.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_create_and_start_queues_the_run(admin_api, instrument, mock_endpoints, settings):
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    from config.celery_app import app
+
+    app.conf.task_always_eager = True
+    try:
+        response = admin_api.post("/api/v1/runs/", _run_body(start=True), format="json")
+    finally:
+        app.conf.task_always_eager = False
+    assert response.status_code == 201, response.json()
+    run = Run.objects.get()
+    assert run.status == "finished"
+    assert Trial.objects.filter(run=run, status=TrialStatus.OK).count() == 60
+    detail = admin_api.get(f"/api/v1/runs/{run.pk}/").json()
+    assert detail["progress"]["counts"]["ok"] == 60
+    assert detail["progress"]["input_tokens"] > 0
+
+
+@pytest.mark.django_db
+def test_run_list_has_a_constant_number_of_queries(
+    researcher_api, admin_api, instrument, mock_endpoints, django_assert_num_queries
+):
+    for index in range(3):
+        admin_api.post("/api/v1/runs/", _run_body(name=f"r{index}"), format="json")
+    # Queries: role groups, count, the page of runs with instrument/creator and trial counts,
+    # the prefetched endpoints.
+    with django_assert_num_queries(4):
+        response = researcher_api.get("/api/v1/runs/")
+    assert len(response.json()["results"]) == 3
+    assert response.json()["results"][0]["trial_count"] == 60
+
+
+@pytest.mark.django_db
+def test_cancel_resume_actions(admin_api, instrument, mock_endpoints):
+    run_id = admin_api.post("/api/v1/runs/", _run_body(), format="json").json()["id"]
+    assert admin_api.post(f"/api/v1/runs/{run_id}/resume/").status_code == 400
+    assert admin_api.post(f"/api/v1/runs/{run_id}/cancel/").json()["status"] == "cancelled"
+    response = admin_api.post(f"/api/v1/runs/{run_id}/resume/")
+    assert response.status_code == 200 and response.json()["status"] == "running"
