@@ -21,7 +21,10 @@ urlpatterns = [
     path("api/v1/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/v1/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("api/v1/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="api-redoc"),
+    path("api/v1/", include("ratings.api.stats_urls")),
+    path("api/v1/", include("llmruns.api.stats_urls")),
     path("api/v1/", include(router.urls)),
+    path("", include("ratings.dashboard_urls")),
     path("", include("ratings.urls")),
     path("", include("llmruns.urls")),
 ]

@@ -181,7 +181,7 @@ class Trial(models.Model):
     latency_ms = models.FloatField(null=True, blank=True)
     attempt_count = models.PositiveSmallIntegerField(default=0)
     enqueued_at = models.DateTimeField(null=True, blank=True)
-    lease_owner = models.CharField(max_length=100, blank=True)
+    lease_owner = models.CharField(max_length=200, blank=True)
     lease_expires_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
@@ -214,7 +214,7 @@ class Attempt(models.Model):
 
     trial = models.ForeignKey(Trial, on_delete=models.CASCADE, related_name="attempts")
     number = models.PositiveSmallIntegerField()
-    worker = models.CharField(max_length=100, blank=True)
+    worker = models.CharField(max_length=200, blank=True)
     request_body = models.JSONField()
     response_body = models.TextField(blank=True)
     status_code = models.PositiveSmallIntegerField(null=True, blank=True)

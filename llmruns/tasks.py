@@ -7,9 +7,11 @@ from celery import shared_task
 from llmruns import services
 
 
-@shared_task(name="llmruns.tasks.execute_trial", acks_late=True, reject_on_worker_lost=True)
-def execute_trial(trial_id: int) -> str:
-    return services.trial_execute(trial_id=trial_id)
+@shared_task(
+    bind=True, name="llmruns.tasks.execute_trial", acks_late=True, reject_on_worker_lost=True
+)
+def execute_trial(self, trial_id: int) -> str:
+    return services.trial_execute(trial_id=trial_id, worker=self.request.hostname or "")
 
 
 @shared_task(name="llmruns.tasks.dispatch_run", acks_late=True, reject_on_worker_lost=True)

@@ -117,8 +117,8 @@ def run_finish_if_done(*, run_id: int) -> bool:
     )
 
 
-def _claim(trial_id: int) -> str | None:
-    token = f"{WORKER_NAME}:{uuid.uuid4().hex[:12]}"
+def _claim(trial_id: int, worker: str) -> str | None:
+    token = f"{worker or WORKER_NAME}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
     now = timezone.now()
     claimed = Trial.objects.filter(pk=trial_id, status=TrialStatus.PENDING).update(
         status=TrialStatus.RUNNING,
@@ -172,40 +172,55 @@ class _WaitRetryAfter:
         return min(MAX_RETRY_WAIT_SECONDS, max(result.retry_after or 0.0, self.backoff(state)))
 
 
-def _record_attempt(trial_id: int, token: str, result: CallResult) -> None:
-    """Store one HTTP call and renew the lease; numbering follows the trial's attempt count."""
-    fields = {
-        "trial_id": trial_id,
-        "worker": token,
-        "request_body": result.request_body,
-        "response_body": result.response_text,
-        "status_code": result.status_code,
-        "error": result.error,
-        "started_at": datetime.fromtimestamp(result.started_at, tz=UTC),
-        "duration_ms": result.duration_ms,
-    }
+IN_FLIGHT = "in flight"
+WORKER_LOST = "worker lost before the response was stored"
+
+
+def _open_attempt(trial_id: int, token: str, body: dict) -> int:
+    """Store the call before it is made, so a worker killed mid-call still leaves its trace."""
     with transaction.atomic():
         number = Trial.objects.filter(pk=trial_id).values_list("attempt_count", flat=True).get() + 1
         Trial.objects.filter(pk=trial_id).update(
             attempt_count=F("attempt_count") + 1,
             lease_expires_at=timezone.now() + timedelta(seconds=settings.LLM_LEASE_SECONDS),
         )
+        fields = {
+            "trial_id": trial_id,
+            "worker": token,
+            "request_body": body,
+            "error": IN_FLIGHT,
+            "started_at": timezone.now(),
+            "duration_ms": 0.0,
+        }
         try:
             with transaction.atomic():
-                Attempt.objects.create(number=number, **fields)
+                return Attempt.objects.create(number=number, **fields).pk
         except IntegrityError:
             # Two holders of one trial (a reaped lease): keep the call anyway, numbered after the rest.
             last = Attempt.objects.filter(trial_id=trial_id).aggregate(n=Max("number"))["n"] or 0
-            Attempt.objects.create(number=last + 1, **fields)
+            return Attempt.objects.create(number=last + 1, **fields).pk
+
+
+def _close_attempt(attempt_id: int, result: CallResult) -> None:
+    Attempt.objects.filter(pk=attempt_id).update(
+        response_body=result.response_text,
+        status_code=result.status_code,
+        error=result.error,
+        started_at=datetime.fromtimestamp(result.started_at, tz=UTC),
+        duration_ms=result.duration_ms,
+    )
 
 
 def _run_cancelled(run_id: int) -> bool:
     return Run.objects.filter(pk=run_id, status=RunStatus.CANCELLED).exists()
 
 
-def trial_execute(*, trial_id: int) -> str:
-    """Claim, call (with bounded, visible retries), parse and store one trial. Idempotent."""
-    token = _claim(trial_id)
+def trial_execute(*, trial_id: int, worker: str = "") -> str:
+    """Claim, call (with bounded, visible retries), parse and store one trial. Idempotent.
+
+    `worker` names the caller (a Celery worker's node name) in the lease token and Attempt rows.
+    """
+    token = _claim(trial_id, worker)
     if token is None:
         return "not claimed"
     trial = (
@@ -249,8 +264,9 @@ def trial_execute(*, trial_id: int) -> str:
             concurrency=endpoint.max_concurrency,
             cancelled=lambda: _run_cancelled(trial.run_id),
         ):
+            attempt_id = _open_attempt(trial_id, token, body)
             result = chat_call(client=client, api_key=api_key, body=body)
-        _record_attempt(trial_id, token, result)
+        _close_attempt(attempt_id, result)
         results.append(result)
         return result
 
@@ -373,7 +389,9 @@ def trials_reap(*, now=None) -> dict[str, int]:
     from llmruns.tasks import dispatch_run
 
     now = now or timezone.now()
-    expired = Trial.objects.filter(status=TrialStatus.RUNNING, lease_expires_at__lt=now).update(
+    expired_trials = Trial.objects.filter(status=TrialStatus.RUNNING, lease_expires_at__lt=now)
+    Attempt.objects.filter(trial__in=expired_trials, error=IN_FLIGHT).update(error=WORKER_LOST)
+    expired = expired_trials.update(
         status=TrialStatus.PENDING, lease_owner="", lease_expires_at=None, enqueued_at=None
     )
     lost = Trial.objects.filter(
