@@ -10,8 +10,14 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from llmruns.models import Attempt, ModelEndpoint, Run, Trial
-from llmruns.services import run_cancel, run_estimate, run_resume, run_retry_failed, run_start
-from llmruns.services.execution import run_progress
+from llmruns.services import (
+    run_cancel,
+    run_estimate,
+    run_progress,
+    run_resume,
+    run_retry_failed,
+    run_start,
+)
 
 
 @admin.register(ModelEndpoint)

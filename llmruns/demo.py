@@ -17,8 +17,7 @@ from django.db import close_old_connections
 from careers.models import Instrument
 from llmruns.mockserver import MockConfig, MockLLMServer
 from llmruns.models import ModelEndpoint, Run, RunStatus, Trial, TrialStatus
-from llmruns.services import RunSpec, run_create
-from llmruns.services.execution import run_finish_if_done, trial_execute
+from llmruns.services import RunSpec, run_create, run_finish_if_done, trial_execute
 
 DEMO_RUN_NAME = "Demo: two mock models, English and Chinese"
 DEMO_MODELS = (("Mock alpha", "mock-alpha"), ("Mock beta", "mock-beta"))

@@ -148,7 +148,7 @@ class RunDetailSerializer(RunSerializer):
         return run_estimate(run=run)
 
     def get_progress(self, run: Run) -> dict:
-        from llmruns.services.execution import run_progress
+        from llmruns.services import run_progress
 
         return run_progress(run=run)
 

@@ -11,13 +11,14 @@ from llmruns.services.definition import (
     run_estimate,
     run_start,
 )
-from llmruns.services.execution import (
+from llmruns.services.execution import trial_execute
+from llmruns.services.lifecycle import (
     run_cancel,
     run_dispatch,
     run_finish_if_done,
+    run_progress,
     run_resume,
     run_retry_failed,
-    trial_execute,
     trials_reap,
 )
 
@@ -28,6 +29,7 @@ __all__ = [
     "run_dispatch",
     "run_estimate",
     "run_finish_if_done",
+    "run_progress",
     "run_resume",
     "run_retry_failed",
     "run_start",

@@ -23,7 +23,7 @@ from llmruns.models import (
     TrialStatus,
 )
 from llmruns.services import RunSpec, run_create, run_start, trials_reap
-from llmruns.services.execution import IN_FLIGHT
+from llmruns.services.lifecycle import IN_FLIGHT
 from tests.services import WorkerProcess, wait_for
 
 pytestmark = pytest.mark.integration

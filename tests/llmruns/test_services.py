@@ -16,7 +16,7 @@ from llmruns.services import (
     run_resume,
     trial_execute,
 )
-from llmruns.services.execution import run_finish_if_done, run_progress
+from llmruns.services import run_finish_if_done, run_progress
 
 
 def _spec(instrument, endpoints, **overrides) -> RunSpec:

@@ -9,8 +9,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from llmruns.models import Run, RunStatus
-from llmruns.services import run_estimate, run_start
-from llmruns.services.execution import run_progress
+from llmruns.services import run_estimate, run_progress, run_start
 from llmruns.studyfile import read_study_file, study_create
 
 
