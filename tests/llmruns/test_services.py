@@ -13,10 +13,11 @@ from llmruns.services import (
     run_cancel,
     run_create,
     run_estimate,
+    run_finish_if_done,
+    run_progress,
     run_resume,
     trial_execute,
 )
-from llmruns.services import run_finish_if_done, run_progress
 
 
 def _spec(instrument, endpoints, **overrides) -> RunSpec:
