@@ -147,6 +147,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "CampaignStatusEnum": "ratings.models.CampaignStatus",
+        "RunStatusEnum": "llmruns.models.RunStatus",
+    },
 }
 
 # Celery. The embedded default is kombu's filesystem transport: a real broker that needs no server

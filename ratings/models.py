@@ -5,11 +5,12 @@ from __future__ import annotations
 import secrets
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from careers.models import Scale
+from careers.models import Area, Item, Language, Scale
 from llmruns.models import ModelEndpoint, Run, Trial
 
 BLIND_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
@@ -38,6 +39,19 @@ class ExpertProfile(models.Model):
 
     def __str__(self) -> str:
         return self.pseudonym
+
+    def clean(self) -> None:
+        supported = [code for code, _name in settings.LANGUAGES]
+        areas = [area.value for area in Area]
+        errors = {}
+        if not isinstance(self.languages, list) or not set(self.languages) <= set(supported):
+            errors["languages"] = _("A list of language codes from %(codes)s.") % {
+                "codes": supported
+            }
+        if not isinstance(self.areas, list) or not set(self.areas) <= set(areas):
+            errors["areas"] = _("A list of RIASEC areas from %(areas)s.") % {"areas": areas}
+        if errors:
+            raise ValidationError(errors)
 
 
 class Panel(models.Model):
@@ -87,6 +101,9 @@ class Campaign(models.Model):
             models.CheckConstraint(
                 condition=models.Q(raters_per_unit__gte=1), name="campaign_raters_positive"
             ),
+            models.CheckConstraint(
+                condition=models.Q(samples_per_cell__gte=1), name="campaign_samples_positive"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -98,8 +115,16 @@ class Campaign(models.Model):
 
 
 class Unit(models.Model):
+    """One work sample to be rated blind. The original text stays on the trial.
+
+    The item and language are copied from the trial so that the expert's page never has to load
+    the trial (and with it the endpoint, run and replication) at all.
+    """
+
     campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="units")
     trial = models.ForeignKey(Trial, on_delete=models.PROTECT, related_name="units")
+    item = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="units")
+    language = models.CharField(max_length=16, choices=Language.choices)
     blind_code = models.CharField(max_length=16, unique=True, default=new_blind_code)
     text_redacted = models.TextField()
     redactions = models.PositiveIntegerField(default=0)
@@ -111,6 +136,18 @@ class Unit(models.Model):
         ordering = ["campaign", "blind_code"]
         constraints = [
             models.UniqueConstraint(fields=["campaign", "trial"], name="unit_unique_trial"),
+            models.CheckConstraint(
+                condition=(
+                    models.Q(is_gold=False, expected_min__isnull=True, expected_max__isnull=True)
+                    | models.Q(
+                        is_gold=True,
+                        expected_min__isnull=False,
+                        expected_max__isnull=False,
+                        expected_min__lte=models.F("expected_max"),
+                    )
+                ),
+                name="unit_gold_has_expected_range",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -124,7 +161,31 @@ class AssignmentStatus(models.TextChoices):
     SKIPPED = "skipped", _("Skipped")
 
 
+class SkipReason(models.TextChoices):
+    OUTSIDE_EXPERTISE = "outside_expertise", _("Outside my expertise")
+    LANGUAGE = "language", _("I cannot judge the language")
+    UNREADABLE = "unreadable", _("The text is unreadable or empty")
+    OTHER = "other", _("Other reason")
+
+
+# The flags an expert can set on a rating, and the Rating field each one is stored in.
+RATING_FLAGS: dict[str, str] = {
+    "truncated": "flag_truncated",
+    "identifies_model": "flag_identifies_model",
+    "off_task": "flag_off_task",
+    "unsafe": "flag_unsafe",
+}
+
+
 class Assignment(models.Model):
+    """One unit in one expert's queue. `position` is the queue order within the campaign.
+
+    Times: `opened_at` is the first time the page was opened, `submitted_at` and
+    `server_seconds`/`active_seconds` describe the first submission; each rating revision keeps
+    its own times.
+    """
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="assignments")
     unit = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="assignments")
     expert = models.ForeignKey(ExpertProfile, on_delete=models.PROTECT, related_name="assignments")
     position = models.PositiveIntegerField()
@@ -134,17 +195,23 @@ class Assignment(models.Model):
     draft_value = models.SmallIntegerField(null=True, blank=True)
     draft_comment = models.TextField(blank=True)
     draft_flags = models.JSONField(default=list, blank=True)
-    skip_reason = models.CharField(max_length=300, blank=True)
+    draft_saved_at = models.DateTimeField(null=True, blank=True)
+    skip_reason = models.CharField(max_length=20, choices=SkipReason.choices, blank=True)
+    skip_note = models.CharField(max_length=300, blank=True)
     opened_at = models.DateTimeField(null=True, blank=True)
+    last_opened_at = models.DateTimeField(null=True, blank=True)
     submitted_at = models.DateTimeField(null=True, blank=True)
     server_seconds = models.FloatField(null=True, blank=True)
     active_seconds = models.FloatField(null=True, blank=True)
 
     class Meta:
-        ordering = ["expert", "position"]
+        ordering = ["expert", "campaign", "position"]
         constraints = [
             models.UniqueConstraint(
                 fields=["unit", "expert"], name="assignment_unique_unit_expert"
+            ),
+            models.UniqueConstraint(
+                fields=["expert", "campaign", "position"], name="assignment_unique_position"
             ),
         ]
         indexes = [models.Index(fields=["expert", "status", "position"])]
@@ -158,6 +225,11 @@ class Rating(models.Model):
 
     assignment = models.ForeignKey(Assignment, on_delete=models.CASCADE, related_name="ratings")
     revision = models.PositiveSmallIntegerField(default=1)
+    submission_id = models.UUIDField(
+        null=True,
+        blank=True,
+        help_text=_("Token sent with the form, so that a repeated submission is recognised."),
+    )
     value = models.SmallIntegerField()
     comment = models.TextField(blank=True)
     flag_truncated = models.BooleanField(default=False)
@@ -174,7 +246,14 @@ class Rating(models.Model):
             models.UniqueConstraint(
                 fields=["assignment", "revision"], name="rating_unique_revision"
             ),
+            models.UniqueConstraint(
+                fields=["assignment", "submission_id"], name="rating_unique_submission"
+            ),
         ]
 
     def __str__(self) -> str:
         return f"rating {self.value} (rev {self.revision})"
+
+    @property
+    def flags(self) -> list[str]:
+        return [flag for flag, field in RATING_FLAGS.items() if getattr(self, field)]

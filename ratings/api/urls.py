@@ -1,9 +1,11 @@
-"""API resources of this app, registered on the project router."""
+"""API resources of the rating app, registered on the project router."""
 
 from __future__ import annotations
 
 from rest_framework.routers import DefaultRouter
 
+from ratings.api.views import CampaignViewSet
+
 
 def register(router: DefaultRouter) -> None:
-    return None
+    router.register("campaigns", CampaignViewSet, basename="campaign")

@@ -1,0 +1,58 @@
+"""The campaigns API: study admins create, close and reopen; researchers and admins read.
+
+Experts get 403 here: this resource names runs and endpoints, which they must never see.
+"""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from careers.permissions import ResearchReadAdminWrite
+from ratings.api.serializers import CampaignCreateSerializer, CampaignSerializer
+from ratings.models import Campaign
+from ratings.selectors import campaigns_with_counts
+from ratings.services import campaign_close, campaign_create, campaign_reopen
+
+
+class CampaignViewSet(
+    mixins.CreateModelMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,
+):
+    serializer_class = CampaignSerializer
+    permission_classes = [ResearchReadAdminWrite]
+    filterset_fields = ["status", "run", "panel"]
+
+    def get_queryset(self):
+        return campaigns_with_counts().order_by("-created_at", "-pk")
+
+    def _served(self, campaign: Campaign) -> dict:
+        return CampaignSerializer(self.get_queryset().get(pk=campaign.pk)).data
+
+    @extend_schema(request=CampaignCreateSerializer, responses={201: CampaignSerializer})
+    def create(self, request: Request, *args, **kwargs) -> Response:
+        """Create a campaign from a finished run: blind units, redaction, assignments.
+
+        A bad definition is a 400 naming every problem, and nothing is created.
+        """
+        definition = CampaignCreateSerializer(data=request.data)
+        definition.is_valid(raise_exception=True)
+        campaign = campaign_create(**definition.service_arguments(), by=request.user)
+        return Response(self._served(campaign), status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=None, responses=CampaignSerializer)
+    @action(detail=True, methods=["post"])
+    def close(self, request: Request, pk: str | None = None) -> Response:
+        campaign = campaign_close(campaign=self.get_object())
+        return Response(self._served(campaign))
+
+    @extend_schema(request=None, responses=CampaignSerializer)
+    @action(detail=True, methods=["post"])
+    def reopen(self, request: Request, pk: str | None = None) -> Response:
+        campaign = campaign_reopen(campaign=self.get_object())
+        return Response(self._served(campaign))

@@ -1,0 +1,165 @@
+"""Forms of the rating app: the expert's rating, draft and skip forms; the admin's invite and
+campaign forms. They validate and shape input; the services decide and write."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from careers.models import Area, Scale
+from llmruns.models import ModelEndpoint, Run, RunStatus
+from ratings.models import Panel, SkipReason
+from ratings.services import MAX_ACTIVE_SECONDS, MAX_COMMENT_LENGTH, GoldUnit
+
+# In the order of ratings.models.RATING_FLAGS.
+FLAG_CHOICES = [
+    ("truncated", _("Truncated: the answer stops mid-way")),
+    ("identifies_model", _("Identifies the model: says which AI wrote it")),
+    ("off_task", _("Off task: does not answer the task")),
+    ("unsafe", _("Unsafe: harmful or dangerous content")),
+]
+
+
+class DraftForm(forms.Form):
+    value = forms.IntegerField(required=False)
+    comment = forms.CharField(
+        required=False,
+        max_length=MAX_COMMENT_LENGTH,
+        strip=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    flags = forms.MultipleChoiceField(
+        required=False, choices=FLAG_CHOICES, widget=forms.CheckboxSelectMultiple
+    )
+
+
+class RatingForm(DraftForm):
+    value = forms.IntegerField(error_messages={"required": _("Choose a value on the scale.")})
+    active_seconds = forms.FloatField(
+        required=False, min_value=0, max_value=MAX_ACTIVE_SECONDS, widget=forms.HiddenInput
+    )
+    submission_id = forms.UUIDField(required=False, widget=forms.HiddenInput)
+
+
+class SkipForm(forms.Form):
+    skip_reason = forms.ChoiceField(
+        choices=[("", _("Choose a reason…")), *SkipReason.choices],
+        error_messages={"required": _("Choose a reason for skipping.")},
+    )
+    skip_note = forms.CharField(required=False, max_length=300)
+
+
+def _multiple_choice(choices: list[tuple[str, Any]], label: str) -> forms.MultipleChoiceField:
+    return forms.MultipleChoiceField(
+        choices=choices, widget=forms.CheckboxSelectMultiple, label=label
+    )
+
+
+class ExpertInviteForm(forms.Form):
+    username = forms.CharField(max_length=150)
+    email = forms.EmailField(required=False)
+    languages = _multiple_choice(list(settings.LANGUAGES), _("Languages the expert reads"))
+    areas = _multiple_choice(list(Area.choices), _("RIASEC areas of expertise"))
+    panels = forms.ModelMultipleChoiceField(
+        queryset=Panel.objects.all(), required=False, widget=forms.CheckboxSelectMultiple
+    )
+
+
+class CampaignCreateForm(forms.Form):
+    """The admin's form for a new campaign; the service validates the definition as a whole."""
+
+    name = forms.CharField(max_length=200)
+    run = forms.ModelChoiceField(queryset=Run.objects.filter(status=RunStatus.FINISHED))
+    panel = forms.ModelChoiceField(queryset=Panel.objects.all())
+    scale = forms.ModelChoiceField(
+        queryset=Scale.objects.all(),
+        required=False,
+        help_text=_("Empty: the instrument's competence scale."),
+    )
+    endpoints = forms.ModelMultipleChoiceField(
+        queryset=ModelEndpoint.objects.all(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("None ticked: every endpoint of the run."),
+    )
+    languages = forms.MultipleChoiceField(
+        choices=list(settings.LANGUAGES),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("None ticked: every language of the run."),
+    )
+    areas = forms.MultipleChoiceField(
+        choices=list(Area.choices),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("None ticked: all six areas."),
+    )
+    samples_per_cell = forms.IntegerField(
+        min_value=1, initial=1, help_text=_("Work samples per (item, endpoint, language).")
+    )
+    raters_per_unit = forms.IntegerField(min_value=1, initial=3)
+    match_expertise = forms.BooleanField(
+        required=False,
+        initial=True,
+        help_text=_("Experts only get units in their areas and languages."),
+    )
+    instructions_en = forms.CharField(
+        required=False, widget=forms.Textarea(attrs={"rows": 5}), label=_("Instructions (English)")
+    )
+    instructions_zh = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 5}),
+        label=_("Instructions (Chinese)"),
+    )
+    gold = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("One gold unit per line: trial id, expected minimum, expected maximum."),
+    )
+    seed = forms.IntegerField(required=False, help_text=_("Empty: a random seed, stored."))
+
+    def clean_gold(self) -> list[GoldUnit]:
+        entries = []
+        for number, line in enumerate(self.cleaned_data["gold"].splitlines(), start=1):
+            if not line.strip():
+                continue
+            parts = line.replace(",", " ").split()
+            try:
+                trial_id, low, high = (int(part) for part in parts)
+            except ValueError as exc:
+                raise ValidationError(
+                    _("Line %(n)s: expected three whole numbers: trial id, minimum, maximum."),
+                    params={"n": number},
+                ) from exc
+            entries.append(GoldUnit(trial_id=trial_id, expected_min=low, expected_max=high))
+        return entries
+
+    def service_arguments(self) -> dict[str, Any]:
+        data = self.cleaned_data
+        instructions = {
+            code: text
+            for code, text in (
+                ("en", data["instructions_en"]),
+                ("zh-hans", data["instructions_zh"]),
+            )
+            if text.strip()
+        }
+        return {
+            "name": data["name"],
+            "run": data["run"],
+            "panel": data["panel"],
+            "scale": data["scale"],
+            "endpoints": list(data["endpoints"]) or None,
+            "languages": data["languages"] or None,
+            "areas": data["areas"] or None,
+            "samples_per_cell": data["samples_per_cell"],
+            "raters_per_unit": data["raters_per_unit"],
+            "match_expertise": data["match_expertise"],
+            "instructions": instructions,
+            "gold": data["gold"],
+            "seed": data["seed"],
+        }

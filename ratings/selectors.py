@@ -1,0 +1,353 @@
+"""Reads of the rating app: an expert's queue, one unit's page, a campaign's progress.
+
+The expert-facing reads never touch the trial, the endpoint or the run: a unit carries its own
+item and language, so nothing that could break the blind is even loaded.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
+
+from careers.models import ItemText, ScalePoint
+from ratings.models import (
+    RATING_FLAGS,
+    Assignment,
+    AssignmentStatus,
+    Campaign,
+    CampaignStatus,
+    ExpertProfile,
+    Rating,
+    Unit,
+)
+
+FALLBACK_LANGUAGE = "en"
+UNFINISHED = (AssignmentStatus.PENDING, AssignmentStatus.DRAFT)
+
+
+@dataclass(frozen=True)
+class QueueProgress:
+    done: int
+    skipped: int
+    left: int
+
+    @property
+    def total(self) -> int:
+        return self.done + self.skipped + self.left
+
+
+@dataclass(frozen=True)
+class QueueEntry:
+    blind_code: str
+    status: str
+    position: int
+
+
+@dataclass(frozen=True)
+class ExpertQueue:
+    entries: list[QueueEntry]
+    progress: QueueProgress
+    next_blind_code: str | None
+
+
+def _open_assignments(expert: ExpertProfile) -> QuerySet[Assignment]:
+    return Assignment.objects.filter(expert=expert, campaign__status=CampaignStatus.OPEN)
+
+
+def _queue_order(queryset: QuerySet[Assignment]) -> QuerySet[Assignment]:
+    # Campaigns in the order they were created, then the stored, shuffled queue position.
+    return queryset.order_by("campaign__created_at", "campaign_id", "position")
+
+
+def expert_queue(*, expert: ExpertProfile) -> ExpertQueue:
+    """The expert's assignments in open campaigns, in queue order, with progress counts."""
+    rows = _queue_order(_open_assignments(expert)).values_list(
+        "unit__blind_code", "status", "position"
+    )
+    entries = [QueueEntry(blind_code=c, status=s, position=p) for c, s, p in rows]
+    progress = QueueProgress(
+        done=sum(entry.status == AssignmentStatus.SUBMITTED for entry in entries),
+        skipped=sum(entry.status == AssignmentStatus.SKIPPED for entry in entries),
+        left=sum(entry.status in UNFINISHED for entry in entries),
+    )
+    next_code = next((entry.blind_code for entry in entries if entry.status in UNFINISHED), None)
+    return ExpertQueue(entries=entries, progress=progress, next_blind_code=next_code)
+
+
+def queue_progress(*, expert: ExpertProfile) -> QueueProgress:
+    counts = _open_assignments(expert).aggregate(
+        done=Count("pk", filter=Q(status=AssignmentStatus.SUBMITTED)),
+        skipped=Count("pk", filter=Q(status=AssignmentStatus.SKIPPED)),
+        left=Count("pk", filter=Q(status__in=UNFINISHED)),
+    )
+    return QueueProgress(**counts)
+
+
+def next_blind_code(*, expert: ExpertProfile, after: str | None = None) -> str | None:
+    """The first unfinished unit of the queue other than `after`, or None when all are done."""
+    unfinished = _open_assignments(expert).filter(status__in=UNFINISHED)
+    if after:
+        unfinished = unfinished.exclude(unit__blind_code=after)
+    return _queue_order(unfinished).values_list("unit__blind_code", flat=True).first()
+
+
+def expert_assignment(*, expert: ExpertProfile, blind_code: str) -> Assignment:
+    """The expert's own assignment for a blind code; anyone else's raises DoesNotExist (a 404)."""
+    return Assignment.objects.select_related("unit", "campaign").get(
+        expert=expert, unit__blind_code=blind_code
+    )
+
+
+@dataclass(frozen=True)
+class ScaleChoice:
+    value: int
+    label: str
+    description: str
+
+
+@dataclass(frozen=True)
+class UnitForm:
+    """What the rating form starts with: the draft if there is one, else the latest rating."""
+
+    value: int | None = None
+    comment: str = ""
+    flags: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class UnitPage:
+    assignment: Assignment
+    activity: str
+    task: str
+    instructions: str
+    scale: list[ScaleChoice]
+    latest_rating: Rating | None
+    initial: UnitForm
+    progress: QueueProgress
+    is_open: bool = field(default=True)
+
+
+def _in_language(by_language: dict[str, object], language: str) -> object | None:
+    for wanted in (language, FALLBACK_LANGUAGE):
+        if wanted in by_language:
+            return by_language[wanted]
+    return next(iter(by_language.values()), None)
+
+
+def unit_page(*, expert: ExpertProfile, blind_code: str, language: str) -> UnitPage:
+    """Everything the unit page shows. The task is in the unit's language (as the model saw it);
+    instructions and scale anchors follow the page language, falling back to English."""
+    assignment = expert_assignment(expert=expert, blind_code=blind_code)
+    unit, campaign = assignment.unit, assignment.campaign
+    text = (
+        ItemText.objects.filter(item_id=unit.item_id, language=unit.language)
+        .values("activity", "task")
+        .first()
+    ) or {"activity": "", "task": ""}
+    points_by_language: dict[str, list[ScaleChoice]] = defaultdict(list)
+    for point in ScalePoint.objects.filter(scale_id=campaign.scale_id).order_by("value"):
+        points_by_language[point.language].append(
+            ScaleChoice(value=point.value, label=point.label, description=point.description)
+        )
+    latest = None
+    if assignment.status == AssignmentStatus.SUBMITTED:
+        latest = assignment.ratings.order_by("-revision").first()
+    if assignment.draft_saved_at is not None:
+        initial = UnitForm(
+            value=assignment.draft_value,
+            comment=assignment.draft_comment,
+            flags=tuple(assignment.draft_flags),
+        )
+    elif latest is not None:
+        initial = UnitForm(value=latest.value, comment=latest.comment, flags=tuple(latest.flags))
+    else:
+        initial = UnitForm()
+    instructions = _in_language(
+        {code: text for code, text in campaign.instructions.items() if text}, language
+    )
+    return UnitPage(
+        assignment=assignment,
+        activity=text["activity"],
+        task=text["task"],
+        instructions=str(instructions or ""),
+        scale=list(_in_language(points_by_language, language) or []),
+        latest_rating=latest,
+        initial=initial,
+        progress=queue_progress(expert=expert),
+        is_open=campaign.status == CampaignStatus.OPEN,
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Progress for study admins
+
+
+@dataclass
+class ExpertProgress:
+    pseudonym: str
+    username: str
+    assigned: int = 0
+    submitted: int = 0
+    skipped: int = 0
+    drafts: int = 0
+    server_seconds: list[float] = field(default_factory=list)
+    active_seconds: list[float] = field(default_factory=list)
+    gold_rated: int = 0
+    gold_within_range: int = 0
+
+    @property
+    def left(self) -> int:
+        return self.assigned - self.submitted - self.skipped
+
+    @property
+    def completion(self) -> float | None:
+        return self.submitted / self.assigned if self.assigned else None
+
+    @property
+    def median_server_seconds(self) -> float | None:
+        return statistics.median(self.server_seconds) if self.server_seconds else None
+
+    @property
+    def median_active_seconds(self) -> float | None:
+        return statistics.median(self.active_seconds) if self.active_seconds else None
+
+    @property
+    def gold_accuracy(self) -> float | None:
+        return self.gold_within_range / self.gold_rated if self.gold_rated else None
+
+
+@dataclass
+class CampaignProgress:
+    campaign: Campaign
+    units: int
+    units_complete: int
+    assigned: int
+    submitted: int
+    skipped: int
+    median_server_seconds: float | None
+    median_active_seconds: float | None
+    flagged_units: int
+    flag_counts: dict[str, int]
+    experts: list[ExpertProgress]
+
+    @property
+    def completion(self) -> float | None:
+        return self.submitted / self.assigned if self.assigned else None
+
+
+def campaign_progress(*, campaign: Campaign) -> CampaignProgress:
+    """Completion per expert and overall, time per unit, flags and gold accuracy.
+
+    Flags and gold accuracy use each assignment's latest revision; times are those of the first
+    submission. Three queries: the assignments, the ratings, nothing per row.
+    """
+    assignments = list(
+        Assignment.objects.filter(campaign=campaign).values(
+            "pk",
+            "unit_id",
+            "status",
+            "server_seconds",
+            "active_seconds",
+            "expert__pseudonym",
+            "expert__user__username",
+            "unit__is_gold",
+            "unit__expected_min",
+            "unit__expected_max",
+        )
+    )
+    latest: dict[int, dict] = {}
+    rating_fields = ["assignment_id", "revision", "value", *RATING_FLAGS.values()]
+    for rating in (
+        Rating.objects.filter(assignment__campaign=campaign)
+        .order_by("assignment_id", "revision")
+        .values(*rating_fields)
+    ):
+        latest[rating["assignment_id"]] = rating
+
+    experts: dict[str, ExpertProgress] = {}
+    submitted_per_unit: dict[int, int] = defaultdict(int)
+    flagged_units: dict[str, set[int]] = {flag: set() for flag in RATING_FLAGS}
+    for row in assignments:
+        progress = experts.setdefault(
+            row["expert__pseudonym"],
+            ExpertProgress(
+                pseudonym=row["expert__pseudonym"], username=row["expert__user__username"]
+            ),
+        )
+        progress.assigned += 1
+        status = row["status"]
+        progress.skipped += status == AssignmentStatus.SKIPPED
+        progress.drafts += status == AssignmentStatus.DRAFT
+        if status != AssignmentStatus.SUBMITTED:
+            continue
+        progress.submitted += 1
+        submitted_per_unit[row["unit_id"]] += 1
+        if row["server_seconds"] is not None:
+            progress.server_seconds.append(row["server_seconds"])
+        if row["active_seconds"] is not None:
+            progress.active_seconds.append(row["active_seconds"])
+        rating = latest.get(row["pk"])
+        if rating is None:
+            continue
+        for flag, rating_field in RATING_FLAGS.items():
+            if rating[rating_field]:
+                flagged_units[flag].add(row["unit_id"])
+        if row["unit__is_gold"]:
+            progress.gold_rated += 1
+            progress.gold_within_range += (
+                row["unit__expected_min"] <= rating["value"] <= row["unit__expected_max"]
+            )
+
+    all_server = [s for p in experts.values() for s in p.server_seconds]
+    all_active = [s for p in experts.values() for s in p.active_seconds]
+    unit_count = campaign.units.count()
+    return CampaignProgress(
+        campaign=campaign,
+        units=unit_count,
+        units_complete=sum(
+            count >= campaign.raters_per_unit for count in submitted_per_unit.values()
+        ),
+        assigned=len(assignments),
+        submitted=sum(p.submitted for p in experts.values()),
+        skipped=sum(p.skipped for p in experts.values()),
+        median_server_seconds=statistics.median(all_server) if all_server else None,
+        median_active_seconds=statistics.median(all_active) if all_active else None,
+        flagged_units=len(set().union(*flagged_units.values())),
+        flag_counts={flag: len(units) for flag, units in flagged_units.items()},
+        experts=sorted(experts.values(), key=lambda p: p.pseudonym),
+    )
+
+
+def _count_per_campaign(queryset: QuerySet) -> Coalesce:
+    # A correlated subquery per count: joining units and assignments in one GROUP BY would
+    # multiply the rows (units x assignments) before counting.
+    counted = (
+        queryset.filter(campaign=OuterRef("pk"))
+        .order_by()
+        .values("campaign")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
+
+
+def campaigns_with_counts() -> QuerySet[Campaign]:
+    """Campaigns for the API and admin lists, with unit and assignment counts in one query."""
+    return (
+        Campaign.objects.select_related("run", "panel", "scale")
+        .prefetch_related("endpoints")
+        .annotate(
+            unit_count=_count_per_campaign(Unit.objects.all()),
+            assignment_count=_count_per_campaign(Assignment.objects.all()),
+            submitted_count=_count_per_campaign(
+                Assignment.objects.filter(status=AssignmentStatus.SUBMITTED)
+            ),
+            skipped_count=_count_per_campaign(
+                Assignment.objects.filter(status=AssignmentStatus.SKIPPED)
+            ),
+        )
+    )

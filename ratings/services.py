@@ -1,0 +1,780 @@
+"""Writes of the rating app: experts, campaigns of blind units, drafts, ratings and skips.
+
+Every function here is keyword-only and atomic. Refusals are `ValidationError`s whose message
+names the field and the reason; a `RatingConflict` (a subclass) means the request was well formed
+but the assignment's state forbids it (closed campaign, already submitted), which pages and JSON
+endpoints answer with 409 rather than 400.
+"""
+
+from __future__ import annotations
+
+import random
+import secrets
+import uuid
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.tokens import default_token_generator
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import DateTimeField, F, Max, Value
+from django.db.models.functions import Coalesce
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
+from django.utils.translation import gettext as _
+
+from careers.accounts import role_groups_ensure
+from careers.models import Area, QuestionKind, Scale, ScalePoint
+from careers.permissions import EXPERT
+from llmruns.models import ModelEndpoint, Run, RunStatus, Trial, TrialStatus
+from ratings.assignment import AssignmentError, AssignmentPlan, ExpertSpec, UnitSpec, assign
+from ratings.models import (
+    RATING_FLAGS,
+    Assignment,
+    AssignmentStatus,
+    Campaign,
+    CampaignStatus,
+    ExpertProfile,
+    Panel,
+    Rating,
+    SkipReason,
+    Unit,
+    new_blind_code,
+)
+from ratings.redaction import redact
+
+SUPPORTED_LANGUAGES = tuple(code for code, _name in settings.LANGUAGES)
+DEFAULT_SCALE_SLUG = "competence"
+# A browser's active-time counter can be wrong or forged; longer than a day is not a rating.
+MAX_ACTIVE_SECONDS = 24 * 3600.0
+MAX_COMMENT_LENGTH = 5000
+
+
+class RatingConflict(ValidationError):
+    """The assignment's state forbids the action: the campaign is closed, or already rated."""
+
+
+# --------------------------------------------------------------------------------------------
+# Experts
+
+
+@dataclass(frozen=True)
+class ExpertInvitation:
+    profile: ExpertProfile
+    set_password_path: str
+
+
+def expert_set_password_path(*, user) -> str:
+    """A one-time link to choose a password: Django's reset token, void once a password is set."""
+    uidb64 = urlsafe_base64_encode(force_bytes(user.pk))
+    token = default_token_generator.make_token(user)
+    return reverse("set-password", kwargs={"uidb64": uidb64, "token": token})
+
+
+def _check_languages_and_areas(
+    *, languages: Sequence[str], areas: Sequence[str], errors: dict[str, list[str]]
+) -> None:
+    unknown_languages = sorted(set(languages) - set(SUPPORTED_LANGUAGES))
+    if not languages:
+        errors.setdefault("languages", []).append("choose at least one language")
+    elif unknown_languages:
+        errors.setdefault("languages", []).append(
+            f"unsupported languages {unknown_languages}; supported: {list(SUPPORTED_LANGUAGES)}"
+        )
+    unknown_areas = sorted(set(areas) - set(Area.values))
+    if not areas:
+        errors.setdefault("areas", []).append("choose at least one RIASEC area")
+    elif unknown_areas:
+        errors.setdefault("areas", []).append(
+            f"unknown areas {unknown_areas}; valid: {list(Area.values)}"
+        )
+
+
+@transaction.atomic
+def expert_invite(
+    *,
+    username: str,
+    languages: Sequence[str],
+    areas: Sequence[str],
+    email: str = "",
+    panels: Iterable[Panel] = (),
+) -> ExpertInvitation:
+    """Create an expert's account without a password and return a one-time set-password link."""
+    errors: dict[str, list[str]] = {}
+    username = username.strip()
+    user_model = get_user_model()
+    if not username:
+        errors["username"] = ["a username is required"]
+    elif user_model.objects.filter(username=username).exists():
+        errors["username"] = [f"the username {username!r} is already taken"]
+    _check_languages_and_areas(languages=languages, areas=areas, errors=errors)
+    if errors:
+        raise ValidationError(errors)
+    user = user_model(username=username, email=email.strip())
+    user.set_unusable_password()
+    user.save()
+    user.groups.add(role_groups_ensure()[EXPERT])
+    profile = ExpertProfile.objects.create(
+        user=user, languages=list(dict.fromkeys(languages)), areas=list(dict.fromkeys(areas))
+    )
+    for panel in panels:
+        panel.experts.add(profile)
+    return ExpertInvitation(profile=profile, set_password_path=expert_set_password_path(user=user))
+
+
+# --------------------------------------------------------------------------------------------
+# Campaigns
+
+
+@dataclass(frozen=True)
+class GoldUnit:
+    """A work sample with a known quality: the range of values a careful expert gives it."""
+
+    trial_id: int
+    expected_min: int
+    expected_max: int
+
+
+def _select_work_samples(
+    *,
+    run: Run,
+    endpoint_ids: Sequence[int],
+    languages: Sequence[str],
+    areas: Sequence[str],
+    samples_per_cell: int,
+    seed: int,
+) -> list[Trial]:
+    """Up to samples_per_cell ok work samples per (item, endpoint, language), chosen by seed."""
+    trials = (
+        Trial.objects.filter(
+            run=run,
+            kind=QuestionKind.WORK_SAMPLE,
+            status=TrialStatus.OK,
+            endpoint_id__in=endpoint_ids,
+            language__in=languages,
+            item__area__in=areas,
+        )
+        .select_related("item")
+        .order_by("item__number", "endpoint_id", "language", "replication")
+    )
+    cells: dict[tuple[int, int, str], list[Trial]] = defaultdict(list)
+    for trial in trials:
+        cells[(trial.item.number, trial.endpoint_id, trial.language)].append(trial)
+    chooser = random.Random(seed)
+    selected: list[Trial] = []
+    for cell in sorted(cells):
+        replications = cells[cell]
+        chosen = chooser.sample(replications, min(samples_per_cell, len(replications)))
+        selected.extend(sorted(chosen, key=lambda trial: trial.replication))
+    return selected
+
+
+def _redaction_names() -> list[str]:
+    names: list[str] = []
+    for row in ModelEndpoint.objects.values_list("name", "model", "provider"):
+        names.extend(value for value in row if value)
+    return names
+
+
+def _unique_blind_codes(count: int) -> list[str]:
+    codes: set[str] = set()
+    while len(codes) < count:
+        codes.update(new_blind_code() for _ in range(count - len(codes)))
+        codes -= set(Unit.objects.filter(blind_code__in=codes).values_list("blind_code", flat=True))
+    return list(codes)
+
+
+def _eligible(expert: ExpertProfile, *, area: str, language: str, match_expertise: bool) -> bool:
+    return not match_expertise or (area in expert.areas and language in expert.languages)
+
+
+def _assignment_shortfalls(
+    *,
+    trials: Sequence[Trial],
+    experts: Sequence[ExpertProfile],
+    raters_per_unit: int,
+    match_expertise: bool,
+) -> list[str]:
+    """Why raters_per_unit cannot be met, per (area, language) of the selection (empty if it can)."""
+    problems = []
+    for area, language in sorted({(trial.item.area, trial.language) for trial in trials}):
+        eligible = sum(
+            _eligible(expert, area=area, language=language, match_expertise=match_expertise)
+            for expert in experts
+        )
+        if eligible < raters_per_unit:
+            where = f"area {area}, language {language}" if match_expertise else "every unit"
+            problems.append(
+                f"{raters_per_unit} raters per unit, but only {eligible} experts of the panel "
+                f"are eligible for {where}"
+            )
+    return problems
+
+
+@transaction.atomic
+def campaign_create(
+    *,
+    name: str,
+    run: Run,
+    panel: Panel,
+    endpoints: Iterable[ModelEndpoint] | None = None,
+    languages: Sequence[str] | None = None,
+    areas: Sequence[str] | None = None,
+    samples_per_cell: int = 1,
+    raters_per_unit: int = 3,
+    scale: Scale | None = None,
+    instructions: Mapping[str, str] | None = None,
+    gold: Sequence[GoldUnit] = (),
+    match_expertise: bool = True,
+    seed: int | None = None,
+    by=None,
+) -> Campaign:
+    """Turn a finished run's work samples into blind units assigned to a panel's experts.
+
+    endpoints, languages and areas default to everything the run has. Each selected work sample
+    becomes a unit with a random blind code and redacted text; gold units are added even when the
+    selection filters leave them out. Every problem is reported at once and nothing is written.
+    """
+    errors: dict[str, list[str]] = defaultdict(list)
+    run_endpoint_ids = set(run.endpoints.values_list("pk", flat=True))
+    endpoint_list = (
+        list(run.endpoints.all()) if endpoints is None else list(dict.fromkeys(endpoints))
+    )
+    languages = list(dict.fromkeys(run.languages if languages is None else languages))
+    areas = list(dict.fromkeys(Area.values if areas is None else areas))
+    instructions = dict(instructions or {})
+    if seed is None:
+        seed = secrets.randbelow(2**31)
+
+    if not name.strip():
+        errors["name"].append("a name is required")
+    if run.status != RunStatus.FINISHED:
+        errors["run"].append(f"run {run.pk} is not finished (its status is {run.status})")
+    if QuestionKind.WORK_SAMPLE not in run.kinds:
+        errors["run"].append(f"run {run.pk} has no work samples (its kinds are {run.kinds})")
+    if not endpoint_list:
+        errors["endpoints"].append("choose at least one endpoint")
+    outside = sorted(e.name for e in endpoint_list if e.pk not in run_endpoint_ids)
+    if outside:
+        errors["endpoints"].append(f"endpoints not in run {run.pk}: {outside}")
+    if not languages:
+        errors["languages"].append("choose at least one language")
+    unknown_languages = sorted(set(languages) - set(run.languages))
+    if unknown_languages:
+        errors["languages"].append(
+            f"languages {unknown_languages} are not in run {run.pk} (it has {run.languages})"
+        )
+    if not areas:
+        errors["areas"].append("choose at least one RIASEC area")
+    unknown_areas = sorted(set(areas) - set(Area.values))
+    if unknown_areas:
+        errors["areas"].append(f"unknown areas {unknown_areas}; valid: {list(Area.values)}")
+    if samples_per_cell < 1:
+        errors["samples_per_cell"].append("must be at least 1")
+    if raters_per_unit < 1:
+        errors["raters_per_unit"].append("must be at least 1")
+    unknown_instruction_languages = sorted(set(instructions) - set(SUPPORTED_LANGUAGES))
+    if unknown_instruction_languages:
+        errors["instructions"].append(
+            f"instructions in unsupported languages {unknown_instruction_languages}; "
+            f"supported: {list(SUPPORTED_LANGUAGES)}"
+        )
+    if scale is None:
+        scale = Scale.objects.filter(instrument=run.instrument_id, slug=DEFAULT_SCALE_SLUG).first()
+        if scale is None:
+            errors["scale"].append(
+                f"instrument of run {run.pk} has no {DEFAULT_SCALE_SLUG!r} scale; choose one"
+            )
+    elif scale.instrument_id != run.instrument_id:
+        errors["scale"].append(f"scale {scale.slug!r} belongs to another instrument than the run")
+    scale_values = (
+        set(ScalePoint.objects.filter(scale=scale).values_list("value", flat=True))
+        if scale
+        else set()
+    )
+    if scale is not None and not scale_values:
+        errors["scale"].append(f"scale {scale.slug!r} has no points")
+
+    experts = list(panel.experts.all())
+    if not experts:
+        errors["panel"].append(f"panel {panel.name!r} has no experts")
+
+    gold_trials = _gold_trials(run=run, gold=gold, scale_values=scale_values, errors=errors)
+    if errors:
+        raise ValidationError(dict(errors))
+
+    trials = _select_work_samples(
+        run=run,
+        endpoint_ids=[endpoint.pk for endpoint in endpoint_list],
+        languages=languages,
+        areas=areas,
+        samples_per_cell=samples_per_cell,
+        seed=seed,
+    )
+    if not trials:
+        raise ValidationError(
+            {
+                "non_field_errors": [
+                    f"the selection is empty: run {run.pk} has no ok work samples for endpoints "
+                    f"{sorted(e.name for e in endpoint_list)}, languages {languages}, areas {areas}"
+                ]
+            }
+        )
+    selected_ids = {trial.pk for trial in trials}
+    trials += [trial for trial in gold_trials.values() if trial.pk not in selected_ids]
+    shortfalls = _assignment_shortfalls(
+        trials=trials,
+        experts=experts,
+        raters_per_unit=raters_per_unit,
+        match_expertise=match_expertise,
+    )
+    if shortfalls:
+        raise ValidationError({"raters_per_unit": shortfalls})
+
+    plan = _assignment_plan(
+        trials=trials,
+        gold_trial_ids={entry.trial_id for entry in gold},
+        experts=experts,
+        raters_per_unit=raters_per_unit,
+        seed=seed,
+        match_expertise=match_expertise,
+    )
+
+    campaign = Campaign.objects.create(
+        name=name.strip(),
+        run=run,
+        panel=panel,
+        scale=scale,
+        languages=languages,
+        areas=areas,
+        samples_per_cell=samples_per_cell,
+        raters_per_unit=raters_per_unit,
+        match_expertise=match_expertise,
+        instructions=instructions,
+        seed=seed,
+        created_by=by,
+    )
+    campaign.endpoints.set(endpoint_list)
+    units = _units_create(campaign=campaign, trials=trials, gold=gold)
+    unit_ids = {unit.trial_id: unit.pk for unit in units}
+    Assignment.objects.bulk_create(
+        Assignment(
+            campaign=campaign,
+            unit_id=unit_ids[trial_id],
+            expert_id=expert_id,
+            position=position,
+        )
+        for trial_id, expert_id, position in plan.pairs()
+    )
+    return campaign
+
+
+def _gold_trials(
+    *,
+    run: Run,
+    gold: Sequence[GoldUnit],
+    scale_values: set[int],
+    errors: dict[str, list[str]],
+) -> dict[int, Trial]:
+    if not gold:
+        return {}
+    wanted = [entry.trial_id for entry in gold]
+    duplicates = sorted({trial_id for trial_id in wanted if wanted.count(trial_id) > 1})
+    if duplicates:
+        errors["gold"].append(f"trials listed more than once: {duplicates}")
+    found = {
+        trial.pk: trial
+        for trial in Trial.objects.filter(
+            run=run, pk__in=wanted, kind=QuestionKind.WORK_SAMPLE, status=TrialStatus.OK
+        ).select_related("item")
+    }
+    missing = sorted(set(wanted) - set(found))
+    if missing:
+        errors["gold"].append(f"trials {missing} are not ok work samples of run {run.pk}")
+    low, high = (min(scale_values), max(scale_values)) if scale_values else (None, None)
+    for entry in gold:
+        if entry.expected_min > entry.expected_max:
+            errors["gold"].append(
+                f"trial {entry.trial_id}: expected_min {entry.expected_min} is above "
+                f"expected_max {entry.expected_max}"
+            )
+        if low is not None and not (
+            low <= entry.expected_min <= high and low <= entry.expected_max <= high
+        ):
+            errors["gold"].append(
+                f"trial {entry.trial_id}: the expected range must lie within the scale "
+                f"({low} to {high})"
+            )
+    return found
+
+
+def _units_create(
+    *, campaign: Campaign, trials: Sequence[Trial], gold: Sequence[GoldUnit]
+) -> list[Unit]:
+    names = _redaction_names()
+    gold_by_trial = {entry.trial_id: entry for entry in gold}
+    codes = _unique_blind_codes(len(trials))
+    units = []
+    for trial, code in zip(trials, codes, strict=True):
+        redacted = redact(trial.text, names=names)
+        expected = gold_by_trial.get(trial.pk)
+        units.append(
+            Unit(
+                campaign=campaign,
+                trial=trial,
+                item_id=trial.item_id,
+                language=trial.language,
+                blind_code=code,
+                text_redacted=redacted.text,
+                redactions=redacted.count,
+                is_gold=expected is not None,
+                expected_min=expected.expected_min if expected else None,
+                expected_max=expected.expected_max if expected else None,
+            )
+        )
+    return Unit.objects.bulk_create(units)
+
+
+def _assignment_plan(
+    *,
+    trials: Sequence[Trial],
+    gold_trial_ids: set[int],
+    experts: Sequence[ExpertProfile],
+    raters_per_unit: int,
+    seed: int,
+    match_expertise: bool,
+) -> AssignmentPlan:
+    """Who rates which work sample, in which queue order; keyed by trial and expert ids."""
+    unit_specs = [
+        UnitSpec(
+            key=trial.pk,
+            language=trial.language,
+            area=trial.item.area,
+            # Queues mix endpoints evenly; the key itself never reaches an expert.
+            stratum=trial.endpoint_id,
+            is_gold=trial.pk in gold_trial_ids,
+        )
+        for trial in trials
+    ]
+    expert_specs = [
+        ExpertSpec(
+            key=expert.pk, languages=frozenset(expert.languages), areas=frozenset(expert.areas)
+        )
+        for expert in experts
+    ]
+    try:
+        return assign(
+            unit_specs,
+            expert_specs,
+            raters_per_unit=raters_per_unit,
+            seed=seed,
+            match_expertise=match_expertise,
+        )
+    except AssignmentError as exc:
+        raise ValidationError({"raters_per_unit": [str(exc)]}) from exc
+
+
+@transaction.atomic
+def campaign_close(*, campaign: Campaign) -> Campaign:
+    """Close a campaign: its assignments stay, but no draft, rating or skip is accepted."""
+    Campaign.objects.filter(pk=campaign.pk, status=CampaignStatus.OPEN).update(
+        status=CampaignStatus.CLOSED, closed_at=timezone.now()
+    )
+    campaign.refresh_from_db(fields=["status", "closed_at"])
+    return campaign
+
+
+@transaction.atomic
+def campaign_reopen(*, campaign: Campaign) -> Campaign:
+    Campaign.objects.filter(pk=campaign.pk, status=CampaignStatus.CLOSED).update(
+        status=CampaignStatus.OPEN, closed_at=None
+    )
+    campaign.refresh_from_db(fields=["status", "closed_at"])
+    return campaign
+
+
+# --------------------------------------------------------------------------------------------
+# The expert's work on one assignment
+
+
+@transaction.atomic
+def assignment_open(*, assignment: Assignment) -> None:
+    """Record that the unit's page was shown: the first time stays, the latest is updated."""
+    now = timezone.now()
+    Assignment.objects.filter(pk=assignment.pk).update(
+        opened_at=Coalesce(F("opened_at"), Value(now, output_field=DateTimeField())),
+        last_opened_at=now,
+    )
+
+
+def _locked(assignment: Assignment) -> Assignment:
+    # Lock only the assignment row, so experts submitting in the same campaign never wait on
+    # each other; the campaign's status is read, not locked.
+    return (
+        Assignment.objects.select_for_update(of=("self",))
+        .select_related("campaign")
+        .get(pk=assignment.pk)
+    )
+
+
+def _refuse_if_closed(assignment: Assignment) -> None:
+    if assignment.campaign.status != CampaignStatus.OPEN:
+        raise RatingConflict(
+            _("This campaign is closed; ratings can no longer be changed."), code="campaign_closed"
+        )
+
+
+def _check_rating_input(
+    *,
+    assignment: Assignment,
+    value: int | None,
+    comment: str,
+    flags: Iterable[str],
+    active_seconds: float | None = None,
+    value_required: bool,
+) -> list[str]:
+    errors: dict[str, list[str]] = {}
+    if value is None:
+        if value_required:
+            errors["value"] = [_("Choose a value on the scale.")]
+    else:
+        allowed = sorted(
+            ScalePoint.objects.filter(scale_id=assignment.campaign.scale_id)
+            .values_list("value", flat=True)
+            .distinct()
+        )
+        if value not in allowed:
+            errors["value"] = [
+                _("%(value)s is not on the scale; choose one of %(allowed)s.")
+                % {"value": value, "allowed": allowed}
+            ]
+    flags = list(dict.fromkeys(flags))
+    unknown = sorted(set(flags) - set(RATING_FLAGS))
+    if unknown:
+        errors["flags"] = [f"unknown flags {unknown}; valid: {list(RATING_FLAGS)}"]
+    if len(comment) > MAX_COMMENT_LENGTH:
+        errors["comment"] = [_("At most %(count)s characters.") % {"count": MAX_COMMENT_LENGTH}]
+    if active_seconds is not None and not 0 <= active_seconds <= MAX_ACTIVE_SECONDS:
+        errors["active_seconds"] = [f"must be between 0 and {MAX_ACTIVE_SECONDS:.0f}"]
+    if errors:
+        raise ValidationError(errors)
+    return flags
+
+
+def _seconds_since(moment: datetime | None, now: datetime) -> float | None:
+    return (now - moment).total_seconds() if moment else None
+
+
+@transaction.atomic
+def draft_save(
+    *,
+    assignment: Assignment,
+    value: int | None,
+    comment: str = "",
+    flags: Iterable[str] = (),
+) -> Assignment:
+    """Keep the expert's unfinished answer. A submitted assignment stays submitted."""
+    assignment = _locked(assignment)
+    _refuse_if_closed(assignment)
+    flags = _check_rating_input(
+        assignment=assignment, value=value, comment=comment, flags=flags, value_required=False
+    )
+    assignment.draft_value = value
+    assignment.draft_comment = comment
+    assignment.draft_flags = flags
+    assignment.draft_saved_at = timezone.now()
+    if assignment.status in (AssignmentStatus.PENDING, AssignmentStatus.SKIPPED):
+        assignment.status = AssignmentStatus.DRAFT
+        assignment.skip_reason = ""
+        assignment.skip_note = ""
+    assignment.save(
+        update_fields=[
+            "draft_value",
+            "draft_comment",
+            "draft_flags",
+            "draft_saved_at",
+            "status",
+            "skip_reason",
+            "skip_note",
+        ]
+    )
+    return assignment
+
+
+def _rating_record(
+    *,
+    assignment: Assignment,
+    value: int,
+    comment: str,
+    flags: list[str],
+    active_seconds: float | None,
+    submission_id: uuid.UUID | None,
+    now: datetime,
+) -> Rating:
+    latest = assignment.ratings.aggregate(latest=Max("revision"))["latest"] or 0
+    return Rating.objects.create(
+        assignment=assignment,
+        revision=latest + 1,
+        submission_id=submission_id,
+        value=value,
+        comment=comment,
+        server_seconds=_seconds_since(assignment.last_opened_at or assignment.opened_at, now),
+        active_seconds=active_seconds,
+        **{field: flag in flags for flag, field in RATING_FLAGS.items()},
+    )
+
+
+def _earlier_submission(assignment: Assignment, submission_id: uuid.UUID | None) -> Rating | None:
+    if submission_id is None:
+        return None
+    return Rating.objects.filter(assignment=assignment, submission_id=submission_id).first()
+
+
+@transaction.atomic
+def rating_submit(
+    *,
+    assignment: Assignment,
+    value: int,
+    comment: str = "",
+    flags: Iterable[str] = (),
+    active_seconds: float | None = None,
+    submission_id: uuid.UUID | None = None,
+) -> Rating:
+    """Record the first rating of an assignment (revision 1).
+
+    A repeated submission carrying the same submission_id returns the rating it created, so a
+    double click or a retried request never makes a second rating. A different submission on an
+    already rated assignment is refused (RatingConflict): a change is `rating_revise`.
+    """
+    assignment = _locked(assignment)
+    earlier = _earlier_submission(assignment, submission_id)
+    if earlier is not None:
+        return earlier
+    _refuse_if_closed(assignment)
+    if assignment.status == AssignmentStatus.SUBMITTED:
+        raise RatingConflict(
+            _("This unit is already rated; open it again to revise the rating."),
+            code="already_submitted",
+        )
+    flags = _check_rating_input(
+        assignment=assignment,
+        value=value,
+        comment=comment,
+        flags=flags,
+        active_seconds=active_seconds,
+        value_required=True,
+    )
+    now = timezone.now()
+    rating = _rating_record(
+        assignment=assignment,
+        value=value,
+        comment=comment,
+        flags=flags,
+        active_seconds=active_seconds,
+        submission_id=submission_id,
+        now=now,
+    )
+    assignment.status = AssignmentStatus.SUBMITTED
+    assignment.submitted_at = now
+    assignment.server_seconds = _seconds_since(assignment.opened_at, now)
+    assignment.active_seconds = active_seconds
+    _clear_draft_and_skip(assignment)
+    assignment.save()
+    return rating
+
+
+@transaction.atomic
+def rating_revise(
+    *,
+    assignment: Assignment,
+    value: int,
+    comment: str = "",
+    flags: Iterable[str] = (),
+    active_seconds: float | None = None,
+    submission_id: uuid.UUID | None = None,
+) -> Rating:
+    """Record a changed rating as the next revision; earlier revisions stay as they were."""
+    assignment = _locked(assignment)
+    earlier = _earlier_submission(assignment, submission_id)
+    if earlier is not None:
+        return earlier
+    _refuse_if_closed(assignment)
+    if assignment.status != AssignmentStatus.SUBMITTED:
+        raise RatingConflict(
+            _("This unit has no rating to revise yet; submit one first."), code="not_submitted"
+        )
+    flags = _check_rating_input(
+        assignment=assignment,
+        value=value,
+        comment=comment,
+        flags=flags,
+        active_seconds=active_seconds,
+        value_required=True,
+    )
+    rating = _rating_record(
+        assignment=assignment,
+        value=value,
+        comment=comment,
+        flags=flags,
+        active_seconds=active_seconds,
+        submission_id=submission_id,
+        now=timezone.now(),
+    )
+    _clear_draft_and_skip(assignment)
+    assignment.save()
+    return rating
+
+
+def _clear_draft_and_skip(assignment: Assignment) -> None:
+    assignment.draft_value = None
+    assignment.draft_comment = ""
+    assignment.draft_flags = []
+    assignment.draft_saved_at = None
+    assignment.skip_reason = ""
+    assignment.skip_note = ""
+
+
+@transaction.atomic
+def assignment_skip(*, assignment: Assignment, reason: str, note: str = "") -> Assignment:
+    """Set a unit aside with a reason. It leaves the queue's 'left' count; it can be rated later."""
+    assignment = _locked(assignment)
+    _refuse_if_closed(assignment)
+    if assignment.status == AssignmentStatus.SUBMITTED:
+        raise RatingConflict(
+            _("This unit is already rated and cannot be skipped."), code="already_submitted"
+        )
+    errors: dict[str, list[str]] = {}
+    if reason not in SkipReason.values:
+        errors["skip_reason"] = [_("Choose a reason for skipping.")]
+    if len(note) > 300:
+        errors["skip_note"] = [_("At most %(count)s characters.") % {"count": 300}]
+    if errors:
+        raise ValidationError(errors)
+    assignment.status = AssignmentStatus.SKIPPED
+    assignment.skip_reason = reason
+    assignment.skip_note = note.strip()
+    assignment.save(update_fields=["status", "skip_reason", "skip_note"])
+    return assignment
+
+
+__all__ = [
+    "ExpertInvitation",
+    "GoldUnit",
+    "RatingConflict",
+    "assignment_open",
+    "assignment_skip",
+    "campaign_close",
+    "campaign_create",
+    "campaign_reopen",
+    "draft_save",
+    "expert_invite",
+    "expert_set_password_path",
+    "rating_revise",
+    "rating_submit",
+]

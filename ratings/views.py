@@ -1,0 +1,310 @@
+"""The expert's pages (queue, one unit), the small JSON endpoints the unit page's script calls,
+and the study admin's progress page for a campaign.
+
+An expert reaches only their own assignments: any other blind code is a 404, exactly like a code
+that does not exist, so a code cannot even be confirmed to exist. Nothing here renders a trial,
+run, endpoint or database id; the blind code is the unit's only name.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from careers.permissions import is_study_admin
+from ratings.forms import FLAG_CHOICES, DraftForm, RatingForm, SkipForm
+from ratings.models import Assignment, AssignmentStatus, Campaign, ExpertProfile, Rating
+from ratings.selectors import (
+    UnitPage,
+    campaign_progress,
+    expert_assignment,
+    expert_queue,
+    next_blind_code,
+    unit_page,
+)
+from ratings.services import (
+    RatingConflict,
+    assignment_open,
+    assignment_skip,
+    campaign_close,
+    campaign_reopen,
+    draft_save,
+    rating_revise,
+    rating_submit,
+)
+
+View = Callable[..., HttpResponse]
+
+
+def expert_required(view: View) -> View:
+    """Signed-in experts only; the view receives the expert's profile as `expert`."""
+
+    @login_required
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        try:
+            expert = request.user.expert
+        except ExpertProfile.DoesNotExist as exc:
+            raise PermissionDenied(_("This page is for experts.")) from exc
+        return view(request, *args, expert=expert, **kwargs)
+
+    return wrapper
+
+
+def study_admin_required(view: View) -> View:
+    @login_required
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not is_study_admin(request.user):
+            raise PermissionDenied(_("This page is for study admins."))
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def _own_assignment(expert: ExpertProfile, blind_code: str) -> Assignment:
+    try:
+        return expert_assignment(expert=expert, blind_code=blind_code)
+    except Assignment.DoesNotExist as exc:
+        raise Http404 from exc
+
+
+def _next_url(expert: ExpertProfile, *, after: str) -> str:
+    code = next_blind_code(expert=expert, after=after)
+    return reverse("rate-unit", args=[code]) if code else reverse("rate-queue")
+
+
+def _error_dict(exc: ValidationError) -> dict[str, list[str]]:
+    return exc.message_dict if hasattr(exc, "error_dict") else {"__all__": exc.messages}
+
+
+def _rating_arguments(form: RatingForm) -> dict[str, Any]:
+    data = form.cleaned_data
+    return {
+        "value": data["value"],
+        "comment": data["comment"],
+        "flags": data["flags"],
+        "active_seconds": data["active_seconds"],
+        "submission_id": data["submission_id"],
+    }
+
+
+def _rate(assignment: Assignment, form: RatingForm) -> Rating:
+    """A first rating, or a revision when the unit was already rated."""
+    if assignment.status == AssignmentStatus.SUBMITTED:
+        return rating_revise(assignment=assignment, **_rating_arguments(form))
+    return rating_submit(assignment=assignment, **_rating_arguments(form))
+
+
+def _skip(assignment: Assignment, form: SkipForm) -> Assignment:
+    return assignment_skip(
+        assignment=assignment,
+        reason=form.cleaned_data["skip_reason"],
+        note=form.cleaned_data["skip_note"],
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Pages
+
+
+@expert_required
+def rate_queue(request: HttpRequest, *, expert: ExpertProfile) -> HttpResponse:
+    queue = expert_queue(expert=expert)
+    return render(request, "ratings/queue.html", {"queue": queue})
+
+
+# Errors shown next to their field on the unit page; any other error is shown above the form.
+SHOWN_BY_FIELD = ("value", "comment", "skip_reason")
+
+
+def _unit_context(
+    page: UnitPage, *, posted: dict[str, Any] | None = None, errors: dict | None = None
+) -> dict[str, Any]:
+    errors = errors or {}
+    initial = page.initial
+    if posted is not None:
+        value = posted.get("value")
+        selected_value = int(value) if value and str(value).isdigit() else None
+        comment = posted.get("comment", "")
+        flags = set(posted.get("flags", []))
+        skip_reason = posted.get("skip_reason", "")
+    else:
+        selected_value, comment, flags = initial.value, initial.comment, set(initial.flags)
+        skip_reason = page.assignment.skip_reason
+    return {
+        "page": page,
+        "unit": page.assignment.unit,
+        "assignment": page.assignment,
+        "selected_value": selected_value,
+        "comment": comment,
+        "flags": [(code, label, code in flags) for code, label in FLAG_CHOICES],
+        "skip_reasons": SkipForm.base_fields["skip_reason"].choices,
+        "skip_reason": skip_reason,
+        # A fresh token per page view: a double submission of this view is recognised.
+        "submission_id": uuid.uuid4(),
+        "errors": {field: errors[field] for field in SHOWN_BY_FIELD if field in errors},
+        "other_errors": [
+            message
+            for field, field_errors in errors.items()
+            if field not in SHOWN_BY_FIELD
+            for message in field_errors
+        ],
+        "script_messages": {
+            "saved": _("Draft saved"),
+            "notSaved": _("Draft not saved"),
+            "sending": _("Sending…"),
+            "failed": _("Could not send; check the connection and try again."),
+            "chooseValue": _("Choose a value on the scale."),
+            "chooseReason": _("Choose a reason for skipping, then press S again."),
+        },
+    }
+
+
+@require_http_methods(["GET", "POST"])
+@expert_required
+def rate_unit(request: HttpRequest, blind_code: str, *, expert: ExpertProfile) -> HttpResponse:
+    """One unit. POST is the fallback without JavaScript: submit, revise or skip, then go on."""
+    language = translation.get_language() or "en"
+    try:
+        page = unit_page(expert=expert, blind_code=blind_code, language=language)
+    except Assignment.DoesNotExist as exc:
+        raise Http404 from exc
+    if request.method == "POST":
+        skipping = request.POST.get("action") == "skip"
+        form = SkipForm(request.POST) if skipping else RatingForm(request.POST)
+        errors: dict[str, list[str]] = {}
+        if form.is_valid():
+            try:
+                if skipping:
+                    _skip(page.assignment, form)
+                else:
+                    _rate(page.assignment, form)
+            except RatingConflict as exc:
+                messages.error(request, " ".join(exc.messages))
+                return redirect("rate-unit", blind_code)
+            except ValidationError as exc:
+                errors = _error_dict(exc)
+            else:
+                return redirect(_next_url(expert, after=blind_code))
+        else:
+            errors = {field: list(field_errors) for field, field_errors in form.errors.items()}
+        posted = {
+            "value": request.POST.get("value"),
+            "comment": request.POST.get("comment", ""),
+            "flags": request.POST.getlist("flags"),
+            "skip_reason": request.POST.get("skip_reason", ""),
+        }
+        context = _unit_context(page, posted=posted, errors=errors)
+        return render(request, "ratings/unit.html", context, status=400)
+    assignment_open(assignment=page.assignment)
+    return render(request, "ratings/unit.html", _unit_context(page))
+
+
+# --------------------------------------------------------------------------------------------
+# JSON endpoints for the unit page's script (form-encoded POST in, JSON out)
+
+
+def _json_errors(errors: dict, status: int = 400) -> JsonResponse:
+    return JsonResponse({"errors": errors}, status=status)
+
+
+def _json_form_errors(form: DraftForm | SkipForm) -> JsonResponse:
+    return _json_errors({field: list(errors) for field, errors in form.errors.items()})
+
+
+@require_POST
+@expert_required
+def rate_draft(request: HttpRequest, blind_code: str, *, expert: ExpertProfile) -> JsonResponse:
+    assignment = _own_assignment(expert, blind_code)
+    form = DraftForm(request.POST)
+    if not form.is_valid():
+        return _json_form_errors(form)
+    try:
+        assignment = draft_save(
+            assignment=assignment,
+            value=form.cleaned_data["value"],
+            comment=form.cleaned_data["comment"],
+            flags=form.cleaned_data["flags"],
+        )
+    except RatingConflict as exc:
+        return _json_errors({"__all__": exc.messages}, status=409)
+    except ValidationError as exc:
+        return _json_errors(_error_dict(exc))
+    return JsonResponse({"status": assignment.status, "saved_at": assignment.draft_saved_at})
+
+
+@require_POST
+@expert_required
+def rate_submit(request: HttpRequest, blind_code: str, *, expert: ExpertProfile) -> JsonResponse:
+    assignment = _own_assignment(expert, blind_code)
+    form = RatingForm(request.POST)
+    if not form.is_valid():
+        return _json_form_errors(form)
+    try:
+        rating = _rate(assignment, form)
+    except RatingConflict as exc:
+        return _json_errors({"__all__": exc.messages}, status=409)
+    except ValidationError as exc:
+        return _json_errors(_error_dict(exc))
+    return JsonResponse(
+        {
+            "status": AssignmentStatus.SUBMITTED,
+            "revision": rating.revision,
+            "next_url": _next_url(expert, after=blind_code),
+        }
+    )
+
+
+@require_POST
+@expert_required
+def rate_skip(request: HttpRequest, blind_code: str, *, expert: ExpertProfile) -> JsonResponse:
+    assignment = _own_assignment(expert, blind_code)
+    form = SkipForm(request.POST)
+    if not form.is_valid():
+        return _json_form_errors(form)
+    try:
+        _skip(assignment, form)
+    except RatingConflict as exc:
+        return _json_errors({"__all__": exc.messages}, status=409)
+    except ValidationError as exc:
+        return _json_errors(_error_dict(exc))
+    return JsonResponse(
+        {"status": AssignmentStatus.SKIPPED, "next_url": _next_url(expert, after=blind_code)}
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Study admins
+
+
+@require_http_methods(["GET", "POST"])
+@study_admin_required
+def campaign_progress_page(request: HttpRequest, campaign_id: int) -> HttpResponse:
+    """Completion, times, flags and gold accuracy; POST action=close|reopen changes the status."""
+    campaign = get_object_or_404(Campaign.objects.select_related("run", "panel"), pk=campaign_id)
+    if request.method == "POST":
+        action = request.POST.get("action")
+        if action == "close":
+            campaign_close(campaign=campaign)
+            messages.success(request, _("The campaign is closed."))
+        elif action == "reopen":
+            campaign_reopen(campaign=campaign)
+            messages.success(request, _("The campaign is open again."))
+        else:
+            return HttpResponse(_("Unknown action."), status=400)
+        return redirect("campaign-progress", campaign.pk)
+    progress = campaign_progress(campaign=campaign)
+    return render(request, "ratings/progress.html", {"progress": progress, "campaign": campaign})

@@ -1,0 +1,46 @@
+"""Scripted studies from TOML/YAML files through the `study` management command."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from llmruns.models import ModelEndpoint, Run, Trial
+
+PILOT = Path(__file__).resolve().parents[2] / "fixtures" / "studies" / "pilot.toml"
+
+
+@pytest.mark.django_db
+def test_study_file_defines_endpoints_and_a_draft_run(instrument, capsys):
+    call_command("study", "create", str(PILOT))
+    out = capsys.readouterr().out
+    run = Run.objects.get()
+    assert run.status == "draft" and run.replications == 5
+    assert set(run.endpoints.values_list("name", flat=True)) == {"Mock alpha", "Mock beta"}
+    assert ModelEndpoint.objects.get(name="Mock alpha").max_requests_per_minute == 600
+    assert Trial.objects.filter(run=run).count() == 2 * 2 * 3 * 60 * 5
+    assert f"run {run.pk} (draft): 4800 calls" in out
+
+
+@pytest.mark.django_db
+def test_bad_study_file_names_the_problem_and_creates_nothing(instrument, tmp_path):
+    study = tmp_path / "bad.yaml"
+    study.write_text("name: bad\ninstrument: oip-sf\nendpoints: []\nlanguages: [klingon]\nkinds: [interest]\nreplications: 0\n")
+    with pytest.raises(CommandError) as raised:
+        call_command("study", "create", str(study))
+    message = str(raised.value)
+    assert "languages" in message and "klingon" in message
+    assert "replications" in message
+    assert not Run.objects.exists()
+
+
+@pytest.mark.django_db
+def test_watch_prints_progress_until_the_run_ends(instrument, capsys):
+    call_command("study", "create", str(PILOT))
+    run = Run.objects.get()
+    Run.objects.filter(pk=run.pk).update(status="cancelled")
+    call_command("study", "watch", str(run.pk), "--interval", "0")
+    out = capsys.readouterr().out
+    assert "0/3600" in out and f"run {run.pk} is cancelled" in out

@@ -1,0 +1,211 @@
+"""Blindness: nothing an expert can reach names the model, endpoint, run, trial or replication,
+or shows another expert's rating.
+
+Every page, JSON answer, redirect and error an expert can get for a campaign built from
+endpoints with distinctive names is collected and searched.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Iterator
+
+import pytest
+from django.test import Client
+from rest_framework.test import APIClient
+
+from llmruns.models import ModelEndpoint, Trial
+from ratings.models import Assignment, Panel, Rating, Unit
+from ratings.services import (
+    assignment_skip,
+    campaign_create,
+    draft_save,
+    rating_revise,
+    rating_submit,
+)
+from tests.ratings.conftest import LEAKY_NAMES, RUN_NAME, queue_codes
+
+pytestmark = pytest.mark.django_db
+
+OTHER_COMMENTS = ("ETHAN-PRIVATE-NOTE-93", "ESME-PRIVATE-NOTE-71", "ETHAN-OLD-REVISION-55")
+# Identifiers an expert must never see next to a number.
+ID_CONTEXT = r"(?:trial|run|unit|assignment|endpoint|campaign|replication|item|rating|pk|id)"
+
+
+@pytest.fixture
+def rated_by_others(campaign, expert2, expert3):
+    """The other two experts have rated every unit, with comments only they should see."""
+    for assignment in Assignment.objects.filter(campaign=campaign, expert__user=expert2):
+        rating_submit(assignment=assignment, value=2, comment=OTHER_COMMENTS[2], flags=["unsafe"])
+        rating_revise(assignment=assignment, value=5, comment=OTHER_COMMENTS[0])
+    for assignment in Assignment.objects.filter(campaign=campaign, expert__user=expert3):
+        rating_submit(assignment=assignment, value=1, comment=OTHER_COMMENTS[1])
+    return campaign
+
+
+@pytest.fixture
+def foreign_codes(finished_run, expert2) -> list[str]:
+    """Units of a campaign in which expert1 has no assignment at all."""
+    solo = Panel.objects.create(name="Ethan alone")
+    solo.experts.set([expert2.expert])
+    foreign = campaign_create(
+        name="Foreign", run=finished_run, panel=solo, raters_per_unit=1, languages=["en"]
+    )
+    return list(foreign.units.values_list("blind_code", flat=True))
+
+
+def _expert_responses(
+    client: Client, *, user, campaign_id: int, codes: list[str], foreign: list[str]
+) -> Iterator[tuple]:
+    """(what, response) for everything expert1 can reach, touching every kind of request."""
+    yield "home", client.get("/")
+    yield "queue", client.get("/rate/")
+    for code in codes:
+        yield f"unit {code}", client.get(f"/rate/{code}/")
+    first, second, third, fourth = codes[:4]
+    yield "draft", client.post(f"/rate/{first}/draft/", {"value": "3", "comment": "mine"})
+    submission = {"value": "4", "comment": "my own", "submission_id": str(uuid.uuid4())}
+    yield "submit", client.post(f"/rate/{first}/submit/", submission)
+    yield "resubmit", client.post(f"/rate/{first}/submit/", submission)
+    yield "revise page", client.get(f"/rate/{first}/")
+    yield "bad submit", client.post(f"/rate/{second}/submit/", {"value": "8"})
+    yield "skip", client.post(f"/rate/{second}/skip/", {"skip_reason": "other"})
+    yield "bad skip", client.post(f"/rate/{third}/skip/", {})
+    yield "plain post", client.post(f"/rate/{third}/", {**submission, "action": "submit"})
+    yield "plain error", client.post(f"/rate/{fourth}/", {"action": "submit", "value": "x"})
+    yield "queue after", client.get("/rate/")
+    for code in foreign[:3]:
+        yield f"foreign {code}", client.get(f"/rate/{code}/")
+        yield f"foreign submit {code}", client.post(f"/rate/{code}/submit/", submission)
+        yield f"foreign draft {code}", client.post(f"/rate/{code}/draft/", {"value": "3"})
+    yield "chinese queue", client.get("/rate/", HTTP_ACCEPT_LANGUAGE="zh-hans")
+    client.post("/i18n/setlang/", {"language": "zh-hans", "next": "/rate/"})
+    for code in codes[:6]:
+        yield f"chinese unit {code}", client.get(f"/rate/{code}/")
+    api = APIClient()
+    api.force_login(user)
+    for url in ("/api/v1/campaigns/", f"/api/v1/campaigns/{campaign_id}/"):
+        yield f"api {url}", api.get(url)
+
+
+def _text(response) -> str:
+    headers = "\n".join(f"{name}: {value}" for name, value in response.items())
+    return headers + "\n" + response.content.decode()
+
+
+def test_nothing_an_expert_can_reach_reveals_models_runs_ids_or_other_ratings(
+    rated_by_others, foreign_codes, expert1, expert2, expert3, finished_run
+):
+    client = Client()
+    client.force_login(expert1)
+    codes = queue_codes(expert1)
+    # Units everyone was given in one queue: expert1 alone must not see the others' ratings.
+    draft_save(
+        assignment=Assignment.objects.get(expert__user=expert1, unit__blind_code=codes[5]), value=2
+    )
+    assignment_skip(
+        assignment=Assignment.objects.get(expert__user=expert1, unit__blind_code=codes[6]),
+        reason="language",
+    )
+
+    forbidden = [
+        *LEAKY_NAMES,
+        RUN_NAME,
+        "Pilot campaign",
+        "Foreign",
+        *OTHER_COMMENTS,
+        expert2.username,
+        expert3.username,
+        expert2.expert.pseudonym,
+        expert3.expert.pseudonym,
+        "replication",
+    ]
+    sensitive_ids = {
+        *Trial.objects.values_list("pk", flat=True),
+        *Unit.objects.values_list("pk", flat=True),
+        *Assignment.objects.values_list("pk", flat=True),
+        *Rating.objects.values_list("pk", flat=True),
+        *ModelEndpoint.objects.values_list("pk", flat=True),
+        finished_run.pk,
+        rated_by_others.pk,
+    }
+    own_codes = set(codes)
+    allowed_url = re.compile(
+        r"^(?:/|/rate/|/rate/(?P<code>[A-Z0-9]{10})/(?:draft/|submit/|skip/)?|"
+        r"/static/[\w./-]+|/accounts/logout/|/accounts/login/\?next=[\w%/.-]*|/i18n/setlang/)$"
+    )
+    allowed_data_attributes = {
+        "data-blind-code",
+        "data-value",
+        "data-draft-url",
+        "data-submit-url",
+        "data-skip-url",
+        "data-queue-url",
+        "data-done",
+        "data-skipped",
+        "data-left",
+    }
+
+    seen = 0
+    responses = _expert_responses(
+        client, user=expert1, campaign_id=rated_by_others.pk, codes=codes, foreign=foreign_codes
+    )
+    for what, response in responses:
+        seen += 1
+        text = _text(response)
+        folded = text.casefold()
+        for needle in forbidden:
+            assert needle.casefold() not in folded, f"{what} shows {needle!r}"
+        for number in sensitive_ids:
+            pattern = rf"(?i)\b{ID_CONTEXT}(?:_?id)?[\"']?\s*[=:/#]?\s*[\"']?{number}\b"
+            assert not re.search(pattern, text), f"{what} shows an id next to {number}"
+        if response.status_code == 404:
+            assert "/rate/" not in response.content.decode()
+        for url in re.findall(r'(?:href|action|src|data-[a-z-]+-url)="([^"]*)"', text):
+            match = allowed_url.match(url)
+            assert match, f"{what} links to {url!r}"
+            assert match.group("code") in (None, *own_codes), f"{what} links to {url!r}"
+        for url in re.findall(r'"next_url":\s*"([^"]*)"', text) + re.findall(
+            r"^Location: (.*)$", text, flags=re.MULTILINE
+        ):
+            match = allowed_url.match(url)
+            assert match and match.group("code") in (None, *own_codes), f"{what}: {url!r}"
+        attributes = set(re.findall(r"\s(data-[a-z-]+)=", text))
+        assert attributes <= allowed_data_attributes, f"{what} has {attributes}"
+        if response.get("Content-Type", "").startswith("application/json"):
+            body = response.json()
+            assert set(body) <= {"status", "revision", "next_url", "saved_at", "errors", "detail"}
+    assert seen > 60
+
+
+def test_unit_pages_show_only_the_experts_own_rating(rated_by_others, expert1):
+    client = Client()
+    client.force_login(expert1)
+    code = queue_codes(expert1)[0]
+    html = client.get(f"/rate/{code}/").content.decode()
+    # expert2 rated this very unit 5 (revision 2); expert1 has not rated it.
+    assert "You rated this unit" not in html and " checked" not in html
+    rating_submit(
+        assignment=Assignment.objects.get(expert__user=expert1, unit__blind_code=code), value=3
+    )
+    html = client.get(f"/rate/{code}/").content.decode()
+    assert "You rated this unit <strong>3</strong> (revision 1)" in html
+
+
+def test_queue_order_is_the_stored_shuffle_not_the_order_of_trials_or_models(campaign, expert1):
+    by_position = list(
+        Assignment.objects.filter(expert__user=expert1)
+        .order_by("position")
+        .values_list("unit__trial_id", "unit__trial__endpoint_id")
+    )
+    client = Client()
+    client.force_login(expert1)
+    html = client.get("/rate/").content.decode()
+    listed = re.findall(r'<td><a href="/rate/([A-Z0-9]+)/">', html)
+    assert listed == queue_codes(expert1)
+    trial_order = [trial for trial, _endpoint in by_position]
+    assert trial_order != sorted(trial_order)
+    endpoint_order = [endpoint for _trial, endpoint in by_position]
+    assert endpoint_order != sorted(endpoint_order)
+    assert listed != sorted(listed)
