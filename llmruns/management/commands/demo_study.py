@@ -6,7 +6,7 @@ import sys
 
 from django.core.management.base import BaseCommand
 
-from llmruns.demo import demo_run_ensure
+from llmruns.demo import demo_campaign_ensure, demo_run_ensure
 
 
 class Command(BaseCommand):
@@ -22,3 +22,7 @@ class Command(BaseCommand):
             s: run.trials.filter(status=s).count() for s in ("ok", "invalid", "refused", "failed")
         }
         self.stdout.write(f"\nDemo run {run.pk} is {run.status}: {counts}")
+        campaign = demo_campaign_ensure(run=run)
+        self.stdout.write(
+            f"Demo campaign {campaign.pk}: {campaign.units.count()} blind units for expert1 and expert2"
+        )
