@@ -2,8 +2,10 @@
 
 Two back ends with one behaviour: Redis (when a Redis broker or RATE_LIMIT_URL is configured; works
 across machines) and file locks on this machine (the embedded default). Both keep a sliding log of
-request start times per endpoint, so no window of `window_seconds` ever holds more than the limit,
-and a set of concurrency slots whose holders expire, so a killed worker cannot hold a slot forever.
+request start times per endpoint, so no window of `window_seconds` ever holds more than the limit;
+both also pace requests evenly (one every window/limit seconds), because providers enforce their
+per-minute limits over shorter periods too and answer a burst with 429s. Concurrency slots have
+holders that expire, so a killed worker cannot hold a slot forever.
 """
 
 from __future__ import annotations
@@ -66,11 +68,14 @@ class FileLimiter:
         now = time.time()
         with self._state(key) as state:
             recent = [t for t in state["requests"] if t > now - self.window_seconds]
+            state["requests"] = recent
+            next_at = float(state.get("next_at", 0.0))
+            if now < next_at:
+                return max(0.001, next_at - now)
             if len(recent) >= limit:
-                state["requests"] = recent
                 return max(0.01, recent[-limit] + self.window_seconds - now)
             recent.append(now)
-            state["requests"] = recent
+            state["next_at"] = max(now, next_at) + self.window_seconds / limit
             return 0.0
 
     def try_acquire_slot(self, key: str, *, limit: int, holder: str) -> bool:
@@ -95,6 +100,11 @@ local window = tonumber(ARGV[2])
 local member = ARGV[3]
 local t = redis.call('TIME')
 local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+local pace_key = key .. ':next'
+local next_at = tonumber(redis.call('GET', pace_key) or '0')
+if now < next_at then
+  return tostring(math.max(0.001, next_at - now))
+end
 redis.call('ZREMRANGEBYSCORE', key, '-inf', now - window)
 local count = redis.call('ZCARD', key)
 if count >= limit then
@@ -103,6 +113,7 @@ if count >= limit then
 end
 redis.call('ZADD', key, now, member)
 redis.call('EXPIRE', key, math.ceil(window) + 5)
+redis.call('SET', pace_key, tostring(math.max(now, next_at) + window / limit), 'EX', math.ceil(window) + 5)
 return '0'
 """
 
@@ -146,7 +157,7 @@ class RedisLimiter:
         self.client.zrem(f"vl:slots:{key}", holder)
 
     def reset(self, key: str) -> None:
-        self.client.delete(f"vl:rate:{key}", f"vl:slots:{key}")
+        self.client.delete(f"vl:rate:{key}", f"vl:rate:{key}:next", f"vl:slots:{key}")
 
 
 def limiter_from_settings() -> Limiter:
@@ -189,7 +200,7 @@ def endpoint_turn(
         while (wait := limiter.try_acquire_request(key, limit=requests_per_minute)) > 0:
             if cancelled():
                 raise LimiterCancelled
-            time.sleep(min(wait, 1.0))
+            time.sleep(min(wait, 0.5))
         yield
     finally:
         limiter.release_slot(key, holder=holder)

@@ -57,7 +57,9 @@ class WorkerProcess:
             f"postgres://{database['USER']}@{database['HOST'] or '127.0.0.1'}:"
             f"{database['PORT'] or 5432}/{database['NAME']}"
         )
-        env["DJANGO_DEBUG"] = "1"
+        # Production-like: no debug query log in a worker that runs thousands of tasks.
+        env["DJANGO_DEBUG"] = "0"
+        env.setdefault("DJANGO_SECRET_KEY", "test-only-not-secret")
         env["PYTHONUNBUFFERED"] = "1"
         return env
 
