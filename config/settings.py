@@ -177,6 +177,9 @@ else:
     CELERY_BROKER_TRANSPORT_OPTIONS = {}
     _default_result_backend = "rpc://"
 CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default=_default_result_backend)
+# Celery closes the database connection around every task unless told to reuse it; with
+# CONN_MAX_AGE the connection is then kept for that many tasks.
+CELERY_DB_REUSE_MAX = env.int("CELERY_DB_REUSE_MAX", default=1000)
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1

@@ -75,7 +75,9 @@ class FileLimiter:
             if len(recent) >= limit:
                 return max(0.01, recent[-limit] + self.window_seconds - now)
             recent.append(now)
-            state["next_at"] = max(now, next_at) + self.window_seconds / limit
+            spacing = self.window_seconds / limit
+            # One interval of catch-up, so a late wake-up does not slow the pace for good.
+            state["next_at"] = max(next_at, now - spacing) + spacing
             return 0.0
 
     def try_acquire_slot(self, key: str, *, limit: int, holder: str) -> bool:
@@ -113,7 +115,8 @@ if count >= limit then
 end
 redis.call('ZADD', key, now, member)
 redis.call('EXPIRE', key, math.ceil(window) + 5)
-redis.call('SET', pace_key, tostring(math.max(now, next_at) + window / limit), 'EX', math.ceil(window) + 5)
+local spacing = window / limit
+redis.call('SET', pace_key, tostring(math.max(next_at, now - spacing) + spacing), 'EX', math.ceil(window) + 5)
 return '0'
 """
 

@@ -14,14 +14,13 @@ from __future__ import annotations
 import os
 import socket
 import uuid
-from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from functools import lru_cache
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 from tenacity import (
@@ -66,8 +65,8 @@ TRIAL_FIELDS = (
     "replication",
     "template_variant",
     "scale_reversed",
-    "attempt_count",
     "work_sample__text",
+    "status",
 )
 
 
@@ -87,8 +86,8 @@ class TrialJob:
     replication: int
     template_variant: int
     scale_reversed: bool
-    attempt_count: int
     work_sample_text: str | None
+    status: str
 
 
 @lru_cache(maxsize=32)
@@ -100,21 +99,9 @@ def _config(run_id: int, created_at: str) -> dict:
     return Run.objects.values_list("config", flat=True).get(pk=run_id)
 
 
-def _claim(trial_id: int, worker: str) -> str | None:
-    token = f"{worker or WORKER_NAME}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
-    now = timezone.now()
-    claimed = Trial.objects.filter(pk=trial_id, status=TrialStatus.PENDING).update(
-        status=TrialStatus.RUNNING,
-        lease_owner=token,
-        lease_expires_at=now + timedelta(seconds=settings.LLM_LEASE_SECONDS),
-        started_at=now,
-    )
-    return token if claimed else None
-
-
-def _load(trial_id: int) -> TrialJob:
-    row = Trial.objects.filter(pk=trial_id).values_list(*TRIAL_FIELDS).get()
-    return TrialJob(trial_id, *row)
+def _load(trial_id: int) -> TrialJob | None:
+    row = Trial.objects.filter(pk=trial_id).values_list(*TRIAL_FIELDS).first()
+    return TrialJob(trial_id, *row) if row else None
 
 
 def _request_body(job: TrialJob, endpoint: dict, config: dict, messages: list[dict]) -> dict:
@@ -159,31 +146,41 @@ class _WaitRetryAfter:
         return min(MAX_RETRY_WAIT_SECONDS, max(result.retry_after or 0.0, self.backoff(state)))
 
 
-def _open_attempt(job: TrialJob, number: int, token: str, body: dict) -> int:
-    """Store the call before it is made, so a worker killed mid-call still leaves its trace.
+class NotClaimed(Exception):
+    """Another delivery of the same task got the trial first (or it is no longer pending)."""
 
-    Only the lease holder numbers attempts; the unique constraint catches the one case where two
-    hold a trial (a reaped lease whose first holder is still calling), and that call is kept too.
-    A retry renews the lease; the first call runs on the lease the claim just set.
+
+def _begin_attempt(job: TrialJob, *, first: bool, token: str, body: dict) -> tuple[int, int]:
+    """Claim the trial (first call) or renew the lease (a retry), and store the call before it is
+    made, in one transaction: a worker killed mid-call still leaves its trace, and the claim and
+    the attempt cost one commit together.
     """
-    if number > job.attempt_count + 1:
-        Trial.objects.filter(pk=job.pk).update(
-            lease_expires_at=timezone.now() + timedelta(seconds=settings.LLM_LEASE_SECONDS)
+    now = timezone.now()
+    lease = now + timedelta(seconds=settings.LLM_LEASE_SECONDS)
+    with transaction.atomic():
+        if first:
+            claimed = Trial.objects.filter(pk=job.pk, status=TrialStatus.PENDING).update(
+                status=TrialStatus.RUNNING,
+                lease_owner=token,
+                lease_expires_at=lease,
+                started_at=now,
+            )
+            if not claimed:
+                raise NotClaimed
+        else:
+            Trial.objects.filter(pk=job.pk, lease_owner=token).update(lease_expires_at=lease)
+        # Numbered after every call already kept, including those of a worker that died mid-call.
+        number = (Attempt.objects.filter(trial_id=job.pk).aggregate(n=Max("number"))["n"] or 0) + 1
+        attempt = Attempt.objects.create(
+            trial_id=job.pk,
+            number=number,
+            worker=token,
+            request_body=body,
+            error=IN_FLIGHT,
+            started_at=now,
+            duration_ms=0.0,
         )
-    fields = {
-        "trial_id": job.pk,
-        "worker": token,
-        "request_body": body,
-        "error": IN_FLIGHT,
-        "started_at": timezone.now(),
-        "duration_ms": 0.0,
-    }
-    try:
-        with transaction.atomic():
-            return Attempt.objects.create(number=number, **fields).pk
-    except IntegrityError:
-        last = Attempt.objects.filter(trial_id=job.pk).aggregate(n=Max("number"))["n"] or 0
-        return Attempt.objects.create(number=last + 1, **fields).pk
+        return attempt.pk, number
 
 
 def _close_attempt(attempt_id: int, result: CallResult) -> None:
@@ -214,13 +211,11 @@ def trial_execute(*, trial_id: int, worker: str = "") -> str:
     """Claim, call (with bounded, visible retries), parse and store one trial. Idempotent.
 
     `worker` names the caller (a Celery worker's node name) in the lease token and Attempt rows.
+    Two commits for a trial that succeeds at once: claim with its attempt, result with its response.
     """
-    token = _claim(trial_id, worker)
-    if token is None:
-        return "not claimed"
     job = _load(trial_id)
-    if job.run_status == RunStatus.CANCELLED:
-        return _release_cancelled(trial_id, token)
+    if job is None or job.status != TrialStatus.PENDING or job.run_status != RunStatus.RUNNING:
+        return "not claimed"
     config = _config(job.run_id, job.run_created_at.isoformat())
     endpoint = next(e for e in config["endpoints"] if e["id"] == job.endpoint_id)
     prompt = render_prompt(
@@ -239,10 +234,11 @@ def trial_execute(*, trial_id: int, worker: str = "") -> str:
         timeout=endpoint["timeout_seconds"],
     )
     limiter = get_limiter()
-    results: list[CallResult] = []
+    token = f"{worker or WORKER_NAME}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
+    calls: list[tuple[int, int, CallResult]] = []  # (attempt id, attempt number, result)
 
     def one_call() -> CallResult:
-        if results and _run_cancelled(job.run_id):
+        if calls and _run_cancelled(job.run_id):
             raise LimiterCancelled  # no retries for a run that was cancelled meanwhile
         with endpoint_turn(
             limiter,
@@ -251,10 +247,11 @@ def trial_execute(*, trial_id: int, worker: str = "") -> str:
             concurrency=endpoint["max_concurrency"],
             cancelled=lambda: _run_cancelled(job.run_id),
         ):
-            attempt_id = _open_attempt(job, job.attempt_count + len(results) + 1, token, body)
+            attempt_id, number = _begin_attempt(job, first=not calls, token=token, body=body)
             result = chat_call(client=client, api_key=api_key, body=body)
-        _close_attempt(attempt_id, result)
-        results.append(result)
+        if result.transient:
+            _close_attempt(attempt_id, result)  # a usable answer is closed with the result
+        calls.append((attempt_id, number, result))
         return result
 
     try:
@@ -264,11 +261,13 @@ def trial_execute(*, trial_id: int, worker: str = "") -> str:
             retry=retry_if_result(lambda r: r.transient),
             retry_error_callback=lambda state: state.outcome.result(),
         )(one_call)
+    except NotClaimed:
+        return "not claimed"
     except LimiterCancelled:
-        return _release_cancelled(trial_id, token)
-    return _store_outcome(
-        job, endpoint, token, config, results, structured="response_format" in body
-    )
+        if calls:
+            return _release_cancelled(trial_id, token)
+        return "cancelled"
+    return _store_outcome(job, endpoint, token, config, calls, structured="response_format" in body)
 
 
 def _store_outcome(
@@ -276,11 +275,12 @@ def _store_outcome(
     endpoint: dict,
     token: str,
     config: dict,
-    results: list[CallResult],
+    calls: list[tuple[int, int, CallResult]],
     *,
     structured: bool,
 ) -> str:
-    last = results[-1]
+    results = [result for _attempt_id, _number, result in calls]
+    last_attempt_id, last_number, last = calls[-1]
     input_tokens = sum(r.input_tokens for r in results)
     output_tokens = sum(r.output_tokens for r in results)
     cost = (
@@ -288,7 +288,7 @@ def _store_outcome(
         + Decimal(endpoint["price_output_per_million"]) * output_tokens
     ) / Decimal(1_000_000)
     fields = {
-        "attempt_count": job.attempt_count + len(results),
+        "attempt_count": last_number,
         "input_tokens": input_tokens,
         "output_tokens": output_tokens,
         "cost": cost.quantize(Decimal("0.00000001")),
@@ -320,7 +320,9 @@ def _store_outcome(
         and fields["status"] == TrialStatus.OK
         and "self_review" in config["kinds"]
     )
-    with transaction.atomic() if spawns_review else nullcontext():
+    with transaction.atomic():
+        if not last.transient:
+            _close_attempt(last_attempt_id, last)
         stored = Trial.objects.filter(
             pk=job.pk, status=TrialStatus.RUNNING, lease_owner=token
         ).update(**fields)

@@ -27,7 +27,9 @@ def test_study_file_defines_endpoints_and_a_draft_run(instrument, capsys):
 @pytest.mark.django_db
 def test_bad_study_file_names_the_problem_and_creates_nothing(instrument, tmp_path):
     study = tmp_path / "bad.yaml"
-    study.write_text("name: bad\ninstrument: oip-sf\nendpoints: []\nlanguages: [klingon]\nkinds: [interest]\nreplications: 0\n")
+    study.write_text(
+        "name: bad\ninstrument: oip-sf\nendpoints: []\nlanguages: [klingon]\nkinds: [interest]\nreplications: 0\n"
+    )
     with pytest.raises(CommandError) as raised:
         call_command("study", "create", str(study))
     message = str(raised.value)

@@ -25,7 +25,12 @@ from ratings.stats.agreement import (
     unit_stats,
 )
 
-REFERENCE_DATA = Path(__file__).resolve().parents[2] / "fixtures" / "reference" / "krippendorff_2011_reliability_data.csv"
+REFERENCE_DATA = (
+    Path(__file__).resolve().parents[2]
+    / "fixtures"
+    / "reference"
+    / "krippendorff_2011_reliability_data.csv"
+)
 
 # Krippendorff (2011), "Computing Krippendorff's Alpha-Reliability", example C: the published
 # three-decimal values and the exact ones (nominal 113/152) quoted in the data file's header.

@@ -1,0 +1,47 @@
+"""Text normalisation shared by the parsers.
+
+The normalised form is width-, case- and punctuation-insensitive (NFKC), without markdown emphasis
+and without a reasoning block (``<think>...</think>``), which is not part of the answer. Masking
+blanks a span rather than removing it, so offsets found before and after stay comparable.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+# Quotes, brackets, dashes and the ideographic full stop that NFKC leaves alone.
+_PUNCTUATION = str.maketrans(
+    {
+        **dict(zip("\u2018\u2019\u201c\u201d\u300c\u300d\u300e\u300f", '\'\'""""""', strict=True)),
+        **dict(zip("\u3010\u3011\u3002\u2013\u2014\u2212", "[].---", strict=True)),
+        "\u2192": "->",
+    }
+)
+_THINK_BLOCK = re.compile(r"<think>.*?</think>", re.DOTALL | re.IGNORECASE)
+_MARKDOWN = re.compile(r"\*+|`+|_{2,}|^[ \t]*#{1,6}[ \t]*", re.MULTILINE)
+
+
+def normalize_fragment(text: str) -> str:
+    """Width-, case- and punctuation-insensitive form shared by answers and labels."""
+    text = unicodedata.normalize("NFKC", text).translate(_PUNCTUATION).casefold()
+    return _MARKDOWN.sub("", text)
+
+
+def normalize(text: str) -> str:
+    """The form of a whole reply that the parsers read: `normalize_fragment` without reasoning."""
+    text = _THINK_BLOCK.sub(" ", text)
+    # A reasoning block that never closed (a truncated reply) holds no final answer.
+    unclosed = text.lower().find("<think>")
+    if unclosed != -1:
+        text = text[:unclosed]
+    return normalize_fragment(text)
+
+
+def blank(text: str, start: int, end: int, fill: str = " ") -> str:
+    """Hide a span while keeping every other offset valid."""
+    return text[:start] + fill * (end - start) + text[end:]
+
+
+# Characters that may surround an answer standing on its own line or at the very start.
+DECORATION = " \t\r\n-*•>#\"'.!?,:;()[]、"

@@ -1,0 +1,60 @@
+"""Writes of the rating app: experts, campaigns of blind units, drafts, ratings and skips.
+
+Every function here is keyword-only and atomic. Refusals are `ValidationError`s whose message
+names the field and the reason; a `RatingConflict` (a subclass) means the request was well formed
+but the assignment's state forbids it (closed campaign, already submitted), which pages and JSON
+endpoints answer with 409 rather than 400.
+
+- `ratings.services.experts`: inviting experts and their set-password link;
+- `ratings.services.campaigns`: creating a campaign of blind units, closing and reopening it;
+- `ratings.services.rating`: an expert's work on one assignment: open, draft, submit, revise,
+  skip.
+
+The public names are re-exported here; import them from ``ratings.services``.
+"""
+
+from __future__ import annotations
+
+from ratings.services.campaigns import (
+    DEFAULT_SCALE_SLUG,
+    GoldUnit,
+    campaign_close,
+    campaign_create,
+    campaign_reopen,
+)
+from ratings.services.experts import (
+    SUPPORTED_LANGUAGES,
+    ExpertInvitation,
+    expert_invite,
+    expert_set_password_path,
+)
+from ratings.services.rating import (
+    MAX_ACTIVE_SECONDS,
+    MAX_COMMENT_LENGTH,
+    RatingConflict,
+    assignment_open,
+    assignment_skip,
+    draft_save,
+    rating_revise,
+    rating_submit,
+)
+
+__all__ = [
+    "DEFAULT_SCALE_SLUG",
+    "MAX_ACTIVE_SECONDS",
+    "MAX_COMMENT_LENGTH",
+    "SUPPORTED_LANGUAGES",
+    "ExpertInvitation",
+    "GoldUnit",
+    "RatingConflict",
+    "assignment_open",
+    "assignment_skip",
+    "campaign_close",
+    "campaign_create",
+    "campaign_reopen",
+    "draft_save",
+    "expert_invite",
+    "expert_set_password_path",
+    "rating_revise",
+    "rating_submit",
+]
