@@ -8,13 +8,22 @@ from llmruns import services
 
 
 @shared_task(
-    bind=True, name="llmruns.tasks.execute_trial", acks_late=True, reject_on_worker_lost=True
+    bind=True,
+    name="llmruns.tasks.execute_trial",
+    acks_late=True,
+    reject_on_worker_lost=True,
+    ignore_result=True,  # the outcome is the trial row; storing it again costs a write per task
 )
 def execute_trial(self, trial_id: int) -> str:
     return services.trial_execute(trial_id=trial_id, worker=self.request.hostname or "")
 
 
-@shared_task(name="llmruns.tasks.dispatch_run", acks_late=True, reject_on_worker_lost=True)
+@shared_task(
+    name="llmruns.tasks.dispatch_run",
+    acks_late=True,
+    reject_on_worker_lost=True,
+    ignore_result=True,
+)
 def dispatch_run(run_id: int) -> int:
     queued, more = services.run_dispatch(run_id=run_id)
     if more:

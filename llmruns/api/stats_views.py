@@ -26,16 +26,14 @@ from ratings.analysis import (
     run_profiles,
     trial_export,
 )
-from ratings.api.stats_views import (
+from ratings.api.stats_schema import (
     EXPORT_RESPONSES,
-    ResearchAPIView,
     StatisticSerializer,
-    StatisticView,
     export_format_parameter,
     path_parameter,
     statistic_schema,
-    streamed_export,
 )
+from ratings.api.stats_views import ResearchAPIView, StatisticView, streamed_export
 
 
 class RunScopeSerializer(serializers.Serializer):

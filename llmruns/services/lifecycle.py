@@ -13,7 +13,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, Exists, OuterRef, Q, Sum
 from django.utils import timezone
 
 from llmruns.models import Attempt, Run, RunStatus, Trial, TrialStatus
@@ -65,15 +65,15 @@ def run_dispatch(*, run_id: int) -> tuple[int, bool]:
 
 
 def run_finish_if_done(*, run_id: int) -> bool:
+    """Mark a running run finished once no trial is open: one conditional update, as every
+    finishing trial asks."""
     open_trials = Trial.objects.filter(
-        run_id=run_id, status__in=[TrialStatus.PENDING, TrialStatus.RUNNING]
-    ).exists()
-    if open_trials:
-        return False
+        run_id=OuterRef("pk"), status__in=[TrialStatus.PENDING, TrialStatus.RUNNING]
+    )
     return bool(
-        Run.objects.filter(pk=run_id, status=RunStatus.RUNNING).update(
-            status=RunStatus.FINISHED, finished_at=timezone.now()
-        )
+        Run.objects.filter(pk=run_id, status=RunStatus.RUNNING)
+        .filter(~Exists(open_trials))
+        .update(status=RunStatus.FINISHED, finished_at=timezone.now())
     )
 
 
