@@ -62,11 +62,16 @@ def test_api_key_appears_in_no_row_log_line_or_response(
         researcher_api.get("/api/v1/endpoints/").content,
         admin_api.get("/api/v1/runs/").content,
         admin_api.get(f"/api/v1/runs/{run.pk}/").content,
+        b"".join(researcher_api.get(f"/api/v1/runs/{run.pk}/trials/?format=csv").streaming_content),
+        b"".join(
+            researcher_api.get(f"/api/v1/runs/{run.pk}/trials/?format=jsonl").streaming_content
+        ),
     ]
+    assert responses[4].count(b"\n") > 120 and b"right key" in responses[4]  # a real export
     haystacks = {
         "database": database.getvalue(),
         "logs": caplog.text,
-        "api": b"".join(responses).decode(),
+        "api and exports": b"".join(responses).decode(),
     }
     for where, text in haystacks.items():
         assert SECRET not in text, f"the key leaked into the {where}"

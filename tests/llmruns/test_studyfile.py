@@ -46,3 +46,17 @@ def test_watch_prints_progress_until_the_run_ends(instrument, capsys):
     call_command("study", "watch", str(run.pk), "--interval", "0")
     out = capsys.readouterr().out
     assert "0/3600" in out and f"run {run.pk} is cancelled" in out
+
+
+@pytest.mark.django_db
+def test_export_writes_one_row_per_trial(instrument, tmp_path, capsys):
+    import pandas as pd
+
+    call_command("study", "create", str(PILOT))
+    run = Run.objects.get()
+    output = tmp_path / "trials.parquet"
+    call_command("study", "export", str(run.pk), "--format", "parquet", "--output", str(output))
+    frame = pd.read_parquet(output)
+    assert len(frame) == 3600
+    assert set(frame["kind"]) == {"interest", "self_competence", "work_sample"}
+    assert f"wrote the 3600 trials of run {run.pk}" in capsys.readouterr().out

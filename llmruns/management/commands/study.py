@@ -90,12 +90,10 @@ class Command(BaseCommand):
             time.sleep(interval)
 
     def do_export(self, *, run_id: int, format: str, output: str, **_options) -> None:
-        from llmruns.exports import trials_export_chunks
+        from ratings.analysis.exports import encode, trial_export
 
         run = _run(run_id)
-        rows = 0
         with open(output, "wb") as handle:
-            for chunk, count in trials_export_chunks(run=run, file_format=format):
+            for chunk in encode(trial_export(run=run), format):
                 handle.write(chunk)
-                rows += count
-        self.stdout.write(f"wrote {rows} trials to {output}")
+        self.stdout.write(f"wrote the {run.trials.count()} trials of run {run.pk} to {output}")
