@@ -44,27 +44,27 @@ def _apply(modeladmin, request, queryset, service, done: str) -> None:
                 request, f"{run}: {' '.join(exc.messages)}", level=messages.ERROR
             )
         else:
-            modeladmin.message_user(request, f"{run}: {done}")
+            modeladmin.message_user(request, _("%(run)s: %(done)s") % {"run": run, "done": done})
 
 
 @admin.action(description=_("Start the selected draft runs"))
 def start_runs(modeladmin, request, queryset):
-    _apply(modeladmin, request, queryset, run_start, "started")
+    _apply(modeladmin, request, queryset, run_start, _("started"))
 
 
 @admin.action(description=_("Cancel the selected runs"))
 def cancel_runs(modeladmin, request, queryset):
-    _apply(modeladmin, request, queryset, run_cancel, "cancelled")
+    _apply(modeladmin, request, queryset, run_cancel, _("cancelled"))
 
 
 @admin.action(description=_("Resume the selected cancelled runs"))
 def resume_runs(modeladmin, request, queryset):
-    _apply(modeladmin, request, queryset, run_resume, "resumed")
+    _apply(modeladmin, request, queryset, run_resume, _("resumed"))
 
 
 @admin.action(description=_("Retry the failed trials of the selected runs"))
 def retry_failed_runs(modeladmin, request, queryset):
-    _apply(modeladmin, request, queryset, run_retry_failed, "failed trials queued again")
+    _apply(modeladmin, request, queryset, run_retry_failed, _("failed trials queued again"))
 
 
 @admin.register(Run)
@@ -101,11 +101,9 @@ class RunAdmin(admin.ModelAdmin):
         return self.readonly_fields
 
     def save_model(self, request, obj, form, change):
-        if change:
-            return
-        raise ValidationError(
-            "Create runs through the API or `manage.py study create` so they are validated and frozen."
-        )
+        # A run is created through the API or `manage.py study create` (validated and frozen);
+        # has_add_permission is False, and a created run changes only through the actions.
+        return
 
     def has_add_permission(self, request) -> bool:
         return False
@@ -116,11 +114,10 @@ class RunAdmin(admin.ModelAdmin):
             return "-"
         run.config = Run.objects.values_list("config", flat=True).get(pk=run.pk)
         estimate = run_estimate(run=run)
-        return format_html(
-            "{} calls, about {} (cost units of the endpoint prices)",
-            estimate["calls"],
-            estimate["cost"],
-        )
+        return _("%(calls)s calls, about %(cost)s (in the endpoints' price units)") % {
+            "calls": estimate["calls"],
+            "cost": estimate["cost"],
+        }
 
     @admin.display(description=_("progress"))
     def progress(self, run: Run) -> str:
