@@ -210,8 +210,12 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    # One line per HTTP call from the SDK's transport is noise at study scale.
-    "loggers": {name: {"level": "WARNING"} for name in ("httpx", "httpx2", "openai")},
+    # One line per HTTP call from the SDK's transport, and two per task from the worker
+    # ("received", "succeeded"), are noise at study scale; progress is on the run instead.
+    "loggers": {
+        name: {"level": "WARNING"}
+        for name in ("httpx", "httpx2", "openai", "celery.app.trace", "celery.worker.strategy")
+    },
 }
 
 if not DEBUG:
