@@ -38,7 +38,7 @@ CONTENT_TYPES: dict[str, str] = {
 }
 DB_CHUNK_ROWS = 2000
 TEXT_CHUNK_ROWS = 2000
-PARQUET_BATCH_ROWS = 50_000
+PARQUET_BATCH_ROWS = 20_000
 # A row group's Arrow data; pyarrow's allocator keeps freed memory, so this sets the RSS growth.
 PARQUET_BATCH_BYTES = 16 * 1024 * 1024
 
