@@ -3,7 +3,6 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
-export DJANGO_SETTINGS_MODULE := config.settings
 
 .PHONY: install run setup test lint format bench messages clean
 
