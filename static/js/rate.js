@@ -180,6 +180,18 @@
       skipUnit();
       return;
     }
+    if (
+      event.target.id === "id_skip_reason" &&
+      event.target.value &&
+      ["s", "S", "Enter"].includes(event.key) &&
+      isOpen &&
+      !sending
+    ) {
+      // The hint says: choose a reason, then press S again (or Enter) to skip.
+      event.preventDefault();
+      skipUnit();
+      return;
+    }
     if (isTyping(event.target)) return;
     if (event.key === "?") {
       event.preventDefault();
