@@ -173,6 +173,9 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "data_folder_out": str(BROKER_DIR / "queue"),
         "control_folder": str(BROKER_DIR / "control"),
         "store_processed": False,
+        # The transport polls its folder; kombu's default of once a second would hold a worker
+        # to about one task per second per process.
+        "polling_interval": 0.05,
     }
     _default_result_backend = f"file://{VAR_DIR / 'celery-results'}"
 elif CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
