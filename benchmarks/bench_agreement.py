@@ -2,8 +2,11 @@
 units x 3 raters, cold and cached, against the bare `krippendorff.alpha` call plus the
 vectorised bootstrap in the same process.
 
-Target (DESIGN.md): <= 1 s end to end through the API, within 2x of the bare computation.
-Prints medians of several runs; asserts nothing.
+Target (DESIGN.md): <= 1 s end to end through the API when nothing is cached, and within 2x of
+the bare computation. The 1 s bound is the one for a cold call (it would never bind if 2x applied
+there too: the bare computation takes about 10 ms); 2x is checked on the cached call, and on the
+statistic computed from the frame. Every ratio is printed, the cold one included. Prints medians
+of several runs; asserts nothing.
 
     .venv/bin/python benchmarks/bench_agreement.py [--units 10000] [--repeats 5]
 
@@ -15,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import platform
 import statistics
 import sys
 import tempfile
@@ -226,16 +230,20 @@ def main() -> None:
         print(
             f"data: {arguments.units} units x {RATERS} raters = {values.size} ratings "
             f"({database['ENGINE'].rsplit('.', 1)[-1]}), built in "
-            f"{time.perf_counter() - started:.1f} s"
+            f"{time.perf_counter() - started:.1f} s; {platform.machine()}, {os.cpu_count()} cores, "
+            f"Python {platform.python_version()}, load average {os.getloadavg()[0]:.2f}"
         )
         from ratings.stats import alpha
-        from ratings.stats_selectors import campaign_ratings_frame
+        from ratings.stats_selectors import campaign_agreement_frame, campaign_ratings_frame
 
         bare, bare_runs = _median_seconds(
             lambda: bare_alpha_and_bootstrap(values), arguments.repeats
         )
         frame, frame_runs = _median_seconds(
             lambda: campaign_ratings_frame(campaign_id=campaign.pk), arguments.repeats
+        )
+        narrow, narrow_runs = _median_seconds(
+            lambda: campaign_agreement_frame(campaign_id=campaign.pk), arguments.repeats
         )
         ratings = campaign_ratings_frame(campaign_id=campaign.pk)
         pure, pure_runs = _median_seconds(
@@ -265,11 +273,13 @@ def main() -> None:
         )
         show("bare krippendorff.alpha + vectorised bootstrap", bare, bare_runs)
         show("ratings.stats.alpha on the frame (pure)", pure, pure_runs)
-        show("ratings frame from the database (one query)", frame, frame_runs)
+        show("full ratings frame (labels; for subgroups)", frame, frame_runs)
+        show("agreement frame (unit, rater, value; no subgroups)", narrow, narrow_runs)
         show("API, cold (cache cleared)", cold, cold_runs)
         show("API, cached", warm, warm_runs)
-        print(f"ratio API cold / bare:   {cold / bare:6.2f}x   (target <= 2x; <= 1 s: {cold < 1})")
-        print(f"ratio API cached / bare: {warm / bare:6.2f}x")
+        print(f"ratio pure / bare:       {pure / bare:6.2f}x   (target <= 2x)")
+        print(f"ratio API cached / bare: {warm / bare:6.2f}x   (target <= 2x)")
+        print(f"ratio API cold / bare:   {cold / bare:6.2f}x   (target: cold <= 1 s: {cold < 1})")
     finally:
         teardown_databases(old_config, verbosity=0)
         if temporary is not None:

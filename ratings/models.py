@@ -257,3 +257,21 @@ class Rating(models.Model):
     @property
     def flags(self) -> list[str]:
         return [flag for flag, field in RATING_FLAGS.items() if getattr(self, field)]
+
+
+class CampaignDataRevision(models.Model):
+    """A counter the database moves on every change to a campaign's units, assignments or ratings.
+
+    Database triggers (migration 0002) write it, in the same transaction as the change, whatever
+    makes the change (a service, the admin, a bulk update, raw SQL), so one primary-key read
+    tells whether a cached statistic of the campaign is still current. Nothing in the code
+    writes it. Assignment updates that cannot change a statistic (opening a unit, saving a
+    draft's text) leave it alone. A plain integer rather than a foreign key: the row may outlive
+    its campaign by a moment while the campaign is deleted, and ids are never reused.
+    """
+
+    campaign_id = models.BigIntegerField(primary_key=True)
+    revision = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"campaign {self.campaign_id} data revision {self.revision}"

@@ -20,7 +20,14 @@ from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet
 
 from careers.models import QuestionKind, ScalePoint
 from llmruns.models import Trial, TrialStatus
-from ratings.models import Assignment, AssignmentStatus, Campaign, Rating, Unit
+from ratings.models import (
+    Assignment,
+    AssignmentStatus,
+    Campaign,
+    CampaignDataRevision,
+    Rating,
+    Unit,
+)
 
 # Trial statuses whose answer enters a statistic: ok with its value, invalid and refused as NaN
 # (counted as excluded answers by the statistics). Other statuses have no answer yet or never
@@ -122,6 +129,28 @@ def campaign_ratings_frame(*, campaign_id: int) -> pd.DataFrame:
     for column in BOOLEAN_RATING_COLUMNS:
         frame[column] = frame[column].astype(bool)
     return frame
+
+
+def campaign_agreement_frame(*, campaign_id: int) -> pd.DataFrame:
+    """The same ratings as `campaign_ratings_frame`, with only the columns alpha needs.
+
+    unit and rater are the unit's and the expert's ids (alpha only tells them apart), value is
+    the latest submitted value. Three integer columns from two tables: several times quicker
+    to read than the full frame, which joins four more tables for its labels.
+    """
+    rows = (
+        Rating.objects.filter(
+            assignment__campaign_id=campaign_id,
+            assignment__status=AssignmentStatus.SUBMITTED,
+        )
+        .filter(latest_revision_filter())
+        .order_by("assignment_id")
+        .values_list("assignment__unit_id", "assignment__expert_id", "value")
+    )
+    table = np.array(_plain_rows(rows), dtype=np.int64).reshape(-1, 3)
+    return pd.DataFrame(
+        {"unit": table[:, 0], "rater": table[:, 1], "value": table[:, 2].astype(np.float64)}
+    )
 
 
 @dataclass(frozen=True)
@@ -238,22 +267,16 @@ def campaign_selection(*, campaign: Campaign) -> dict[str, list[str]]:
 def campaign_data_version(*, campaign_id: int) -> tuple[int, ...]:
     """Changes with any rating, revision, deletion, skip or status change of the campaign.
 
-    One aggregate over assignments joined to their ratings. Ratings only ever get new rows (a
-    revision is a new row), so their count and highest id move on every change; the row counts
-    per assignment status catch skips. The counts are of joined rows, not distinct
-    assignments: they only have to change when the data do, and DISTINCT would cost a sort.
+    The campaign's data revision (`CampaignDataRevision`), which database triggers move in the
+    same transaction as every such change: one primary-key read, however many ratings there are.
+    A campaign without units or assignments yet is at revision 0.
     """
-    totals = Assignment.objects.filter(campaign_id=campaign_id).aggregate(
-        n_ratings=Count("ratings"),
-        last_rating_id=Max("ratings__id"),
-        n_rows=Count("id"),
-        n_submitted=Count("id", filter=Q(status=AssignmentStatus.SUBMITTED)),
-        n_skipped=Count("id", filter=Q(status=AssignmentStatus.SKIPPED)),
+    revision = (
+        CampaignDataRevision.objects.filter(campaign_id=campaign_id)
+        .values_list("revision", flat=True)
+        .first()
     )
-    return tuple(
-        int(totals[key] or 0)
-        for key in ("n_ratings", "last_rating_id", "n_rows", "n_submitted", "n_skipped")
-    )
+    return (int(revision or 0),)
 
 
 def run_data_version(*, run_id: int) -> tuple[int | str, ...]:

@@ -56,6 +56,7 @@ from ratings.stats import (
 from ratings.stats_selectors import (
     ANSWERED_STATUSES,
     AssignmentCounts,
+    campaign_agreement_frame,
     campaign_assignment_counts,
     campaign_data_version,
     campaign_ratings_frame,
@@ -203,7 +204,12 @@ def campaign_agreement(*, campaign: Campaign, parameters: Mapping[str, Any]) -> 
     """Krippendorff's alpha of the latest submitted ratings, overall and per subgroup."""
 
     def compute() -> dict[str, Any]:
-        ratings = campaign_ratings_frame(campaign_id=campaign.pk)
+        by = list(parameters["by"])
+        # Subgroups need the units' labels; overall alpha only tells units and raters apart.
+        if by:
+            ratings = campaign_ratings_frame(campaign_id=campaign.pk)
+        else:
+            ratings = campaign_agreement_frame(campaign_id=campaign.pk)
         counts = campaign_assignment_counts(campaign_id=campaign.pk)
         domain = campaign_scale_values(campaign=campaign)
         options = {
@@ -214,7 +220,6 @@ def campaign_agreement(*, campaign: Campaign, parameters: Mapping[str, Any]) -> 
             "value_domain": domain or None,
         }
         overall = alpha(ratings, **options)
-        by = list(parameters["by"])
         groups: list[dict[str, Any]] = []
         if by and not ratings.empty:
             table = alpha_by(ratings, by, **options)
@@ -375,10 +380,7 @@ def campaign_discrepancy(*, campaign: Campaign, parameters: Mapping[str, Any]) -
             "notes": list(result.notes),
         }
 
-    version = (
-        *campaign_data_version(campaign_id=campaign.pk),
-        *run_data_version(run_id=campaign.run_id),
-    )
+    version = (*campaign_version(campaign), *run_data_version(run_id=campaign.run_id))
     return _cached(
         statistic=DISCREPANCY,
         scope="campaign",
@@ -387,6 +389,15 @@ def campaign_discrepancy(*, campaign: Campaign, parameters: Mapping[str, Any]) -
         parameters=parameters,
         compute=compute,
     )
+
+
+def campaign_version(campaign: Campaign) -> tuple[int | str, ...]:
+    """The campaign's data revision and its creation time.
+
+    The time keeps a result cached for a campaign of a database since reset (the same id at the
+    same revision, other data) from being served.
+    """
+    return (*campaign_data_version(campaign_id=campaign.pk), campaign.created_at.isoformat())
 
 
 def _campaign_cached(
@@ -399,7 +410,7 @@ def _campaign_cached(
         statistic=statistic,
         scope="campaign",
         scope_id=campaign.pk,
-        version=campaign_data_version(campaign_id=campaign.pk),
+        version=campaign_version(campaign),
         parameters=parameters,
         compute=compute,
     )

@@ -83,7 +83,11 @@ class StatisticSerializer(serializers.Serializer):
     n = serializers.IntegerField(help_text="Observations that entered the statistic.")
     exclusions = ExclusionSerializer(many=True)
     notes = serializers.ListField(child=serializers.CharField())
-    data_version = serializers.CharField(help_text="Version of the data the result comes from.")
+    data_version = serializers.CharField(
+        help_text="Version of the data the result comes from: for a campaign, its data revision "
+        "(moved by every rating, revision, skip or assignment change) and creation time; for a "
+        "run, its trial counts and last finish. Equal versions mean the same data."
+    )
     computed_at = serializers.DateTimeField()
 
 
@@ -199,7 +203,7 @@ AGREEMENT_EXAMPLE = OpenApiExample(
         "groups": [],
         "exclusions": EXAMPLE_EXCLUSIONS,
         "notes": [],
-        "data_version": "41-57-48-41-3",
+        "data_version": "57-2025-01-01T09:00:00+00:00",
         "computed_at": "2025-01-01T12:00:00+00:00",
     },
 )
@@ -225,7 +229,7 @@ RATERS_EXAMPLE = OpenApiExample(
         ],
         "exclusions": [],
         "notes": [],
-        "data_version": "360-360-360-360-0",
+        "data_version": "721-2025-01-01T09:00:00+00:00",
         "computed_at": "2025-01-01T12:00:00+00:00",
     },
 )
@@ -258,7 +262,7 @@ UNITS_EXAMPLE = OpenApiExample(
         ],
         "exclusions": [],
         "notes": [],
-        "data_version": "360-360-360-360-0",
+        "data_version": "721-2025-01-01T09:00:00+00:00",
         "computed_at": "2025-01-01T12:00:00+00:00",
     },
 )
@@ -297,7 +301,7 @@ DISCREPANCY_EXAMPLE = OpenApiExample(
         "excluded_items": [],
         "exclusions": [{"reason": "self-competence: refused answer", "count": 2, "of": "answers"}],
         "notes": [],
-        "data_version": "30-30-30-30-0-120-120-118-116-2025-01-01T11:00:00+00:00",
+        "data_version": "61-2025-01-01T09:00:00+00:00-120-120-118-116-2025-01-01T11:00:00+00:00",
         "computed_at": "2025-01-01T12:00:00+00:00",
     },
 )
