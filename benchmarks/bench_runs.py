@@ -5,9 +5,9 @@ per trial against a zero-latency mock.
 
 Throughput runs two real Celery worker processes (Redis broker when CELERY_BROKER_URL is set,
 the embedded filesystem broker otherwise) against the mock server in its own process, and counts
-what the mock receives. CPU per trial is measured two ways: in-process `trial_execute` calls
-(time.process_time, the mock in another process), and the CPU time of a real worker's processes
-read from /proc.
+what the mock receives. CPU per trial is measured two ways: in-process `trial_execute` calls, one
+trial at a time and in batches the size a queue message carries (time.process_time, the mock in
+another process), and the CPU time of a real worker's processes read from /proc.
 """
 
 from __future__ import annotations
@@ -138,7 +138,8 @@ def bench_cpu(trials_wanted: int) -> None:
 
     from llmruns.models import Run, RunStatus, Trial
     from llmruns.services import run_start
-    from llmruns.services.execution import trial_execute
+    from llmruns.services.execution import trial_execute, trials_execute
+    from llmruns.services.lifecycle import trials_per_message
     from tests.services import WorkerProcess
 
     mock, base_url = start_mock()
@@ -162,6 +163,22 @@ def bench_cpu(trials_wanted: int) -> None:
             f"over {len(ids) - 20} trials (chunks of {chunk}: min {min(samples):.2f}, max {max(samples):.2f})"
         )
 
+        # In-process again, in the batches a queue message carries for this endpoint.
+        run = make_run(target, max(1, trials_wanted // 60), "cpu-inprocess-batches")
+        Run.objects.filter(pk=run.pk).update(status=RunStatus.RUNNING)
+        ids = list(Trial.objects.filter(run=run).values_list("pk", flat=True))
+        batch = trials_per_message(target)
+        samples = []
+        for start in range(0, len(ids) - chunk + 1, chunk):
+            cpu = time.process_time()
+            for first in range(start, start + chunk, batch):
+                trials_execute(trial_ids=ids[first : min(first + batch, start + chunk)])
+            samples.append((time.process_time() - cpu) / chunk * 1000)
+        print(
+            f"platform CPU per trial, in-process in batches of {batch}: median {median(samples):.2f} ms "
+            f"(chunks of {chunk}: min {min(samples):.2f}, max {max(samples):.2f})"
+        )
+
         # A real worker: CPU of its processes per trial, idle baseline subtracted.
         target = endpoint(base_url, name="cpu-worker", rpm=10**7, concurrency=64)
         run = make_run(target, max(1, trials_wanted // 60), "cpu-worker")
@@ -180,7 +197,8 @@ def bench_cpu(trials_wanted: int) -> None:
             used = cpu_seconds_of_session(worker.process.pid) - before - idle_rate * elapsed
             count = Trial.objects.filter(run=run).count()
             print(
-                f"platform CPU per trial, Celery worker (2 processes): {used / count * 1000:.2f} ms "
+                f"platform CPU per trial, Celery worker (2 processes, {trials_per_message(target)} "
+                f"trials a message): {used / count * 1000:.2f} ms "
                 f"({count} trials in {elapsed:.1f} s = {count / elapsed:.0f} trials/s; "
                 f"idle worker {idle_rate * 1000:.0f} ms CPU/s subtracted)"
             )

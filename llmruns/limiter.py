@@ -26,13 +26,31 @@ from typing import Protocol
 # into the provider's own window.
 DEFAULT_WINDOW_SECONDS = 61.0
 SLOT_TTL_SECONDS = 600.0
+SLOT_POLL_SECONDS = 0.05
 
 
 class Limiter(Protocol):
     def try_acquire_request(self, key: str, *, limit: int) -> float:
         """Log one request and return 0, or return how long to wait before trying again."""
 
-    def try_acquire_slot(self, key: str, *, limit: int, holder: str) -> bool: ...
+    def try_acquire_slot(
+        self, key: str, *, limit: int, holder: str, slot_seconds: float = SLOT_TTL_SECONDS
+    ) -> bool: ...
+
+    def try_acquire_turn(
+        self,
+        key: str,
+        *,
+        limit: int,
+        concurrency: int,
+        holder: str,
+        slot_seconds: float = SLOT_TTL_SECONDS,
+    ) -> float:
+        """`try_acquire_slot`, then (holding the slot) `try_acquire_request`, in one round trip:
+        0 when both are granted, else how long to wait (the slot, once granted, is kept).
+
+        A slot lapses `slot_seconds` after it was last asked for, so one held by a process that
+        died is free again without anyone releasing it."""
 
     def release_slot(self, key: str, *, holder: str) -> None: ...
 
@@ -64,44 +82,65 @@ class FileLimiter:
             finally:
                 fcntl.flock(handle, fcntl.LOCK_UN)
 
-    def try_acquire_request(self, key: str, *, limit: int) -> float:
-        now = time.time()
-        with self._state(key) as state:
-            recent = [t for t in state["requests"] if t > now - self.window_seconds]
-            state["requests"] = recent
-            next_at = float(state.get("next_at", 0.0))
-            if now < next_at:
-                return max(0.001, next_at - now)
-            if len(recent) >= limit:
-                return max(0.01, recent[-limit] + self.window_seconds - now)
-            recent.append(now)
-            spacing = self.window_seconds / limit
-            # One interval of catch-up, so a late wake-up does not slow the pace for good.
-            state["next_at"] = max(next_at, now - spacing) + spacing
-            return 0.0
+    def _request(self, state: dict, now: float, *, limit: int) -> float:
+        recent = [t for t in state["requests"] if t > now - self.window_seconds]
+        state["requests"] = recent
+        next_at = float(state.get("next_at", 0.0))
+        if now < next_at:
+            return max(0.001, next_at - now)
+        if len(recent) >= limit:
+            return max(0.01, recent[-limit] + self.window_seconds - now)
+        recent.append(now)
+        spacing = self.window_seconds / limit
+        # One interval of catch-up, so a late wake-up does not slow the pace for good.
+        state["next_at"] = max(next_at, now - spacing) + spacing
+        return 0.0
 
-    def try_acquire_slot(self, key: str, *, limit: int, holder: str) -> bool:
+    @staticmethod
+    def _slot(state: dict, now: float, *, limit: int, holder: str, slot_seconds: float) -> bool:
+        slots = {h: exp for h, exp in state["slots"].items() if exp > now}
+        granted = holder in slots or len(slots) < limit
+        if granted:
+            slots[holder] = now + slot_seconds
+        state["slots"] = slots
+        return granted
+
+    def try_acquire_request(self, key: str, *, limit: int) -> float:
+        with self._state(key) as state:
+            return self._request(state, time.time(), limit=limit)
+
+    def try_acquire_slot(
+        self, key: str, *, limit: int, holder: str, slot_seconds: float = SLOT_TTL_SECONDS
+    ) -> bool:
+        with self._state(key) as state:
+            return self._slot(
+                state, time.time(), limit=limit, holder=holder, slot_seconds=slot_seconds
+            )
+
+    def try_acquire_turn(
+        self,
+        key: str,
+        *,
+        limit: int,
+        concurrency: int,
+        holder: str,
+        slot_seconds: float = SLOT_TTL_SECONDS,
+    ) -> float:
         now = time.time()
         with self._state(key) as state:
-            slots = {h: exp for h, exp in state["slots"].items() if exp > now}
-            granted = holder in slots or len(slots) < limit
-            if granted:
-                slots[holder] = now + SLOT_TTL_SECONDS
-            state["slots"] = slots
-            return granted
+            if not self._slot(
+                state, now, limit=concurrency, holder=holder, slot_seconds=slot_seconds
+            ):
+                return SLOT_POLL_SECONDS
+            return self._request(state, now, limit=limit)
 
     def release_slot(self, key: str, *, holder: str) -> None:
         with self._state(key) as state:
             state["slots"].pop(holder, None)
 
 
-_REQUEST_SCRIPT = """
-local key = KEYS[1]
-local limit = tonumber(ARGV[1])
-local window = tonumber(ARGV[2])
-local member = ARGV[3]
-local t = redis.call('TIME')
-local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+# The request log and pacing, shared by the request script and the turn script (after `now`).
+_REQUEST_LUA = """
 local pace_key = key .. ':next'
 local next_at = tonumber(redis.call('GET', pace_key) or '0')
 if now < next_at then
@@ -119,6 +158,42 @@ local spacing = window / limit
 redis.call('SET', pace_key, tostring(math.max(next_at, now - spacing) + spacing), 'EX', math.ceil(window) + 5)
 return '0'
 """
+
+_REQUEST_SCRIPT = (
+    """
+local key = KEYS[1]
+local limit = tonumber(ARGV[1])
+local window = tonumber(ARGV[2])
+local member = ARGV[3]
+local t = redis.call('TIME')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+"""
+    + _REQUEST_LUA
+)
+
+# A slot first (a refresh when the holder has it already); then, holding it, a request. A negative
+# answer means no slot is free.
+_TURN_SCRIPT = (
+    """
+local key = KEYS[1]
+local slots_key = KEYS[2]
+local limit = tonumber(ARGV[1])
+local window = tonumber(ARGV[2])
+local member = ARGV[3]
+local concurrency = tonumber(ARGV[4])
+local holder = ARGV[5]
+local ttl = tonumber(ARGV[6])
+local t = redis.call('TIME')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+redis.call('ZREMRANGEBYSCORE', slots_key, '-inf', now)
+if not redis.call('ZSCORE', slots_key, holder) and redis.call('ZCARD', slots_key) >= concurrency then
+  return '-1'
+end
+redis.call('ZADD', slots_key, now + ttl, holder)
+redis.call('EXPIRE', slots_key, math.ceil(ttl) + 5)
+"""
+    + _REQUEST_LUA
+)
 
 _SLOT_SCRIPT = """
 local key = KEYS[1]
@@ -147,14 +222,35 @@ class RedisLimiter:
         self.window_seconds = window_seconds
         self._request = self.client.register_script(_REQUEST_SCRIPT)
         self._slot = self.client.register_script(_SLOT_SCRIPT)
+        self._turn = self.client.register_script(_TURN_SCRIPT)
 
     def try_acquire_request(self, key: str, *, limit: int) -> float:
         member = f"{time.time():.6f}:{uuid.uuid4().hex}"
         wait = self._request(keys=[f"vl:rate:{key}"], args=[limit, self.window_seconds, member])
         return float(wait)
 
-    def try_acquire_slot(self, key: str, *, limit: int, holder: str) -> bool:
-        return bool(self._slot(keys=[f"vl:slots:{key}"], args=[limit, holder, SLOT_TTL_SECONDS]))
+    def try_acquire_slot(
+        self, key: str, *, limit: int, holder: str, slot_seconds: float = SLOT_TTL_SECONDS
+    ) -> bool:
+        return bool(self._slot(keys=[f"vl:slots:{key}"], args=[limit, holder, slot_seconds]))
+
+    def try_acquire_turn(
+        self,
+        key: str,
+        *,
+        limit: int,
+        concurrency: int,
+        holder: str,
+        slot_seconds: float = SLOT_TTL_SECONDS,
+    ) -> float:
+        member = f"{time.time():.6f}:{uuid.uuid4().hex}"
+        wait = float(
+            self._turn(
+                keys=[f"vl:rate:{key}", f"vl:slots:{key}"],
+                args=[limit, self.window_seconds, member, concurrency, holder, slot_seconds],
+            )
+        )
+        return SLOT_POLL_SECONDS if wait < 0 else wait
 
     def release_slot(self, key: str, *, holder: str) -> None:
         self.client.zrem(f"vl:slots:{key}", holder)
@@ -192,15 +288,25 @@ def endpoint_turn(
     requests_per_minute: int,
     concurrency: int,
     cancelled=lambda: False,
+    slot_seconds: float = SLOT_TTL_SECONDS,
 ) -> Iterator[None]:
-    """Wait for a concurrency slot and a request token, then hold the slot for the call."""
+    """Wait for a concurrency slot and a request token, then hold the slot for the call.
+
+    The slot is taken first and kept while the token is awaited, both asked for in one round trip.
+    `slot_seconds` bounds how long the call may keep it once granted (the endpoint's timeout
+    and a margin): a worker killed mid-call gives its slot back by lapsing after that long.
+    """
     holder = f"{os.getpid()}:{uuid.uuid4().hex}"
-    while not limiter.try_acquire_slot(key, limit=concurrency, holder=holder):
-        if cancelled():
-            raise LimiterCancelled
-        time.sleep(0.05)
     try:
-        while (wait := limiter.try_acquire_request(key, limit=requests_per_minute)) > 0:
+        while (
+            wait := limiter.try_acquire_turn(
+                key,
+                limit=requests_per_minute,
+                concurrency=concurrency,
+                holder=holder,
+                slot_seconds=slot_seconds,
+            )
+        ) > 0:
             if cancelled():
                 raise LimiterCancelled
             time.sleep(min(wait, 0.5))

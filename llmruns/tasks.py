@@ -9,12 +9,25 @@ from llmruns import services
 
 @shared_task(
     bind=True,
-    name="llmruns.tasks.execute_trial",
+    name="llmruns.tasks.execute_trials",
     acks_late=True,
     reject_on_worker_lost=True,
     ignore_result=True,  # the outcome is the trial row; storing it again costs a write per task
 )
+def execute_trials(self, trial_ids: list[int]) -> list[str]:
+    """A small batch of trials of one endpoint, one message for all of them (see run_dispatch)."""
+    return services.trials_execute(trial_ids=trial_ids, worker=self.request.hostname or "")
+
+
+@shared_task(
+    bind=True,
+    name="llmruns.tasks.execute_trial",
+    acks_late=True,
+    reject_on_worker_lost=True,
+    ignore_result=True,
+)
 def execute_trial(self, trial_id: int) -> str:
+    """One trial per message: messages already queued by an earlier release still name it."""
     return services.trial_execute(trial_id=trial_id, worker=self.request.hostname or "")
 
 

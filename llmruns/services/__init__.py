@@ -11,7 +11,7 @@ from llmruns.services.definition import (
     run_estimate,
     run_start,
 )
-from llmruns.services.execution import trial_execute
+from llmruns.services.execution import trial_execute, trials_execute
 from llmruns.services.lifecycle import (
     run_cancel,
     run_dispatch,
@@ -34,5 +34,6 @@ __all__ = [
     "run_retry_failed",
     "run_start",
     "trial_execute",
+    "trials_execute",
     "trials_reap",
 ]

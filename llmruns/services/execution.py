@@ -1,28 +1,31 @@
-"""Executing one trial exactly once: claim with a lease, call with visible retries, store.
+"""Executing trials exactly once: claim with a lease, call with visible retries, store.
 
 A trial is claimed by a conditional update (pending -> running with a lease token), so a task
 delivered twice does nothing the second time. Its result is stored by another conditional update
 that needs the same token, so a worker whose lease was reaped cannot overwrite the result of the
 worker that took over. Every HTTP call is an Attempt row, written before the call is made.
 
-This is the hot path of a study: it reads the trial in one query, takes the endpoint from the
-run's frozen configuration, and writes no more rows than the guarantees need.
+A queue message carries a small batch of trials; they are executed one after another, and each is
+claimed only when its turn comes, so its lease covers its own call and never a wait in the batch.
+
+This is the hot path of a study: it reads a batch's trials in one query, takes the endpoint from
+the run's frozen configuration, and writes no more rows than the guarantees need.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import logging
 import os
 import socket
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from functools import lru_cache
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Max
 from django.utils import timezone
 from tenacity import (
     RetryCallState,
@@ -52,9 +55,14 @@ from llmruns.prompts import (
 )
 from llmruns.services.lifecycle import IN_FLIGHT, run_finish_if_done
 
+logger = logging.getLogger(__name__)
+
 WORKER_NAME = socket.gethostname()
 LIKERT_KINDS = ("interest", "self_competence", "self_review")
 MAX_RETRY_WAIT_SECONDS = 60.0
+# A concurrency slot outlives the call it was taken for by at most this much past the endpoint's
+# timeout, so a killed worker's slots come back within a minute, not after ten.
+SLOT_MARGIN_SECONDS = 30.0
 
 
 @dataclass(frozen=True)
@@ -89,27 +97,33 @@ def _config(run_id: int, created_at: str) -> dict:
 # The hot path's one read, in SQL: compiling the equivalent ORM query (four tables) cost more CPU
 # than running it. Column order follows TrialJob.
 _LOAD_SQL = f"""
-SELECT t.run_id, r.created_at, r.status, t.endpoint_id, t.kind, t.language, t.item_id, i.number,
-       t.replication, t.template_variant, t.scale_reversed, w.text, t.status
+SELECT t.id, t.run_id, r.created_at, r.status, t.endpoint_id, t.kind, t.language, t.item_id,
+       i.number, t.replication, t.template_variant, t.scale_reversed, w.text, t.status
 FROM {Trial._meta.db_table} t
 JOIN {Run._meta.db_table} r ON r.id = t.run_id
 JOIN {Item._meta.db_table} i ON i.id = t.item_id
 LEFT JOIN {Trial._meta.db_table} w ON w.id = t.work_sample_id
-WHERE t.id = %s
+WHERE t.id IN
 """  # noqa: S608
 
 
-def _load(trial_id: int) -> TrialJob | None:
+def _load(trial_ids: list[int]) -> dict[int, TrialJob]:
+    """The batch's trials as they are now; one that no longer exists is simply absent."""
+    if not trial_ids:
+        return {}
+    placeholders = ", ".join(["%s"] * len(trial_ids))
     with connection.cursor() as cursor:
-        cursor.execute(_LOAD_SQL, [trial_id])
-        row = cursor.fetchone()
-    if row is None:
-        return None
-    job = TrialJob(trial_id, *row)
-    # SQLite returns booleans as integers and datetimes as text; only equality and str() are used.
-    return dataclasses.replace(
-        job, scale_reversed=bool(job.scale_reversed), run_created_at=str(job.run_created_at)
-    )
+        cursor.execute(f"{_LOAD_SQL}({placeholders})", list(trial_ids))
+        rows = cursor.fetchall()
+    jobs = {}
+    for row in rows:
+        job = TrialJob(*row)
+        # SQLite returns booleans as integers and datetimes as text; only equality and str() are
+        # used.
+        jobs[job.pk] = dataclasses.replace(
+            job, scale_reversed=bool(job.scale_reversed), run_created_at=str(job.run_created_at)
+        )
+    return jobs
 
 
 def _request_body(job: TrialJob, endpoint: dict, config: dict, messages: list[dict]) -> dict:
@@ -154,8 +168,60 @@ class _WaitRetryAfter:
         return min(MAX_RETRY_WAIT_SECONDS, max(result.retry_after or 0.0, self.backoff(state)))
 
 
+@dataclass
+class _FollowUps:
+    """What a batch does once its trials are done: one message for the self-reviews it created and
+    one finish check per run, instead of one of each per trial."""
+
+    reviews: list[int] = field(default_factory=list)
+    runs_to_check: set[int] = field(default_factory=set)
+
+
 class NotClaimed(Exception):
     """Another delivery of the same task got the trial first (or it is no longer pending)."""
+
+
+class LeaseLost(Exception):
+    """The lease expired and was reaped between two attempts: the trial is someone else's now."""
+
+
+# The writes of the hot path, in SQL for the same reason as its read. The attempt is numbered in
+# its INSERT, after every call already kept (including those of a worker that died mid-call); the
+# claim or renewal before it holds the trial's row lock, so numbers cannot collide.
+_CLAIM_SQL = f"""
+UPDATE {Trial._meta.db_table}
+SET status = %s, lease_owner = %s, lease_expires_at = %s, started_at = %s
+WHERE id = %s AND status = %s
+"""  # noqa: S608
+_RENEW_SQL = f"""
+UPDATE {Trial._meta.db_table} SET lease_expires_at = %s
+WHERE id = %s AND status = %s AND lease_owner = %s
+"""  # noqa: S608
+_ATTEMPT_SQL = f"""
+INSERT INTO {Attempt._meta.db_table}
+    (trial_id, number, worker, request_body, response_body, status_code, error, started_at,
+     duration_ms)
+SELECT %s, COALESCE(MAX(number), 0) + 1, %s, %s, '', NULL, %s, %s, 0
+FROM {Attempt._meta.db_table} WHERE trial_id = %s
+RETURNING id, number
+"""  # noqa: S608
+_CLOSE_ATTEMPT_SQL = f"""
+UPDATE {Attempt._meta.db_table}
+SET response_body = %s, status_code = %s, error = %s, started_at = %s, duration_ms = %s
+WHERE id = %s
+"""  # noqa: S608
+_STORE_SQL = f"""
+UPDATE {Trial._meta.db_table}
+SET status = %s, value = %s, text = %s, outcome_reason = %s, attempt_count = %s,
+    input_tokens = %s, output_tokens = %s, cost = %s, latency_ms = %s, finished_at = %s,
+    lease_owner = '', lease_expires_at = NULL
+WHERE id = %s AND status = %s AND lease_owner = %s
+"""  # noqa: S608
+
+
+def _when(value: datetime) -> object:
+    """An aware datetime as the database driver takes it (SQLite stores naive UTC text)."""
+    return connection.ops.adapt_datetimefield_value(value)
 
 
 def _begin_attempt(job: TrialJob, *, first: bool, token: str, body: dict) -> tuple[int, int]:
@@ -164,41 +230,62 @@ def _begin_attempt(job: TrialJob, *, first: bool, token: str, body: dict) -> tup
     the attempt cost one commit together.
     """
     now = timezone.now()
-    lease = now + timedelta(seconds=settings.LLM_LEASE_SECONDS)
-    with transaction.atomic():
+    lease = _when(now + timedelta(seconds=settings.LLM_LEASE_SECONDS))
+    request_body = Attempt._meta.get_field("request_body").get_db_prep_value(body, connection)
+    with transaction.atomic(), connection.cursor() as cursor:
         if first:
-            claimed = Trial.objects.filter(pk=job.pk, status=TrialStatus.PENDING).update(
-                status=TrialStatus.RUNNING,
-                lease_owner=token,
-                lease_expires_at=lease,
-                started_at=now,
+            cursor.execute(
+                _CLAIM_SQL,
+                [TrialStatus.RUNNING, token, lease, _when(now), job.pk, TrialStatus.PENDING],
             )
-            if not claimed:
+            if not cursor.rowcount:
                 raise NotClaimed
         else:
-            Trial.objects.filter(pk=job.pk, lease_owner=token).update(lease_expires_at=lease)
-        # Numbered after every call already kept, including those of a worker that died mid-call.
-        number = (Attempt.objects.filter(trial_id=job.pk).aggregate(n=Max("number"))["n"] or 0) + 1
-        attempt = Attempt.objects.create(
-            trial_id=job.pk,
-            number=number,
-            worker=token,
-            request_body=body,
-            error=IN_FLIGHT,
-            started_at=now,
-            duration_ms=0.0,
-        )
-        return attempt.pk, number
+            cursor.execute(_RENEW_SQL, [lease, job.pk, TrialStatus.RUNNING, token])
+            if not cursor.rowcount:
+                raise LeaseLost  # no further call for a trial another worker may be making
+        cursor.execute(_ATTEMPT_SQL, [job.pk, token, request_body, IN_FLIGHT, _when(now), job.pk])
+        attempt_id, number = cursor.fetchone()
+        return attempt_id, number
 
 
 def _close_attempt(attempt_id: int, result: CallResult) -> None:
-    Attempt.objects.filter(pk=attempt_id).update(
-        response_body=result.response_text,
-        status_code=result.status_code,
-        error=result.error,
-        started_at=datetime.fromtimestamp(result.started_at, tz=UTC),
-        duration_ms=result.duration_ms,
-    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _CLOSE_ATTEMPT_SQL,
+            [
+                result.response_text,
+                result.status_code,
+                result.error,
+                _when(datetime.fromtimestamp(result.started_at, tz=UTC)),
+                result.duration_ms,
+                attempt_id,
+            ],
+        )
+
+
+def _store(job: TrialJob, token: str, fields: dict) -> bool:
+    """The outcome, stored only by the holder of the lease."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _STORE_SQL,
+            [
+                fields["status"],
+                fields["value"],
+                fields["text"],
+                fields["outcome_reason"],
+                fields["attempt_count"],
+                fields["input_tokens"],
+                fields["output_tokens"],
+                connection.ops.adapt_decimalfield_value(fields["cost"]),
+                fields["latency_ms"],
+                _when(fields["finished_at"]),
+                job.pk,
+                TrialStatus.RUNNING,
+                token,
+            ],
+        )
+        return bool(cursor.rowcount)
 
 
 def _run_cancelled(run_id: int) -> bool:
@@ -215,13 +302,52 @@ def _release_cancelled(trial_id: int, token: str) -> str:
     return "cancelled"
 
 
+def trials_execute(*, trial_ids: list[int], worker: str = "") -> list[str]:
+    """Execute a batch of trials one after another, each as `trial_execute` would. Idempotent.
+
+    Each trial is claimed just before its first call, so a trial late in the batch is still pending
+    (and not leased) while it waits. If the worker dies mid-batch, the trials it finished are final
+    and a redelivered message skips them; the one in flight is returned by the reaper when its
+    lease expires; the ones not yet claimed are pending, so a redelivery or the reaper runs them.
+    Self-reviews created by the batch's work samples are queued together once the batch is done,
+    and whether the run is finished is asked once (a worker that dies before either leaves
+    enqueued trials and a running run, which the reaper handles).
+    One trial's unexpected error does not hold up the others: it is raised after them.
+    """
+    jobs = _load(trial_ids)
+    outcomes: list[str] = []
+    follow_ups = _FollowUps()
+    error: Exception | None = None
+    try:
+        for trial_id in trial_ids:
+            try:
+                outcomes.append(_execute_job(jobs.get(trial_id), worker=worker, then=follow_ups))
+            except Exception as exc:  # raised below, once the rest of the batch is done
+                logger.exception("trial %s failed unexpectedly", trial_id)
+                outcomes.append("error")
+                error = error or exc
+    finally:
+        if reviews := follow_ups.reviews:
+            from llmruns.tasks import execute_trials
+
+            transaction.on_commit(lambda: execute_trials.delay(reviews))
+        for run_id in sorted(follow_ups.runs_to_check):
+            run_finish_if_done(run_id=run_id)
+    if error is not None:
+        raise error
+    return outcomes
+
+
 def trial_execute(*, trial_id: int, worker: str = "") -> str:
     """Claim, call (with bounded, visible retries), parse and store one trial. Idempotent.
 
     `worker` names the caller (a Celery worker's node name) in the lease token and Attempt rows.
     Two commits for a trial that succeeds at once: claim with its attempt, result with its response.
     """
-    job = _load(trial_id)
+    return trials_execute(trial_ids=[trial_id], worker=worker)[0]
+
+
+def _execute_job(job: TrialJob | None, *, worker: str, then: _FollowUps) -> str:
     if job is None or job.status != TrialStatus.PENDING or job.run_status != RunStatus.RUNNING:
         return "not claimed"
     config = _config(job.run_id, job.run_created_at)
@@ -254,6 +380,7 @@ def trial_execute(*, trial_id: int, worker: str = "") -> str:
             requests_per_minute=endpoint["max_requests_per_minute"],
             concurrency=endpoint["max_concurrency"],
             cancelled=lambda: _run_cancelled(job.run_id),
+            slot_seconds=endpoint["timeout_seconds"] + SLOT_MARGIN_SECONDS,
         ):
             attempt_id, number = _begin_attempt(job, first=not calls, token=token, body=body)
             result = chat_call(client=client, api_key=api_key, body=body)
@@ -271,11 +398,15 @@ def trial_execute(*, trial_id: int, worker: str = "") -> str:
         )(one_call)
     except NotClaimed:
         return "not claimed"
+    except LeaseLost:
+        return "lease lost"
     except LimiterCancelled:
         if calls:
-            return _release_cancelled(trial_id, token)
+            return _release_cancelled(job.pk, token)
         return "cancelled"
-    return _store_outcome(job, endpoint, token, config, calls, structured="response_format" in body)
+    return _store_outcome(
+        job, endpoint, token, config, calls, structured="response_format" in body, then=then
+    )
 
 
 def _store_outcome(
@@ -286,6 +417,7 @@ def _store_outcome(
     calls: list[tuple[int, int, CallResult]],
     *,
     structured: bool,
+    then: _FollowUps,
 ) -> str:
     results = [result for _attempt_id, _number, result in calls]
     last_attempt_id, last_number, last = calls[-1]
@@ -301,8 +433,6 @@ def _store_outcome(
         "output_tokens": output_tokens,
         "cost": cost.quantize(Decimal("0.00000001")),
         "latency_ms": last.duration_ms,
-        "lease_owner": "",
-        "lease_expires_at": None,
         "finished_at": timezone.now(),
     }
     if last.ok:
@@ -331,22 +461,23 @@ def _store_outcome(
     with transaction.atomic():
         if not last.transient:
             _close_attempt(last_attempt_id, last)
-        stored = Trial.objects.filter(
-            pk=job.pk, status=TrialStatus.RUNNING, lease_owner=token
-        ).update(**fields)
-        if not stored:
+        if not _store(job, token, fields):
             return "lease lost"  # the worker that took over the reaped lease stores the result
         if spawns_review:
-            _create_self_review(job, config)
+            review_id = _create_self_review(job, config)
+            if review_id is not None:
+                then.reviews.append(review_id)
     if not spawns_review:
-        run_finish_if_done(run_id=job.run_id)
+        then.runs_to_check.add(job.run_id)
     return str(fields["status"])
 
 
-def _create_self_review(work_sample: TrialJob, config: dict) -> None:
-    """Create the review of an ok work sample and queue it at once (in the same transaction)."""
-    from llmruns.tasks import execute_trial
+def _create_self_review(work_sample: TrialJob, config: dict) -> int | None:
+    """Create the review of an ok work sample, marked enqueued; its id if this call created it.
 
+    The caller queues it. Should that never happen (the worker dies first), the reaper finds it
+    enqueued but with no message, like any lost message, and queues it again.
+    """
     counterbalancing = config["counterbalancing"]
     variants = variants_for(config, kind="self_review", language=work_sample.language)
     review = Trial(
@@ -375,5 +506,4 @@ def _create_self_review(work_sample: TrialJob, config: dict) -> None:
         .values_list("pk", flat=True)
         .first()
     )
-    if created and review_id is not None:
-        transaction.on_commit(lambda: execute_trial.delay(review_id))
+    return review_id if created else None

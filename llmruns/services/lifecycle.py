@@ -1,12 +1,14 @@
 """A run's life after it is defined: dispatch in chunks, finish, reap, cancel, resume, progress.
 
 Work is queued a chunk at a time (bounded by the endpoints' rates and the lease), so a
-100,000-trial run never floods the broker. The reaper returns expired leases and lost messages to
-the queue; it is what makes a killed worker or a restarted broker lose nothing.
+100,000-trial run never floods the broker; a message carries a small batch of one endpoint's
+trials, so the queue's per-message cost is shared. The reaper returns expired leases and lost
+messages to the queue; it is what makes a killed worker or a restarted broker lose nothing.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import timedelta
 from decimal import Decimal
 
@@ -16,24 +18,60 @@ from django.db import connection, transaction
 from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
-from llmruns.models import Attempt, Run, RunStatus, Trial, TrialStatus
+from llmruns.models import Attempt, ModelEndpoint, Run, RunStatus, Trial, TrialStatus
 
 IN_FLIGHT = "in flight"
 WORKER_LOST = "worker lost before the response was stored"
+MAX_TRIALS_PER_MESSAGE = 10
+
+
+def _endpoint_in_flight_cap(endpoint: ModelEndpoint) -> int:
+    """Trials of one endpoint worth having queued or running: what its rate gets through in half a
+    lease (so a queued trial is not taken for a lost message), and two rounds of its concurrency."""
+    lease_minutes = settings.LLM_LEASE_SECONDS / 60
+    return max(
+        2 * endpoint.max_concurrency, int(endpoint.max_requests_per_minute * lease_minutes / 2)
+    )
 
 
 def _in_flight_cap(run: Run) -> int:
-    lease_minutes = settings.LLM_LEASE_SECONDS / 60
-    by_rate = sum(
-        max(2 * e.max_concurrency, int(e.max_requests_per_minute * lease_minutes / 2))
-        for e in run.endpoints.all()
-    )
+    by_rate = sum(_endpoint_in_flight_cap(e) for e in run.endpoints.all())
     return max(1, min(settings.LLM_ENQUEUE_CHUNK, by_rate))
 
 
+def trials_per_message(endpoint: ModelEndpoint) -> int:
+    """How many of an endpoint's trials one queue message carries.
+
+    At most MAX_TRIALS_PER_MESSAGE, so a message is a few calls' work; few enough that the trials
+    the endpoint may have in flight fill at least `max_concurrency` messages, so batching never
+    leaves a permitted concurrent call without a worker; and few enough that the batch's calls,
+    at the endpoint's pace, take at most a quarter of a lease.
+    """
+    window = min(settings.LLM_ENQUEUE_CHUNK, _endpoint_in_flight_cap(endpoint))
+    by_concurrency = window // max(1, endpoint.max_concurrency)
+    by_pace = int(endpoint.max_requests_per_minute * settings.LLM_LEASE_SECONDS / 60 / 4)
+    return max(1, min(MAX_TRIALS_PER_MESSAGE, by_concurrency, by_pace))
+
+
+def _batches(run: Run, trials: Iterable[tuple[int, int]]) -> list[list[int]]:
+    """(trial id, endpoint id) pairs in queue order -> messages of one endpoint's trials each."""
+    sizes = {e.pk: trials_per_message(e) for e in run.endpoints.all()}
+    open_batches: dict[int, list[int]] = {}
+    batches: list[list[int]] = []
+    for trial_id, endpoint_id in trials:
+        batch = open_batches.setdefault(endpoint_id, [])
+        if not batch:
+            batches.append(batch)
+        batch.append(trial_id)
+        if len(batch) >= sizes.get(endpoint_id, 1):
+            open_batches[endpoint_id] = []
+    return batches
+
+
 def run_dispatch(*, run_id: int) -> tuple[int, bool]:
-    """Queue the next chunk of a running run's pending trials. Returns (queued, more_to_queue)."""
-    from llmruns.tasks import execute_trial
+    """Queue the next chunk of a running run's pending trials, a small batch per message.
+    Returns (trials queued, more_to_queue)."""
+    from llmruns.tasks import execute_trials
 
     run = Run.objects.filter(pk=run_id).prefetch_related("endpoints").first()
     if run is None or run.status != RunStatus.RUNNING:
@@ -49,15 +87,14 @@ def run_dispatch(*, run_id: int) -> tuple[int, bool]:
         candidates = list(
             pending.filter(enqueued_at__isnull=True)
             .order_by("pk")
-            .values_list("pk", flat=True)[:room]
+            .values_list("pk", "endpoint_id")[:room]
         )
+        ids = [pk for pk, _endpoint_id in candidates]
+        batches = _batches(run, candidates)
         now = timezone.now()
         with transaction.atomic():
-            Trial.objects.filter(pk__in=candidates, enqueued_at__isnull=True).update(
-                enqueued_at=now
-            )
-            ids = candidates
-            transaction.on_commit(lambda: [execute_trial.delay(pk) for pk in ids])
+            Trial.objects.filter(pk__in=ids, enqueued_at__isnull=True).update(enqueued_at=now)
+            transaction.on_commit(lambda: [execute_trials.delay(batch) for batch in batches])
     more = pending.filter(enqueued_at__isnull=True).exists()
     if not more and not ids:
         run_finish_if_done(run_id=run_id)

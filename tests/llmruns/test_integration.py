@@ -6,6 +6,8 @@ mid-run loses nothing, and an endpoint's rate limit holds across worker processe
 
 from __future__ import annotations
 
+import os
+import signal
 import time
 
 import pytest
@@ -23,7 +25,7 @@ from llmruns.models import (
     TrialStatus,
 )
 from llmruns.services import RunSpec, run_create, run_start, trials_reap
-from llmruns.services.lifecycle import IN_FLIGHT, WORKER_LOST
+from llmruns.services.lifecycle import IN_FLIGHT, WORKER_LOST, trials_per_message
 from tests.services import WorkerProcess, wait_for
 
 pytestmark = pytest.mark.integration
@@ -42,6 +44,18 @@ def fault_settings(settings, monkeypatch):
         monkeypatch.setenv(name, value)
     settings.LLM_LEASE_SECONDS = 6
     settings.LLM_BACKOFF_INITIAL = 0.05
+    settings.RATE_LIMIT_URL = settings.CELERY_BROKER_URL
+    from llmruns import limiter
+
+    limiter._cached = None
+    return settings
+
+
+@pytest.fixture
+def shared_limiter_settings(settings, monkeypatch):
+    """The API key and the Redis limiter, in this process and in the worker processes it starts;
+    leases as long as in production, so an endpoint's messages carry batches."""
+    monkeypatch.setenv("VL_TEST_KEY", SECRET)
     settings.RATE_LIMIT_URL = settings.CELERY_BROKER_URL
     from llmruns import limiter
 
@@ -184,11 +198,13 @@ def test_worker_killed_mid_run_loses_and_duplicates_nothing(
 
 
 def test_rate_limit_holds_across_two_worker_processes(
-    fault_settings, instrument, celery_worker_process
+    shared_limiter_settings, instrument, celery_worker_process
 ):
     limit = 20
     with MockLLMServer(MockConfig(seed=5, api_key=SECRET)) as server:
         endpoint = _endpoint(server, rpm=limit, concurrency=4, timeout=5)
+        # Each message is a batch, so four pool processes work through batches side by side.
+        assert trials_per_message(endpoint) == 10
         second = WorkerProcess(name="w3").start()
         try:
             run = _start_run(
@@ -203,3 +219,117 @@ def test_rate_limit_holds_across_two_worker_processes(
         workers = set(Attempt.objects.filter(trial__run=run).values_list("worker", flat=True))
         nodes = {w.split("@")[0] for w in workers}
         assert nodes == {"w1", "w3"}, f"both worker processes should have made calls: {nodes}"
+
+
+def _batches_at_start(run: Run, endpoint: ModelEndpoint) -> list[list[int]]:
+    """The messages the first dispatch sent: all of this small run, in pk order, batch by batch."""
+    ids = list(Trial.objects.filter(run=run).order_by("pk").values_list("pk", flat=True))
+    size = trials_per_message(endpoint)
+    return [ids[start : start + size] for start in range(0, len(ids), size)]
+
+
+def _final_trials_and_their_calls(run: Run) -> dict[int, tuple[str, int]]:
+    final = Trial.objects.filter(run=run, status__in=FINAL_TRIAL_STATUSES).annotate(
+        calls=Count("attempts")
+    )
+    return {trial.pk: (trial.status, trial.calls) for trial in final}
+
+
+def _assert_killed_mid_batch(batches: list[list[int]], final: dict) -> None:
+    assert len(batches[0]) > 1, "the endpoint must be one whose messages carry batches"
+    assert any(
+        any(pk in final for pk in batch) and not all(pk in final for pk in batch)
+        for batch in batches
+    ), "the kill should have come in the middle of a batch"
+
+
+def _pool_processes(worker: WorkerProcess) -> list[int]:
+    children = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as handle:
+                    parent = int(handle.read().rsplit(")", 1)[1].split()[1])
+            except OSError:
+                continue
+            if parent == worker.process.pid:
+                children.append(int(entry))
+    return children
+
+
+def test_worker_killed_mid_batch_reruns_only_the_unfinished_trials(
+    fault_settings, instrument, celery_worker_process
+):
+    with MockLLMServer(MockConfig(seed=4, latency_ms=150, api_key=SECRET)) as server:
+        # More slots than pool processes: a killed process's slot is only freed when it expires.
+        endpoint = _endpoint(server, concurrency=4)
+        run = _start_run(instrument, endpoint, replications=1)
+        batches = _batches_at_start(run, endpoint)
+        wait_for(
+            lambda: Trial.objects.filter(run=run, status=TrialStatus.OK).count() >= 3,
+            timeout=120,
+            interval=0.05,
+            message="the first batches to get going",
+        )
+        celery_worker_process.kill()
+        done_before_the_kill = _final_trials_and_their_calls(run)
+        _assert_killed_mid_batch(batches, done_before_the_kill)
+        replacement = WorkerProcess(name="w2").start()
+        try:
+
+            def finished() -> bool:
+                trials_reap()  # what the periodic reaper does every 30 s
+                return Run.objects.get(pk=run.pk).status == RunStatus.FINISHED
+
+            wait_for(finished, timeout=300, interval=2.0, message="the run to finish")
+        finally:
+            replacement.stop()
+        _assert_complete(run, expected=60, server=server)
+        done_now = _final_trials_and_their_calls(run)
+        assert {pk: done_now[pk] for pk in done_before_the_kill} == done_before_the_kill, (
+            "a trial finished before the kill was called again"
+        )
+
+
+def test_pool_process_killed_mid_batch_gets_the_rest_of_its_batch_redelivered(
+    fault_settings, instrument, celery_worker_process
+):
+    with MockLLMServer(MockConfig(seed=6, latency_ms=150, api_key=SECRET)) as server:
+        # More slots than pool processes: a killed process's slot is only freed when it expires.
+        endpoint = _endpoint(server, concurrency=4)
+        run = _start_run(instrument, endpoint, replications=1)
+        batches = _batches_at_start(run, endpoint)
+        wait_for(
+            lambda: Trial.objects.filter(run=run, status=TrialStatus.OK).count() >= 3,
+            timeout=120,
+            interval=0.05,
+            message="the first batches to get going",
+        )
+        for pid in _pool_processes(celery_worker_process):
+            os.kill(pid, signal.SIGKILL)  # the worker's main process lives on
+        done_before_the_kill = _final_trials_and_their_calls(run)
+        _assert_killed_mid_batch(batches, done_before_the_kill)
+        leased = set(
+            Trial.objects.filter(run=run, status=TrialStatus.RUNNING).values_list("pk", flat=True)
+        )
+        # Without the reaper, only the redelivered messages can run the rest of their batches.
+        wait_for(
+            lambda: (
+                not Trial.objects.filter(run=run, status=TrialStatus.PENDING)
+                .exclude(pk__in=leased)
+                .exists()
+            ),
+            timeout=120,
+            message="the redelivered batches to be done",
+        )
+
+        def finished() -> bool:
+            trials_reap()  # returns the calls the killed processes were making
+            return Run.objects.get(pk=run.pk).status == RunStatus.FINISHED
+
+        wait_for(finished, timeout=120, interval=2.0, message="the run to finish")
+        _assert_complete(run, expected=60, server=server)
+        done_now = _final_trials_and_their_calls(run)
+        assert {pk: done_now[pk] for pk in done_before_the_kill} == done_before_the_kill, (
+            "a trial finished before the kill was called again"
+        )

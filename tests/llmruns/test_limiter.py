@@ -73,11 +73,34 @@ def test_concurrency_slots_are_exclusive_and_released(tmp_path):
     assert limiter.try_acquire_slot("e", limit=2, holder="c")
 
 
-def test_an_expired_slot_holder_does_not_block_forever(tmp_path, monkeypatch):
-    import llmruns.limiter as limiter_module
-
-    limiter = FileLimiter(tmp_path)
-    monkeypatch.setattr(limiter_module, "SLOT_TTL_SECONDS", 0.05)
-    assert limiter.try_acquire_slot("e", limit=1, holder="killed-worker")
-    time.sleep(0.1)
-    assert limiter.try_acquire_slot("e", limit=1, holder="next")
+def test_an_expired_slot_holder_does_not_block_forever(tmp_path):
+    for limiter in _limiters(tmp_path):
+        if isinstance(limiter, RedisLimiter):
+            limiter.reset("test-endpoint-2")
+        assert limiter.try_acquire_slot("test-endpoint", limit=1, holder="killed-worker")
+        assert not limiter.try_acquire_slot("test-endpoint", limit=1, holder="next")
+        time.sleep(0.05)
+        # The default lapse is long (a slot outlives no call by much less than ten minutes)...
+        assert not limiter.try_acquire_slot("test-endpoint", limit=1, holder="next")
+        # ...a turn taken for a call with a short timeout lapses soon after it.
+        assert (
+            limiter.try_acquire_turn(
+                "test-endpoint-2", limit=100, concurrency=1, holder="killed", slot_seconds=0.05
+            )
+            == 0
+        )
+        assert (
+            limiter.try_acquire_turn(
+                "test-endpoint-2", limit=100, concurrency=1, holder="next", slot_seconds=0.05
+            )
+            > 0
+        )
+        time.sleep(0.1)
+        assert (
+            limiter.try_acquire_turn(
+                "test-endpoint-2", limit=100, concurrency=1, holder="next", slot_seconds=0.05
+            )
+            == 0
+        ), type(limiter).__name__
+        if isinstance(limiter, RedisLimiter):
+            limiter.reset("test-endpoint-2")

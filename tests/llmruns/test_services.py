@@ -2,22 +2,28 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 
 from careers.models import PromptTemplate
 from llmruns.mockserver import MockConfig
-from llmruns.models import Attempt, Run, RunStatus, Trial, TrialStatus
+from llmruns.models import Attempt, ModelEndpoint, Run, RunStatus, Trial, TrialStatus
 from llmruns.services import (
     RunSpec,
     run_cancel,
     run_create,
+    run_dispatch,
     run_estimate,
     run_finish_if_done,
     run_progress,
     run_resume,
     trial_execute,
+    trials_execute,
 )
+from llmruns.services.lifecycle import trials_per_message
 
 
 def _spec(instrument, endpoints, **overrides) -> RunSpec:
@@ -247,3 +253,197 @@ def test_estimate_and_progress(instrument, mock_endpoints):
     assert float(estimate["cost"]) > 0
     progress = run_progress(run=run)
     assert progress["counts"]["pending"] == progress["total"] == 960
+
+
+def _chat_calls(server) -> int:
+    return sum(1 for r in server.request_log() if r.path.endswith("/chat/completions"))
+
+
+@pytest.mark.django_db
+def test_a_redelivered_batch_calls_only_its_trials_that_are_still_pending(
+    instrument, mock_endpoints, mock_llm
+):
+    run = _running(
+        run_create(spec=_spec(instrument, mock_endpoints[:1], languages=["en"], replications=1))
+    )
+    ids = list(Trial.objects.filter(run=run).order_by("pk").values_list("pk", flat=True)[:6])
+    # The first delivery got through two trials, and was in the middle of a third, when its worker
+    # died: two are final, one is still leased by the dead worker, three were never claimed.
+    assert trials_execute(trial_ids=ids[:2], worker="first") == ["ok", "ok"]
+    Trial.objects.filter(pk=ids[2]).update(
+        status=TrialStatus.RUNNING,
+        lease_owner="first:1:dead",
+        lease_expires_at=timezone.now() + timedelta(minutes=5),
+    )
+    calls_before = _chat_calls(mock_llm)
+    final_before = {t.pk: (t.value, t.finished_at) for t in Trial.objects.filter(pk__in=ids[:2])}
+
+    outcomes = trials_execute(trial_ids=ids, worker="second")
+
+    assert outcomes == ["not claimed", "not claimed", "not claimed", "ok", "ok", "ok"]
+    assert _chat_calls(mock_llm) - calls_before == 3
+    for trial in Trial.objects.filter(pk__in=ids[:2]):
+        assert (trial.value, trial.finished_at) == final_before[trial.pk]
+        assert trial.attempts.count() == 1
+    assert not Attempt.objects.filter(trial_id=ids[2]).exists()
+    assert Trial.objects.get(pk=ids[2]).lease_owner == "first:1:dead"  # the reaper's to return
+    assert all(
+        w.startswith("second:")
+        for w in Attempt.objects.filter(trial_id__in=ids[3:]).values_list("worker", flat=True)
+    )
+
+
+@pytest.mark.django_db
+def test_one_trials_error_does_not_hold_up_the_rest_of_its_batch(
+    instrument, mock_endpoints, mock_llm, monkeypatch
+):
+    from llmruns.services import execution
+
+    run = _running(
+        run_create(spec=_spec(instrument, mock_endpoints[:1], languages=["en"], replications=1))
+    )
+    ids = list(Trial.objects.filter(run=run).order_by("pk").values_list("pk", flat=True)[:3])
+    render = execution.render_prompt
+
+    def render_failing_for_the_first(config, **kwargs):
+        if kwargs["item_number"] == Trial.objects.get(pk=ids[0]).item.number:
+            raise KeyError("template")
+        return render(config, **kwargs)
+
+    monkeypatch.setattr(execution, "render_prompt", render_failing_for_the_first)
+    with pytest.raises(KeyError):
+        trials_execute(trial_ids=ids)
+    statuses = dict(Trial.objects.filter(pk__in=ids).values_list("pk", "status"))
+    assert statuses == {ids[0]: TrialStatus.PENDING, ids[1]: TrialStatus.OK, ids[2]: TrialStatus.OK}
+
+
+@pytest.mark.django_db
+def test_a_batch_keeps_to_the_endpoints_rate_limit(
+    instrument, mock_endpoints, mock_llm, tmp_path, monkeypatch
+):
+    import os
+
+    from llmruns import limiter
+
+    # A one-second window stands in for the provider's minute, so the limit binds within the test.
+    limit, window = 10, 1.2
+    monkeypatch.setattr(limiter, "_cached", limiter.FileLimiter(tmp_path, window_seconds=window))
+    monkeypatch.setattr(limiter, "_cached_pid", os.getpid())
+    endpoint = mock_endpoints[0]
+    endpoint.max_requests_per_minute = limit
+    endpoint.save()
+    run = _running(run_create(spec=_spec(instrument, [endpoint], languages=["en"], replications=1)))
+    ids = list(Trial.objects.filter(run=run).order_by("pk").values_list("pk", flat=True)[:25])
+
+    assert trials_execute(trial_ids=ids) == ["ok"] * 25
+
+    assert _chat_calls(mock_llm) == 25
+    # The limiter's window is a little longer than the one checked here, as in production, so the
+    # jitter between a grant and the server's arrival time cannot put one request too many in it.
+    assert mock_llm.max_requests_in_any_window(1.0, path="/v1/chat/completions") <= limit
+
+
+@pytest.mark.django_db
+def test_dispatch_queues_small_batches_of_one_endpoint_each(
+    instrument, mock_endpoints, monkeypatch, settings, django_capture_on_commit_callbacks
+):
+    from llmruns import tasks
+
+    sent: list[list[int]] = []
+    monkeypatch.setattr(tasks.execute_trials, "delay", sent.append)
+    mock_endpoints[1].max_concurrency = 64
+    mock_endpoints[1].save()
+    run = _running(run_create(spec=_spec(instrument, mock_endpoints, replications=1)))
+
+    with django_capture_on_commit_callbacks(execute=True):
+        queued, more = run_dispatch(run_id=run.pk)
+
+    assert more and queued == settings.LLM_ENQUEUE_CHUNK == sum(len(b) for b in sent)
+    enqueued = set(
+        Trial.objects.filter(run=run, enqueued_at__isnull=False).values_list("pk", flat=True)
+    )
+    assert sorted(pk for batch in sent for pk in batch) == sorted(enqueued)
+    endpoint_of = dict(Trial.objects.filter(run=run).values_list("pk", "endpoint_id"))
+    sizes = {e.pk: trials_per_message(e) for e in mock_endpoints}
+    assert sizes == {mock_endpoints[0].pk: 10, mock_endpoints[1].pk: 3}
+    for batch in sent:
+        (endpoint_id,) = {endpoint_of[pk] for pk in batch}
+        assert 1 <= len(batch) <= sizes[endpoint_id]
+    assert {len(b) for b in sent} >= {10, 3}
+
+
+@pytest.mark.parametrize(
+    ("requests_per_minute", "concurrency", "lease_seconds", "expected"),
+    [
+        (6000, 8, 300, 10),  # capped: a message is a few calls' work
+        (10**7, 64, 300, 3),  # 200 in flight must fill 64 messages for 64 concurrent calls
+        (300, 200, 300, 1),  # as many messages as permitted concurrent calls
+        (20, 4, 6, 1),  # at 20 a minute, two calls would outlast a quarter of a 6-second lease
+        (20, 4, 300, 10),
+    ],
+)
+def test_trials_per_message_bounds(
+    settings, requests_per_minute, concurrency, lease_seconds, expected
+):
+    settings.LLM_LEASE_SECONDS = lease_seconds
+    endpoint = ModelEndpoint(
+        max_requests_per_minute=requests_per_minute, max_concurrency=concurrency
+    )
+    assert trials_per_message(endpoint) == expected
+
+
+@pytest.mark.django_db
+def test_a_batch_of_work_samples_queues_their_self_reviews_in_one_message(
+    instrument, mock_endpoints, monkeypatch, django_capture_on_commit_callbacks
+):
+    from llmruns import tasks
+
+    sent: list[list[int]] = []
+    monkeypatch.setattr(tasks.execute_trials, "delay", sent.append)
+    run = _running(
+        run_create(
+            spec=_spec(
+                instrument,
+                mock_endpoints[:1],
+                languages=["en"],
+                kinds=["work_sample", "self_review"],
+                replications=1,
+            )
+        )
+    )
+    ids = list(Trial.objects.filter(run=run).order_by("pk").values_list("pk", flat=True)[:4])
+
+    with django_capture_on_commit_callbacks(execute=True):
+        outcomes = trials_execute(trial_ids=ids)
+
+    reviews = Trial.objects.filter(run=run, kind="self_review")
+    assert outcomes.count("ok") == reviews.count() > 0
+    assert sent == [list(reviews.order_by("work_sample_id").values_list("pk", flat=True))]
+    assert not reviews.filter(enqueued_at__isnull=True).exists()  # in flight, for the dispatcher
+
+
+@pytest.mark.django_db
+def test_a_worker_whose_lease_was_taken_over_makes_no_further_call(
+    instrument, mock_endpoints, mock_llm, monkeypatch
+):
+    from llmruns.services import execution
+
+    mock_llm.set_config(MockConfig(rate_500=1.0))
+    run = _running(
+        run_create(spec=_spec(instrument, mock_endpoints[:1], languages=["en"], replications=1))
+    )
+    trial = Trial.objects.filter(run=run).first()
+    real_call = execution.chat_call
+
+    def call_then_lose_the_lease(**kwargs):
+        result = real_call(**kwargs)
+        # Meanwhile the lease expired, was reaped, and another worker claimed the trial.
+        Trial.objects.filter(pk=trial.pk).update(lease_owner="other:1:new")
+        return result
+
+    monkeypatch.setattr(execution, "chat_call", call_then_lose_the_lease)
+
+    assert trial_execute(trial_id=trial.pk) == "lease lost"
+    assert _chat_calls(mock_llm) == 1 == trial.attempts.count()
+    trial.refresh_from_db()
+    assert trial.status == TrialStatus.RUNNING and trial.lease_owner == "other:1:new"
