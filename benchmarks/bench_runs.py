@@ -107,7 +107,7 @@ def bench_throughput(minutes: float, limit: int) -> None:
         run_start(run=run, check_reachable=False)
         started = time.time()
         time.sleep(minutes * 60 + 5)
-        run_cancel(run=run)
+        run = run_cancel(run=run)
         times = sorted(
             t.timestamp()
             for t in Attempt.objects.filter(trial__run=run).values_list("started_at", flat=True)
