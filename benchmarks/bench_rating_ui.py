@@ -11,7 +11,9 @@ experts on gunicorn + PostgreSQL on a 2-core machine.
 A throwaway `test_...` database is created on the PostgreSQL server of DATABASE_URL (default
 postgres://postgres@127.0.0.1:5432/vocationlab_bench) and dropped at the end. It holds a finished
 run of work samples, a panel of experts and a campaign giving each expert about 20 units (three
-raters per unit). gunicorn serves the production settings (DEBUG off) on 127.0.0.1. Each
+raters per unit). gunicorn serves the production settings (DEBUG off) on 127.0.0.1 with the
+production gunicorn configuration (config/gunicorn.conf.py; --workers, --threads and
+--worker-class override it for experiments, and the figures then say so). Each
 simulated expert signs in once through the login form, then loops: GET /rate/, follow "Continue
 rating" to the unit page (open next unit), POST the rating to the unit's submit endpoint
 (submit rating).
@@ -36,6 +38,7 @@ import math
 import os
 import random
 import re
+import runpy
 import secrets
 import socket
 import subprocess
@@ -170,7 +173,47 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def start_gunicorn(*, port: int, workers: int, threads: int) -> subprocess.Popen:
+GUNICORN_CONFIG = REPO / "config" / "gunicorn.conf.py"
+
+
+def gunicorn_options(arguments: argparse.Namespace) -> list[str]:
+    """The production configuration file, and any override given to this script."""
+    options = ["-c", str(GUNICORN_CONFIG)]
+    for flag, value in (
+        ("--workers", arguments.workers),
+        ("--threads", arguments.threads),
+        ("--worker-class", arguments.worker_class),
+    ):
+        if value is not None:
+            options += [flag, str(value)]
+    return options
+
+
+def gunicorn_processes(arguments: argparse.Namespace) -> tuple[str, int, int]:
+    """Worker class, workers and threads per worker that gunicorn runs with."""
+    configured = runpy.run_path(str(GUNICORN_CONFIG))
+    worker_class = arguments.worker_class or configured.get("worker_class", "sync")
+    workers = arguments.workers or configured.get("workers", 1)
+    threads = arguments.threads or configured.get("threads", 1)
+    if worker_class == "sync" and threads > 1:
+        worker_class = "gthread"  # what gunicorn runs for sync workers with threads
+    return worker_class, workers, threads if worker_class == "gthread" else 1
+
+
+def describe_gunicorn(arguments: argparse.Namespace) -> str:
+    worker_class, workers, threads = gunicorn_processes(arguments)
+    overridden = any(
+        value is not None
+        for value in (arguments.workers, arguments.threads, arguments.worker_class)
+    )
+    return (
+        f"-w {workers} -k {worker_class}"
+        + (f" --threads {threads}" if worker_class == "gthread" else "")
+        + (" (overriding config/gunicorn.conf.py)" if overridden else " (config/gunicorn.conf.py)")
+    )
+
+
+def start_gunicorn(*, port: int, options: list[str]) -> subprocess.Popen:
     from django.conf import settings
 
     database = settings.DATABASES["default"]
@@ -199,12 +242,7 @@ def start_gunicorn(*, port: int, workers: int, threads: int) -> subprocess.Popen
             "-m",
             "gunicorn",
             "config.wsgi",
-            "-w",
-            str(workers),
-            "-k",
-            "gthread",
-            "--threads",
-            str(threads),
+            *options,
             "-b",
             f"127.0.0.1:{port}",
         ],
@@ -510,7 +548,7 @@ async def simulate(
         logins = Measurements()
         # A sign-in costs a full PBKDF2 on the server (by design); all 50 at once would only
         # queue behind each other into timeouts, so a few at a time, as real experts would.
-        gate = asyncio.Semaphore(arguments.workers)
+        gate = asyncio.Semaphore(gunicorn_processes(arguments)[1])
 
         async def login(expert: Expert) -> bool:
             async with gate:
@@ -568,8 +606,9 @@ def main() -> None:
     parser.add_argument("--pause-min", type=float, default=3.0)
     parser.add_argument("--pause-max", type=float, default=9.0)
     parser.add_argument("--max-seconds", type=float, default=120.0)
-    parser.add_argument("--workers", type=int, default=4)
-    parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--workers", type=int, help="default: config/gunicorn.conf.py")
+    parser.add_argument("--threads", type=int, help="default: config/gunicorn.conf.py")
+    parser.add_argument("--worker-class", help="default: config/gunicorn.conf.py")
     arguments = parser.parse_args()
 
     os.environ.setdefault("DATABASE_URL", DEFAULT_DATABASE_URL)
@@ -595,13 +634,13 @@ def main() -> None:
             f"built in {time.perf_counter() - began:.1f} s"
         )
         port = free_port()
-        server = start_gunicorn(port=port, workers=arguments.workers, threads=arguments.threads)
+        server = start_gunicorn(port=port, options=gunicorn_options(arguments))
         base_url = f"http://127.0.0.1:{port}"
         wait_until_serving(base_url, server)
         print(
-            f"server: gunicorn config.wsgi -w {arguments.workers} -k gthread --threads "
-            f"{arguments.threads} on {base_url}, DEBUG off, PostgreSQL; the load generator "
-            f"(asyncio + httpx, one process) shares the same {os.cpu_count()} cores"
+            f"server: gunicorn config.wsgi {describe_gunicorn(arguments)} on {base_url}, "
+            f"DEBUG off, PostgreSQL; the load generator (asyncio + httpx, one process) shares "
+            f"the same {os.cpu_count()} cores"
         )
         from django.conf import settings
 

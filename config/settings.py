@@ -134,6 +134,14 @@ STORAGES = {
 CACHES = {
     "default": env.cache_url("CACHE_URL", default=f"filecache://{VAR_DIR / 'cache'}"),
 }
+if CACHES["default"]["BACKEND"].endswith("FileBasedCache"):
+    # Django's default of 300 files would soon evict the sessions (below) of a study's experts;
+    # `?max_entries=` on CACHE_URL sets another bound.
+    CACHES["default"].setdefault("OPTIONS", {}).setdefault("MAX_ENTRIES", 5000)
+# Sessions are read from the shared cache and written through to the database: no session query
+# per request, and logging out still deletes the session everywhere (cache and table). The cache
+# must be shared by all web processes (the file cache or Redis, never a per-process one).
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

@@ -1,10 +1,21 @@
-"""Template context for every page: whether the signed-in user has an expert's rating queue."""
+"""Template context for every page's navigation: whether the signed-in user has an expert's rating
+queue, and the languages the interface can be switched to."""
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
+from django.conf import settings
 from django.http import HttpRequest
+from django.utils.translation import get_language_info
+
+
+@cache
+def _language_options(codes: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    # Each language under its own name ("English", "简体中文"), whatever the page language: the
+    # same for every page and every user, so worked out once per process.
+    return tuple((code, get_language_info(code)["name_local"]) for code in codes)
 
 
 def expert_navigation(request: HttpRequest) -> dict[str, Any]:
@@ -14,4 +25,5 @@ def expert_navigation(request: HttpRequest) -> dict[str, Any]:
         user = getattr(request, "user", None)
         return bool(user is not None and user.is_authenticated and hasattr(user, "expert"))
 
-    return {"user_is_expert": user_is_expert}
+    codes = tuple(code for code, _name in settings.LANGUAGES)
+    return {"user_is_expert": user_is_expert, "language_options": _language_options(codes)}

@@ -10,7 +10,7 @@ import statistics
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
 from careers.models import ItemText, ScalePoint
@@ -79,12 +79,15 @@ def expert_queue(*, expert: ExpertProfile) -> ExpertQueue:
 
 
 def queue_progress(*, expert: ExpertProfile) -> QueueProgress:
-    counts = _open_assignments(expert).aggregate(
-        done=Count("pk", filter=Q(status=AssignmentStatus.SUBMITTED)),
-        skipped=Count("pk", filter=Q(status=AssignmentStatus.SKIPPED)),
-        left=Count("pk", filter=Q(status__in=UNFINISHED)),
+    # One row per status: cheaper to build and to run than three filtered counts.
+    counts = dict(
+        _open_assignments(expert).order_by().values_list("status").annotate(count=Count("pk"))
     )
-    return QueueProgress(**counts)
+    return QueueProgress(
+        done=counts.get(AssignmentStatus.SUBMITTED, 0),
+        skipped=counts.get(AssignmentStatus.SKIPPED, 0),
+        left=sum(counts.get(status, 0) for status in UNFINISHED),
+    )
 
 
 def next_blind_code(*, expert: ExpertProfile, after: str | None = None) -> str | None:
@@ -96,10 +99,11 @@ def next_blind_code(*, expert: ExpertProfile, after: str | None = None) -> str |
 
 
 def expert_assignment(*, expert: ExpertProfile, blind_code: str) -> Assignment:
-    """The expert's own assignment for a blind code; anyone else's raises DoesNotExist (a 404)."""
-    return Assignment.objects.select_related("unit", "campaign").get(
-        expert=expert, unit__blind_code=blind_code
-    )
+    """The expert's own assignment for a blind code; anyone else's raises DoesNotExist (a 404).
+
+    Only its id and status: the services lock and reload the row before they change it.
+    """
+    return Assignment.objects.only("pk", "status").get(expert=expert, unit__blind_code=blind_code)
 
 
 @dataclass(frozen=True)
@@ -138,20 +142,50 @@ def _in_language(by_language: dict[str, object], language: str) -> object | None
     return next(iter(by_language.values()), None)
 
 
+# What the unit page shows of the assignment, its unit and its campaign. The unit's trial (and
+# with it the endpoint and the run) is not even loaded.
+UNIT_PAGE_FIELDS = (
+    "status",
+    "draft_value",
+    "draft_comment",
+    "draft_flags",
+    "draft_saved_at",
+    "skip_reason",
+    "opened_at",
+    "unit__blind_code",
+    "unit__language",
+    "unit__item_id",
+    "unit__text_redacted",
+    "campaign__scale_id",
+    "campaign__instructions",
+    "campaign__status",
+)
+
+
 def unit_page(*, expert: ExpertProfile, blind_code: str, language: str) -> UnitPage:
     """Everything the unit page shows. The task is in the unit's language (as the model saw it);
     instructions and scale anchors follow the page language, falling back to English."""
-    assignment = expert_assignment(expert=expert, blind_code=blind_code)
+    assignment = (
+        Assignment.objects.select_related("unit", "campaign")
+        .only(*UNIT_PAGE_FIELDS)
+        .get(expert=expert, unit__blind_code=blind_code)
+    )
     unit, campaign = assignment.unit, assignment.campaign
+    # An explicit order: the model's default ordering would join the item and the instrument.
     text = (
         ItemText.objects.filter(item_id=unit.item_id, language=unit.language)
+        .order_by("pk")
         .values("activity", "task")
         .first()
     ) or {"activity": "", "task": ""}
     points_by_language: dict[str, list[ScaleChoice]] = defaultdict(list)
-    for point in ScalePoint.objects.filter(scale_id=campaign.scale_id).order_by("value"):
-        points_by_language[point.language].append(
-            ScaleChoice(value=point.value, label=point.label, description=point.description)
+    for point_language, value, label, description in (
+        ScalePoint.objects.filter(scale_id=campaign.scale_id)
+        .order_by("value")
+        .values_list("language", "value", "label", "description")
+    ):
+        points_by_language[point_language].append(
+            ScaleChoice(value=value, label=label, description=description)
         )
     latest = None
     if assignment.status == AssignmentStatus.SUBMITTED:

@@ -12,6 +12,7 @@ import uuid
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
+from urllib.parse import quote
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -21,12 +22,14 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from careers.permissions import is_study_admin
 from ratings.forms import FLAG_CHOICES, DraftForm, RatingForm, SkipForm
 from ratings.models import Assignment, AssignmentStatus, Campaign, ExpertProfile, Rating
 from ratings.selectors import (
+    ExpertQueue,
     UnitPage,
     campaign_progress,
     expert_assignment,
@@ -120,10 +123,38 @@ def _skip(assignment: Assignment, form: SkipForm) -> Assignment:
 # Pages
 
 
+# The queue's status column.
+QUEUE_STATUS_LABELS = {
+    AssignmentStatus.PENDING: gettext_lazy("To do"),
+    AssignmentStatus.DRAFT: gettext_lazy("Draft"),
+    AssignmentStatus.SUBMITTED: gettext_lazy("Rated"),
+    AssignmentStatus.SKIPPED: gettext_lazy("Skipped"),
+}
+BLIND_CODE_PLACEHOLDER = "BLINDCODE"
+
+
+def _queue_rows(queue: ExpertQueue) -> list[dict[str, str]]:
+    """One row per unit, its link and label worked out here: a queue can be long, and a reverse()
+    and a translation per row are most of what rendering it would cost."""
+    before, after = reverse("rate-unit", args=[BLIND_CODE_PLACEHOLDER]).split(
+        BLIND_CODE_PLACEHOLDER
+    )
+    labels = {status: str(label) for status, label in QUEUE_STATUS_LABELS.items()}
+    return [
+        {
+            "url": f"{before}{quote(entry.blind_code, safe='')}{after}",
+            "blind_code": entry.blind_code,
+            "status": entry.status,
+            "label": labels[entry.status],
+        }
+        for entry in queue.entries
+    ]
+
+
 @expert_required
 def rate_queue(request: HttpRequest, *, expert: ExpertProfile) -> HttpResponse:
     queue = expert_queue(expert=expert)
-    return render(request, "ratings/queue.html", {"queue": queue})
+    return render(request, "ratings/queue.html", {"queue": queue, "rows": _queue_rows(queue)})
 
 
 # Errors shown next to their field on the unit page; any other error is shown above the form.

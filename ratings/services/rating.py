@@ -35,9 +35,11 @@ class RatingConflict(ValidationError):
     """The assignment's state forbids the action: the campaign is closed, or already rated."""
 
 
-@transaction.atomic
 def assignment_open(*, assignment: Assignment) -> None:
-    """Record that the unit's page was shown: the first time stays, the latest is updated."""
+    """Record that the unit's page was shown: the first time stays, the latest is updated.
+
+    One UPDATE statement, atomic by itself: no transaction around it to begin and commit.
+    """
     now = timezone.now()
     Assignment.objects.filter(pk=assignment.pk).update(
         opened_at=Coalesce(F("opened_at"), Value(now, output_field=DateTimeField())),
@@ -76,8 +78,10 @@ def _check_rating_input(
         if value_required:
             errors["value"] = [_("Choose a value on the scale.")]
     else:
+        # order_by(): the model's default ordering would join the scale and the instrument.
         allowed = sorted(
             ScalePoint.objects.filter(scale_id=assignment.campaign.scale_id)
+            .order_by()
             .values_list("value", flat=True)
             .distinct()
         )
@@ -147,12 +151,12 @@ def _rating_record(
     flags: list[str],
     active_seconds: float | None,
     submission_id: uuid.UUID | None,
+    revision: int,
     now: datetime,
 ) -> Rating:
-    latest = assignment.ratings.aggregate(latest=Max("revision"))["latest"] or 0
     return Rating.objects.create(
         assignment=assignment,
-        revision=latest + 1,
+        revision=revision,
         submission_id=submission_id,
         value=value,
         comment=comment,
@@ -165,7 +169,13 @@ def _rating_record(
 def _earlier_submission(assignment: Assignment, submission_id: uuid.UUID | None) -> Rating | None:
     if submission_id is None:
         return None
-    return Rating.objects.filter(assignment=assignment, submission_id=submission_id).first()
+    # Ordered by id, not by the model's default ordering, which joins the assignment, the
+    # expert and the campaign.
+    return (
+        Rating.objects.filter(assignment=assignment, submission_id=submission_id)
+        .order_by("pk")
+        .first()
+    )
 
 
 @transaction.atomic
@@ -185,9 +195,12 @@ def rating_submit(
     already rated assignment is refused (RatingConflict): a change is `rating_revise`.
     """
     assignment = _locked(assignment)
-    earlier = _earlier_submission(assignment, submission_id)
-    if earlier is not None:
-        return earlier
+    # Only a submitted assignment has ratings: before its first one there is nothing to repeat,
+    # and the rating is revision 1.
+    if assignment.status == AssignmentStatus.SUBMITTED:
+        earlier = _earlier_submission(assignment, submission_id)
+        if earlier is not None:
+            return earlier
     _refuse_if_closed(assignment)
     if assignment.status == AssignmentStatus.SUBMITTED:
         raise RatingConflict(
@@ -210,6 +223,7 @@ def rating_submit(
         flags=flags,
         active_seconds=active_seconds,
         submission_id=submission_id,
+        revision=1,
         now=now,
     )
     assignment.status = AssignmentStatus.SUBMITTED
@@ -217,7 +231,15 @@ def rating_submit(
     assignment.server_seconds = _seconds_since(assignment.opened_at, now)
     assignment.active_seconds = active_seconds
     _clear_draft_and_skip(assignment)
-    assignment.save()
+    assignment.save(
+        update_fields=[
+            "status",
+            "submitted_at",
+            "server_seconds",
+            "active_seconds",
+            *DRAFT_AND_SKIP_FIELDS,
+        ]
+    )
     return rating
 
 
@@ -249,6 +271,7 @@ def rating_revise(
         active_seconds=active_seconds,
         value_required=True,
     )
+    latest = assignment.ratings.aggregate(latest=Max("revision"))["latest"] or 0
     rating = _rating_record(
         assignment=assignment,
         value=value,
@@ -256,11 +279,23 @@ def rating_revise(
         flags=flags,
         active_seconds=active_seconds,
         submission_id=submission_id,
+        revision=latest + 1,
         now=timezone.now(),
     )
     _clear_draft_and_skip(assignment)
-    assignment.save()
+    assignment.save(update_fields=DRAFT_AND_SKIP_FIELDS)
     return rating
+
+
+# The fields _clear_draft_and_skip resets.
+DRAFT_AND_SKIP_FIELDS = (
+    "draft_value",
+    "draft_comment",
+    "draft_flags",
+    "draft_saved_at",
+    "skip_reason",
+    "skip_note",
+)
 
 
 def _clear_draft_and_skip(assignment: Assignment) -> None:

@@ -265,3 +265,54 @@ def test_expert_rates_skips_and_revises_in_chinese_with_the_keyboard(
     assert {a.status for a in untouched} == {"pending"}
     # Only the unit the revision led to was opened; nothing else was shown.
     assert [a.unit.blind_code for a in untouched if a.opened_at] == [codes[4]]
+
+
+def _sign_in(page: Page, live_server: LiveServer, username: str) -> None:
+    page.goto(f"{live_server.url}/accounts/login/?next=/rate/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", PASSWORD)
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert page.url == f"{live_server.url}/rate/"
+
+
+def test_s_or_enter_on_a_chosen_skip_reason_skips_the_unit(
+    chromium: Path, chinese_campaign, expert1, live_server: LiveServer
+) -> None:
+    from ratings.models import Assignment
+
+    codes = queue_codes(expert1)
+    with chromium_page(chromium) as page:
+        _sign_in(page, live_server, expert1.username)
+        page.goto(_unit_url(live_server, codes[0]))
+
+        # S without a reason moves the focus to the reasons; a reason chosen there with the
+        # arrow keys, S skips the unit and the next one opens.
+        page.wait_for_timeout(READING_PAUSE_MS)
+        page.keyboard.press("s")
+        assert page.evaluate("document.activeElement.id") == "id_skip_reason"
+        page.keyboard.press("ArrowDown")
+        assert page.locator("#id_skip_reason").input_value() == "outside_expertise"
+        page.keyboard.press("s")
+        page.wait_for_url(_unit_url(live_server, codes[1]))
+
+        # The same with Enter on the chosen reason.
+        page.wait_for_timeout(READING_PAUSE_MS)
+        page.keyboard.press("s")
+        assert page.evaluate("document.activeElement.id") == "id_skip_reason"
+        for _ in range(3):
+            page.keyboard.press("ArrowDown")
+        assert page.locator("#id_skip_reason").input_value() == "unreadable"
+        page.keyboard.press("Enter")
+        page.wait_for_url(_unit_url(live_server, codes[2]))
+
+    skipped = {
+        a.unit.blind_code: (a.status, a.skip_reason, a.skip_note)
+        for a in Assignment.objects.filter(expert=expert1.expert).select_related("unit")
+        if a.status != "pending"
+    }
+    assert skipped == {
+        codes[0]: ("skipped", "outside_expertise", ""),
+        codes[1]: ("skipped", "unreadable", ""),
+    }
+    assert not Assignment.objects.filter(expert=expert1.expert, ratings__isnull=False).exists()

@@ -72,9 +72,9 @@ def _csv_links(html: str) -> list[str]:
 def test_index_lists_runs_and_campaigns_in_a_constant_number_of_queries(
     researcher_client, study, instrument, django_assert_num_queries
 ):
-    # Queries: the session, the user, the user's role groups, whether the user is an expert
-    # (navigation), the runs, the campaigns with their run.
-    with django_assert_num_queries(6):
+    # Queries: the user, the user's role groups, whether the user is an expert (navigation),
+    # the runs, the campaigns with their run. The session comes from the cache.
+    with django_assert_num_queries(5):
         response = researcher_client.get("/dashboards/")
     html = response.content.decode()
     assert response.status_code == 200
@@ -86,7 +86,7 @@ def test_index_lists_runs_and_campaigns_in_a_constant_number_of_queries(
     endpoint = make_endpoint("Model-Z")
     for index in range(5):
         make_run(instrument, [endpoint], name=f"Extra run {index}")
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(5):
         response = researcher_client.get("/dashboards/")
     assert response.content.decode().count("/profile/") == 6
 
@@ -96,9 +96,9 @@ def test_run_profile_page_draws_the_profile_with_its_table_and_csv(
     researcher_client, study, django_assert_num_queries
 ):
     url = f"/dashboards/runs/{study.run.pk}/profile/"
-    # Queries: session, user, role groups, the run, its data version, its interest trials,
-    # whether the user is an expert (navigation).
-    with django_assert_num_queries(7):
+    # Queries: user, role groups, the run, its data version, its interest trials, whether the
+    # user is an expert (navigation). The session comes from the cache.
+    with django_assert_num_queries(6):
         response = researcher_client.get(url)
     html = response.content.decode()
     assert response.status_code == 200
@@ -119,6 +119,7 @@ def test_run_profile_page_draws_the_profile_with_its_table_and_csv(
         endpoints=study.endpoints,
     )
     cache.clear()
+    # The cache was cleared: the session is read from the database again.
     with django_assert_num_queries(7):
         assert researcher_client.get(url).status_code == 200
 
@@ -128,10 +129,10 @@ def test_agreement_page_shows_alpha_with_ci_and_the_flagged_expert(
     researcher_client, study, django_assert_num_queries
 ):
     url = f"/dashboards/campaigns/{study.campaign.pk}/agreement/"
-    # Queries: session, user, role groups, the campaign with its run; for agreement the data
-    # version, ratings, assignment counts, unit count and scale values; the same five for the
-    # raters; whether the user is an expert (navigation).
-    with django_assert_num_queries(15):
+    # Queries: user, role groups, the campaign with its run; for agreement the data version,
+    # ratings, assignment counts, unit count and scale values; the same five for the raters;
+    # whether the user is an expert (navigation). The session comes from the cache.
+    with django_assert_num_queries(14):
         response = researcher_client.get(url)
     html = response.content.decode()
     assert response.status_code == 200
@@ -151,6 +152,7 @@ def test_agreement_page_shows_alpha_with_ci_and_the_flagged_expert(
         },
     )
     cache.clear()
+    # The cache was cleared: the session is read from the database again.
     with django_assert_num_queries(15):
         assert researcher_client.get(url).status_code == 200
     nominal = researcher_client.get(url + "?level=nominal").content.decode()
@@ -162,10 +164,11 @@ def test_discrepancy_page_plots_self_against_expert_per_item(
     researcher_client, study, django_assert_num_queries
 ):
     url = f"/dashboards/campaigns/{study.campaign.pk}/discrepancy/"
-    # Queries: session, user, role groups, the campaign with its run, the campaign's and the
-    # run's data versions, the ratings, assignment counts, unit count, the campaign's
-    # endpoints, the self-assessments, whether the user is an expert (navigation).
-    with django_assert_num_queries(12):
+    # Queries: user, role groups, the campaign with its run, the campaign's and the run's data
+    # versions, the ratings, assignment counts, unit count, the campaign's endpoints, the
+    # self-assessments, whether the user is an expert (navigation). The session comes from the
+    # cache.
+    with django_assert_num_queries(11):
         response = researcher_client.get(url)
     html = response.content.decode()
     assert response.status_code == 200

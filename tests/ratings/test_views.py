@@ -7,6 +7,7 @@ import uuid
 
 import pytest
 from django.test import Client
+from django.utils import translation
 
 from ratings.models import Assignment, AssignmentStatus, Campaign, Rating
 from ratings.services import campaign_close, campaign_create, rating_submit
@@ -46,6 +47,25 @@ def test_queue_shows_progress_and_continues_at_the_first_unfinished_unit(
     # The listed order is the stored queue order.
     listed = re.findall(r'<td><a href="/rate/([A-Z0-9]+)/">', html)
     assert listed == codes
+    statuses = re.findall(r'<tr class="status-(\w+)">.*?<td>([^<]*)</td>\s*</tr>', html, re.S)
+    assert statuses[:2] == [("submitted", "Rated"), ("pending", "To do")]
+
+
+def test_queue_labels_follow_the_page_language(expert_client, campaign, expert1):
+    codes = queue_codes(expert1)
+    rating_submit(assignment=assignment_of(expert1, codes[0]), value=3)
+    expert_client.post("/i18n/setlang/", {"language": "zh-hans", "next": "/"})
+    html = expert_client.get("/rate/").content.decode()
+    statuses = re.findall(r'<tr class="status-(\w+)">.*?<td>([^<]*)</td>\s*</tr>', html, re.S)
+    with translation.override("zh-hans"):
+        assert statuses[:2] == [
+            ("submitted", translation.gettext("Rated")),
+            ("pending", translation.gettext("To do")),
+        ]
+    assert statuses[0][1] != "Rated"
+    # The switcher names each language in that language, whatever the page language.
+    assert '<option value="en">English</option>' in html
+    assert '<option value="zh-hans" selected>简体中文</option>' in html
 
 
 def test_queue_leaves_out_closed_campaigns(expert_client, campaign):
@@ -290,9 +310,9 @@ def test_queue_page_query_count_is_constant(
 ):
     campaign = _solo_campaign(instrument, model_endpoints[:endpoint_count], expert1, item_numbers)
     assert campaign.units.count() in (3, 30)
-    # Queries: the session, the user, the expert profile, the queue (assignments of open
-    # campaigns with their blind codes, in queue order).
-    with django_assert_num_queries(4):
+    # Queries: the user, the expert profile, the queue (assignments of open campaigns with their
+    # blind codes, in queue order). The session comes from the cache.
+    with django_assert_num_queries(3):
         response = expert_client.get("/rate/")
     assert response.content.decode().count('<td><a href="/rate/') == campaign.units.count()
 
@@ -312,12 +332,35 @@ def test_unit_page_query_count_is_constant(
     campaign = _solo_campaign(instrument, model_endpoints[:endpoint_count], expert1, item_numbers)
     assert campaign.units.count() in (3, 30)
     code = queue_codes(expert1)[0]
-    # Queries: the session, the user, the expert profile, the assignment with its unit and
-    # campaign, the item's task text, the scale's points, the queue progress counts, then
-    # recording the opening (savepoint, one UPDATE, release).
-    with django_assert_num_queries(10):
+    # Queries: the user, the expert profile, the assignment with its unit and campaign, the
+    # item's task text, the scale's points, the queue progress counts (one row per status), and
+    # one UPDATE recording the opening. The session comes from the cache.
+    with django_assert_num_queries(7):
         response = expert_client.get(f"/rate/{code}/")
     assert response.status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("endpoint_count", "item_numbers"), [(1, [1, 2, 3]), (2, list(range(1, 16)))]
+)
+def test_submit_query_count_is_constant(
+    instrument,
+    model_endpoints,
+    expert1,
+    expert_client,
+    django_assert_num_queries,
+    endpoint_count,
+    item_numbers,
+):
+    _solo_campaign(instrument, model_endpoints[:endpoint_count], expert1, item_numbers)
+    first, second = queue_codes(expert1)[:2]
+    # Queries: the user, the expert profile, the assignment's id and status; in a transaction
+    # (here a savepoint and its release, inside the test's own transaction): the assignment
+    # locked with its campaign, the scale's values, the new rating, the assignment's update;
+    # then the next unit's code. The session comes from the cache.
+    with django_assert_num_queries(10):
+        response = expert_client.post(f"/rate/{first}/submit/", _rating_post(4))
+    assert response.json()["next_url"] == f"/rate/{second}/"
 
 
 # --------------------------------------------------------------------------------------------
