@@ -160,3 +160,18 @@ def test_one_campaign_s_changes_leave_another_s_revision(instrument, built):
         rating_submit(assignment=pending, value=5)
     with _Moves(built.campaign, moves=False):
         rating_submit(assignment=other.assignments[("E-CCCCCC", _cell(4))], value=3)
+
+
+def test_the_agreement_frame_holds_the_full_frame_s_ratings_and_gives_the_same_alpha(built):
+    """Overall alpha reads a narrow frame (ids); it must see exactly the ratings of the full one."""
+    from ratings.stats import alpha
+    from ratings.stats_selectors import campaign_agreement_frame, campaign_ratings_frame
+
+    rating_submit(assignment=built.assignments[("E-AAAAAA", _cell(2))], value=1)
+    rating_revise(assignment=built.assignments[("E-AAAAAA", _cell(1))], value=5)  # was 3
+    full = campaign_ratings_frame(campaign_id=built.campaign.pk)
+    narrow = campaign_agreement_frame(campaign_id=built.campaign.pk)
+    assert len(narrow) == len(full) == 4
+    assert narrow["value"].tolist() == full["value"].tolist() == [5.0, 1.0, 4.0, 2.0]
+    options = {"bootstrap": 200, "seed": 7, "value_domain": (1, 2, 3, 4, 5)}
+    assert alpha(narrow, **options).to_dict() == alpha(full, **options).to_dict()
