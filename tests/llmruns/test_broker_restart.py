@@ -13,20 +13,19 @@ import shutil
 import socket
 import subprocess
 import time
-from collections import Counter
 from pathlib import Path
 
 import pytest
 
 from llmruns.mockserver import MockConfig, MockLLMServer
-from llmruns.models import Run, RunStatus, Trial, TrialStatus
-from llmruns.services import trials_reap
+from llmruns.models import Trial, TrialStatus
 from tests.llmruns.test_integration import (
     SECRET,
     _assert_complete,
     _endpoint,
     _start_run,
     fault_settings,  # noqa: F401 (a fixture)
+    reap_until_finished,
 )
 from tests.services import WorkerProcess, integration_skip_reason, wait_for
 
@@ -136,14 +135,8 @@ def test_broker_restart_mid_run_loses_and_duplicates_nothing(instrument, private
             time.sleep(2)  # connections are refused for a while
             private_broker.start()
 
-            recovered = Counter()
-
-            def finished() -> bool:
-                recovered.update(trials_reap())  # what the periodic reaper does every 30 s
-                return Run.objects.get(pk=run.pk).status == RunStatus.FINISHED
-
-            wait_for(
-                finished, timeout=300, interval=3.0, message="the run to finish after the restart"
+            recovered = reap_until_finished(
+                run, timeout=300, interval=3.0, message="the run to finish after the restart"
             )
             assert worker.process.poll() is None, "the worker died with the broker"
             assert "Connection to broker lost" in worker.log()

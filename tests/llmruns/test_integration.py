@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import signal
 import time
+from collections import Counter
 
 import pytest
 from django.db.models import Count
@@ -108,6 +109,19 @@ def _start_run(instrument, endpoint, *, replications: int, languages=("en",)) ->
     return run_start(run=run, check_reachable=False)
 
 
+def reap_until_finished(run: Run, *, timeout: float, interval: float, message: str) -> Counter:
+    """Run the reaper (as the periodic task does every 30 s) until the run is finished; what the
+    reaper returned, summed over the calls."""
+    reaped: Counter = Counter()
+
+    def finished() -> bool:
+        reaped.update(trials_reap())
+        return Run.objects.get(pk=run.pk).status == RunStatus.FINISHED
+
+    wait_for(finished, timeout=timeout, interval=interval, message=message)
+    return reaped
+
+
 def _assert_complete(run: Run, *, expected: int, server: MockLLMServer) -> None:
     trials = Trial.objects.filter(run=run)
     assert trials.count() == expected
@@ -184,13 +198,8 @@ def test_worker_killed_mid_run_loses_and_duplicates_nothing(
         ).exists()
         replacement = WorkerProcess(name="w2").start()
         try:
-
-            def finished() -> bool:
-                trials_reap()  # what the periodic reaper does every 30 s
-                return Run.objects.get(pk=run.pk).status == RunStatus.FINISHED
-
-            wait_for(
-                finished, timeout=300, interval=3.0, message="the run to finish after the kill"
+            reap_until_finished(
+                run, timeout=300, interval=3.0, message="the run to finish after the kill"
             )
         finally:
             replacement.stop()
@@ -276,12 +285,7 @@ def test_worker_killed_mid_batch_reruns_only_the_unfinished_trials(
         _assert_killed_mid_batch(batches, done_before_the_kill)
         replacement = WorkerProcess(name="w2").start()
         try:
-
-            def finished() -> bool:
-                trials_reap()  # what the periodic reaper does every 30 s
-                return Run.objects.get(pk=run.pk).status == RunStatus.FINISHED
-
-            wait_for(finished, timeout=300, interval=2.0, message="the run to finish")
+            reap_until_finished(run, timeout=300, interval=2.0, message="the run to finish")
         finally:
             replacement.stop()
         _assert_complete(run, expected=60, server=server)
@@ -323,11 +327,8 @@ def test_pool_process_killed_mid_batch_gets_the_rest_of_its_batch_redelivered(
             message="the redelivered batches to be done",
         )
 
-        def finished() -> bool:
-            trials_reap()  # returns the calls the killed processes were making
-            return Run.objects.get(pk=run.pk).status == RunStatus.FINISHED
-
-        wait_for(finished, timeout=120, interval=2.0, message="the run to finish")
+        # The reaper returns the calls the killed processes were making.
+        reap_until_finished(run, timeout=120, interval=2.0, message="the run to finish")
         _assert_complete(run, expected=60, server=server)
         done_now = _final_trials_and_their_calls(run)
         assert {pk: done_now[pk] for pk in done_before_the_kill} == done_before_the_kill, (
