@@ -25,9 +25,10 @@ def role_groups_ensure() -> dict[str, Group]:
 
 @transaction.atomic
 def demo_accounts_ensure() -> list[DemoAccount]:
-    """An admin, a researcher and two experts. New passwords are random and returned once."""
-    from ratings.models import ExpertProfile
+    """An admin, a researcher and two experts. New passwords are random and returned once.
 
+    The experts' profiles belong to the ratings app (`ratings.demo.demo_accounts_ensure`).
+    """
     groups = role_groups_ensure()
     user_model = get_user_model()
     wanted = [
@@ -47,10 +48,5 @@ def demo_accounts_ensure() -> list[DemoAccount]:
             user.is_superuser = role == STUDY_ADMIN
             user.save()
         user.groups.add(groups[role])
-        if role == EXPERT:
-            ExpertProfile.objects.get_or_create(
-                user=user,
-                defaults={"languages": ["en", "zh-hans"], "areas": ["R", "I", "A", "S", "E", "C"]},
-            )
         accounts.append(DemoAccount(username=username, role=role, password=password))
     return accounts

@@ -93,35 +93,3 @@ def demo_run_ensure(*, progress: Callable[[int, int], None] | None = None) -> Ru
         run_finish_if_done(run_id=run.pk)
     run.refresh_from_db()
     return run
-
-
-DEMO_CAMPAIGN_NAME = "Demo: rate the mock models' work samples"
-DEMO_INSTRUCTIONS = {
-    "en": "Rate how competently each answer does the task, on the 1-5 scale, as you would judge "
-    "a written answer from a job applicant. You do not know who wrote it, and that is on purpose.",
-    "zh-hans": "请按 1-5 分评价每个回答完成任务的胜任程度，就像评价求职者的书面回答一样。"
-    "你不知道回答出自谁，这是有意为之。",
-}
-
-
-def demo_campaign_ensure(*, run: Run):
-    """A small campaign over the demo run for the two demo experts (both read both languages)."""
-    from ratings.models import Campaign, ExpertProfile, Panel
-    from ratings.services import campaign_create
-
-    existing = Campaign.objects.filter(name=DEMO_CAMPAIGN_NAME).first()
-    if existing:
-        return existing
-    panel, _ = Panel.objects.get_or_create(name="Demo panel")
-    panel.experts.add(*ExpertProfile.objects.filter(user__username__in=["expert1", "expert2"]))
-    return campaign_create(
-        name=DEMO_CAMPAIGN_NAME,
-        run=run,
-        panel=panel,
-        areas=["S", "A", "I"],
-        samples_per_cell=1,
-        raters_per_unit=2,
-        instructions=DEMO_INSTRUCTIONS,
-        match_expertise=False,
-        seed=2024,
-    )

@@ -1,5 +1,15 @@
-"""Pages of this app."""
+"""Pages of this app: the run dashboards."""
 
 from __future__ import annotations
 
-urlpatterns: list = []
+from django.urls import path
+
+from llmruns import dashboard_views
+
+urlpatterns = [
+    path(
+        "dashboards/runs/<int:run_id>/profile/",
+        dashboard_views.run_profile_page,
+        name="dashboard-run-profile",
+    ),
+]

@@ -1,4 +1,5 @@
-"""Routes of the researchers' dashboards."""
+"""Routes of the researchers' dashboards of campaigns, and their index (the runs' are in
+`llmruns.urls`)."""
 
 from __future__ import annotations
 
@@ -8,11 +9,6 @@ from ratings import dashboard_views
 
 urlpatterns = [
     path("dashboards/", dashboard_views.dashboard_index, name="dashboard-index"),
-    path(
-        "dashboards/runs/<int:run_id>/profile/",
-        dashboard_views.run_profile_page,
-        name="dashboard-run-profile",
-    ),
     path(
         "dashboards/campaigns/<int:campaign_id>/agreement/",
         dashboard_views.campaign_agreement_page,

@@ -1,98 +1,39 @@
-"""Dashboards for researchers and study admins: run profiles, agreement, discrepancy.
+"""Dashboards of the campaigns for researchers and study admins: agreement, discrepancy; and
+the index of every run and campaign.
 
 Each page reads the same cached results as the API (`ratings.analysis`), draws its plots as
-inline SVG (`ratings.plots`), shows the data of every plot in a table below it and links to
-the same table as CSV from the API. Experts get 403; anonymous visitors go to the login page.
+inline SVG (`llmruns.plots`), shows the data of every plot in a table below it and links to
+the same table as CSV from the API. The helpers and the run pages are in
+`llmruns.dashboard_views`. Experts get 403; anonymous visitors go to the login page.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
-from functools import wraps
-from typing import Any
-
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
-from django.urls import reverse
-from django.utils.http import urlencode
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
-from careers.models import Area
-from careers.permissions import is_researcher
+from llmruns import plots
+from llmruns.dashboard_views import (
+    api_csv,
+    area_labels,
+    bad_request,
+    page_parameters,
+    researcher_required,
+    table,
+)
 from llmruns.models import Run
-from ratings import plots
 from ratings.analysis import (
     AGREEMENT_PARAMETERS,
     DISCREPANCY_PARAMETERS,
-    PROFILE_PARAMETERS,
     RATER_PARAMETERS,
     ParameterError,
     campaign_agreement,
     campaign_discrepancy,
     campaign_raters,
-    parse_parameters,
-    run_profiles,
 )
 from ratings.models import Campaign
-
-View = Callable[..., HttpResponse]
-
-
-def researcher_required(view: View) -> View:
-    @login_required
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not is_researcher(request.user):
-            raise PermissionDenied(_("This page is for researchers and study admins."))
-        return view(request, *args, **kwargs)
-
-    return wrapper
-
-
-def _parameters(
-    declared: Mapping[str, Any], query: Mapping[str, str], names: Sequence[str]
-) -> dict[str, Any]:
-    """The page's own subset of a statistic's parameters, the rest at their defaults."""
-    subset = {name: declared[name] for name in names}
-    values = parse_parameters(subset, query)
-    defaults = parse_parameters(declared, {})
-    return {**defaults, **values}
-
-
-def _bad_request(error: ParameterError) -> HttpResponse:
-    return HttpResponseBadRequest(str(error), content_type="text/plain; charset=utf-8")
-
-
-def _cell(value: Any) -> str:
-    if value is None:
-        return "–"
-    if isinstance(value, bool):
-        return _("yes") if value else _("no")
-    if isinstance(value, float):
-        return f"{value:.3f}"
-    if isinstance(value, list):
-        return ", ".join(_cell(item) for item in value) or "–"
-    return str(value)
-
-
-def table(rows: Sequence[Mapping[str, Any]], columns: Sequence[tuple[str, str]]) -> dict:
-    """Rows for the table template: (key, translated heading) pairs pick and name the columns."""
-    return {
-        "headings": [heading for _key, heading in columns],
-        "rows": [[_cell(row.get(key)) for key, _heading in columns] for row in rows],
-    }
-
-
-def _api_csv(name: str, pk: int, **query: str) -> str:
-    return f"{reverse(name, args=[pk])}?{urlencode({**query, 'format': 'csv'})}"
-
-
-def _area_labels() -> dict[str, str]:
-    return {area.value: f"{area.value} {area.label}" for area in Area}
-
 
 # --- pages -------------------------------------------------------------------------------------
 
@@ -109,71 +50,19 @@ def dashboard_index(request: HttpRequest) -> HttpResponse:
 
 
 @researcher_required
-def run_profile_page(request: HttpRequest, run_id: int) -> HttpResponse:
-    run = get_object_or_404(Run, pk=run_id)
-    try:
-        parameters = _parameters(PROFILE_PARAMETERS, request.GET, ["by"])
-    except ParameterError as error:
-        return _bad_request(error)
-    result = run_profiles(run=run, parameters=parameters)
-    query = {"by": ",".join(parameters["by"]) or "none"}
-    context = {
-        "run": run,
-        "result": result,
-        "plot": mark_safe(  # noqa: S308 - SVG drawn by matplotlib from numbers and escaped text
-            plots.profile_bars(
-                result["areas"],
-                area_labels=_area_labels(),
-                y_label=_("Mean interest (1-5) with 95% CI"),
-                empty_message=_("No interest answers yet."),
-            )
-        ),
-        "areas_table": table(
-            result["areas"],
-            [
-                ("endpoint", _("Endpoint")),
-                ("language", _("Language")),
-                ("area", _("Area")),
-                ("n_respondents", _("Respondents")),
-                ("mean", _("Mean")),
-                ("sd", _("SD")),
-                ("ci_low", _("CI low")),
-                ("ci_high", _("CI high")),
-                ("mean_score", _("Mean area score (0-40)")),
-                ("n_complete", _("Complete respondents")),
-            ],
-        ),
-        "holland_table": table(
-            result["holland"],
-            [
-                ("endpoint", _("Endpoint")),
-                ("language", _("Language")),
-                ("code", _("Holland code")),
-                ("ties", _("Ties")),
-                ("ambiguous", _("Ambiguous")),
-            ],
-        ),
-        "areas_csv": _api_csv("stats-run-profiles", run.pk, **query),
-        "holland_csv": _api_csv("stats-run-profiles", run.pk, table="holland", **query),
-    }
-    return render(request, "dashboards/run_profile.html", context)
-
-
-@researcher_required
 def campaign_agreement_page(request: HttpRequest, campaign_id: int) -> HttpResponse:
     campaign = get_object_or_404(Campaign.objects.select_related("run"), pk=campaign_id)
     try:
-        parameters = _parameters(AGREEMENT_PARAMETERS, request.GET, ["level"])
-        rater_parameters = _parameters(RATER_PARAMETERS, request.GET, ["level"])
+        parameters = page_parameters(AGREEMENT_PARAMETERS, request.GET, ["level"])
+        rater_parameters = page_parameters(RATER_PARAMETERS, request.GET, ["level"])
     except ParameterError as error:
-        return _bad_request(error)
+        return bad_request(error)
     parameters["by"] = ("area",)
     agreement = campaign_agreement(campaign=campaign, parameters=parameters)
     raters = campaign_raters(campaign=campaign, parameters=rater_parameters)
     overall = {"group": _("All units"), **agreement["result"]}
     by_area = [
-        {"group": _area_labels().get(row["area"], row["area"]), **row}
-        for row in agreement["groups"]
+        {"group": area_labels().get(row["area"], row["area"]), **row} for row in agreement["groups"]
     ]
     alpha_rows = [overall, *by_area]
     level = parameters["level"]
@@ -204,7 +93,7 @@ def campaign_agreement_page(request: HttpRequest, campaign_id: int) -> HttpRespo
                 ("n_units_not_pairable", _("Units not pairable")),
             ],
         ),
-        "alpha_csv": _api_csv("stats-campaign-agreement", campaign.pk, level=level, by="area"),
+        "alpha_csv": api_csv("stats-campaign-agreement", campaign.pk, level=level, by="area"),
         "raters_plot": mark_safe(  # noqa: S308 - SVG drawn by matplotlib
             plots.rater_deviations(
                 raters["results"],
@@ -224,7 +113,7 @@ def campaign_agreement_page(request: HttpRequest, campaign_id: int) -> HttpRespo
                 ("flagged", _("Flagged")),
             ],
         ),
-        "raters_csv": _api_csv("stats-campaign-raters", campaign.pk, level=level),
+        "raters_csv": api_csv("stats-campaign-raters", campaign.pk, level=level),
     }
     return render(request, "dashboards/campaign_agreement.html", context)
 
@@ -233,9 +122,9 @@ def campaign_agreement_page(request: HttpRequest, campaign_id: int) -> HttpRespo
 def campaign_discrepancy_page(request: HttpRequest, campaign_id: int) -> HttpResponse:
     campaign = get_object_or_404(Campaign.objects.select_related("run"), pk=campaign_id)
     try:
-        parameters = _parameters(DISCREPANCY_PARAMETERS, request.GET, ["source"])
+        parameters = page_parameters(DISCREPANCY_PARAMETERS, request.GET, ["source"])
     except ParameterError as error:
-        return _bad_request(error)
+        return bad_request(error)
     result = campaign_discrepancy(campaign=campaign, parameters=parameters)
     source = parameters["source"]
     source_label = (
@@ -249,7 +138,7 @@ def campaign_discrepancy_page(request: HttpRequest, campaign_id: int) -> HttpRes
         "scatter": mark_safe(  # noqa: S308 - SVG drawn by matplotlib
             plots.self_expert_scatter(
                 result["items"],
-                area_labels=_area_labels(),
+                area_labels=area_labels(),
                 x_label=source_label,
                 y_label=_("Expert competence"),
                 empty_message=_("No item has both a self-assessment and an expert rating yet."),
@@ -270,7 +159,7 @@ def campaign_discrepancy_page(request: HttpRequest, campaign_id: int) -> HttpRes
                 ("n_ratings", _("Ratings")),
             ],
         ),
-        "items_csv": _api_csv(
+        "items_csv": api_csv(
             "stats-campaign-discrepancy", campaign.pk, source=source, table="items"
         ),
         "groups_table": table(
@@ -288,6 +177,6 @@ def campaign_discrepancy_page(request: HttpRequest, campaign_id: int) -> HttpRes
                 ("note", _("Note")),
             ],
         ),
-        "groups_csv": _api_csv("stats-campaign-discrepancy", campaign.pk, source=source),
+        "groups_csv": api_csv("stats-campaign-discrepancy", campaign.pk, source=source),
     }
     return render(request, "dashboards/campaign_discrepancy.html", context)

@@ -1,25 +1,23 @@
-"""Reads that feed the statistics: each frame comes from one `.values_list()` query.
+"""Reads that feed the campaign statistics: each frame comes from one `.values_list()` query.
 
 The frames follow the column contracts of `ratings.stats` (unit, rater, value for agreement;
-endpoint, language, item, area, replication, value for answers; endpoint, language, item, area,
-unit, rater, value for expert ratings). Items are named by their number, endpoints by their name,
-units by their blind code and experts by their pseudonym. Alongside the frames: the counts that
-say what a statistic left out, and cheap "versions" of a campaign's or a run's data that change
-whenever a rating, a revision, a skip or a finished trial changes what a statistic would say.
+endpoint, language, item, area, unit, rater, value for expert ratings). Items are named by their
+number, endpoints by their name, units by their blind code and experts by their pseudonym.
+Alongside the frames: the counts that say what a statistic left out, and a cheap "version" of a
+campaign's data that changes whenever a rating, a revision or a skip changes what a statistic
+would say. The run's answer frames are in `llmruns.analysis.selectors`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from django.db import connections
-from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, QuerySet
 
-from careers.models import QuestionKind, ScalePoint
-from llmruns.models import Trial, TrialStatus
+from careers.models import ScalePoint
+from llmruns.analysis.selectors import plain_rows, rows_frame
 from ratings.models import (
     Assignment,
     AssignmentStatus,
@@ -28,11 +26,6 @@ from ratings.models import (
     Rating,
     Unit,
 )
-
-# Trial statuses whose answer enters a statistic: ok with its value, invalid and refused as NaN
-# (counted as excluded answers by the statistics). Other statuses have no answer yet or never
-# will (failed, cancelled) and are reported separately.
-ANSWERED_STATUSES: tuple[str, ...] = (TrialStatus.OK, TrialStatus.INVALID, TrialStatus.REFUSED)
 
 RATING_COLUMNS: list[str] = [
     "unit",
@@ -56,17 +49,6 @@ BOOLEAN_RATING_COLUMNS: tuple[str, ...] = (
     "flag_off_task",
     "flag_unsafe",
 )
-ANSWER_COLUMNS: list[str] = [
-    "trial_id",
-    "endpoint",
-    "language",
-    "item",
-    "area",
-    "kind",
-    "replication",
-    "status",
-    "value",
-]
 
 
 def latest_revision_filter() -> Exists:
@@ -76,23 +58,6 @@ def latest_revision_filter() -> Exists:
             assignment_id=OuterRef("assignment_id"), revision__gt=OuterRef("revision")
         )
     )
-
-
-def _plain_rows(queryset: QuerySet) -> list[tuple]:
-    """The rows of a `values_list` query as the database driver returns them.
-
-    Django converts every value of a row with a converter column (SQLite booleans), which
-    costs more than the query itself on a large campaign; the callers' columns are integers,
-    text and booleans that pandas reads as they come (0/1 or True/False).
-    """
-    sql, params = queryset.query.sql_with_params()
-    with connections[queryset.db].cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.fetchall()
-
-
-def _frame(rows: Iterable[tuple], columns: Sequence[str]) -> pd.DataFrame:
-    return pd.DataFrame.from_records(list(rows), columns=list(columns))
 
 
 def _latest_submitted_ratings(campaign_id: int) -> QuerySet:
@@ -128,7 +93,7 @@ def campaign_ratings_frame(*, campaign_id: int) -> pd.DataFrame:
         "assignment__unit__is_gold",
         *(f"flag_{flag}" for flag in ("truncated", "identifies_model", "off_task", "unsafe")),
     )
-    frame = _frame(_plain_rows(rows), RATING_COLUMNS)
+    frame = rows_frame(plain_rows(rows), RATING_COLUMNS)
     frame["value"] = frame["value"].astype(np.float64)
     for column in BOOLEAN_RATING_COLUMNS:
         frame[column] = frame[column].astype(bool)
@@ -145,7 +110,7 @@ def campaign_agreement_frame(*, campaign_id: int) -> pd.DataFrame:
     rows = _latest_submitted_ratings(campaign_id).values_list(
         "assignment__unit_id", "assignment__expert_id", "value"
     )
-    table = np.array(_plain_rows(rows), dtype=np.int64).reshape(-1, 3)
+    table = np.array(plain_rows(rows), dtype=np.int64).reshape(-1, 3)
     return pd.DataFrame(
         {"unit": table[:, 0], "rater": table[:, 1], "value": table[:, 2].astype(np.float64)}
     )
@@ -189,67 +154,6 @@ def campaign_scale_values(*, campaign: Campaign) -> list[int]:
     )
 
 
-def run_answers_frame(
-    *,
-    run_id: int,
-    kinds: Sequence[str],
-    endpoint_names: Sequence[str] | None = None,
-    languages: Sequence[str] | None = None,
-    areas: Sequence[str] | None = None,
-) -> pd.DataFrame:
-    """One row per trial of the given kinds: value where ok, NaN otherwise, with its status.
-
-    The statistics take only the answered statuses (ok, invalid, refused); the caller filters
-    on `status` and reports the others. For `self_review` the replication is that of the work
-    sample reviewed. The optional filters narrow the frame to a campaign's selection.
-    """
-    trials = Trial.objects.filter(run_id=run_id, kind__in=list(kinds))
-    if endpoint_names is not None:
-        trials = trials.filter(endpoint__name__in=list(endpoint_names))
-    if languages is not None:
-        trials = trials.filter(language__in=list(languages))
-    if areas is not None:
-        trials = trials.filter(item__area__in=list(areas))
-    rows = trials.order_by("endpoint__name", "language", "item__number", "replication").values_list(
-        "pk",
-        "endpoint__name",
-        "language",
-        "item__number",
-        "item__area",
-        "kind",
-        "replication",
-        "status",
-        "value",
-    )
-    frame = _frame(rows, ANSWER_COLUMNS)
-    frame["value"] = frame["value"].astype(np.float64)
-    return frame
-
-
-def interest_frame(*, run_id: int) -> pd.DataFrame:
-    return run_answers_frame(run_id=run_id, kinds=[QuestionKind.INTEREST])
-
-
-def self_assessed_frame(
-    *,
-    run_id: int,
-    source: str,
-    endpoint_names: Sequence[str] | None = None,
-    languages: Sequence[str] | None = None,
-    areas: Sequence[str] | None = None,
-) -> pd.DataFrame:
-    """Self-assessed competence answers (`self_competence`) or self-reviews (`self_review`)."""
-    if source not in (QuestionKind.SELF_COMPETENCE, QuestionKind.SELF_REVIEW):
-        raise ValueError(f"source must be self_competence or self_review, got {source!r}")
-    return run_answers_frame(
-        run_id=run_id,
-        kinds=[source],
-        endpoint_names=endpoint_names,
-        languages=languages,
-        areas=areas,
-    )
-
-
 def campaign_selection(*, campaign: Campaign) -> dict[str, list[str]]:
     """The campaign's selection of endpoints (by name), languages and areas."""
     return {
@@ -277,51 +181,7 @@ def campaign_data_version(*, campaign_id: int) -> tuple[int, ...]:
     return (int(revision or 0),)
 
 
-def run_data_version(*, run_id: int) -> tuple[int | str, ...]:
-    """Changes whenever a trial of the run is added, finishes, or is reset for a retry."""
-    totals = Trial.objects.filter(run_id=run_id).aggregate(
-        trials=Count("id"),
-        last_trial=Max("id"),
-        answered=Count("id", filter=Q(status__in=ANSWERED_STATUSES)),
-        ok=Count("id", filter=Q(status=TrialStatus.OK)),
-        last_finished=Max("finished_at"),
-    )
-    last_finished = totals["last_finished"]
-    return (
-        int(totals["trials"] or 0),
-        int(totals["last_trial"] or 0),
-        int(totals["answered"] or 0),
-        int(totals["ok"] or 0),
-        last_finished.isoformat() if last_finished else "",
-    )
-
-
 # --- exports ---------------------------------------------------------------------------------
-
-TRIAL_EXPORT_FIELDS: dict[str, str] = {
-    "trial_id": "pk",
-    "endpoint": "endpoint__name",
-    "model": "endpoint__model",
-    "language": "language",
-    "item": "item__number",
-    "area": "item__area",
-    "kind": "kind",
-    "replication": "replication",
-    "template_variant": "template_variant",
-    "scale_reversed": "scale_reversed",
-    "status": "status",
-    "value": "value",
-    "text": "text",
-    "outcome_reason": "outcome_reason",
-    "input_tokens": "input_tokens",
-    "output_tokens": "output_tokens",
-    "cost": "cost",
-    "latency_ms": "latency_ms",
-    "attempts": "attempt_count",
-    "created_at": "created_at",
-    "started_at": "started_at",
-    "finished_at": "finished_at",
-}
 
 RATING_EXPORT_FIELDS: dict[str, str] = {
     "rating_id": "pk",
@@ -346,15 +206,6 @@ RATING_EXPORT_FIELDS: dict[str, str] = {
     "opened_at": "assignment__opened_at",
     "created_at": "created_at",
 }
-
-
-def trial_export_rows(*, run_id: int) -> QuerySet:
-    """Every trial of the run as a tuple in `TRIAL_EXPORT_FIELDS` order, in id order."""
-    return (
-        Trial.objects.filter(run_id=run_id)
-        .order_by("pk")
-        .values_list(*TRIAL_EXPORT_FIELDS.values())
-    )
 
 
 def rating_export_rows(*, campaign_id: int) -> QuerySet:

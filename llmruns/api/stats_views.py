@@ -1,39 +1,161 @@
-"""Read-only statistics and the trials export of a run: interest profiles, the mixed model.
+"""Read-only statistics and the trials export of a run: interest profiles, the mixed model;
+and the base views every statistic and export of the API builds on.
 
-Researchers and study admins read; experts get 403 and nobody writes. The statistics live in
-`ratings.analysis` with the campaign ones; these views only name the run's.
+Researchers and study admins read; experts get 403 and nobody writes. Every statistic answers
+with `n`, the `exclusions` with their reasons, and the `parameters` used; `?format=csv` gives one
+of its tables as CSV instead (`?table=` picks which). A bad parameter value is a 400 naming the
+valid values; data the statistics cannot analyse is a 422 with the reason. The statistics live
+in `llmruns.analysis`; these views only name the run's.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, ClassVar
 
+from django.db.models import Model, QuerySet
 from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiExample, extend_schema
-from rest_framework import serializers
+from rest_framework import serializers, status
+from rest_framework.exceptions import APIException, ValidationError
+from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
-from llmruns.models import Run
-from ratings.analysis import (
+from careers.permissions import ResearchReadOnly
+from llmruns.analysis import (
+    CONTENT_TYPES,
+    EXPORT_FORMATS,
     MIXED_MODEL,
     MIXED_MODEL_PARAMETERS,
     PROFILE_PARAMETERS,
     PROFILES,
+    RESULT_TABLES,
+    ExportSource,
+    Parameter,
+    ParameterError,
+    encode,
+    filename,
+    parse_parameters,
+    result_columns,
+    result_table,
     run_mixed_model,
     run_profiles,
+    table_csv,
     trial_export,
 )
-from ratings.api.stats_schema import (
+from llmruns.api.stats_schema import (
     EXPORT_RESPONSES,
+    STATISTIC_FORMATS,
     StatisticSerializer,
     export_format_parameter,
     path_parameter,
     statistic_schema,
 )
-from ratings.api.stats_views import ResearchAPIView, StatisticView, streamed_export
+from llmruns.models import Run
+
+
+class UnprocessableData(APIException):
+    status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
+    default_detail = "The data cannot be analysed with these parameters."
+    default_code = "unprocessable"
+
+
+def parameter_errors(error: ParameterError) -> ValidationError:
+    return ValidationError(error.errors)
+
+
+def _choice(query: Mapping[str, str], name: str, choices: tuple[str, ...], default: str) -> str:
+    value = query.get(name, default)
+    if value not in choices:
+        raise ValidationError(
+            {name: [f"{value!r} is not valid; valid values: one of {', '.join(choices)}."]}
+        )
+    return value
+
+
+# --- base classes ----------------------------------------------------------------------------
+
+
+class ResearchAPIView(APIView):
+    """Read-only for researchers and study admins; always JSON for errors and results.
+
+    `?format=` names the representation of the body (csv, parquet, ...), which the views
+    handle themselves, so DRF's own use of that parameter for renderer selection is bypassed.
+    """
+
+    permission_classes = [ResearchReadOnly]
+    renderer_classes = [JSONRenderer]
+
+    def perform_content_negotiation(self, request: Request, force: bool = False):
+        renderer = JSONRenderer()
+        return renderer, renderer.media_type
+
+
+class StatisticView(ResearchAPIView):
+    """A statistic of one campaign or run, as JSON or as one CSV table."""
+
+    model: ClassVar[type[Model]]
+    statistic: ClassVar[str]
+    declared: ClassVar[Mapping[str, Parameter]]
+
+    scope_name: ClassVar[str]
+
+    def get_queryset(self) -> QuerySet:
+        return self.model.objects.all()
+
+    def get_scope_object(self, pk: int) -> Any:
+        return get_object_or_404(self.get_queryset(), pk=pk)
+
+    def compute(self, scope: Any, parameters: Mapping[str, Any]) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def get(self, request: Request, pk: int) -> Response | HttpResponse:
+        scope = self.get_scope_object(pk)
+        query = request.query_params
+        response_format = _choice(query, "format", STATISTIC_FORMATS, "json")
+        tables = RESULT_TABLES[self.statistic]
+        table = _choice(query, "table", tables, tables[0])
+        try:
+            parameters = parse_parameters(self.declared, query, ignored=("format", "table"))
+        except ParameterError as error:
+            raise parameter_errors(error) from error
+        try:
+            result = self.compute(scope, parameters)
+        except ValueError as error:
+            raise UnprocessableData(str(error)) from error
+        if response_format == "csv":
+            response = HttpResponse(
+                table_csv(
+                    result_table(self.statistic, result, table),
+                    columns=result_columns(self.statistic, result, table),
+                ),
+                content_type=CONTENT_TYPES["csv"],
+            )
+            response["Content-Disposition"] = (
+                f'attachment; filename="{self.scope_name}-{scope.pk}-{self.statistic}-{table}.csv"'
+            )
+            return response
+        return Response(result)
+
+
+def streamed_export(request: Request, source: ExportSource) -> StreamingHttpResponse:
+    """The export in the format the query asks for, streamed chunk by chunk."""
+    export_format = _choice(request.query_params, "format", EXPORT_FORMATS, "csv")
+    try:
+        parse_parameters({}, request.query_params, ignored=("format",))
+    except ParameterError as error:
+        raise parameter_errors(error) from error
+    response = StreamingHttpResponse(
+        encode(source, export_format), content_type=CONTENT_TYPES[export_format]
+    )
+    response["Content-Disposition"] = f'attachment; filename="{filename(source, export_format)}"'
+    return response
+
+
+# --- run statistics ----------------------------------------------------------------------------
 
 
 class RunScopeSerializer(serializers.Serializer):
@@ -150,6 +272,7 @@ MIXED_MODEL_EXAMPLE = OpenApiExample(
 
 class RunStatisticView(StatisticView):
     model = Run
+    scope_name = "run"
 
 
 class RunProfilesView(RunStatisticView):

@@ -1,25 +1,39 @@
-"""The statistics service: cached results as plain dicts, streamed exports, replication packages.
+"""The campaign statistics service: cached results as plain dicts, the rating export, packages.
 
-Re-exports the public names of the package's modules: `parameters` (query parameters and their
-validation), `results` (every statistic of a campaign or a run, cached per data version),
-`tables` (the tables of each result and their CSV form), `exports` (long-format CSV, Parquet and
-JSON-lines streams) and `package` (the replication zip).
+Re-exports the public names of the package's modules: `parameters` (the campaign statistics'
+query parameters), `results` (every statistic of a campaign, cached per data version), `tables`
+(the campaign tables, registered with the run ones), `exports` (the ratings in long format) and
+`package` (the replication zip); and, as the one place researchers' code imports statistics
+from, the run statistics of `llmruns.analysis` (profiles, mixed model, trial export, encoders).
 """
 
 from __future__ import annotations
 
-from ratings.analysis.exports import (
+from llmruns.analysis import (
     CONTENT_TYPES,
     EXPORT_FORMATS,
+    MIXED_MODEL,
+    MIXED_MODEL_PARAMETERS,
+    PROFILE_PARAMETERS,
+    PROFILES,
+    RESULT_TABLES,
     ExportSource,
+    Parameter,
+    ParameterError,
     encode,
     encode_csv,
     encode_jsonl,
     encode_parquet,
     filename,
-    rating_export,
+    parse_parameters,
+    result_columns,
+    result_table,
+    run_mixed_model,
+    run_profiles,
+    table_csv,
     trial_export,
 )
+from ratings.analysis.exports import rating_export
 from ratings.analysis.package import (
     MANIFEST_NAME,
     package_filename,
@@ -29,34 +43,16 @@ from ratings.analysis.package import (
 from ratings.analysis.parameters import (
     AGREEMENT_PARAMETERS,
     DISCREPANCY_PARAMETERS,
-    MIXED_MODEL_PARAMETERS,
-    PROFILE_PARAMETERS,
     RATER_PARAMETERS,
     UNIT_PARAMETERS,
-    Parameter,
-    ParameterError,
-    parse_parameters,
 )
 from ratings.analysis.results import (
     campaign_agreement,
     campaign_discrepancy,
     campaign_raters,
     campaign_units,
-    run_mixed_model,
-    run_profiles,
 )
-from ratings.analysis.tables import (
-    AGREEMENT,
-    DISCREPANCY,
-    MIXED_MODEL,
-    PROFILES,
-    RATERS,
-    RESULT_TABLES,
-    UNITS,
-    result_columns,
-    result_table,
-    table_csv,
-)
+from ratings.analysis.tables import AGREEMENT, DISCREPANCY, RATERS, UNITS
 
 __all__ = [
     "AGREEMENT",

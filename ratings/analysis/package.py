@@ -21,17 +21,21 @@ from urllib.parse import urlsplit, urlunsplit
 
 from django.utils import timezone
 
+from llmruns.analysis import results as run_results
+from llmruns.analysis.exports import encode_csv, trial_export
+from llmruns.analysis.parameters import (
+    MIXED_MODEL_PARAMETERS,
+    PROFILE_PARAMETERS,
+    parse_parameters,
+)
 from llmruns.models import Run
 from ratings.analysis import results, tables
-from ratings.analysis.exports import encode_csv, rating_export, trial_export
+from ratings.analysis.exports import rating_export
 from ratings.analysis.parameters import (
     AGREEMENT_PARAMETERS,
     DISCREPANCY_PARAMETERS,
-    MIXED_MODEL_PARAMETERS,
-    PROFILE_PARAMETERS,
     RATER_PARAMETERS,
     UNIT_PARAMETERS,
-    parse_parameters,
 )
 from ratings.models import Campaign
 
@@ -154,11 +158,13 @@ def _statistic_tables(
         )
     yield (
         "profiles",
-        results.run_profiles(run=run, parameters=parse_parameters(PROFILE_PARAMETERS, {})),
+        run_results.run_profiles(run=run, parameters=parse_parameters(PROFILE_PARAMETERS, {})),
     )
     yield (
         "mixed_model",
-        results.run_mixed_model(run=run, parameters=parse_parameters(MIXED_MODEL_PARAMETERS, {})),
+        run_results.run_mixed_model(
+            run=run, parameters=parse_parameters(MIXED_MODEL_PARAMETERS, {})
+        ),
     )
 
 
@@ -186,7 +192,7 @@ def replication_package_write(
     run = campaign.run
     manifest = PackageManifest(
         campaign=results.campaign_scope(campaign),
-        run={**results.run_scope(run), "code_version": run.config.get("code_version")},
+        run={**run_results.run_scope(run), "code_version": run.config.get("code_version")},
         parameters={"bootstrap": bootstrap, "seed": seed},
     )
     with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED) as archive:

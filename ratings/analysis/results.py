@@ -1,60 +1,42 @@
-"""Every statistic the API, the dashboards and the replication package serve, as plain dicts.
+"""Every campaign statistic the API, the dashboards and the replication package serve.
 
-Each function reads its frames through `ratings.stats_selectors`, calls the pure statistics of
-`ratings.stats`, and returns a dict ready for JSON: the scope (campaign or run), the
-`parameters` used, `n` (the observations that entered the statistic), the `exclusions` with
+Each function reads its frames through `ratings.stats_selectors` (and the run's answers through
+`llmruns.analysis.selectors`), calls the pure statistics of `ratings.stats`, and returns a dict
+ready for JSON with the same conventions and the same cache as the run statistics
+(`llmruns.analysis.results`): the campaign, the `parameters` used, `n`, the `exclusions` with
 their reasons and counts, notes, and the statistic's own fields and tables.
-
-Results are cached in the Django cache per campaign or run. The key holds a cheap version of
-the data (one aggregate query: counts and highest ids of ratings, assignments per status, trials
-and their last finish time) and the parameters, so a new rating, a revision, a skip or a
-finished trial gives a new key and a fresh computation; a result is never served for data other
-than those it was computed from.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import hashlib
-import json
 import math
-from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
-from decimal import Decimal
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
-import pandas as pd
-from django.core.cache import cache
-from django.utils import timezone
 
-from llmruns.models import Run, TrialStatus
-from ratings.analysis.parameters import plain_parameters
-from ratings.analysis.tables import (
-    AGREEMENT,
-    DISCREPANCY,
-    MIXED_MODEL,
-    PROFILES,
-    RATERS,
-    UNITS,
+from llmruns.analysis.parameters import plain_parameters
+from llmruns.analysis.results import (
+    answer_status_exclusions,
+    answered_only,
+    cached_result,
+    exclusion,
+    records,
 )
+from llmruns.analysis.selectors import run_data_version, self_assessed_frame
+from ratings.analysis.tables import AGREEMENT, DISCREPANCY, RATERS, UNITS
 from ratings.models import Campaign
 from ratings.stats import (
     EXPERT_COLUMNS,
-    INTEREST_COLUMNS,
     SELF_COLUMNS,
     alpha,
     alpha_by,
     discrepancy,
-    fit_mixed_model,
-    interest_profiles,
-    language_differences,
     rater_stats,
     riasec_sort_key,
     unit_stats,
 )
 from ratings.stats_selectors import (
-    ANSWERED_STATUSES,
     AssignmentCounts,
     campaign_agreement_frame,
     campaign_assignment_counts,
@@ -62,96 +44,12 @@ from ratings.stats_selectors import (
     campaign_ratings_frame,
     campaign_scale_values,
     campaign_selection,
-    interest_frame,
     rated_units_meta,
-    run_data_version,
-    self_assessed_frame,
 )
-
-# Bump when the shape of a result changes, so no cached result of the old shape is served.
-RESULT_FORMAT = 1
-CACHE_SECONDS = 7 * 24 * 3600
-
-# --- plain values ------------------------------------------------------------------------------
-
-
-def plain(value: Any) -> Any:
-    """A JSON-ready copy: numpy and pandas scalars become Python ones, NaN becomes None."""
-    if isinstance(value, Mapping):
-        return {str(key): plain(item) for key, item in value.items()}
-    if isinstance(value, list | tuple | np.ndarray):
-        return [plain(item) for item in value]
-    if isinstance(value, bool | np.bool_):
-        return bool(value)
-    if isinstance(value, int | np.integer):
-        return int(value)
-    if isinstance(value, float | np.floating | Decimal):
-        number = float(value)
-        return None if math.isnan(number) or math.isinf(number) else number
-    if isinstance(value, pd.Timestamp | dt.datetime):
-        return value.isoformat()
-    if value is None or value is pd.NA or value is pd.NaT:
-        return None
-    return value
-
-
-def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    """The rows of a frame as JSON-ready dicts, columns in frame order."""
-    columns = [str(column) for column in frame.columns]
-    return [
-        {column: plain(value) for column, value in zip(columns, row, strict=True)}
-        for row in frame.itertuples(index=False, name=None)
-    ]
-
-
-# --- caching -----------------------------------------------------------------------------------
-
-
-def _cache_key(
-    statistic: str, scope: str, scope_id: int, version: Sequence[Any], parameters: Mapping
-) -> str:
-    fingerprint = json.dumps(
-        {"version": list(version), "parameters": plain_parameters(parameters)},
-        sort_keys=True,
-        default=str,
-    )
-    digest = hashlib.sha256(fingerprint.encode()).hexdigest()[:32]
-    return f"vocationlab:stats:{RESULT_FORMAT}:{statistic}:{scope}:{scope_id}:{digest}"
-
-
-def _cached(
-    *,
-    statistic: str,
-    scope: str,
-    scope_id: int,
-    version: Sequence[Any],
-    parameters: Mapping[str, Any],
-    compute: Callable[[], dict[str, Any]],
-) -> dict[str, Any]:
-    key = _cache_key(statistic, scope, scope_id, version, parameters)
-    result = cache.get(key)
-    if result is None:
-        result = compute()
-        result["data_version"] = "-".join(map(str, version))
-        result["computed_at"] = timezone.now().isoformat()
-        result = plain(result)
-        cache.set(key, result, CACHE_SECONDS)
-    return result
-
-
-# --- shared pieces -----------------------------------------------------------------------------
 
 
 def campaign_scope(campaign: Campaign) -> dict[str, Any]:
     return {"id": campaign.pk, "name": campaign.name, "run": campaign.run_id}
-
-
-def run_scope(run: Run) -> dict[str, Any]:
-    return {"id": run.pk, "name": run.name, "status": run.status}
-
-
-def exclusion(reason: str, count: int, of: str, **detail: Any) -> dict[str, Any]:
-    return {"reason": reason, "count": int(count), "of": of, **detail}
 
 
 def assignment_exclusions(counts: AssignmentCounts, *, rated_units: int) -> list[dict[str, Any]]:
@@ -174,27 +72,6 @@ def assignment_exclusions(counts: AssignmentCounts, *, rated_units: int) -> list
             exclusion("unit has no submitted rating", counts.n_units - rated_units, "units")
         )
     return exclusions
-
-
-def answer_status_exclusions(frame: pd.DataFrame, *, what: str) -> list[dict[str, Any]]:
-    """Answers of a run that carry no value, by status (invalid and refused answers included)."""
-    statuses = Counter(frame.loc[frame["value"].isna(), "status"])
-    labels = {
-        TrialStatus.INVALID: "invalid answer",
-        TrialStatus.REFUSED: "refused answer",
-        TrialStatus.FAILED: "trial failed",
-        TrialStatus.CANCELLED: "trial cancelled",
-        TrialStatus.PENDING: "trial not run yet",
-        TrialStatus.RUNNING: "trial still running",
-    }
-    return [
-        exclusion(f"{what}: {labels.get(status, status)}", count, "answers", status=status)
-        for status, count in sorted(statuses.items())
-    ]
-
-
-def _answered(frame: pd.DataFrame) -> pd.DataFrame:
-    return frame.loc[frame["status"].isin(ANSWERED_STATUSES)]
 
 
 # --- campaign statistics -----------------------------------------------------------------------
@@ -250,7 +127,7 @@ def campaign_agreement(*, campaign: Campaign, parameters: Mapping[str, Any]) -> 
             "notes": notes,
         }
 
-    return _campaign_cached(AGREEMENT, campaign, parameters, compute)
+    return _campaigncached_result(AGREEMENT, campaign, parameters, compute)
 
 
 def campaign_raters(*, campaign: Campaign, parameters: Mapping[str, Any]) -> dict[str, Any]:
@@ -292,7 +169,7 @@ def campaign_raters(*, campaign: Campaign, parameters: Mapping[str, Any]) -> dic
             "notes": [],
         }
 
-    return _campaign_cached(RATERS, campaign, parameters, compute)
+    return _campaigncached_result(RATERS, campaign, parameters, compute)
 
 
 def _unit_sort_key(field: str) -> Callable[[dict[str, Any]], tuple]:
@@ -330,7 +207,7 @@ def campaign_units(*, campaign: Campaign, parameters: Mapping[str, Any]) -> dict
             "notes": [],
         }
 
-    full = _campaign_cached(UNITS, campaign, cached_parameters, compute)
+    full = _campaigncached_result(UNITS, campaign, cached_parameters, compute)
     ordering = parameters["ordering"]
     descending = ordering.startswith("-")
     rows = sorted(full["results"], key=_unit_sort_key(ordering.lstrip("-")), reverse=descending)
@@ -354,7 +231,7 @@ def campaign_discrepancy(*, campaign: Campaign, parameters: Mapping[str, Any]) -
         selection = campaign_selection(campaign=campaign)
         self_frame = self_assessed_frame(run_id=campaign.run_id, source=source, **selection)
         result = discrepancy(
-            _answered(self_frame)[list(SELF_COLUMNS)],
+            answered_only(self_frame)[list(SELF_COLUMNS)],
             ratings[list(EXPERT_COLUMNS)],
             by=parameters["by"],
             bootstrap=parameters["bootstrap"],
@@ -381,7 +258,7 @@ def campaign_discrepancy(*, campaign: Campaign, parameters: Mapping[str, Any]) -
         }
 
     version = (*campaign_version(campaign), *run_data_version(run_id=campaign.run_id))
-    return _cached(
+    return cached_result(
         statistic=DISCREPANCY,
         scope="campaign",
         scope_id=campaign.pk,
@@ -400,161 +277,17 @@ def campaign_version(campaign: Campaign) -> tuple[int | str, ...]:
     return (*campaign_data_version(campaign_id=campaign.pk), campaign.created_at.isoformat())
 
 
-def _campaign_cached(
+def _campaigncached_result(
     statistic: str,
     campaign: Campaign,
     parameters: Mapping[str, Any],
     compute: Callable[[], dict[str, Any]],
 ) -> dict[str, Any]:
-    return _cached(
+    return cached_result(
         statistic=statistic,
         scope="campaign",
         scope_id=campaign.pk,
         version=campaign_version(campaign),
-        parameters=parameters,
-        compute=compute,
-    )
-
-
-# --- run statistics ----------------------------------------------------------------------------
-
-POOLED = "all"
-
-
-def pool_factors(interest: pd.DataFrame, *, by: Sequence[str]) -> pd.DataFrame:
-    """Pool the factors (endpoint, language) that are not in `by` into one level, 'all'.
-
-    A respondent stays one replication of one cell, so the replication is renumbered over the
-    pooled factors: pooling languages turns the en and zh-hans replications of a model into
-    distinct respondents of that model.
-    """
-    pooled = [factor for factor in ("endpoint", "language") if factor not in by]
-    if not pooled or interest.empty:
-        return interest.assign(**dict.fromkeys(pooled, POOLED))
-    keyed = interest.copy()
-    keyed["replication"] = keyed.groupby([*pooled, "replication"], sort=True).ngroup() + 1
-    for factor in pooled:
-        keyed[factor] = POOLED
-    return keyed
-
-
-def _items_per_area(interest: pd.DataFrame) -> int:
-    if interest.empty:
-        return 10
-    return int(interest.groupby("area")["item"].nunique().max())
-
-
-def run_profiles(*, run: Run, parameters: Mapping[str, Any]) -> dict[str, Any]:
-    """Interest profile per cell of `by`: area means with SD and CI, area scores, Holland codes,
-    every excluded answer with its reason, and the English-Chinese differences."""
-
-    def compute() -> dict[str, Any]:
-        frame = interest_frame(run_id=run.pk)
-        answered = _answered(frame)
-        by = list(parameters["by"])
-        interest = pool_factors(answered[list(INTEREST_COLUMNS)], by=by)
-        profile = interest_profiles(
-            interest,
-            confidence=parameters["confidence"],
-            items_per_area=_items_per_area(answered),
-        )
-        notes: list[str] = []
-        differences: list[dict[str, Any]] = []
-        languages = set(answered["language"])
-        if "language" in by and {"en", "zh-hans"} <= languages:
-            source = answered[list(INTEREST_COLUMNS)]
-            if "endpoint" not in by:
-                source = pool_factors(source, by=["language"])
-            differences = records(language_differences(source, a="en", b="zh-hans"))
-        elif "language" in by:
-            notes.append("language differences need answers in both en and zh-hans")
-        exclusions = answer_status_exclusions(
-            frame.loc[~frame["status"].isin(ANSWERED_STATUSES)], what="interest"
-        )
-        details = profile.exclusions
-        if not details.empty:
-            totals = details.groupby(["reason", "excluded_from"], sort=True)["n_answers"].sum()
-            exclusions.extend(
-                exclusion(str(reason), int(count), "answers", excluded_from=str(excluded_from))
-                for (reason, excluded_from), count in totals.items()
-            )
-        if answered.empty:
-            notes.append("the run has no interest answers")
-        return {
-            "statistic": PROFILES,
-            "run": run_scope(run),
-            "parameters": plain_parameters(parameters),
-            "n": int(answered["value"].notna().sum()),
-            "by": by,
-            "areas": records(profile.areas),
-            "holland": records(profile.holland),
-            "language_differences": differences,
-            "exclusion_details": records(details),
-            "exclusions": exclusions,
-            "notes": notes,
-        }
-
-    return _run_cached(PROFILES, run, parameters, compute)
-
-
-def run_mixed_model(*, run: Run, parameters: Mapping[str, Any]) -> dict[str, Any]:
-    """The paper's mixed model of interest; `result` is None with the reason when it cannot be
-    fitted to the data."""
-
-    def compute() -> dict[str, Any]:
-        frame = interest_frame(run_id=run.pk)
-        answered = _answered(frame)
-        exclusions = answer_status_exclusions(frame, what="interest")
-        base = {
-            "statistic": MIXED_MODEL,
-            "run": run_scope(run),
-            "parameters": plain_parameters(parameters),
-            "exclusions": exclusions,
-        }
-        try:
-            fit = fit_mixed_model(
-                answered[list(INTEREST_COLUMNS)], confidence=parameters["confidence"]
-            )
-        except ValueError as error:
-            return {
-                **base,
-                "n": int(answered["value"].notna().sum()),
-                "result": None,
-                "reason": str(error),
-                "coefficients": [],
-                "variance_components": [],
-                "notes": [],
-            }
-        return {
-            **base,
-            "n": fit.n_observations,
-            "result": {
-                "formula": fit.formula,
-                "n_observations": fit.n_observations,
-                "n_items": fit.n_items,
-                "n_excluded": fit.n_excluded,
-                "converged": fit.converged,
-                "reference_levels": fit.reference_levels,
-                "log_likelihood": fit.log_likelihood,
-                "warnings": fit.warnings,
-            },
-            "reason": None,
-            "coefficients": records(fit.coefficients),
-            "variance_components": records(fit.variance_components),
-            "notes": list(fit.notes),
-        }
-
-    return _run_cached(MIXED_MODEL, run, parameters, compute)
-
-
-def _run_cached(
-    statistic: str, run: Run, parameters: Mapping[str, Any], compute: Callable[[], dict[str, Any]]
-) -> dict[str, Any]:
-    return _cached(
-        statistic=statistic,
-        scope="run",
-        scope_id=run.pk,
-        version=run_data_version(run_id=run.pk),
         parameters=parameters,
         compute=compute,
     )

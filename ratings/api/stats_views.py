@@ -12,49 +12,40 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Mapping
-from typing import Any, ClassVar
+from typing import Any
 
-from django.db.models import Model
+from django.db.models import QuerySet
 from django.http import FileResponse, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import status
-from rest_framework.exceptions import APIException, ValidationError
-from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
-from careers.permissions import ResearchReadOnly
+from llmruns.api.stats_views import (
+    ResearchAPIView,
+    StatisticView,
+    parameter_errors,
+    streamed_export,
+)
 from ratings.analysis import (
     AGREEMENT,
     AGREEMENT_PARAMETERS,
-    CONTENT_TYPES,
     DISCREPANCY,
     DISCREPANCY_PARAMETERS,
-    EXPORT_FORMATS,
     RATER_PARAMETERS,
     RATERS,
-    RESULT_TABLES,
     UNIT_PARAMETERS,
     UNITS,
-    ExportSource,
-    Parameter,
     ParameterError,
     campaign_agreement,
     campaign_discrepancy,
     campaign_raters,
     campaign_units,
-    encode,
-    filename,
     package_filename,
     parse_parameters,
     rating_export,
     replication_package_write,
-    result_columns,
-    result_table,
-    table_csv,
 )
 from ratings.analysis.parameters import BOOTSTRAP, SEED
 from ratings.api.stats_schema import (
@@ -63,7 +54,6 @@ from ratings.api.stats_schema import (
     ERROR_RESPONSES,
     EXPORT_RESPONSES,
     RATERS_EXAMPLE,
-    STATISTIC_FORMATS,
     UNITS_EXAMPLE,
     AgreementSerializer,
     DiscrepancySerializer,
@@ -81,91 +71,12 @@ from ratings.models import Campaign
 PACKAGE_MEMORY_BYTES = 32 * 1024 * 1024
 
 
-class UnprocessableData(APIException):
-    status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
-    default_detail = "The data cannot be analysed with these parameters."
-    default_code = "unprocessable"
-
-
-def parameter_errors(error: ParameterError) -> ValidationError:
-    return ValidationError(error.errors)
-
-
-def _choice(query: Mapping[str, str], name: str, choices: tuple[str, ...], default: str) -> str:
-    value = query.get(name, default)
-    if value not in choices:
-        raise ValidationError(
-            {name: [f"{value!r} is not valid; valid values: one of {', '.join(choices)}."]}
-        )
-    return value
-
-
-# --- base classes ----------------------------------------------------------------------------
-
-
-class ResearchAPIView(APIView):
-    """Read-only for researchers and study admins; always JSON for errors and results.
-
-    `?format=` names the representation of the body (csv, parquet, ...), which the views
-    handle themselves, so DRF's own use of that parameter for renderer selection is bypassed.
-    """
-
-    permission_classes = [ResearchReadOnly]
-    renderer_classes = [JSONRenderer]
-
-    def perform_content_negotiation(self, request: Request, force: bool = False):
-        renderer = JSONRenderer()
-        return renderer, renderer.media_type
-
-
-class StatisticView(ResearchAPIView):
-    """A statistic of one campaign or run, as JSON or as one CSV table."""
-
-    model: ClassVar[type[Model]]
-    statistic: ClassVar[str]
-    declared: ClassVar[Mapping[str, Parameter]]
-
-    def get_scope_object(self, pk: int) -> Any:
-        queryset = self.model.objects.all()
-        if self.model is Campaign:
-            queryset = queryset.select_related("run")
-        return get_object_or_404(queryset, pk=pk)
-
-    def compute(self, scope: Any, parameters: Mapping[str, Any]) -> dict[str, Any]:
-        raise NotImplementedError
-
-    def get(self, request: Request, pk: int) -> Response | HttpResponse:
-        scope = self.get_scope_object(pk)
-        query = request.query_params
-        response_format = _choice(query, "format", STATISTIC_FORMATS, "json")
-        tables = RESULT_TABLES[self.statistic]
-        table = _choice(query, "table", tables, tables[0])
-        try:
-            parameters = parse_parameters(self.declared, query, ignored=("format", "table"))
-        except ParameterError as error:
-            raise parameter_errors(error) from error
-        try:
-            result = self.compute(scope, parameters)
-        except ValueError as error:
-            raise UnprocessableData(str(error)) from error
-        if response_format == "csv":
-            response = HttpResponse(
-                table_csv(
-                    result_table(self.statistic, result, table),
-                    columns=result_columns(self.statistic, result, table),
-                ),
-                content_type=CONTENT_TYPES["csv"],
-            )
-            scope_name = "campaign" if self.model is Campaign else "run"
-            response["Content-Disposition"] = (
-                f'attachment; filename="{scope_name}-{scope.pk}-{self.statistic}-{table}.csv"'
-            )
-            return response
-        return Response(result)
-
-
 class CampaignStatisticView(StatisticView):
     model = Campaign
+    scope_name = "campaign"
+
+    def get_queryset(self) -> QuerySet:
+        return Campaign.objects.select_related("run")
 
 
 # --- campaign statistics ---------------------------------------------------------------------
@@ -255,20 +166,6 @@ class CampaignDiscrepancyView(CampaignStatisticView):
 
 
 # --- exports ---------------------------------------------------------------------------------
-
-
-def streamed_export(request: Request, source: ExportSource) -> StreamingHttpResponse:
-    """The export in the format the query asks for, streamed chunk by chunk."""
-    export_format = _choice(request.query_params, "format", EXPORT_FORMATS, "csv")
-    try:
-        parse_parameters({}, request.query_params, ignored=("format",))
-    except ParameterError as error:
-        raise parameter_errors(error) from error
-    response = StreamingHttpResponse(
-        encode(source, export_format), content_type=CONTENT_TYPES[export_format]
-    )
-    response["Content-Disposition"] = f'attachment; filename="{filename(source, export_format)}"'
-    return response
 
 
 class CampaignRatingsExportView(ResearchAPIView):

@@ -1,12 +1,36 @@
 """Statistics the ratings API serves, as pure functions over pandas DataFrames (no Django).
 
 Re-exports the public names of the package's modules: agreement (Krippendorff's alpha, per
-subgroup, rater and unit), discrepancy (self-assessed versus expert competence, alignment),
-profiles (interest profiles, Holland codes, language differences) and the mixed model.
+subgroup, rater and unit) and discrepancy (self-assessed versus expert competence, alignment);
+and, for the callers that compare them with ratings, the run statistics of `llmruns.stats`
+(interest profiles, Holland codes, language differences, the mixed model).
 """
 
 from __future__ import annotations
 
+from llmruns.stats import (
+    AREA_COLUMNS,
+    COEFFICIENT_COLUMNS,
+    DIFFERENCE_COLUMNS,
+    EXCLUSION_COLUMNS,
+    FACTORS,
+    HOLLAND_COLUMNS,
+    INCOMPLETE_RESPONDENT,
+    INTEREST_COLUMNS,
+    INVALID_ANSWER,
+    NO_ANSWER_RECORDED,
+    MixedModelResult,
+    ProfileResult,
+    bootstrap_mean_ci,
+    fit_mixed_model,
+    interest_profiles,
+    language_differences,
+    paired_t_test,
+    rank_correlation,
+    riasec_sort_key,
+    signed_rank_test,
+    statistics_frame,
+)
 from ratings.stats.agreement import (
     ALPHA_RESULT_FIELDS,
     LEVELS,
@@ -33,33 +57,8 @@ from ratings.stats.discrepancy import (
     SELF_COLUMNS,
     DiscrepancyResult,
     alignment,
-    bootstrap_mean_ci,
     discrepancy,
     item_discrepancy,
-    paired_t_test,
-    rank_correlation,
-    riasec_sort_key,
-    signed_rank_test,
-    statistics_frame,
-)
-from ratings.stats.mixed_model import (
-    COEFFICIENT_COLUMNS,
-    FACTORS,
-    MixedModelResult,
-    fit_mixed_model,
-)
-from ratings.stats.profiles import (
-    AREA_COLUMNS,
-    DIFFERENCE_COLUMNS,
-    EXCLUSION_COLUMNS,
-    HOLLAND_COLUMNS,
-    INCOMPLETE_RESPONDENT,
-    INTEREST_COLUMNS,
-    INVALID_ANSWER,
-    NO_ANSWER_RECORDED,
-    ProfileResult,
-    interest_profiles,
-    language_differences,
 )
 
 __all__ = [

@@ -16,7 +16,7 @@ import pytest
 from django.core.cache import cache
 from django.core.management import call_command
 
-from ratings.analysis.exports import (
+from llmruns.analysis.exports import (
     TRIAL_COLUMN_TYPES,
     ExportSource,
     encode_csv,
@@ -238,7 +238,7 @@ def test_parquet_row_groups_are_cut_by_size_as_well_as_rows():
 
 @pytest.mark.django_db
 def test_database_exports_are_yielded_in_several_chunks(researcher_api, instrument):
-    from ratings.analysis import exports
+    from llmruns.analysis import exports
 
     built = build_rated_campaign(instrument, ratings={"E-AAAAAA": {_cell(1): 3}})
     values = {("Model-A", "en", item, rep): 3 for item in range(1, 61) for rep in range(1, 41)}

@@ -90,7 +90,7 @@ class Command(BaseCommand):
             time.sleep(interval)
 
     def do_export(self, *, run_id: int, format: str, output: str, **_options) -> None:
-        from ratings.analysis.exports import encode, trial_export
+        from llmruns.analysis.exports import encode, trial_export
 
         run = _run(run_id)
         with open(output, "wb") as handle:

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from careers.scoring import AREAS
-from ratings.stats.profiles import interest_profiles, language_differences
+from llmruns.stats.profiles import interest_profiles, language_differences
 
 
 def replication_rows(

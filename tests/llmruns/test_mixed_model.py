@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from careers.scoring import AREAS
-from ratings.stats.mixed_model import fit_mixed_model
+from llmruns.stats.mixed_model import fit_mixed_model
 
 # True area effects relative to R, the reference area.
 AREA_EFFECTS = {"R": 0.0, "I": 0.5, "A": 1.0, "S": 1.5, "E": 0.0, "C": -0.5}

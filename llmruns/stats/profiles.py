@@ -24,7 +24,7 @@ from careers.scoring import (
     validate_areas,
     validate_scale_values,
 )
-from ratings.stats.discrepancy import (
+from llmruns.stats.inference import (
     paired_t_test,
     riasec_sort_key,
     signed_rank_test,

@@ -1,4 +1,4 @@
-"""Create the demo endpoints and the finished demo run (idempotent)."""
+"""Create the demo endpoints, the finished demo run and its demo campaign (idempotent)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,8 @@ import sys
 
 from django.core.management.base import BaseCommand
 
-from llmruns.demo import demo_campaign_ensure, demo_run_ensure
+from llmruns.demo import demo_run_ensure
+from ratings.demo import demo_campaign_ensure
 
 
 class Command(BaseCommand):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand
 
-from careers.accounts import demo_accounts_ensure
+from ratings.demo import demo_accounts_ensure
 
 
 class Command(BaseCommand):
