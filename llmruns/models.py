@@ -1,4 +1,26 @@
-"""Model endpoints, runs, trials (one per cell) and attempts (one per HTTP call)."""
+"""Model endpoints, runs, trials (one per cell) and attempts (one per HTTP call).
+
+Elicitation (why the fields below exist): a Likert answer is elicited by one of three methods,
+chosen per run and stored per trial, because the method changes the answer a model gives:
+
+- ``verbal``: free text, parsed by the text parser;
+- ``structured``: restricted choice through ``response_format`` (a JSON schema whose answer is an
+  enum of the scale's values), parsed as JSON, never by the text parser;
+- ``token_probability``: a one-token answer with ``logprobs``; the trial stores the probability of
+  every scale value (``option_probabilities``, renormalised over the valid options), the mass that
+  fell on valid options (``valid_mass``) and the ``expected_value``. For an ok trial ``value`` is
+  the most likely scale value (ties go to the lower value); a trial whose valid mass is below the
+  run's ``min_valid_mass`` is invalid and keeps its probabilities but no value.
+
+All three report values on the canonical scale (a reversed presentation is mapped back).
+``method_fallback`` is the method actually used when it differs from ``method`` (``verbal`` when
+the run allowed falling back and the endpoint lacks the capability the method needs).
+
+Endpoint capabilities: the boolean ``supports_*`` / ``accepts_*`` fields and ``token_limit_param``
+are what the request builder reads; ``capabilities`` is the probe's full report (per capability
+whether it is supported, and the raw error text of the request that showed it is not), dated by
+``probed_at``. An administrator may set the booleans by hand; a probe overwrites them.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +32,17 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from careers.models import Instrument, Item, Language, QuestionKind
+
+
+class ElicitationMethod(models.TextChoices):
+    VERBAL = "verbal", _("Verbal answer")
+    STRUCTURED = "structured", _("Structured (JSON schema)")
+    TOKEN_PROBABILITY = "token_probability", _("Token probability")
+
+
+class TokenLimitParam(models.TextChoices):
+    MAX_TOKENS = "max_tokens", "max_tokens"
+    MAX_COMPLETION_TOKENS = "max_completion_tokens", "max_completion_tokens"
 
 
 class ModelEndpoint(models.Model):
@@ -28,8 +61,43 @@ class ModelEndpoint(models.Model):
             "NAME of the environment variable holding the key; the key itself is never stored."
         ),
     )
-    supports_json_schema = models.BooleanField(default=False)
+    supports_json_schema = models.BooleanField(
+        default=False, help_text=_("Accepts response_format with a JSON schema.")
+    )
     supports_seed = models.BooleanField(default=True)
+    supports_logprobs = models.BooleanField(
+        default=False, help_text=_("Returns logprobs with top_logprobs for the answer token.")
+    )
+    supports_system_role = models.BooleanField(
+        default=True, help_text=_("Accepts a message with the system role.")
+    )
+    accepts_temperature = models.BooleanField(
+        default=True, help_text=_("Accepts temperature (reasoning models reject it).")
+    )
+    accepts_top_p = models.BooleanField(
+        default=True, help_text=_("Accepts top_p (reasoning models reject it).")
+    )
+    token_limit_param = models.CharField(
+        _("token limit parameter"),
+        max_length=30,
+        choices=TokenLimitParam.choices,
+        default=TokenLimitParam.MAX_TOKENS,
+    )
+    price_reasoning_per_million = models.DecimalField(
+        max_digits=12,
+        decimal_places=4,
+        null=True,
+        blank=True,
+        help_text=_("Price of reasoning tokens; empty means the output price."),
+    )
+    capabilities = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text=_(
+            "The last probe's report: per capability whether it is supported and the raw error."
+        ),
+    )
+    probed_at = models.DateTimeField(null=True, blank=True)
     max_requests_per_minute = models.PositiveIntegerField(
         default=60, validators=[MinValueValidator(1)]
     )
@@ -67,6 +135,14 @@ class ModelEndpoint(models.Model):
             + self.price_output_per_million * output_tokens
         ) / Decimal(1_000_000)
 
+    def missing_capabilities(self, method: str) -> list[str]:
+        """The capabilities `method` needs that this endpoint does not have (empty = usable)."""
+        needs = {
+            ElicitationMethod.STRUCTURED: [("response_format", self.supports_json_schema)],
+            ElicitationMethod.TOKEN_PROBABILITY: [("logprobs", self.supports_logprobs)],
+        }.get(method, [])
+        return [name for name, present in needs if not present]
+
     def frozen(self) -> dict:
         return {
             "id": self.pk,
@@ -77,6 +153,17 @@ class ModelEndpoint(models.Model):
             "api_key_env": self.api_key_env,
             "supports_json_schema": self.supports_json_schema,
             "supports_seed": self.supports_seed,
+            "supports_logprobs": self.supports_logprobs,
+            "supports_system_role": self.supports_system_role,
+            "accepts_temperature": self.accepts_temperature,
+            "accepts_top_p": self.accepts_top_p,
+            "token_limit_param": self.token_limit_param,
+            "price_reasoning_per_million": (
+                None
+                if self.price_reasoning_per_million is None
+                else str(self.price_reasoning_per_million)
+            ),
+            "probed_at": self.probed_at.isoformat() if self.probed_at else None,
             "max_requests_per_minute": self.max_requests_per_minute,
             "max_concurrency": self.max_concurrency,
             "price_input_per_million": str(self.price_input_per_million),
@@ -92,6 +179,10 @@ class RunStatus(models.TextChoices):
     RUNNING = "running", _("Running")
     FINISHED = "finished", _("Finished")
     CANCELLED = "cancelled", _("Cancelled")
+
+
+def default_methods() -> list[str]:
+    return [ElicitationMethod.VERBAL.value]
 
 
 class Run(models.Model):
@@ -112,6 +203,26 @@ class Run(models.Model):
         default=True, help_text=_("Rotate among a kind's paraphrased templates by replication.")
     )
     max_attempts = models.PositiveSmallIntegerField(default=5)
+    methods = models.JSONField(
+        default=default_methods,
+        help_text=_("Elicitation methods of the Likert questions (each trial carries one)."),
+    )
+    method_fallback = models.CharField(
+        max_length=20,
+        blank=True,
+        choices=[("", _("none (refuse)")), (ElicitationMethod.VERBAL, _("verbal"))],
+        help_text=_(
+            "Where an endpoint lacks what a method needs: empty refuses the run, "
+            "verbal falls back to a verbal answer and records it per trial."
+        ),
+    )
+    min_valid_mass = models.FloatField(
+        default=0.5,
+        help_text=_(
+            "token_probability: a trial whose probability mass on valid options is below this "
+            "is invalid."
+        ),
+    )
     status = models.CharField(max_length=16, choices=RunStatus.choices, default=RunStatus.DRAFT)
     config = models.JSONField(
         default=dict, help_text=_("Frozen copy of every template and parameter used.")
@@ -159,6 +270,15 @@ class Trial(models.Model):
     item = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="trials")
     kind = models.CharField(max_length=20, choices=QuestionKind.choices)
     replication = models.PositiveIntegerField()
+    method = models.CharField(
+        max_length=20, choices=ElicitationMethod.choices, default=ElicitationMethod.VERBAL
+    )
+    method_fallback = models.CharField(
+        max_length=20,
+        choices=ElicitationMethod.choices,
+        blank=True,
+        help_text=_("The method actually used when the endpoint could not serve `method`."),
+    )
     work_sample = models.ForeignKey(
         "self",
         null=True,
@@ -175,6 +295,22 @@ class Trial(models.Model):
     value = models.SmallIntegerField(null=True, blank=True)
     text = models.TextField(blank=True)
     outcome_reason = models.CharField(max_length=200, blank=True)
+    option_probabilities = models.JSONField(
+        null=True,
+        blank=True,
+        help_text=_(
+            'token_probability: {"1": p1, ..., "5": p5} on the canonical scale, renormalised '
+            "over the valid options."
+        ),
+    )
+    valid_mass = models.FloatField(null=True, blank=True)
+    expected_value = models.FloatField(null=True, blank=True)
+    reasoning_text = models.TextField(
+        blank=True, help_text=_("Reasoning the model returned apart from its answer; never parsed.")
+    )
+    reasoning_tokens = models.PositiveIntegerField(
+        default=0, help_text=_("Part of the output tokens, as usage.completion_tokens counts them.")
+    )
     input_tokens = models.PositiveIntegerField(default=0)
     output_tokens = models.PositiveIntegerField(default=0)
     cost = models.DecimalField(max_digits=14, decimal_places=8, default=Decimal(0))
@@ -188,10 +324,10 @@ class Trial(models.Model):
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        ordering = ["run", "endpoint", "language", "kind", "item", "replication"]
+        ordering = ["run", "endpoint", "language", "kind", "method", "item", "replication"]
         constraints = [
             models.UniqueConstraint(
-                fields=["run", "endpoint", "language", "item", "kind", "replication"],
+                fields=["run", "endpoint", "language", "item", "kind", "method", "replication"],
                 name="trial_unique_cell",
             ),
             models.CheckConstraint(

@@ -15,7 +15,7 @@ from django.utils import timezone
 from careers.models import Instrument, QuestionKind
 from careers.selectors import current_templates, instrument_language_gaps
 from llmruns.client import endpoint_reachable
-from llmruns.models import ModelEndpoint, Run, RunStatus, Trial
+from llmruns.models import ElicitationMethod, ModelEndpoint, Run, RunStatus, Trial
 from llmruns.prompts import render_prompt, scale_is_reversed, template_variant, variants_for
 
 SUPPORTED_LANGUAGES = tuple(code for code, _name in settings.LANGUAGES)
@@ -38,6 +38,9 @@ class RunSpec:
     reverse_half: bool = True
     rotate_templates: bool = True
     max_attempts: int = field(default_factory=lambda: settings.LLM_MAX_ATTEMPTS)
+    methods: list[str] = field(default_factory=lambda: [ElicitationMethod.VERBAL.value])
+    method_fallback: str = ""
+    min_valid_mass: float = 0.5
 
 
 @lru_cache(maxsize=1)
@@ -148,6 +151,11 @@ def frozen_config(spec: RunSpec) -> dict:
             "rotate_templates": spec.rotate_templates,
         },
         "max_attempts": spec.max_attempts,
+        "elicitation": {
+            "methods": list(spec.methods),
+            "fallback": spec.method_fallback,
+            "min_valid_mass": spec.min_valid_mass,
+        },
         "templates": templates,
         "items": items,
         "scales": scales,
@@ -260,6 +268,9 @@ def run_create(*, spec: RunSpec, by=None, check_reachable: bool = False) -> Run:
         reverse_half=spec.reverse_half,
         rotate_templates=spec.rotate_templates,
         max_attempts=spec.max_attempts,
+        methods=list(spec.methods),
+        method_fallback=spec.method_fallback,
+        min_valid_mass=spec.min_valid_mass,
         config=config,
         created_by=by,
     )
