@@ -1,0 +1,579 @@
+"""Psychometric diagnostics of a run's interest answers: is a profile the model's or the prompt's?
+
+Pure pandas/numpy/scipy, no Django. The input is one row per interest answer (`ANSWER_COLUMNS`:
+endpoint, language, method, item, area, replication, template variant, scale direction and the
+value on the canonical scale, NaN for an invalid or refused answer). A respondent is one
+replication of the 60 items by one endpoint in one language with one elicitation method; every
+statistic is computed per cell of `by` (any subset of endpoint, language and method; a factor left
+out is pooled, its respondents kept apart), so each can be split by method.
+
+- Internal consistency (`internal_consistency`): Cronbach's alpha and McDonald's omega total of
+  each RIASEC area's items, replications as respondents (complete respondents only), with
+  bootstrap intervals (`llmruns.stats.reliability` states the estimation).
+- Stability (`stability`): the six Shrout-Fleiss ICCs with items as targets and, as judges,
+  the replications (facet `replication`) or the paraphrase templates (facet `template`, an item's
+  mean over the replications that used the template). Items without an answer from every judge
+  are left out and counted.
+- Response styles (`response_styles`): acquiescence (the mean agreement over every item of every
+  area; the instrument has no reverse-keyed items and a reversed presentation is already mapped
+  back, so a higher value always means more agreement; the index is its distance from the scale
+  midpoint, flagged beyond `threshold`), extreme responding (share of the scale's lowest and
+  highest values), midpoint responding (share of the midpoint) and straight-lining (respondents
+  giving one value to every item they answered, at least two).
+- Presentation effects (`presentation_effects`): per item, the mean answer under the reversed
+  minus under the normal scale direction, and under each paraphrase template minus the first;
+  the mean of those item differences with a t interval and the paired t test over items, flagged
+  when the interval excludes 0.
+- Method effects (`method_comparison`): for the same cell without method, each pair of methods:
+  the correlation of item means, their mean difference (interval and paired test as above) and
+  the agreement of the Holland codes.
+- Answer rates (`answer_rates`): invalid, refused and failed trials by endpoint, language, kind
+  and method.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import warnings
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from careers.scoring import AREAS, TIE_TOLERANCE, holland_code
+from llmruns.stats.inference import riasec_sort_key
+from llmruns.stats.reliability import consistency, icc_table
+
+ANSWER_COLUMNS: tuple[str, ...] = (
+    "endpoint",
+    "language",
+    "method",
+    "item",
+    "area",
+    "replication",
+    "template_variant",
+    "scale_reversed",
+    "value",
+)
+RATE_COLUMNS: tuple[str, ...] = ("endpoint", "language", "kind", "method", "status")
+FACTORS: tuple[str, ...] = ("endpoint", "language", "method")
+METHOD_ORDER: tuple[str, ...] = ("verbal", "structured", "token_probability")
+POOLED = "all"
+FACETS: tuple[str, ...] = ("replication", "template")
+
+CONSISTENCY_COLUMNS: list[str] = [
+    "area",
+    "n_items",
+    "n_respondents",
+    "n_complete",
+    "alpha",
+    "alpha_ci_low",
+    "alpha_ci_high",
+    "omega",
+    "omega_ci_low",
+    "omega_ci_high",
+    "note",
+]
+STABILITY_COLUMNS: list[str] = [
+    "facet",
+    "form",
+    "description",
+    "k",
+    "n_targets",
+    "n_targets_excluded",
+    "icc",
+    "ci_low",
+    "ci_high",
+    "f",
+    "df1",
+    "df2",
+    "p",
+    "note",
+]
+STYLE_COLUMNS: list[str] = [
+    "n_respondents",
+    "n_answers",
+    "mean_agreement",
+    "acquiescence_index",
+    "ci_low",
+    "ci_high",
+    "extreme_share",
+    "midpoint_share",
+    "n_straight_lining",
+    "straight_lining_share",
+    "style",
+    "flagged",
+    "note",
+]
+EFFECT_COLUMNS: list[str] = [
+    "effect",
+    "contrast",
+    "n_items",
+    "mean_difference",
+    "sd",
+    "ci_low",
+    "ci_high",
+    "t",
+    "p",
+    "item_correlation",
+    "flagged",
+    "note",
+]
+METHOD_COLUMNS: list[str] = [
+    "method_a",
+    "method_b",
+    "n_items",
+    "correlation",
+    "mean_difference",
+    "ci_low",
+    "ci_high",
+    "p",
+    "holland_a",
+    "holland_b",
+    "holland_agreement",
+    "first_letter_agreement",
+    "shared_letters",
+    "note",
+]
+RATE_RESULT_COLUMNS: list[str] = [
+    "endpoint",
+    "language",
+    "kind",
+    "method",
+    "n_trials",
+    "n_finished",
+    "ok",
+    "invalid",
+    "refused",
+    "failed",
+    "unfinished",
+    "invalid_rate",
+    "refusal_rate",
+    "failure_rate",
+]
+
+
+def _validate_by(by: Sequence[str]) -> list[str]:
+    by = list(by)
+    unknown = [factor for factor in by if factor not in FACTORS]
+    if unknown:
+        raise ValueError(
+            f"cannot split by {', '.join(map(repr, unknown))}; valid values: {', '.join(FACTORS)}"
+        )
+    return by
+
+
+def _require(answers: pd.DataFrame, columns: Sequence[str]) -> None:
+    missing = [column for column in columns if column not in answers.columns]
+    if missing:
+        raise ValueError(f"answers lack the column(s) {', '.join(missing)}")
+
+
+def pool(answers: pd.DataFrame, *, by: Sequence[str]) -> pd.DataFrame:
+    """Answers with a `respondent` id (endpoint, language, method, replication) and the factors
+    not in `by` set to 'all'."""
+    _require(answers, ANSWER_COLUMNS)
+    by = _validate_by(by)
+    frame = answers.copy()
+    if frame.empty:
+        frame["respondent"] = pd.Series(dtype=np.int64)
+    else:
+        frame["respondent"] = frame.groupby([*FACTORS, "replication"], sort=True).ngroup()
+    for factor in FACTORS:
+        if factor not in by:
+            frame[factor] = POOLED
+    frame["value"] = frame["value"].astype(float)
+    return frame
+
+
+def _cells(frame: pd.DataFrame, by: Sequence[str]):
+    if not by:
+        yield {}, frame
+        return
+    for key, cell in frame.groupby(list(by), sort=True):
+        key = key if isinstance(key, tuple) else (key,)
+        yield dict(zip(by, key, strict=True)), cell
+
+
+def _result(rows: list[dict], columns: list[str], by: Sequence[str]) -> pd.DataFrame:
+    frame = pd.DataFrame(rows, columns=[*by, *columns])
+    return frame.astype(object).where(frame.notna(), None)
+
+
+def _float(value: float | None) -> float | None:
+    if value is None:
+        return None
+    value = float(value)
+    return None if math.isnan(value) or math.isinf(value) else value
+
+
+# --- internal consistency ----------------------------------------------------------------------
+
+
+def internal_consistency(
+    answers: pd.DataFrame,
+    *,
+    by: Sequence[str] = FACTORS,
+    bootstrap: int = 200,
+    seed: int = 0,
+    confidence: float = 0.95,
+) -> pd.DataFrame:
+    """Alpha and omega of each area's items per cell, replications as respondents."""
+    frame = pool(answers, by=by)
+    rows: list[dict] = []
+    for key, cell in _cells(frame, by):
+        for area in [area for area in AREAS if area in set(cell["area"])]:
+            wide = cell.loc[cell["area"] == area].pivot_table(
+                index="respondent", columns="item", values="value", aggfunc="mean", dropna=False
+            )
+            wide = wide.dropna(axis=1, how="all")
+            complete = wide.dropna(axis=0, how="any")
+            n_respondents = int(cell.loc[cell["area"] == area, "respondent"].nunique())
+            notes = []
+            if complete.shape[1] >= 1 and len(complete) >= 1:
+                alpha, omega = consistency(
+                    complete.to_numpy(), replicates=bootstrap, confidence=confidence, seed=seed
+                )
+            else:
+                alpha = omega = None
+                notes.append("no complete respondent")
+            for coefficient in (alpha, omega):
+                if coefficient is not None and coefficient.note:
+                    notes.append(coefficient.note)
+                if coefficient is not None and coefficient.undefined_replicates:
+                    notes.append(
+                        f"{coefficient.undefined_replicates} bootstrap replicate(s) undefined "
+                        "and left out of an interval"
+                    )
+            rows.append(
+                {
+                    **key,
+                    "area": area,
+                    "n_items": int(wide.shape[1]),
+                    "n_respondents": n_respondents,
+                    "n_complete": len(complete),
+                    "alpha": alpha.value if alpha else None,
+                    "alpha_ci_low": alpha.ci_low if alpha else None,
+                    "alpha_ci_high": alpha.ci_high if alpha else None,
+                    "omega": omega.value if omega else None,
+                    "omega_ci_low": omega.ci_low if omega else None,
+                    "omega_ci_high": omega.ci_high if omega else None,
+                    "note": "; ".join(notes) or None,
+                }
+            )
+    return _result(rows, CONSISTENCY_COLUMNS, by)
+
+
+# --- stability (ICC) -----------------------------------------------------------------------------
+
+
+def _judges(cell: pd.DataFrame, facet: str) -> pd.DataFrame:
+    """Items x judges: respondents (facet replication) or template variants (facet template)."""
+    column = "respondent" if facet == "replication" else "template_variant"
+    wide = cell.pivot_table(
+        index="item", columns=column, values="value", aggfunc="mean", dropna=False
+    )
+    return wide.dropna(axis=1, how="all")
+
+
+def stability(
+    answers: pd.DataFrame,
+    *,
+    by: Sequence[str] = FACTORS,
+    facet: str = "replication",
+    confidence: float = 0.95,
+) -> pd.DataFrame:
+    """The six Shrout-Fleiss ICCs per cell, items as targets and the facet's levels as judges."""
+    if facet not in FACETS:
+        raise ValueError(f"facet must be one of {', '.join(FACETS)}, got {facet!r}")
+    frame = pool(answers, by=by)
+    rows: list[dict] = []
+    for key, cell in _cells(frame, by):
+        wide = _judges(cell, facet)
+        complete = wide.dropna(axis=0, how="any")
+        excluded = int(len(wide) - len(complete))
+        base = {**key, "facet": facet, "n_targets_excluded": excluded}
+        if complete.shape[0] < 2 or complete.shape[1] < 2:
+            rows.append(
+                {
+                    **base,
+                    "k": int(complete.shape[1]),
+                    "n_targets": int(complete.shape[0]),
+                    "note": f"ICC undefined: needs at least 2 items answered by at least 2 "
+                    f"{'replications' if facet == 'replication' else 'templates'}, found "
+                    f"{complete.shape[0]} x {complete.shape[1]}",
+                }
+            )
+            continue
+        note = (
+            f"{excluded} item(s) without an answer from every judge left out" if excluded else None
+        )
+        for row in icc_table(complete.to_numpy(), confidence=confidence):
+            rows.append({**base, **row, "note": note})
+    return _result(rows, STABILITY_COLUMNS, by)
+
+
+# --- response styles -----------------------------------------------------------------------------
+
+
+def _t_summary(values: np.ndarray, confidence: float) -> tuple[float | None, float | None]:
+    values = np.asarray(values, dtype=float)
+    if values.size < 2:
+        return None, None
+    sd = values.std(ddof=1)
+    half = stats.t.ppf((1.0 + confidence) / 2.0, values.size - 1) * sd / math.sqrt(values.size)
+    return float(values.mean() - half), float(values.mean() + half)
+
+
+def response_styles(
+    answers: pd.DataFrame,
+    *,
+    by: Sequence[str] = FACTORS,
+    scale_min: int = 1,
+    scale_max: int = 5,
+    threshold: float = 0.5,
+    confidence: float = 0.95,
+) -> pd.DataFrame:
+    """Acquiescence, extreme and midpoint responding and straight-lining per cell.
+
+    The interval of the acquiescence index is a t interval over the respondents' own means; a
+    cell is flagged acquiescent when the index exceeds `threshold` scale points, disacquiescent
+    when it is below minus `threshold`.
+    """
+    frame = pool(answers, by=by)
+    midpoint = (scale_min + scale_max) / 2.0
+    rows: list[dict] = []
+    for key, cell in _cells(frame, by):
+        valid = cell.dropna(subset=["value"])
+        notes: list[str] = []
+        if valid.empty:
+            rows.append({**key, "n_respondents": 0, "n_answers": 0, "flagged": False})
+            continue
+        per_respondent = valid.groupby("respondent")["value"]
+        means = per_respondent.mean().to_numpy()
+        straight = (per_respondent.count() >= 2) & (per_respondent.max() == per_respondent.min())
+        mean = float(valid["value"].mean())
+        index = mean - midpoint
+        low, high = _t_summary(means, confidence)
+        if low is None:
+            notes.append("interval undefined: needs at least 2 respondents")
+        style = None
+        if index > threshold:
+            style = "acquiescent"
+        elif index < -threshold:
+            style = "disacquiescent"
+        values = valid["value"].to_numpy()
+        midpoint_share = (
+            float(np.mean(np.abs(values - midpoint) <= TIE_TOLERANCE))
+            if float(midpoint).is_integer()
+            else None
+        )
+        if midpoint_share is None:
+            notes.append("the scale has no midpoint value")
+        rows.append(
+            {
+                **key,
+                "n_respondents": int(len(means)),
+                "n_answers": int(len(values)),
+                "mean_agreement": mean,
+                "acquiescence_index": index,
+                "ci_low": None if low is None else low - midpoint,
+                "ci_high": None if high is None else high - midpoint,
+                "extreme_share": float(np.mean((values == scale_min) | (values == scale_max))),
+                "midpoint_share": midpoint_share,
+                "n_straight_lining": int(straight.sum()),
+                "straight_lining_share": float(straight.mean()),
+                "style": style,
+                "flagged": style is not None,
+                "note": "; ".join(notes) or None,
+            }
+        )
+    return _result(rows, STYLE_COLUMNS, by)
+
+
+# --- presentation and method effects -------------------------------------------------------------
+
+
+def paired_difference(
+    first: np.ndarray, second: np.ndarray, *, confidence: float
+) -> dict[str, object]:
+    """Mean of second - first over pairs, its t interval, the paired t test and Pearson's r of
+    the pairs; flagged when the interval excludes 0."""
+    first = np.asarray(first, dtype=float)
+    second = np.asarray(second, dtype=float)
+    differences = second - first
+    n = differences.size
+    notes: list[str] = []
+    result: dict[str, object] = {"n_items": int(n)}
+    if n == 0:
+        return {**result, "flagged": False, "note": "no item answered under both conditions"}
+    mean = float(differences.mean())
+    result["mean_difference"] = mean
+    if n < 2:
+        return {**result, "flagged": False, "note": "interval undefined: needs at least 2 items"}
+    sd = float(differences.std(ddof=1))
+    result["sd"] = sd
+    if sd <= TIE_TOLERANCE:
+        # Every item moved by the same amount: the interval is that amount, and no t statistic.
+        low = high = mean
+        notes.append("paired t test undefined: every item differs by the same amount")
+    else:
+        se = sd / math.sqrt(n)
+        half = stats.t.ppf((1.0 + confidence) / 2.0, n - 1) * se
+        low, high = mean - half, mean + half
+        result["t"] = mean / se
+        result["p"] = float(2 * stats.t.sf(abs(mean / se), n - 1))
+    result["ci_low"], result["ci_high"] = low, high
+    if np.ptp(first) > TIE_TOLERANCE and np.ptp(second) > TIE_TOLERANCE:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            result["item_correlation"] = _float(np.corrcoef(first, second)[0, 1])
+    else:
+        notes.append("item correlation undefined: one condition has the same mean on every item")
+    result["flagged"] = bool(low > TIE_TOLERANCE or high < -TIE_TOLERANCE)
+    result["note"] = "; ".join(notes) or None
+    return result
+
+
+def _item_means(cell: pd.DataFrame, column: str, level: object) -> pd.Series:
+    return cell.loc[cell[column] == level].groupby("item")["value"].mean().dropna()
+
+
+def _confounded(cell: pd.DataFrame) -> bool:
+    designs = cell[["respondent", "template_variant", "scale_reversed"]].drop_duplicates()
+    pairs = designs[["template_variant", "scale_reversed"]].drop_duplicates()
+    return (
+        len(pairs) > 1
+        and len(pairs) == designs["template_variant"].nunique()
+        and len(pairs) == designs["scale_reversed"].nunique()
+    )
+
+
+def presentation_effects(
+    answers: pd.DataFrame, *, by: Sequence[str] = FACTORS, confidence: float = 0.95
+) -> pd.DataFrame:
+    """Reversed - normal scale direction, and each template - the first, per cell."""
+    frame = pool(answers, by=by)
+    rows: list[dict] = []
+    for key, cell in _cells(frame, by):
+        confounded = _confounded(cell)
+        comparisons: list[tuple[str, str, str, object, object]] = []
+        if cell["scale_reversed"].nunique() == 2:
+            comparisons.append(
+                ("scale direction", "reversed - normal", "scale_reversed", False, True)
+            )
+        variants = sorted(cell["template_variant"].unique())
+        for variant in variants[1:]:
+            comparisons.append(
+                (
+                    "template",
+                    f"template {variant} - template {variants[0]}",
+                    "template_variant",
+                    variants[0],
+                    variant,
+                )
+            )
+        for effect, contrast, column, reference, level in comparisons:
+            paired = pd.concat(
+                [_item_means(cell, column, reference), _item_means(cell, column, level)],
+                axis=1,
+                keys=["reference", "level"],
+                join="inner",
+            )
+            summary = paired_difference(
+                paired["reference"].to_numpy(), paired["level"].to_numpy(), confidence=confidence
+            )
+            if confounded:
+                note = "template and scale direction are confounded in this design"
+                summary["note"] = "; ".join(filter(None, [summary.get("note"), note]))
+            rows.append({**key, "effect": effect, "contrast": contrast, **summary})
+    return _result(rows, EFFECT_COLUMNS, by)
+
+
+def _ordered_methods(methods: Sequence[str]) -> list[str]:
+    known = [method for method in METHOD_ORDER if method in methods]
+    return known + sorted(set(methods) - set(METHOD_ORDER))
+
+
+def method_comparison(
+    answers: pd.DataFrame, *, by: Sequence[str] = ("endpoint", "language"), confidence: float = 0.95
+) -> pd.DataFrame:
+    """Each pair of methods per cell of `by` (endpoint and/or language): agreement of item means
+    and of Holland codes."""
+    by = [factor for factor in _validate_by(by) if factor != "method"]
+    frame = pool(answers, by=[*by, "method"])
+    rows: list[dict] = []
+    for key, cell in _cells(frame, by):
+        item_means = cell.groupby(["method", "item", "area"])["value"].mean().dropna()
+        methods = _ordered_methods(list(item_means.index.get_level_values("method").unique()))
+        codes = {}
+        for method in methods:
+            areas = item_means.loc[method].groupby(level="area").mean()
+            codes[method] = holland_code(areas.to_dict()).code
+        for method_a, method_b in itertools.combinations(methods, 2):
+            paired = pd.concat(
+                [
+                    item_means.loc[method_a].droplevel("area"),
+                    item_means.loc[method_b].droplevel("area"),
+                ],
+                axis=1,
+                keys=["a", "b"],
+                join="inner",
+            )
+            summary = paired_difference(
+                paired["a"].to_numpy(), paired["b"].to_numpy(), confidence=confidence
+            )
+            code_a, code_b = codes[method_a], codes[method_b]
+            rows.append(
+                {
+                    **key,
+                    "method_a": method_a,
+                    "method_b": method_b,
+                    "n_items": summary["n_items"],
+                    "correlation": summary.get("item_correlation"),
+                    "mean_difference": summary.get("mean_difference"),
+                    "ci_low": summary.get("ci_low"),
+                    "ci_high": summary.get("ci_high"),
+                    "p": summary.get("p"),
+                    "holland_a": code_a,
+                    "holland_b": code_b,
+                    "holland_agreement": bool(code_a) and code_a == code_b,
+                    "first_letter_agreement": bool(code_a) and code_a[:1] == code_b[:1],
+                    "shared_letters": len(set(code_a) & set(code_b)),
+                    "note": summary.get("note"),
+                }
+            )
+    return _result(rows, METHOD_COLUMNS, by)
+
+
+# --- answer rates ----------------------------------------------------------------------------
+
+
+def answer_rates(trials: pd.DataFrame) -> pd.DataFrame:
+    """Per endpoint, language, kind and method: trials by outcome and the invalid, refusal and
+    failure rates over finished trials (ok, invalid, refused, failed)."""
+    _require(trials, RATE_COLUMNS)
+    rows: list[dict] = []
+    keys = ["endpoint", "language", "kind", "method"]
+    for key, group in trials.groupby(keys, sort=True):
+        counts = group["status"].value_counts()
+        outcome = {
+            status: int(counts.get(status, 0)) for status in ("ok", "invalid", "refused", "failed")
+        }
+        finished = sum(outcome.values())
+        rows.append(
+            {
+                **dict(zip(keys, key, strict=True)),
+                "n_trials": len(group),
+                "n_finished": finished,
+                **outcome,
+                "unfinished": len(group) - finished,
+                "invalid_rate": outcome["invalid"] / finished if finished else None,
+                "refusal_rate": outcome["refused"] / finished if finished else None,
+                "failure_rate": outcome["failed"] / finished if finished else None,
+            }
+        )
+    frame = _result(rows, RATE_RESULT_COLUMNS[4:], keys)
+    return frame.sort_values(keys, key=riasec_sort_key, kind="stable").reset_index(drop=True)
