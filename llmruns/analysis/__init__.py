@@ -2,13 +2,14 @@
 
 Re-exports the public names of the package's modules: `parameters` (query parameters and their
 validation), `selectors` (the run's answer frames, one query each), `results` (every statistic
-of a run, cached per data version), `tables` (the tables of each result and their CSV form) and
+of a run, cached per data version), `diagnostics` (the psychometric diagnostics), `tables` (the tables of each result and their CSV form) and
 `exports` (long-format CSV, Parquet and JSON-lines streams). The campaign statistics, the rating
 export and the replication package, which need expert ratings, are in `ratings.analysis`.
 """
 
 from __future__ import annotations
 
+from llmruns.analysis.diagnostics import run_diagnostics
 from llmruns.analysis.exports import (
     CONTENT_TYPES,
     EXPORT_FORMATS,
@@ -23,6 +24,7 @@ from llmruns.analysis.exports import (
 from llmruns.analysis.parameters import (
     BOOTSTRAP,
     CONFIDENCE,
+    DIAGNOSTIC_PARAMETERS,
     MIXED_MODEL_PARAMETERS,
     PROFILE_PARAMETERS,
     SEED,
@@ -33,6 +35,7 @@ from llmruns.analysis.parameters import (
 )
 from llmruns.analysis.results import run_mixed_model, run_profiles
 from llmruns.analysis.tables import (
+    DIAGNOSTICS,
     MIXED_MODEL,
     PROFILES,
     RESULT_TABLES,
@@ -42,6 +45,9 @@ from llmruns.analysis.tables import (
 )
 
 __all__ = [
+    "DIAGNOSTICS",
+    "DIAGNOSTIC_PARAMETERS",
+    "run_diagnostics",
     "BOOTSTRAP",
     "CONFIDENCE",
     "CONTENT_TYPES",

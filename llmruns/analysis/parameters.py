@@ -174,3 +174,38 @@ PROFILE_PARAMETERS: dict[str, Parameter] = {
     "confidence": CONFIDENCE,
 }
 MIXED_MODEL_PARAMETERS: dict[str, Parameter] = {"confidence": CONFIDENCE}
+DIAGNOSTIC_PARAMETERS: dict[str, Parameter] = {
+    "by": Parameter(
+        "choices",
+        ("endpoint", "language", "method"),
+        "Cells of the diagnostics (comma-separated); a factor left out is pooled ('none' pools "
+        "everything). The method comparison is always between methods, per endpoint and language "
+        "as far as they are in `by`.",
+        choices=("endpoint", "language", "method"),
+    ),
+    "value_source": Parameter(
+        "choice",
+        "answer",
+        "Which value of a token-probability answer enters: the most likely scale value (answer) "
+        "or the expected value over the scale (expected_value). Other methods always give their "
+        "answer.",
+        choices=("answer", "expected_value"),
+    ),
+    "threshold": Parameter(
+        "number",
+        0.5,
+        "Acquiescence is flagged when the mean agreement over all items is more than this many "
+        "scale points above the scale midpoint (disacquiescence: below).",
+        minimum=0,
+        exclusive_minimum=True,
+    ),
+    "bootstrap": Parameter(
+        "integer",
+        200,
+        "Bootstrap replicates of the alpha and omega intervals (0 for none).",
+        minimum=0,
+        maximum=5000,
+    ),
+    "seed": SEED,
+    "confidence": CONFIDENCE,
+}

@@ -171,3 +171,52 @@ def trial_export_rows(*, run_id: int) -> QuerySet:
         .order_by("pk")
         .values_list(*TRIAL_EXPORT_FIELDS.values())
     )
+
+
+# --- diagnostics -------------------------------------------------------------------------------
+
+DIAGNOSTIC_COLUMNS: list[str] = [
+    "endpoint",
+    "language",
+    "method",
+    "kind",
+    "item",
+    "area",
+    "replication",
+    "template_variant",
+    "scale_reversed",
+    "status",
+    "value",
+    "expected_value",
+]
+
+
+def diagnostics_frame(*, run_id: int) -> pd.DataFrame:
+    """One row per trial of the run, every kind: what the diagnostics and the answer rates read.
+
+    `value` is NaN where the trial has none (invalid, refused, not finished); `expected_value`
+    is NaN except for token-probability answers.
+    """
+    rows = (
+        Trial.objects.filter(run_id=run_id)
+        .order_by("endpoint__name", "language", "method", "kind", "item__number", "replication")
+        .values_list(
+            "endpoint__name",
+            "language",
+            "method",
+            "kind",
+            "item__number",
+            "item__area",
+            "replication",
+            "template_variant",
+            "scale_reversed",
+            "status",
+            "value",
+            "expected_value",
+        )
+    )
+    frame = rows_frame(plain_rows(rows), DIAGNOSTIC_COLUMNS)
+    frame["value"] = frame["value"].astype(np.float64)
+    frame["expected_value"] = frame["expected_value"].astype(np.float64)
+    frame["scale_reversed"] = frame["scale_reversed"].astype(bool)
+    return frame

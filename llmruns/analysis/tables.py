@@ -18,18 +18,36 @@ from typing import Any
 from llmruns.stats import (
     AREA_COLUMNS,
     COEFFICIENT_COLUMNS,
+    CONSISTENCY_COLUMNS,
     DIFFERENCE_COLUMNS,
+    EFFECT_COLUMNS,
     EXCLUSION_COLUMNS,
     HOLLAND_COLUMNS,
+    METHOD_COLUMNS,
+    RATE_RESULT_COLUMNS,
+    STABILITY_COLUMNS,
+    STYLE_COLUMNS,
 )
 
 PROFILES = "profiles"
 MIXED_MODEL = "mixed-model"
+DIAGNOSTICS = "diagnostics"
+FLAG_COLUMNS = ["diagnostic", "endpoint", "language", "method", "detail"]
 
 # The tables of each statistic's result that have a CSV form, the first being the default.
 RESULT_TABLES: dict[str, tuple[str, ...]] = {
     PROFILES: ("areas", "holland", "language_differences", "exclusion_details", "exclusions"),
     MIXED_MODEL: ("coefficients", "variance_components", "exclusions"),
+    DIAGNOSTICS: (
+        "flags",
+        "consistency",
+        "stability",
+        "response_styles",
+        "presentation_effects",
+        "method_comparison",
+        "answer_rates",
+        "exclusions",
+    ),
 }
 # The known columns of a table, from the result's `by`: known even when the table has no rows.
 TABLE_COLUMNS: dict[tuple[str, str], Callable[[list[str]], list[str]]] = {
@@ -39,6 +57,16 @@ TABLE_COLUMNS: dict[tuple[str, str], Callable[[list[str]], list[str]]] = {
     (PROFILES, "exclusion_details"): lambda by: list(EXCLUSION_COLUMNS),
     (MIXED_MODEL, "coefficients"): lambda by: list(COEFFICIENT_COLUMNS),
     (MIXED_MODEL, "variance_components"): lambda by: ["component", "variance", "sd"],
+    (DIAGNOSTICS, "flags"): lambda by: list(FLAG_COLUMNS),
+    (DIAGNOSTICS, "consistency"): lambda by: [*by, *CONSISTENCY_COLUMNS],
+    (DIAGNOSTICS, "stability"): lambda by: [*by, *STABILITY_COLUMNS],
+    (DIAGNOSTICS, "response_styles"): lambda by: [*by, *STYLE_COLUMNS],
+    (DIAGNOSTICS, "presentation_effects"): lambda by: [*by, *EFFECT_COLUMNS],
+    (DIAGNOSTICS, "method_comparison"): lambda by: [
+        *[factor for factor in by if factor != "method"],
+        *METHOD_COLUMNS,
+    ],
+    (DIAGNOSTICS, "answer_rates"): lambda by: list(RATE_RESULT_COLUMNS),
 }
 # Tables whose rows are not a list in the result under the table's name.
 TABLE_ROWS: dict[tuple[str, str], Callable[[Mapping[str, Any]], list[dict]]] = {}

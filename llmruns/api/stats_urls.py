@@ -18,6 +18,11 @@ urlpatterns = [
         name="stats-run-mixed-model",
     ),
     path(
+        "runs/<int:pk>/diagnostics/",
+        stats_views.RunDiagnosticsView.as_view(),
+        name="stats-run-diagnostics",
+    ),
+    path(
         "runs/<int:pk>/trials/",
         stats_views.RunTrialsExportView.as_view(),
         name="stats-run-trials-export",

@@ -27,6 +27,8 @@ from rest_framework.views import APIView
 from careers.permissions import ResearchReadOnly
 from llmruns.analysis import (
     CONTENT_TYPES,
+    DIAGNOSTIC_PARAMETERS,
+    DIAGNOSTICS,
     EXPORT_FORMATS,
     MIXED_MODEL,
     MIXED_MODEL_PARAMETERS,
@@ -41,6 +43,7 @@ from llmruns.analysis import (
     parse_parameters,
     result_columns,
     result_table,
+    run_diagnostics,
     run_mixed_model,
     run_profiles,
     table_csv,
@@ -319,6 +322,139 @@ class RunMixedModelView(RunStatisticView):
 
     def compute(self, scope: Run, parameters: Mapping[str, Any]) -> dict[str, Any]:
         return run_mixed_model(run=scope, parameters=parameters)
+
+
+class DiagnosticsSerializer(StatisticSerializer):
+    run = RunScopeSerializer()
+    by = serializers.ListField(child=serializers.CharField())
+    flags = serializers.ListField(
+        child=serializers.DictField(),
+        help_text="Every cell where a diagnostic fired: diagnostic, endpoint, language, method "
+        "and what it found.",
+    )
+    consistency = serializers.ListField(
+        child=serializers.DictField(),
+        help_text="Per cell and area: Cronbach's alpha and McDonald's omega total with "
+        "bootstrap CIs, items, respondents and complete respondents.",
+    )
+    stability = serializers.ListField(
+        child=serializers.DictField(),
+        help_text="Per cell and facet (replication, template): the six Shrout-Fleiss ICCs, each "
+        "named by its form, with CI and F test.",
+    )
+    response_styles = serializers.ListField(child=serializers.DictField())
+    presentation_effects = serializers.ListField(child=serializers.DictField())
+    method_comparison = serializers.ListField(child=serializers.DictField())
+    answer_rates = serializers.ListField(child=serializers.DictField())
+
+
+DIAGNOSTICS_EXAMPLE = OpenApiExample(
+    "An acquiescent model",
+    response_only=True,
+    value={
+        "statistic": "diagnostics",
+        "run": {"id": 7, "name": "Pilot", "status": "finished"},
+        "parameters": {
+            "by": ["endpoint", "language", "method"],
+            "value_source": "answer",
+            "threshold": 0.5,
+            "bootstrap": 200,
+            "seed": 0,
+            "confidence": 0.95,
+            "scale": [1, 5],
+        },
+        "n": 1198,
+        "by": ["endpoint", "language", "method"],
+        "flags": [
+            {
+                "diagnostic": "acquiescence",
+                "endpoint": "gpt-4o",
+                "language": "en",
+                "method": "verbal",
+                "detail": "acquiescent: mean agreement 4.02, +1.02 from the midpoint "
+                "(threshold 0.5)",
+            }
+        ],
+        "consistency": [
+            {
+                "endpoint": "gpt-4o",
+                "language": "en",
+                "method": "verbal",
+                "area": "S",
+                "n_items": 10,
+                "n_respondents": 10,
+                "n_complete": 10,
+                "alpha": 0.81,
+                "alpha_ci_low": 0.62,
+                "alpha_ci_high": 0.9,
+                "omega": 0.83,
+                "omega_ci_low": 0.65,
+                "omega_ci_high": 0.92,
+                "note": None,
+            }
+        ],
+        "stability": [
+            {
+                "endpoint": "gpt-4o",
+                "language": "en",
+                "method": "verbal",
+                "facet": "replication",
+                "form": "ICC(3,1)",
+                "description": "two-way mixed effects, consistency, single judge",
+                "k": 10,
+                "n_targets": 60,
+                "n_targets_excluded": 0,
+                "icc": 0.71,
+                "ci_low": 0.62,
+                "ci_high": 0.79,
+                "f": 25.4,
+                "df1": 59.0,
+                "df2": 531.0,
+                "p": 0.0,
+                "note": None,
+            }
+        ],
+        "response_styles": [],
+        "presentation_effects": [],
+        "method_comparison": [],
+        "answer_rates": [],
+        "exclusions": [
+            {"reason": "interest: refused answer", "count": 2, "of": "answers", "status": "refused"}
+        ],
+        "notes": [],
+        "data_version": "1200-1200-1200-1198-2025-01-01T11:00:00+00:00",
+        "computed_at": "2025-01-01T12:00:00+00:00",
+    },
+)
+
+
+class RunDiagnosticsView(RunStatisticView):
+    statistic = DIAGNOSTICS
+    declared = DIAGNOSTIC_PARAMETERS
+
+    @statistic_schema(
+        statistic=DIAGNOSTICS,
+        declared=DIAGNOSTIC_PARAMETERS,
+        response=DiagnosticsSerializer,
+        example=DIAGNOSTICS_EXAMPLE,
+        summary="Psychometric diagnostics of the run",
+        description="Per endpoint x language x elicitation method (or pooled, with `by`): "
+        "internal consistency of each RIASEC area (Cronbach's alpha, McDonald's omega total, "
+        "replications as respondents); stability across replications and across paraphrase "
+        "templates (the six Shrout-Fleiss ICCs, form named); response styles (acquiescence, "
+        "extreme and midpoint responding, straight-lining); presentation effects (reversed "
+        "versus normal scale direction, each template versus the first: mean item difference "
+        "with CI and paired t test, flagged when the CI excludes 0); the agreement between "
+        "methods (correlation of item means, mean difference, Holland codes); and invalid, "
+        "refused and failed trials by endpoint, language, kind and method. `flags` lists every "
+        "cell where a diagnostic fired.",
+        scope="run",
+    )
+    def get(self, request: Request, pk: int) -> Response | HttpResponse:
+        return super().get(request, pk)
+
+    def compute(self, scope: Run, parameters: Mapping[str, Any]) -> dict[str, Any]:
+        return run_diagnostics(run=scope, parameters=parameters)
 
 
 class RunTrialsExportView(ResearchAPIView):

@@ -1,12 +1,29 @@
 """Statistics of a run's answers, as pure functions over pandas DataFrames (no Django).
 
 Re-exports the public names of the package's modules: profiles (interest profiles, Holland
-codes, language differences), the mixed model, and the small tests shared by every statistics
-module (`inference`). The statistics that need expert ratings live in `ratings.stats`.
+codes, language differences), the mixed model, the psychometric diagnostics (`diagnostics`:
+internal consistency, stability, response styles, presentation and method effects, answer
+rates) with the coefficients behind them (`reliability`: alpha, omega, ICC), and the small tests
+shared by every statistics module (`inference`). The statistics that need expert ratings live in `ratings.stats`.
 """
 
 from __future__ import annotations
 
+from llmruns.stats.diagnostics import (
+    ANSWER_COLUMNS,
+    CONSISTENCY_COLUMNS,
+    EFFECT_COLUMNS,
+    METHOD_COLUMNS,
+    RATE_RESULT_COLUMNS,
+    STABILITY_COLUMNS,
+    STYLE_COLUMNS,
+    answer_rates,
+    internal_consistency,
+    method_comparison,
+    presentation_effects,
+    response_styles,
+    stability,
+)
 from llmruns.stats.inference import (
     bootstrap_mean_ci,
     paired_t_test,
@@ -34,8 +51,25 @@ from llmruns.stats.profiles import (
     interest_profiles,
     language_differences,
 )
+from llmruns.stats.reliability import cronbach_alpha, icc_table, mcdonald_omega
 
 __all__ = [
+    "ANSWER_COLUMNS",
+    "CONSISTENCY_COLUMNS",
+    "EFFECT_COLUMNS",
+    "METHOD_COLUMNS",
+    "RATE_RESULT_COLUMNS",
+    "STABILITY_COLUMNS",
+    "STYLE_COLUMNS",
+    "answer_rates",
+    "internal_consistency",
+    "method_comparison",
+    "presentation_effects",
+    "response_styles",
+    "stability",
+    "cronbach_alpha",
+    "icc_table",
+    "mcdonald_omega",
     "AREA_COLUMNS",
     "COEFFICIENT_COLUMNS",
     "DIFFERENCE_COLUMNS",
