@@ -6,7 +6,7 @@ import json
 
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from llmruns.models import Attempt, ModelEndpoint, Run, Trial
@@ -18,6 +18,7 @@ from llmruns.services import (
     run_retry_failed,
     run_start,
 )
+from llmruns.services.capabilities import endpoint_probe
 
 
 @admin.register(ModelEndpoint)
@@ -30,9 +31,45 @@ class ModelEndpointAdmin(admin.ModelAdmin):
         "max_requests_per_minute",
         "max_concurrency",
         "is_mock",
+        "probed_at",
     ]
-    list_filter = ["provider", "is_mock", "supports_json_schema"]
+    list_filter = ["provider", "is_mock", "supports_json_schema", "supports_logprobs"]
     search_fields = ["name", "model", "provider"]
+    readonly_fields = ["probed_at", "capability_report"]
+    exclude = ["capabilities"]
+    actions = ["probe_endpoints"]
+
+    @admin.display(description=_("capabilities (last probe)"))
+    def capability_report(self, endpoint: ModelEndpoint) -> str:
+        results = (endpoint.capabilities or {}).get("results") or {}
+        if not results:
+            return _("not probed yet")
+        rows = format_html_join(
+            "",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td><code>{}</code></td></tr>",
+            (
+                (
+                    name,
+                    _("yes") if result.get("supported") else _("no"),
+                    result.get("status") or "",
+                    result.get("error", ""),
+                )
+                for name, result in results.items()
+            ),
+        )
+        return format_html("<table>{}</table>", rows)
+
+    @admin.action(description=_("Probe the selected endpoints' capabilities"))
+    def probe_endpoints(self, request, queryset):
+        for endpoint in queryset:
+            endpoint = endpoint_probe(endpoint=endpoint)
+            results = endpoint.capabilities.get("results") or {}
+            missing = [name for name, result in results.items() if not result.get("supported")]
+            self.message_user(
+                request,
+                _("%(endpoint)s: probed; not supported: %(missing)s")
+                % {"endpoint": endpoint, "missing": ", ".join(missing) or "-"},
+            )
 
 
 def _apply(modeladmin, request, queryset, service, done: str) -> None:
@@ -156,13 +193,15 @@ class TrialAdmin(admin.ModelAdmin):
         "endpoint",
         "language",
         "kind",
+        "method",
         "item",
         "replication",
         "status",
         "value",
+        "expected_value",
         "attempt_count",
     ]
-    list_filter = ["status", "kind", "language", "endpoint", "run"]
+    list_filter = ["status", "kind", "method", "language", "endpoint", "run"]
     list_select_related = ["run", "endpoint", "item"]
     search_fields = ["text", "outcome_reason"]
     inlines = [AttemptInline]

@@ -33,6 +33,12 @@ class CallResult:
     finish_reason: str | None = None
     input_tokens: int = 0
     output_tokens: int = 0
+    # Reasoning returned apart from the answer (`reasoning_content` or `reasoning`), and its
+    # tokens (part of output_tokens, as usage.completion_tokens counts them).
+    reasoning_text: str = ""
+    reasoning_tokens: int = 0
+    # The first answer token's alternatives, (token, logprob), when logprobs were returned.
+    top_logprobs: list[tuple[str, float]] | None = None
     duration_ms: float = 0.0
     started_at: float = field(default_factory=time.time)
 
@@ -82,6 +88,15 @@ def _retry_after(headers: Any) -> float | None:
     return None
 
 
+def _first_token_logprobs(logprobs: Any) -> list[tuple[str, float]] | None:
+    """The first content token's top alternatives as (token, logprob); None when absent."""
+    if not isinstance(logprobs, dict) or not logprobs.get("content"):
+        return None
+    first = logprobs["content"][0]
+    alternatives = first.get("top_logprobs") or [first]
+    return [(str(entry["token"]), float(entry["logprob"])) for entry in alternatives]
+
+
 def chat_call(*, client: openai.OpenAI, api_key: str, body: dict[str, Any]) -> CallResult:
     """Make one call. Never raises for what the server or network did: it is all in the result."""
     result = CallResult(request_body=body)
@@ -105,6 +120,11 @@ def chat_call(*, client: openai.OpenAI, api_key: str, body: dict[str, Any]) -> C
         usage = completion.get("usage") or {}
         result.input_tokens = int(usage.get("prompt_tokens") or 0)
         result.output_tokens = int(usage.get("completion_tokens") or 0)
+        reasoning = message.get("reasoning_content") or message.get("reasoning") or ""
+        result.reasoning_text = reasoning if isinstance(reasoning, str) else json.dumps(reasoning)
+        details = usage.get("completion_tokens_details") or {}
+        result.reasoning_tokens = int(details.get("reasoning_tokens") or 0)
+        result.top_logprobs = _first_token_logprobs(choice.get("logprobs"))
     except openai.APIStatusError as exc:
         result.status_code = exc.status_code
         result.response_text = exc.response.text if exc.response is not None else ""

@@ -8,7 +8,7 @@ from rest_framework import serializers
 
 from careers.models import Instrument, QuestionKind
 from careers.permissions import is_study_admin
-from llmruns.models import ModelEndpoint, Run
+from llmruns.models import ElicitationMethod, ModelEndpoint, Run
 from llmruns.services import RunSpec
 from llmruns.services.definition import SUPPORTED_LANGUAGES
 
@@ -27,16 +27,24 @@ class ModelEndpointSerializer(serializers.ModelSerializer):
             "api_key_env",
             "supports_json_schema",
             "supports_seed",
+            "supports_logprobs",
+            "supports_system_role",
+            "accepts_temperature",
+            "accepts_top_p",
+            "token_limit_param",
+            "capabilities",
+            "probed_at",
             "max_requests_per_minute",
             "max_concurrency",
             "price_input_per_million",
             "price_output_per_million",
+            "price_reasoning_per_million",
             "extra_params",
             "timeout_seconds",
             "is_mock",
             "created_at",
         ]
-        read_only_fields = ["created_at"]
+        read_only_fields = ["created_at", "capabilities", "probed_at"]
 
     def to_representation(self, instance):
         data = super().to_representation(instance)
@@ -90,6 +98,20 @@ class RunCreateSerializer(serializers.Serializer):
     reverse_half = serializers.BooleanField(default=True)
     rotate_templates = serializers.BooleanField(default=True)
     max_attempts = serializers.IntegerField(min_value=1, max_value=20, default=5)
+    methods = serializers.ListField(
+        child=serializers.ChoiceField(choices=ElicitationMethod.values),
+        allow_empty=False,
+        default=lambda: [ElicitationMethod.VERBAL.value],
+        help_text="Elicitation methods of the Likert questions: verbal, structured, "
+        "token_probability; each trial carries one.",
+    )
+    method_fallback = serializers.ChoiceField(
+        choices=["", ElicitationMethod.VERBAL.value],
+        default="",
+        allow_blank=True,
+        help_text="Empty: refuse a method an endpoint cannot serve. verbal: fall back, per trial.",
+    )
+    min_valid_mass = serializers.FloatField(min_value=0, max_value=1, default=0.5)
     start = serializers.BooleanField(
         default=True, help_text="Start at once (the endpoints must answer). False leaves a draft."
     )
@@ -125,6 +147,9 @@ class RunSerializer(serializers.ModelSerializer):
             "reverse_half",
             "rotate_templates",
             "max_attempts",
+            "methods",
+            "method_fallback",
+            "min_valid_mass",
             "created_by",
             "created_at",
             "started_at",

@@ -26,6 +26,7 @@ from llmruns.services import (
     run_retry_failed,
     run_start,
 )
+from llmruns.services.capabilities import endpoint_probe
 
 
 class ModelEndpointViewSet(viewsets.ModelViewSet):
@@ -33,6 +34,13 @@ class ModelEndpointViewSet(viewsets.ModelViewSet):
     permission_classes = [ResearchReadAdminWrite]
     queryset = ModelEndpoint.objects.order_by("name")
     filterset_fields = ["provider", "is_mock"]
+
+    @extend_schema(request=None, responses=ModelEndpointSerializer)
+    @action(detail=True, methods=["post"])
+    def probe(self, request: Request, pk=None) -> Response:
+        """Send a few cheap requests and store what the endpoint supports (study admins)."""
+        endpoint = endpoint_probe(endpoint=self.get_object())
+        return Response(self.get_serializer(endpoint).data)
 
 
 RUN_EXAMPLE = OpenApiExample(
@@ -45,6 +53,7 @@ RUN_EXAMPLE = OpenApiExample(
         "kinds": ["interest", "self_competence", "work_sample", "self_review"],
         "replications": 10,
         "temperature": 1.0,
+        "methods": ["verbal", "token_probability"],
         "start": True,
     },
     request_only=True,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import json
 import logging
 import signal
 import threading
@@ -12,7 +13,13 @@ from collections.abc import Sequence
 from llmruns.mockserver.config import MockConfig
 from llmruns.mockserver.server import MockLLMServer
 
-_ARGUMENT_TYPES = {"float": float, "int": int, "int | None": int, "str | None": str}
+_ARGUMENT_TYPES = {
+    "float": float,
+    "int": int,
+    "int | None": int,
+    "str | None": str,
+    "dict | None": json.loads,  # e.g. --answer-distributions '{"mock-alpha": {"*": [...]}}'
+}
 
 
 def serve_forever(config: MockConfig, host: str, port: int) -> None:

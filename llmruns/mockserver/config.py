@@ -27,6 +27,10 @@ class MockConfig:
     timeout_hang_s: float = 30.0
     seed: int = 0
     api_key: str | None = None
+    # {model: {item number or "*": [p1, ..., p5]}}: see `llmruns.mockserver.variants`.
+    answer_distributions: dict | None = None
+    # With logprobs, the probability of a first token that is no scale value.
+    logprob_invalid_mass: float = 0.02
 
     def __post_init__(self) -> None:
         rates = self.fault_rates()
@@ -37,6 +41,12 @@ class MockConfig:
             raise ValueError("the fault rates add up to more than 1")
         if self.rate_limit_per_minute is not None and self.rate_limit_per_minute < 1:
             raise ValueError("rate_limit_per_minute must be at least 1 (or None for no limit)")
+        if not 0.0 <= self.logprob_invalid_mass < 1.0:
+            raise ValueError("logprob_invalid_mass must be in [0, 1)")
+        from llmruns.mockserver.variants import distribution_problem
+
+        if problem := distribution_problem(self.answer_distributions):
+            raise ValueError(problem)
         for name in ("latency_ms", "latency_jitter_ms", "retry_after_s", "timeout_hang_s"):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must not be negative")

@@ -18,6 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from llmruns.mockserver.prompts import RIASEC_AREAS, PromptAnalysis
+from llmruns.mockserver.variants import acquiesce, normal_distribution, shown_number
 
 SELF_IDENTIFICATION_RATE = 0.1
 ITEM_EFFECT_SD = 0.6  # how far an item sits from its area's mean, fixed per model and item
@@ -194,9 +195,19 @@ class AnswerRequest:
     forced: str | None = None  # "refusal" or "unparseable", drawn by the fault injector
     call_number: int = 0  # distinguishes repeated calls when nothing fixes the randomness
     choice_index: int = 0
+    # A configured distribution over the values 1..5 (see `variants`), and the variant's traits.
+    distribution: tuple[float, ...] | None = None
+    traits: frozenset[str] = frozenset()
 
 
-def _intended_value(request: AnswerRequest, rng: random.Random) -> int:
+@dataclass(frozen=True)
+class Answer:
+    content: str
+    number: int | None  # the scale number written, for a Likert answer
+
+
+def _item_mean(request: AnswerRequest) -> float:
+    """Where the profile puts this item on the 1..5 scale, before sampling noise."""
     analysis, area = request.analysis, request.analysis.area
     profile = profile_for(request.model, seed=request.config_seed)
     zh_shift = profile.zh_shift if analysis.language == "zh-hans" else 0.0
@@ -208,17 +219,47 @@ def _intended_value(request: AnswerRequest, rng: random.Random) -> int:
             liked_by = max(0.0, profile.interest[area] - 3.0)
             mean += profile.self_bias - profile.modesty * liked_by
     item_rng = seeded_rng("item", request.config_seed, request.model, analysis.item_key, family)
-    item_effect = item_rng.gauss(0.0, ITEM_EFFECT_SD)
+    return mean + item_rng.gauss(0.0, ITEM_EFFECT_SD)
+
+
+def value_distribution(request: AnswerRequest) -> tuple[float, ...]:
+    """The probability of each value 1..5 the answer is drawn from, after the variant's style."""
+    if request.distribution is not None:
+        probabilities = request.distribution
+    else:
+        # At temperature 0 the verbal answer is the rounded mean; a narrow normal stands for it.
+        sd = max(SAMPLING_SD_PER_TEMPERATURE * min(max(request.temperature, 0.0), 2.0), 0.05)
+        probabilities = normal_distribution(_item_mean(request), sd)
+    return acquiesce(probabilities) if "acquiescent" in request.traits else probabilities
+
+
+def _intended_value(request: AnswerRequest, rng: random.Random) -> int:
+    mean = _item_mean(request)
     noise_sd = SAMPLING_SD_PER_TEMPERATURE * min(max(request.temperature, 0.0), 2.0)
     noise = rng.gauss(0.0, noise_sd) if noise_sd > 0 else 0.0
-    return int(min(5, max(1, math.floor(mean + item_effect + noise + 0.5))))
+    return int(min(5, max(1, math.floor(mean + noise + 0.5))))
 
 
-def _scale_answer(request: AnswerRequest, value: int, rng: random.Random) -> str:
+def _answer_value(request: AnswerRequest, rng: random.Random) -> int:
+    if request.distribution is not None:
+        value = rng.choices((1, 2, 3, 4, 5), weights=request.distribution)[0]
+    else:
+        value = _intended_value(request, rng)
+    return min(5, value + 1) if "acquiescent" in request.traits else value
+
+
+def _scale_answer(request: AnswerRequest, value: int, rng: random.Random) -> tuple[str, int]:
     presented = request.analysis.presented
     # A prompt that shows only part of the scale gets the nearest point it did show.
     nearest = min(presented, key=lambda shown: (abs(shown - value), shown)) if presented else None
     number, label = presented[nearest] if nearest is not None else (value, str(value))
+    if "flip" in request.traits and nearest is not None:
+        number, label = shown_number(nearest, presented, flip=True)
+        label = label or str(number)
+    return _written(request, number, label, rng), number
+
+
+def _written(request: AnswerRequest, number: int, label: str, rng: random.Random) -> str:
     if request.json_mode:
         return json.dumps({"answer": number})
     if request.analysis.language == "zh-hans":
@@ -244,15 +285,22 @@ def _work_sample(request: AnswerRequest, quality: int, rng: random.Random) -> st
 
 def compose_answer(request: AnswerRequest) -> str:
     """The content of one choice: a value in one of several forms, a work sample, or a fault."""
+    return compose(request).content
+
+
+def compose(request: AnswerRequest) -> Answer:
+    """The content of one choice, with the scale number it wrote (for a Likert answer)."""
     analysis, language = request.analysis, request.analysis.language
     if request.forced == "refusal":
         family = (
             "competence" if analysis.kind in ("self_competence", "self_review") else analysis.kind
         )
-        return REFUSALS[family][language]
+        return Answer(REFUSALS[family][language], None)
     if request.forced == "unparseable":
         text = UNPARSEABLE_ANSWERS[language]
-        return json.dumps({"answer": text}, ensure_ascii=False) if request.json_mode else text
+        return Answer(
+            json.dumps({"answer": text}, ensure_ascii=False) if request.json_mode else text, None
+        )
     # Temperature 0, or a seed, makes the answer a function of the request alone; otherwise
     # each call draws afresh, as replications of a real model at temperature > 0 do.
     varying = request.call_number if request.temperature > 0 and request.seed is None else None
@@ -266,7 +314,6 @@ def compose_answer(request: AnswerRequest) -> str:
         request.choice_index,
         varying,
     )
-    value = _intended_value(request, rng)
     if analysis.kind == "work_sample":
-        return _work_sample(request, value, rng)
-    return _scale_answer(request, value, rng)
+        return Answer(_work_sample(request, _intended_value(request, rng), rng), None)
+    return Answer(*_scale_answer(request, _answer_value(request, rng), rng))

@@ -32,9 +32,19 @@ from llmruns.mockserver.prompts import (
 from llmruns.mockserver.respondent import (
     BUILTIN_PROFILES,
     AnswerRequest,
-    compose_answer,
+    compose,
     estimate_tokens,
+    seeded_rng,
     truncate_to_tokens,
+    value_distribution,
+)
+from llmruns.mockserver.variants import (
+    answer_tokens,
+    configured_distribution,
+    logprobs_block,
+    reasoning_text,
+    rejection,
+    variant_for,
 )
 
 logger = logging.getLogger(__name__)
@@ -368,6 +378,13 @@ class MockLLMServer:
             self._error(exchange, 400, "bad_request", message, code="invalid_request", param=param)
             return
         model = str(payload["model"])
+        refused = rejection(payload, variant_for(model))
+        if refused is not None:
+            param, message, code = refused
+            error = {"message": message, "type": "invalid_request_error", "param": param}
+            error["code"] = code
+            self._finish(exchange, 400, "bad_request", json.dumps({"error": error}).encode())
+            return
         prompt = "\n".join(_message_text(message.get("content")) for message in payload["messages"])
         exchange.analysis = analyse_prompt(prompt, index=self._instrument.get())
 
@@ -476,36 +493,55 @@ class MockLLMServer:
         )
         temperature = payload.get("temperature")
         max_tokens = payload.get("max_completion_tokens") or payload.get("max_tokens")
+        variant = variant_for(str(payload["model"]))
+        likert = analysis.kind != "work_sample"
+        distribution = (
+            configured_distribution(config.answer_distributions, variant, analysis.item_key)
+            if likert
+            else None
+        )
+        want_logprobs = bool(payload.get("logprobs")) and "nologprobs" not in variant.traits
         choices = []
-        completion_tokens = 0
+        completion_tokens = reasoning_tokens = 0
         for choice_index in range(payload.get("n") or 1):
-            content = compose_answer(
-                AnswerRequest(
-                    model=payload["model"],
-                    prompt=prompt,
-                    analysis=analysis,
-                    config_seed=config.seed,
-                    seed=payload.get("seed"),
-                    temperature=1.0 if temperature is None else float(temperature),
-                    json_mode=json_mode,
-                    forced=fault if fault in ("refusal", "unparseable") else None,
-                    call_number=call_number,
-                    choice_index=choice_index,
-                )
+            request = AnswerRequest(
+                model=variant.base,
+                prompt=prompt,
+                analysis=analysis,
+                config_seed=config.seed,
+                seed=payload.get("seed"),
+                temperature=1.0 if temperature is None else float(temperature),
+                json_mode=json_mode,
+                forced=fault if fault in ("refusal", "unparseable") else None,
+                call_number=call_number,
+                choice_index=choice_index,
+                distribution=distribution,
+                traits=variant.traits,
             )
+            answer = compose(request)
+            content, logprobs = answer.content, None
+            if want_logprobs and likert and request.forced is None:
+                content, logprobs = self._one_token_answer(payload, request, config)
             finish_reason = "stop"
             if max_tokens is not None and estimate_tokens(content) > max_tokens:
                 content, finish_reason = truncate_to_tokens(content, max_tokens), "length"
+            if want_logprobs and logprobs is None:
+                first = content[:1]
+                logprobs = logprobs_block([(first, 1.0)], first, top_logprobs=1)
             completion_tokens += estimate_tokens(content)
             message: dict[str, Any] = {"role": "assistant", "content": content, "refusal": None}
             if fault == "refusal" and json_mode:
                 # With structured outputs OpenAI reports a refusal beside an empty content.
                 message.update(content=None, refusal=content)
+            if variant.reasoning_field:
+                reasoning = reasoning_text(answer.number, language=analysis.language)
+                message[variant.reasoning_field] = reasoning
+                reasoning_tokens += estimate_tokens(reasoning)
             choices.append(
                 {
                     "index": choice_index,
                     "message": message,
-                    "logprobs": None,
+                    "logprobs": logprobs,
                     "finish_reason": finish_reason,
                 }
             )
@@ -513,6 +549,14 @@ class MockLLMServer:
             4 + estimate_tokens(_message_text(message.get("content")))
             for message in payload["messages"]
         )
+        completion_tokens += reasoning_tokens  # OpenAI counts reasoning in completion tokens
+        usage: dict[str, Any] = {
+            "prompt_tokens": prompt_tokens,
+            "completion_tokens": completion_tokens,
+            "total_tokens": prompt_tokens + completion_tokens,
+        }
+        if variant.reasoning_field:
+            usage["completion_tokens_details"] = {"reasoning_tokens": reasoning_tokens}
         return {
             "id": f"chatcmpl-mock{uuid.uuid4().hex[:24]}",
             "object": "chat.completion",
@@ -520,9 +564,28 @@ class MockLLMServer:
             "model": payload["model"],
             "system_fingerprint": "mock",
             "choices": choices,
-            "usage": {
-                "prompt_tokens": prompt_tokens,
-                "completion_tokens": completion_tokens,
-                "total_tokens": prompt_tokens + completion_tokens,
-            },
+            "usage": usage,
         }
+
+    @staticmethod
+    def _one_token_answer(
+        payload: Mapping[str, Any], request: AnswerRequest, config: MockConfig
+    ) -> tuple[str, dict[str, Any]]:
+        """A one-token Likert answer with logprobs that are exactly the answer distribution."""
+        tokens = answer_tokens(
+            value_distribution(request),
+            request.analysis.presented,
+            language=request.analysis.language,
+            flip="flip" in request.traits,
+            invalid_mass=config.logprob_invalid_mass,
+        )
+        if request.temperature <= 0:
+            chosen = tokens[0][0]
+        else:
+            rng = seeded_rng(
+                "token", config.seed, request.prompt, request.seed, request.call_number
+            )
+            chosen = rng.choices([t for t, _ in tokens], weights=[p for _, p in tokens])[0]
+        top = payload.get("top_logprobs")
+        top = top if isinstance(top, int) and not isinstance(top, bool) else 0
+        return chosen, logprobs_block(tokens, chosen, top_logprobs=max(0, min(top, 20)))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import subprocess
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -96,6 +97,7 @@ def run_spec_problems(spec: RunSpec) -> dict[str, list[str]]:
         add("max_tokens", "max_tokens must be at least 1")
     if not 1 <= spec.max_attempts <= 20:
         add("max_attempts", "max_attempts must be between 1 and 20")
+    problems_of_methods(spec, add)
     known = [language for language in spec.languages if language in SUPPORTED_LANGUAGES]
     for gap in instrument_language_gaps(instrument=spec.instrument, languages=known):
         add("instrument", gap)
@@ -106,6 +108,52 @@ def run_spec_problems(spec: RunSpec) -> dict[str, list[str]]:
                 if (kind, language) not in have:
                     add("instrument", f"no {kind} prompt template in {language}")
     return problems
+
+
+def asks_likert(kinds: list[str]) -> bool:
+    return any(kind != "work_sample" for kind in kinds)
+
+
+def problems_of_methods(spec: RunSpec, add) -> None:
+    """The elicitation settings, and the pre-flight check of what each endpoint can do."""
+    if not spec.methods:
+        add("methods", "choose at least one elicitation method")
+    for method in spec.methods:
+        if method not in ElicitationMethod.values:
+            add(
+                "methods",
+                f"unknown method {method!r}; valid: {', '.join(ElicitationMethod.values)}",
+            )
+    if len(set(spec.methods)) != len(spec.methods):
+        add("methods", "a method is listed twice")
+    if spec.method_fallback not in ("", ElicitationMethod.VERBAL):
+        add("method_fallback", "method_fallback must be empty (refuse) or verbal")
+    if not 0 <= spec.min_valid_mass <= 1:
+        add("min_valid_mass", "min_valid_mass must be between 0 and 1")
+    if spec.method_fallback or not asks_likert(spec.kinds):
+        return
+    for endpoint in spec.endpoints:
+        for method in spec.methods:
+            missing = endpoint.missing_capabilities(method)
+            if missing:
+                probed = "" if endpoint.probed_at else " (never probed: probe_endpoint)"
+                add(
+                    "methods",
+                    f"endpoint {endpoint.name} lacks {', '.join(missing)}, needed by {method}"
+                    f"{probed}; use another method or method_fallback verbal",
+                )
+
+
+def method_fallbacks(spec: RunSpec) -> dict[str, dict[str, str]]:
+    """{endpoint id: {method: fallback}} for the endpoints that lack what a method needs."""
+    if not spec.method_fallback:
+        return {}
+    fallbacks: dict[str, dict[str, str]] = {}
+    for endpoint in spec.endpoints:
+        for method in spec.methods:
+            if endpoint.missing_capabilities(method):
+                fallbacks.setdefault(str(endpoint.pk), {})[method] = spec.method_fallback
+    return fallbacks
 
 
 def frozen_config(spec: RunSpec) -> dict:
@@ -154,7 +202,9 @@ def frozen_config(spec: RunSpec) -> dict:
         "elicitation": {
             "methods": list(spec.methods),
             "fallback": spec.method_fallback,
+            "fallbacks": method_fallbacks(spec),
             "min_valid_mass": spec.min_valid_mass,
+            "token_probability": {"top_logprobs": 20, "max_tokens": 1, "seed": "base seed"},
         },
         "templates": templates,
         "items": items,
@@ -164,35 +214,50 @@ def frozen_config(spec: RunSpec) -> dict:
     }
 
 
+def methods_for(config: dict, *, kind: str) -> list[str]:
+    """The methods a kind is asked by: a work sample is free text, the rest by the run's methods."""
+    if kind == "work_sample":
+        return [ElicitationMethod.VERBAL.value]
+    return list((config.get("elicitation") or {}).get("methods") or ["verbal"])
+
+
 def _trial_grid(run: Run, config: dict) -> list[Trial]:
+    """One trial per endpoint, language, kind, method, replication and item (no self-reviews:
+    one is created once its work sample is ok). Paraphrase and scale direction follow the
+    replication for every method alike."""
     items = list(run.instrument.items.order_by("number"))
+    fallbacks = (config.get("elicitation") or {}).get("fallbacks") or {}
     trials = []
     for endpoint in run.endpoints.order_by("pk"):
-        for language in config["languages"]:
-            for kind in config["kinds"]:
-                if kind == "self_review":
-                    continue  # created once its work sample is ok
-                variants = variants_for(config, kind=kind, language=language)
-                for replication in range(1, run.replications + 1):
-                    variant = template_variant(
-                        variants=variants, replication=replication, rotate=run.rotate_templates
+        for language, kind in itertools.product(config["languages"], config["kinds"]):
+            if kind == "self_review":
+                continue
+            variants = variants_for(config, kind=kind, language=language)
+            for method, replication in itertools.product(
+                methods_for(config, kind=kind), range(1, run.replications + 1)
+            ):
+                fallback = fallbacks.get(str(endpoint.pk), {}).get(method, "")
+                variant = template_variant(
+                    variants=variants, replication=replication, rotate=run.rotate_templates
+                )
+                reversed_scale = kind != "work_sample" and scale_is_reversed(
+                    replication=replication, reverse_half=run.reverse_half
+                )
+                trials.extend(
+                    Trial(
+                        run=run,
+                        endpoint=endpoint,
+                        language=language,
+                        item=item,
+                        kind=kind,
+                        method=method,
+                        method_fallback=fallback,
+                        replication=replication,
+                        template_variant=variant,
+                        scale_reversed=reversed_scale,
                     )
-                    reversed_scale = kind != "work_sample" and scale_is_reversed(
-                        replication=replication, reverse_half=run.reverse_half
-                    )
-                    for item in items:
-                        trials.append(
-                            Trial(
-                                run=run,
-                                endpoint=endpoint,
-                                language=language,
-                                item=item,
-                                kind=kind,
-                                replication=replication,
-                                template_variant=variant,
-                                scale_reversed=reversed_scale,
-                            )
-                        )
+                    for item in items
+                )
     return trials
 
 
@@ -202,7 +267,10 @@ def run_estimate(*, run: Run) -> dict:
     n_items = len(config["items"])
     endpoints = config["endpoints"]
     per_endpoint_calls = (
-        len(config["languages"]) * len(config["kinds"]) * n_items * run.replications
+        len(config["languages"])
+        * sum(len(methods_for(config, kind=kind)) for kind in config["kinds"])
+        * n_items
+        * run.replications
     )
     total_cost = Decimal(0)
     total_input = 0
@@ -221,19 +289,28 @@ def run_estimate(*, run: Run) -> dict:
             characters = sum(len(m["content"]) for m in sample.messages)
             # Roughly 4 characters a token in English, about 1.5 in Chinese.
             input_tokens = int(characters / (1.5 if language == "zh-hans" else 4.0)) + 8
-            output_tokens = EXPECTED_OUTPUT_TOKENS.get(kind, run.max_tokens)
-            calls = n_items * run.replications
+            methods = methods_for(config, kind=kind)
+            # A token-probability answer is one token.
+            output_tokens = sum(
+                1
+                if method == "token_probability"
+                else EXPECTED_OUTPUT_TOKENS.get(kind, run.max_tokens)
+                for method in methods
+            ) / len(methods)
+            calls = n_items * run.replications * len(methods)
             total_input += input_tokens * calls * len(endpoints)
             total_output += output_tokens * calls * len(endpoints)
             for endpoint in endpoints:
                 total_cost += (
                     Decimal(endpoint["price_input_per_million"]) * input_tokens * calls
-                    + Decimal(endpoint["price_output_per_million"]) * output_tokens * calls
+                    + Decimal(endpoint["price_output_per_million"])
+                    * Decimal(str(output_tokens))
+                    * calls
                 ) / Decimal(1_000_000)
     return {
         "calls": per_endpoint_calls * len(endpoints),
         "input_tokens": total_input,
-        "output_tokens": total_output,
+        "output_tokens": round(total_output),
         "cost": str(total_cost.quantize(Decimal("0.0001"))),
         "note": "self_review calls are counted for every work sample; retries are not counted",
     }

@@ -38,12 +38,14 @@ from tenacity import (
 from careers.models import Item
 from llmruns.client import CallResult, chat_call, client_for
 from llmruns.limiter import LimiterCancelled, endpoint_turn, get_limiter
-from llmruns.models import Attempt, Run, RunStatus, Trial, TrialStatus
+from llmruns.models import Attempt, ElicitationMethod, Run, RunStatus, Trial, TrialStatus
 from llmruns.parsing import (
     ParseResult,
+    TokenProbabilityResult,
     likert_json_schema,
     parse_likert,
     parse_structured,
+    parse_token_probabilities,
     parse_work_sample,
 )
 from llmruns.prompts import (
@@ -83,6 +85,15 @@ class TrialJob:
     scale_reversed: bool
     work_sample_text: str | None
     status: str
+    method: str = "verbal"
+    method_fallback: str = ""
+
+    @property
+    def answer_method(self) -> str:
+        """How the answer is elicited: the trial's method, its fallback, verbal for free text."""
+        if self.kind not in LIKERT_KINDS:
+            return ElicitationMethod.VERBAL
+        return self.method_fallback or self.method
 
 
 @lru_cache(maxsize=32)
@@ -98,7 +109,8 @@ def _config(run_id: int, created_at: str) -> dict:
 # than running it. Column order follows TrialJob.
 _LOAD_SQL = f"""
 SELECT t.id, t.run_id, r.created_at, r.status, t.endpoint_id, t.kind, t.language, t.item_id,
-       i.number, t.replication, t.template_variant, t.scale_reversed, w.text, t.status
+       i.number, t.replication, t.template_variant, t.scale_reversed, w.text, t.status,
+       t.method, t.method_fallback
 FROM {Trial._meta.db_table} t
 JOIN {Run._meta.db_table} r ON r.id = t.run_id
 JOIN {Item._meta.db_table} i ON i.id = t.item_id
@@ -126,31 +138,77 @@ def _load(trial_ids: list[int]) -> dict[int, TrialJob]:
     return jobs
 
 
+TOP_LOGPROBS = 20  # OpenAI's maximum
+
+
 def _request_body(job: TrialJob, endpoint: dict, config: dict, messages: list[dict]) -> dict:
+    """The request for the trial's method, leaving out what the endpoint is known to reject.
+
+    verbal: free text; structured: `response_format` with the scale's values as an enum;
+    token_probability: a one-token answer with `logprobs` and `top_logprobs`. An endpoint without
+    the system role gets the system text at the top of the user message. With token_probability
+    every replication sends the base seed: the probabilities, not a sample, are the answer, and
+    replications vary the paraphrase and the scale direction.
+    """
     sampling = config["sampling"]
-    body: dict = {
-        "model": endpoint["model"],
-        "messages": messages,
-        "temperature": sampling["temperature"],
-        "max_tokens": sampling["max_tokens"],
-    }
-    if sampling.get("top_p") is not None:
+    method = job.answer_method
+    if not endpoint.get("supports_system_role", True) and messages[0]["role"] == "system":
+        system, *rest = messages
+        rest[0] = {**rest[0], "content": f"{system['content']}\n\n{rest[0]['content']}"}
+        messages = rest
+    body: dict = {"model": endpoint["model"], "messages": messages}
+    if endpoint.get("accepts_temperature", True):
+        body["temperature"] = sampling["temperature"]
+    token_limit = 1 if method == ElicitationMethod.TOKEN_PROBABILITY else sampling["max_tokens"]
+    body[endpoint.get("token_limit_param") or "max_tokens"] = token_limit
+    if sampling.get("top_p") is not None and endpoint.get("accepts_top_p", True):
         body["top_p"] = sampling["top_p"]
     if endpoint["supports_seed"]:
-        body["seed"] = int(sampling["seed"]) + job.replication
-    if endpoint["supports_json_schema"] and job.kind in LIKERT_KINDS:
+        replication = 0 if method == ElicitationMethod.TOKEN_PROBABILITY else job.replication
+        body["seed"] = int(sampling["seed"]) + replication
+    if method == ElicitationMethod.STRUCTURED:
         body["response_format"] = likert_json_schema()
+    elif method == ElicitationMethod.TOKEN_PROBABILITY:
+        body["logprobs"] = True
+        body["top_logprobs"] = TOP_LOGPROBS
     body.update(endpoint.get("extra_params") or {})
     return body
 
 
-def _parse(job: TrialJob, config: dict, content: str, *, structured: bool) -> ParseResult:
+def _parse(job: TrialJob, config: dict, result: CallResult) -> ParseResult | TokenProbabilityResult:
+    """The answer by the trial's method; the reasoning text is never read here."""
+    content = result.content or ""
+    method = job.answer_method
     if job.kind == "work_sample":
         return parse_work_sample(content)
-    if structured:
+    if method == ElicitationMethod.STRUCTURED:
         return parse_structured(content, reversed_scale=job.scale_reversed)
+    if method == ElicitationMethod.TOKEN_PROBABILITY:
+        elicitation = config.get("elicitation") or {}
+        return parse_token_probabilities(
+            result.top_logprobs,
+            language=job.language,
+            reversed_scale=job.scale_reversed,
+            min_valid_mass=float(elicitation.get("min_valid_mass", 0.5)),
+        )
     labels = scale_labels(config, kind=job.kind, language=job.language)
     return parse_likert(content, labels=labels, reversed_scale=job.scale_reversed)
+
+
+def trial_cost(
+    endpoint: dict, *, input_tokens: int, output_tokens: int, reasoning_tokens: int
+) -> Decimal:
+    """Input at the input price; reasoning tokens (part of the output) at the reasoning price,
+    or the output price where none is set; the rest of the output at the output price."""
+    output_price = Decimal(endpoint["price_output_per_million"])
+    reasoning_price = endpoint.get("price_reasoning_per_million")
+    reasoning_price = output_price if reasoning_price is None else Decimal(reasoning_price)
+    answer_tokens = max(0, output_tokens - reasoning_tokens)
+    return (
+        Decimal(endpoint["price_input_per_million"]) * input_tokens
+        + output_price * answer_tokens
+        + reasoning_price * reasoning_tokens
+    ) / Decimal(1_000_000)
 
 
 class _WaitRetryAfter:
@@ -214,9 +272,13 @@ _STORE_SQL = f"""
 UPDATE {Trial._meta.db_table}
 SET status = %s, value = %s, text = %s, outcome_reason = %s, attempt_count = %s,
     input_tokens = %s, output_tokens = %s, cost = %s, latency_ms = %s, finished_at = %s,
-    lease_owner = '', lease_expires_at = NULL
+    option_probabilities = %s, valid_mass = %s, expected_value = %s, reasoning_text = %s,
+    reasoning_tokens = %s, lease_owner = '', lease_expires_at = NULL
 WHERE id = %s AND status = %s AND lease_owner = %s
 """  # noqa: S608
+
+
+_PROBABILITIES_FIELD = Trial._meta.get_field("option_probabilities")
 
 
 def _when(value: datetime) -> object:
@@ -280,6 +342,11 @@ def _store(job: TrialJob, token: str, fields: dict) -> bool:
                 connection.ops.adapt_decimalfield_value(fields["cost"]),
                 fields["latency_ms"],
                 _when(fields["finished_at"]),
+                _PROBABILITIES_FIELD.get_db_prep_value(fields["option_probabilities"], connection),
+                fields["valid_mass"],
+                fields["expected_value"],
+                fields["reasoning_text"],
+                fields["reasoning_tokens"],
                 job.pk,
                 TrialStatus.RUNNING,
                 token,
@@ -404,9 +471,7 @@ def _execute_job(job: TrialJob | None, *, worker: str, then: _FollowUps) -> str:
         if calls:
             return _release_cancelled(job.pk, token)
         return "cancelled"
-    return _store_outcome(
-        job, endpoint, token, config, calls, structured="response_format" in body, then=then
-    )
+    return _store_outcome(job, endpoint, token, config, calls, then=then)
 
 
 def _store_outcome(
@@ -416,17 +481,19 @@ def _store_outcome(
     config: dict,
     calls: list[tuple[int, int, CallResult]],
     *,
-    structured: bool,
     then: _FollowUps,
 ) -> str:
     results = [result for _attempt_id, _number, result in calls]
     last_attempt_id, last_number, last = calls[-1]
     input_tokens = sum(r.input_tokens for r in results)
     output_tokens = sum(r.output_tokens for r in results)
-    cost = (
-        Decimal(endpoint["price_input_per_million"]) * input_tokens
-        + Decimal(endpoint["price_output_per_million"]) * output_tokens
-    ) / Decimal(1_000_000)
+    reasoning_tokens = sum(r.reasoning_tokens for r in results)
+    cost = trial_cost(
+        endpoint,
+        input_tokens=input_tokens,
+        output_tokens=output_tokens,
+        reasoning_tokens=reasoning_tokens,
+    )
     fields = {
         "attempt_count": last_number,
         "input_tokens": input_tokens,
@@ -434,11 +501,17 @@ def _store_outcome(
         "cost": cost.quantize(Decimal("0.00000001")),
         "latency_ms": last.duration_ms,
         "finished_at": timezone.now(),
+        "reasoning_tokens": reasoning_tokens,
+        "reasoning_text": last.reasoning_text,
+        "option_probabilities": None,
+        "valid_mass": None,
+        "expected_value": None,
     }
     if last.ok:
-        parsed = _parse(job, config, last.content or "", structured=structured)
+        parsed = _parse(job, config, last)
         reason = parsed.reason
-        if last.finish_reason == "length":
+        # A one-token answer is cut short by design.
+        if last.finish_reason == "length" and job.answer_method != "token_probability":
             reason = f"{reason}; truncated (finish_reason=length)"
         fields.update(
             status=parsed.outcome,
@@ -446,6 +519,12 @@ def _store_outcome(
             text=last.content or "",
             outcome_reason=reason[:200],
         )
+        if isinstance(parsed, TokenProbabilityResult):
+            fields.update(
+                option_probabilities=parsed.probabilities,
+                valid_mass=parsed.valid_mass,
+                expected_value=parsed.expected_value,
+            )
     else:
         fields.update(
             status=TrialStatus.FAILED,
@@ -464,23 +543,44 @@ def _store_outcome(
         if not _store(job, token, fields):
             return "lease lost"  # the worker that took over the reaped lease stores the result
         if spawns_review:
-            review_id = _create_self_review(job, config)
-            if review_id is not None:
-                then.reviews.append(review_id)
+            then.reviews.extend(_create_self_reviews(job, config))
     if not spawns_review:
         then.runs_to_check.add(job.run_id)
     return str(fields["status"])
 
 
-def _create_self_review(work_sample: TrialJob, config: dict) -> int | None:
-    """Create the review of an ok work sample, marked enqueued; its id if this call created it.
+def review_methods(config: dict, endpoint_id: int) -> list[tuple[str, str]]:
+    """(method, fallback) of each review a work sample gets: one per method of the run."""
+    elicitation = config.get("elicitation") or {}
+    fallbacks = (elicitation.get("fallbacks") or {}).get(str(endpoint_id), {})
+    methods = elicitation.get("methods") or [ElicitationMethod.VERBAL.value]
+    return [(method, fallbacks.get(method, "")) for method in methods]
 
-    The caller queues it. Should that never happen (the worker dies first), the reaper finds it
-    enqueued but with no message, like any lost message, and queues it again.
+
+def _create_self_reviews(work_sample: TrialJob, config: dict) -> list[int]:
+    """Create the reviews of an ok work sample (one per elicitation method), marked enqueued;
+    their ids if this call created them.
+
+    The caller queues them. Should that never happen (the worker dies first), the reaper finds
+    them enqueued but with no message, like any lost message, and queues them again.
     """
     counterbalancing = config["counterbalancing"]
     variants = variants_for(config, kind="self_review", language=work_sample.language)
-    review = Trial(
+    reviews = [
+        _review(work_sample, counterbalancing, variants, method, fallback)
+        for method, fallback in review_methods(config, work_sample.endpoint_id)
+    ]
+    created = Trial.objects.bulk_create(reviews, ignore_conflicts=True)
+    review_ids = Trial.objects.filter(
+        work_sample_id=work_sample.pk, kind="self_review", status=TrialStatus.PENDING
+    ).values_list("pk", flat=True)
+    return list(review_ids) if created else []
+
+
+def _review(
+    work_sample: TrialJob, counterbalancing: dict, variants: int, method: str, fallback: str
+) -> Trial:
+    return Trial(
         run_id=work_sample.run_id,
         endpoint_id=work_sample.endpoint_id,
         language=work_sample.language,
@@ -496,14 +596,7 @@ def _create_self_review(work_sample: TrialJob, config: dict) -> int | None:
         scale_reversed=scale_is_reversed(
             replication=work_sample.replication, reverse_half=counterbalancing["reverse_half"]
         ),
+        method=method,
+        method_fallback=fallback,
         enqueued_at=timezone.now(),
     )
-    created = Trial.objects.bulk_create([review], ignore_conflicts=True)
-    review_id = (
-        Trial.objects.filter(
-            work_sample_id=work_sample.pk, kind="self_review", status=TrialStatus.PENDING
-        )
-        .values_list("pk", flat=True)
-        .first()
-    )
-    return review_id if created else None

@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 
 from django.core.management.base import BaseCommand, CommandError
 
 from llmruns.mockserver import MockConfig, serve_forever
 
-_TYPES = {"float": float, "int": int, "int | None": int, "str | None": str}
+_TYPES = {
+    "float": float,
+    "int": int,
+    "int | None": int,
+    "str | None": str,
+    "dict | None": json.loads,
+}
 
 
 class Command(BaseCommand):

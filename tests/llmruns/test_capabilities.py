@@ -1,0 +1,260 @@
+"""Endpoint capabilities: the probe over HTTP per mock variant, the pre-flight check of a run,
+the verbal fallback, and reasoning models (reasoning kept apart, never parsed, and priced)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from django.core.management import call_command
+
+from llmruns.mockserver import MockConfig
+from llmruns.models import Attempt, ModelEndpoint, Run, Trial, TrialStatus
+from llmruns.services import run_create
+from llmruns.services.capabilities import endpoint_probe
+from tests.llmruns.test_methods import _endpoint, _execute_all, _remove_items_above, _spec
+
+EVERYTHING = {
+    "max_tokens": True,
+    "max_completion_tokens": True,
+    "system_role": True,
+    "temperature": True,
+    "top_p": True,
+    "seed": True,
+    "json_schema": True,
+    "logprobs": True,
+}
+
+
+def _supported(endpoint: ModelEndpoint) -> dict[str, bool]:
+    return {name: result["supported"] for name, result in endpoint.capabilities["results"].items()}
+
+
+@pytest.mark.django_db
+def test_probe_of_a_full_featured_mock_model(mock_llm):
+    endpoint = endpoint_probe(endpoint=_endpoint(mock_llm, "mock-alpha"))
+    assert _supported(endpoint) == EVERYTHING
+    assert endpoint.supports_logprobs and endpoint.supports_json_schema
+    assert endpoint.token_limit_param == "max_tokens"
+    assert endpoint.probed_at is not None
+
+
+@pytest.mark.django_db
+def test_probe_finds_a_model_without_structured_outputs(mock_llm):
+    endpoint = endpoint_probe(endpoint=_endpoint(mock_llm, "mock-nojson"))
+    assert _supported(endpoint) == {**EVERYTHING, "json_schema": False}
+    assert not endpoint.supports_json_schema and endpoint.supports_logprobs
+    result = endpoint.capabilities["results"]["json_schema"]
+    assert result["status"] == 400
+    assert "'response_format' of type 'json_schema' is not supported" in result["error"]
+
+
+@pytest.mark.django_db
+def test_probe_finds_a_reasoning_model_and_its_token_parameter(mock_llm):
+    endpoint = endpoint_probe(endpoint=_endpoint(mock_llm, "mock-reasoner"))
+    assert _supported(endpoint) == {
+        **EVERYTHING,
+        "max_tokens": False,
+        "temperature": False,
+        "top_p": False,
+        "logprobs": False,
+    }
+    assert endpoint.token_limit_param == "max_completion_tokens"
+    assert not endpoint.accepts_temperature and not endpoint.accepts_top_p
+    assert (
+        "Use 'max_completion_tokens' instead"
+        in (endpoint.capabilities["results"]["max_tokens"]["error"])
+    )
+    assert (
+        "'temperature' is not supported" in endpoint.capabilities["results"]["temperature"]["error"]
+    )
+
+
+@pytest.mark.django_db
+def test_probe_finds_a_server_that_ignores_logprobs(mock_llm):
+    endpoint = endpoint_probe(endpoint=_endpoint(mock_llm, "mock-nologprobs"))
+    assert _supported(endpoint) == {**EVERYTHING, "logprobs": False}
+    assert "accepted but not honoured" in endpoint.capabilities["results"]["logprobs"]["error"]
+
+
+@pytest.mark.django_db
+def test_probe_finds_rejected_system_role_and_seed(mock_llm):
+    endpoint = endpoint_probe(endpoint=_endpoint(mock_llm, "mock-alpha+nosystem+noseed"))
+    assert _supported(endpoint) == {**EVERYTHING, "system_role": False, "seed": False}
+    assert not endpoint.supports_system_role and not endpoint.supports_seed
+
+
+@pytest.mark.django_db
+def test_probe_of_an_unreachable_endpoint_keeps_the_flags_and_says_why(mock_llm):
+    endpoint = _endpoint(mock_llm, "mock-alpha", supports_json_schema=True, timeout_seconds=1)
+    endpoint.base_url = "http://127.0.0.1:9/v1"
+    endpoint.save()
+    endpoint = endpoint_probe(endpoint=endpoint)
+    assert endpoint.supports_json_schema  # unchanged
+    assert not any(_supported(endpoint).values())
+    assert "connection error" in endpoint.capabilities["results"]["max_tokens"]["error"]
+
+
+@pytest.mark.django_db
+def test_probe_endpoint_command(mock_llm, capsys):
+    _endpoint(mock_llm, "mock-nojson")
+    call_command("probe_endpoint", "Mock mock-nojson")
+    out = capsys.readouterr().out
+    assert "no  json_schema  [400]" in out and "yes logprobs" in out
+    assert not ModelEndpoint.objects.get(name="Mock mock-nojson").supports_json_schema
+
+
+@pytest.mark.django_db
+def test_probe_through_the_api(admin_api, researcher_api, mock_llm):
+    endpoint = _endpoint(mock_llm, "mock-reasoner")
+    assert researcher_api.post(f"/api/v1/endpoints/{endpoint.pk}/probe/").status_code == 403
+    response = admin_api.post(f"/api/v1/endpoints/{endpoint.pk}/probe/")
+    assert response.status_code == 200
+    data = response.json()
+    assert data["token_limit_param"] == "max_completion_tokens"
+    assert data["accepts_temperature"] is False and data["probed_at"]
+    assert data["capabilities"]["results"]["temperature"]["status"] == 400
+    shown = researcher_api.get(f"/api/v1/endpoints/{endpoint.pk}/").json()
+    assert shown["capabilities"]["results"]["logprobs"]["supported"] is False
+
+
+def _run_body(**overrides) -> dict:
+    body = {
+        "name": "methods run",
+        "instrument": "oip-sf",
+        "endpoints": ["Mock mock-alpha", "Mock mock-nojson"],
+        "languages": ["en"],
+        "kinds": ["interest"],
+        "replications": 1,
+        "methods": ["verbal", "token_probability"],
+        "start": False,
+    }
+    body.update(overrides)
+    return body
+
+
+@pytest.mark.django_db
+def test_a_run_needing_a_capability_an_endpoint_lacks_is_a_400_and_creates_nothing(
+    admin_api, instrument, mock_llm
+):
+    endpoint_probe(endpoint=_endpoint(mock_llm, "mock-alpha"))
+    endpoint_probe(endpoint=_endpoint(mock_llm, "mock-nologprobs"))
+    endpoint_probe(endpoint=_endpoint(mock_llm, "mock-nojson"))
+    body = _run_body(
+        endpoints=["Mock mock-alpha", "Mock mock-nologprobs", "Mock mock-nojson"],
+        methods=["structured", "token_probability"],
+    )
+    response = admin_api.post("/api/v1/runs/", body, format="json")
+    assert response.status_code == 400
+    assert response.json()["methods"] == [
+        "endpoint Mock mock-nologprobs lacks logprobs, needed by token_probability; "
+        "use another method or method_fallback verbal",
+        "endpoint Mock mock-nojson lacks response_format, needed by structured; "
+        "use another method or method_fallback verbal",
+    ]
+    assert Run.objects.count() == 0 and Trial.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_bad_method_settings_name_the_field(admin_api, instrument, mock_llm):
+    _endpoint(mock_llm, "mock-alpha")
+    for field, value in (
+        ("methods", ["telepathy"]),
+        ("methods", []),
+        ("method_fallback", "structured"),
+        ("min_valid_mass", 1.5),
+    ):
+        body = {**_run_body(endpoints=["Mock mock-alpha"], methods=["verbal"]), field: value}
+        response = admin_api.post("/api/v1/runs/", body, format="json")
+        assert response.status_code == 400 and field in response.json(), (field, value)
+    assert Run.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_with_fallback_verbal_the_fallback_is_recorded_per_trial(admin_api, instrument, mock_llm):
+    endpoint_probe(endpoint=_endpoint(mock_llm, "mock-alpha"))
+    endpoint_probe(endpoint=_endpoint(mock_llm, "mock-nojson"))
+    _remove_items_above(instrument, 6)
+    body = _run_body(methods=["verbal", "structured"], method_fallback="verbal")
+    response = admin_api.post("/api/v1/runs/", body, format="json")
+    assert response.status_code == 201, response.json()
+    run = Run.objects.get(pk=response.json()["id"])
+    assert response.json()["methods"] == ["verbal", "structured"]
+    _execute_all(run)
+    trials = Trial.objects.filter(run=run)
+    assert set(trials.values_list("status", flat=True)) == {TrialStatus.OK}
+    fell_back = trials.filter(method="structured", endpoint__model="mock-nojson")
+    assert fell_back.count() == 6 and set(fell_back.values_list("method_fallback", flat=True)) == {
+        "verbal"
+    }
+    assert not Attempt.objects.filter(
+        trial__in=fell_back, request_body__has_key="response_format"
+    ).exists()
+    native = trials.filter(method="structured", endpoint__model="mock-alpha")
+    assert set(native.values_list("method_fallback", flat=True)) == {""}
+    assert set(native.values_list("outcome_reason", flat=True)) == {"json"}
+
+
+@pytest.mark.django_db
+def test_reasoning_is_stored_apart_never_parsed_and_priced(instrument, mock_llm):
+    # The reasoner always answers 2; its reasoning argues for 5.
+    mock_llm.set_config(
+        MockConfig(seed=7, answer_distributions={"mock-reasoner": {"*": [0, 1, 0, 0, 0]}})
+    )
+    endpoint = endpoint_probe(
+        endpoint=_endpoint(
+            mock_llm,
+            "mock-reasoner",
+            price_input_per_million="1",
+            price_output_per_million="2",
+            price_reasoning_per_million="10",
+        )
+    )
+    _remove_items_above(instrument, 6)
+    run = run_create(
+        spec=_spec(instrument, [endpoint], replications=2, top_p=0.9, reverse_half=False)
+    )
+    _execute_all(run)
+    trials = list(Trial.objects.filter(run=run))
+    assert {trial.status for trial in trials} == {TrialStatus.OK}
+    assert {trial.value for trial in trials} == {2}
+    for trial in trials:
+        assert "answer 5" in trial.reasoning_text and "5" not in trial.text
+        assert 0 < trial.reasoning_tokens < trial.output_tokens
+        answer_tokens = trial.output_tokens - trial.reasoning_tokens
+        assert trial.cost == (
+            Decimal(trial.input_tokens) * 1
+            + Decimal(answer_tokens) * 2
+            + Decimal(trial.reasoning_tokens) * 10
+        ) / Decimal(1_000_000)
+    body = Attempt.objects.filter(trial__run=run).first().request_body
+    # What the probe found the model rejects is left out; the token limit has its other name.
+    assert "temperature" not in body and "top_p" not in body and "max_tokens" not in body
+    assert body["max_completion_tokens"] == 600
+
+
+@pytest.mark.django_db
+def test_reasoning_in_a_message_reasoning_field_is_kept_too(instrument, mock_llm):
+    mock_llm.set_config(
+        MockConfig(seed=7, answer_distributions={"mock-reasoning-field": {"*": [0, 1, 0, 0, 0]}})
+    )
+    endpoint = _endpoint(mock_llm, "mock-reasoning-field", supports_json_schema=True)
+    _remove_items_above(instrument, 6)
+    run = run_create(spec=_spec(instrument, [endpoint], methods=["verbal", "structured"]))
+    _execute_all(run)
+    trials = Trial.objects.filter(run=run)
+    assert set(trials.values_list("value", flat=True)) == {2}
+    assert all("answer 5" in text for text in trials.values_list("reasoning_text", flat=True))
+
+
+@pytest.mark.django_db
+def test_a_model_without_the_system_role_gets_the_system_text_in_the_user_message(
+    instrument, mock_llm
+):
+    endpoint = endpoint_probe(endpoint=_endpoint(mock_llm, "mock-alpha+nosystem"))
+    _remove_items_above(instrument, 6)
+    run = run_create(spec=_spec(instrument, [endpoint], replications=1))
+    _execute_all(run)
+    assert set(Trial.objects.filter(run=run).values_list("status", flat=True)) == {"ok"}
+    body = Attempt.objects.filter(trial__run=run).first().request_body
+    assert [message["role"] for message in body["messages"]] == ["user"]
