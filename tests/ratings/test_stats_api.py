@@ -374,7 +374,7 @@ def test_bad_run_parameters_get_a_400(researcher_api, interest_run):
 
 
 CAMPAIGN_PATHS = ["agreement", "raters", "units", "discrepancy", "ratings", "package"]
-RUN_PATHS = ["profiles", "mixed-model", "trials"]
+RUN_PATHS = ["profiles", "mixed-model", "diagnostics", "trials"]
 
 
 @pytest.mark.django_db
