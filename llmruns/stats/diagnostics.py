@@ -21,9 +21,10 @@ out is pooled, its respondents kept apart), so each can be split by method.
   highest values), midpoint responding (share of the midpoint) and straight-lining (respondents
   giving one value to every item they answered, at least two).
 - Presentation effects (`presentation_effects`): per item, the mean answer under the reversed
-  minus under the normal scale direction, and under each paraphrase template minus the first;
-  the mean of those item differences with a t interval and the paired t test over items, flagged
-  when the interval excludes 0.
+  minus under the normal scale direction (within the same template where the design allows),
+  and under each paraphrase template minus the first (within the same direction); the mean of
+  those item differences with a t interval and the paired t test over items, flagged when the
+  interval excludes 0.
 - Method effects (`method_comparison`): for the same cell without method, each pair of methods:
   the correlation of item means, their mean difference (interval and paired test as above) and
   the agreement of the Holland codes.
@@ -441,28 +442,59 @@ def _item_means(cell: pd.DataFrame, column: str, level: object) -> pd.Series:
     return cell.loc[cell[column] == level].groupby("item")["value"].mean().dropna()
 
 
-def _confounded(cell: pd.DataFrame) -> bool:
-    designs = cell[["respondent", "template_variant", "scale_reversed"]].drop_duplicates()
-    pairs = designs[["template_variant", "scale_reversed"]].drop_duplicates()
-    return (
-        len(pairs) > 1
-        and len(pairs) == designs["template_variant"].nunique()
-        and len(pairs) == designs["scale_reversed"].nunique()
+def _paired_items(
+    cell: pd.DataFrame, column: str, reference: object, level: object, stratum: str
+) -> tuple[pd.DataFrame, bool]:
+    """Per item, its mean under `reference` and under `level` of `column`, compared within the
+    levels of `stratum` where both occur (the mean over those strata); and whether it could be.
+
+    Templates rotate and the scale direction alternates with the replication, so a template
+    may meet only one direction; comparing within a stratum keeps the other factor out of the
+    difference. Without a shared stratum the plain item means are compared.
+    """
+    means = cell.dropna(subset=["value"]).groupby([column, stratum, "item"])["value"].mean()
+    levels = set(means.index.get_level_values(column))
+    if reference in levels and level in levels:
+        within = pd.concat(
+            [means.xs(reference, level=column), means.xs(level, level=column)],
+            axis=1,
+            keys=["reference", "level"],
+            join="inner",
+        )
+        if not within.empty:
+            return within.groupby(level="item").mean(), True
+    plain = pd.concat(
+        [_item_means(cell, column, reference), _item_means(cell, column, level)],
+        axis=1,
+        keys=["reference", "level"],
+        join="inner",
     )
+    return plain, False
 
 
 def presentation_effects(
     answers: pd.DataFrame, *, by: Sequence[str] = FACTORS, confidence: float = 0.95
 ) -> pd.DataFrame:
-    """Reversed - normal scale direction, and each template - the first, per cell."""
+    """Reversed - normal scale direction, and each template - the first, per cell.
+
+    Each comparison is made within the levels of the other factor where possible (direction
+    within template, template within direction); where the design never crosses them, the plain
+    item means are compared and the note says the two are confounded.
+    """
     frame = pool(answers, by=by)
     rows: list[dict] = []
     for key, cell in _cells(frame, by):
-        confounded = _confounded(cell)
-        comparisons: list[tuple[str, str, str, object, object]] = []
+        comparisons: list[tuple[str, str, str, object, object, str]] = []
         if cell["scale_reversed"].nunique() == 2:
             comparisons.append(
-                ("scale direction", "reversed - normal", "scale_reversed", False, True)
+                (
+                    "scale direction",
+                    "reversed - normal",
+                    "scale_reversed",
+                    False,
+                    True,
+                    "template_variant",
+                )
             )
         variants = sorted(cell["template_variant"].unique())
         for variant in variants[1:]:
@@ -473,21 +505,21 @@ def presentation_effects(
                     "template_variant",
                     variants[0],
                     variant,
+                    "scale_reversed",
                 )
             )
-        for effect, contrast, column, reference, level in comparisons:
-            paired = pd.concat(
-                [_item_means(cell, column, reference), _item_means(cell, column, level)],
-                axis=1,
-                keys=["reference", "level"],
-                join="inner",
-            )
+        for effect, contrast, column, reference, level, stratum in comparisons:
+            paired, stratified = _paired_items(cell, column, reference, level, stratum)
             summary = paired_difference(
                 paired["reference"].to_numpy(), paired["level"].to_numpy(), confidence=confidence
             )
-            if confounded:
-                note = "template and scale direction are confounded in this design"
-                summary["note"] = "; ".join(filter(None, [summary.get("note"), note]))
+            other = "template" if stratum == "template_variant" else "scale direction"
+            note = (
+                f"compared within the same {other}"
+                if stratified
+                else f"{effect} and {other} are confounded in this design"
+            )
+            summary["note"] = "; ".join(filter(None, [summary.get("note"), note]))
             rows.append({**key, "effect": effect, "contrast": contrast, **summary})
     return _result(rows, EFFECT_COLUMNS, by)
 

@@ -377,3 +377,33 @@ def test_bad_split_names_the_valid_values():
         response_styles(
             answers([{"item": 1, "area": "R", "replication": 1, "value": 3}]), by=["area"]
         )
+
+
+def test_templates_are_compared_within_the_same_scale_direction():
+    # Replications 1-4 with templates 1, 2, 3, 1 and the scale reversed in 2 and 4, as a run
+    # rotates them. A respondent ignoring the reversal answers 6 - value when reversed; its
+    # templates 2 (reversed) and 3 (normal) are compared with template 1 under the same
+    # direction (replications 4 and 1), so they show no template effect, while the direction
+    # effect is measured within template 1 (replication 4 - replication 1).
+    base = [1, 2, 3, 1, 2, 3]
+    design = {1: (1, False), 2: (2, True), 3: (3, False), 4: (1, True)}
+    rows = [
+        {
+            "item": item,
+            "area": "R",
+            "replication": replication,
+            "template_variant": variant,
+            "scale_reversed": reversed_scale,
+            "value": 6 - value if reversed_scale else value,
+        }
+        for replication, (variant, reversed_scale) in design.items()
+        for item, value in enumerate(base, start=1)
+    ]
+    result = presentation_effects(answers(rows)).set_index("contrast")
+    for contrast in ("template 2 - template 1", "template 3 - template 1"):
+        assert result.loc[contrast, "mean_difference"] == 0
+        assert not result.loc[contrast, "flagged"]
+        assert "within the same scale direction" in result.loc[contrast, "note"]
+    direction = result.loc["reversed - normal"]
+    assert direction["mean_difference"] == pytest.approx(2.0) and direction["flagged"]
+    assert "within the same template" in direction["note"]
