@@ -1,4 +1,4 @@
-"""Dashboards of the runs for researchers and study admins: interest profiles.
+"""Dashboards of the runs for researchers and study admins: interest profiles, diagnostics.
 
 Each page reads the same cached results as the API (`llmruns.analysis`), draws its plots as
 inline SVG (`llmruns.plots`), shows the data of every plot in a table below it and links to the
@@ -24,7 +24,14 @@ from django.utils.translation import gettext as _
 from careers.models import Area
 from careers.permissions import is_researcher
 from llmruns import plots
-from llmruns.analysis import PROFILE_PARAMETERS, ParameterError, parse_parameters, run_profiles
+from llmruns.analysis import (
+    DIAGNOSTIC_PARAMETERS,
+    PROFILE_PARAMETERS,
+    ParameterError,
+    parse_parameters,
+    run_diagnostics,
+    run_profiles,
+)
 from llmruns.models import Run
 
 View = Callable[..., HttpResponse]
@@ -135,3 +142,203 @@ def run_profile_page(request: HttpRequest, run_id: int) -> HttpResponse:
         "holland_csv": api_csv("stats-run-profiles", run.pk, table="holland", **query),
     }
     return render(request, "dashboards/run_profile.html", context)
+
+
+def _cell_label(row: Mapping[str, Any]) -> str:
+    return " · ".join(str(row[key]) for key in ("endpoint", "language", "method") if key in row)
+
+
+def _limits(rows: Sequence[tuple[str, Any, Any, Any]], floor: float) -> tuple[float, float]:
+    """Symmetric limits around 0 that show every estimate and interval, at least +-floor."""
+    values = [abs(value) for row in rows for value in row[1:] if value is not None]
+    bound = max([floor, *values]) * 1.1
+    return -bound, bound
+
+
+@researcher_required
+def run_diagnostics_page(request: HttpRequest, run_id: int) -> HttpResponse:
+    run = get_object_or_404(Run, pk=run_id)
+    try:
+        parameters = page_parameters(DIAGNOSTIC_PARAMETERS, request.GET, ["by", "value_source"])
+    except ParameterError as error:
+        return bad_request(error)
+    result = run_diagnostics(run=run, parameters=parameters)
+    query = {
+        "by": ",".join(parameters["by"]) or "none",
+        "value_source": parameters["value_source"],
+    }
+    by = [(factor, label) for factor, label in _factor_headings() if factor in parameters["by"]]
+    styles = [
+        (_cell_label(row), row["acquiescence_index"], row["ci_low"], row["ci_high"])
+        for row in result["response_styles"]
+    ]
+    effects = [
+        (
+            f"{_cell_label(row)}: {row['contrast']}",
+            row["mean_difference"],
+            row["ci_low"],
+            row["ci_high"],
+        )
+        for row in result["presentation_effects"]
+    ]
+    consistency = [
+        (
+            f"{_cell_label(row)} · {row['area']}",
+            row["alpha"],
+            row["alpha_ci_low"],
+            row["alpha_ci_high"],
+        )
+        for row in result["consistency"]
+    ]
+
+    def svg(drawing: str) -> str:
+        return mark_safe(drawing)  # noqa: S308 - SVG drawn by matplotlib from numbers and escaped text
+
+    def csv(table_name: str) -> str:
+        return api_csv("stats-run-diagnostics", run.pk, table=table_name, **query)
+
+    context = {
+        "run": run,
+        "result": result,
+        "styles_plot": svg(
+            plots.interval_plot(
+                styles,
+                x_label=_("Acquiescence index (mean agreement - scale midpoint) with 95% CI"),
+                empty_message=_("No interest answers yet."),
+                x_limits=_limits(styles, 1.0),
+                reference=0.0,
+            )
+        ),
+        "effects_plot": svg(
+            plots.interval_plot(
+                effects,
+                x_label=_("Mean item difference with 95% CI"),
+                empty_message=_("No presentation varied in this run."),
+                x_limits=_limits(effects, 1.0),
+                reference=0.0,
+            )
+        ),
+        "consistency_plot": svg(
+            plots.interval_plot(
+                consistency,
+                x_label=_("Cronbach's alpha with 95% bootstrap CI"),
+                empty_message=_("Not enough complete respondents for internal consistency."),
+            )
+        ),
+        "flags_table": table(
+            result["flags"],
+            [
+                ("diagnostic", _("Diagnostic")),
+                ("endpoint", _("Endpoint")),
+                ("language", _("Language")),
+                ("method", _("Method")),
+                ("detail", _("Finding")),
+            ],
+        ),
+        "styles_table": table(
+            result["response_styles"],
+            [
+                *by,
+                ("n_respondents", _("Respondents")),
+                ("mean_agreement", _("Mean agreement")),
+                ("acquiescence_index", _("Acquiescence index")),
+                ("ci_low", _("CI low")),
+                ("ci_high", _("CI high")),
+                ("extreme_share", _("Extreme answers")),
+                ("midpoint_share", _("Midpoint answers")),
+                ("n_straight_lining", _("Straight-lining respondents")),
+                ("style", _("Style")),
+            ],
+        ),
+        "effects_table": table(
+            result["presentation_effects"],
+            [
+                *by,
+                ("contrast", _("Contrast")),
+                ("n_items", _("Items")),
+                ("mean_difference", _("Mean difference")),
+                ("ci_low", _("CI low")),
+                ("ci_high", _("CI high")),
+                ("p", _("p (paired t)")),
+                ("item_correlation", _("Item correlation")),
+                ("flagged", _("Flagged")),
+                ("note", _("Note")),
+            ],
+        ),
+        "consistency_table": table(
+            result["consistency"],
+            [
+                *by,
+                ("area", _("Area")),
+                ("n_items", _("Items")),
+                ("n_complete", _("Complete respondents")),
+                ("alpha", _("Alpha")),
+                ("alpha_ci_low", _("CI low")),
+                ("alpha_ci_high", _("CI high")),
+                ("omega", _("Omega total")),
+                ("omega_ci_low", _("CI low")),
+                ("omega_ci_high", _("CI high")),
+                ("note", _("Note")),
+            ],
+        ),
+        "stability_table": table(
+            result["stability"],
+            [
+                *by,
+                ("facet", _("Judges")),
+                ("form", _("Form")),
+                ("k", _("k")),
+                ("n_targets", _("Items")),
+                ("icc", _("ICC")),
+                ("ci_low", _("CI low")),
+                ("ci_high", _("CI high")),
+                ("note", _("Note")),
+            ],
+        ),
+        "methods_table": table(
+            result["method_comparison"],
+            [
+                *[column for column in by if column[0] != "method"],
+                ("method_a", _("Method A")),
+                ("method_b", _("Method B")),
+                ("n_items", _("Items")),
+                ("correlation", _("Correlation of item means")),
+                ("mean_difference", _("Mean difference (B - A)")),
+                ("ci_low", _("CI low")),
+                ("ci_high", _("CI high")),
+                ("holland_a", _("Holland code A")),
+                ("holland_b", _("Holland code B")),
+                ("holland_agreement", _("Same code")),
+            ],
+        ),
+        "rates_table": table(
+            result["answer_rates"],
+            [
+                ("endpoint", _("Endpoint")),
+                ("language", _("Language")),
+                ("kind", _("Kind")),
+                ("method", _("Method")),
+                ("n_trials", _("Trials")),
+                ("invalid_rate", _("Invalid")),
+                ("refusal_rate", _("Refused")),
+                ("failure_rate", _("Failed")),
+            ],
+        ),
+        "csv": {
+            name: csv(name)
+            for name in (
+                "flags",
+                "response_styles",
+                "presentation_effects",
+                "consistency",
+                "stability",
+                "method_comparison",
+                "answer_rates",
+            )
+        },
+    }
+    return render(request, "dashboards/run_diagnostics.html", context)
+
+
+def _factor_headings() -> list[tuple[str, str]]:
+    return [("endpoint", _("Endpoint")), ("language", _("Language")), ("method", _("Method"))]

@@ -133,8 +133,10 @@ def interval_plot(
     x_label: str,
     empty_message: str,
     x_limits: tuple[float, float] = (-0.2, 1.0),
+    reference: float | None = 0.8,
 ) -> str:
-    """Point estimates with their intervals, one row per label (e.g. alpha overall and by area)."""
+    """Point estimates with their intervals, one row per label (e.g. alpha overall and by area);
+    a dashed line marks `reference` (0.8 for reliabilities, 0 for differences)."""
     shown = [row for row in rows if row[1] is not None]
     if not shown:
         return empty_plot(empty_message)
@@ -146,7 +148,8 @@ def interval_plot(
             axes.plot([low, high], [position, position], color="#0072B2", linewidth=2)
         axes.plot([estimate], [position], "o", color="#0072B2")
     axes.set_yticks(positions, [row[0] for row in shown])
-    axes.axvline(0.8, color="#999999", linestyle="--", linewidth=1)
+    if reference is not None:
+        axes.axvline(reference, color="#999999", linestyle="--", linewidth=1)
     axes.set_xlim(*x_limits)
     axes.set_xlabel(x_label)
     axes.grid(axis="x", alpha=0.3)

@@ -12,4 +12,9 @@ urlpatterns = [
         dashboard_views.run_profile_page,
         name="dashboard-run-profile",
     ),
+    path(
+        "dashboards/runs/<int:run_id>/diagnostics/",
+        dashboard_views.run_diagnostics_page,
+        name="dashboard-run-diagnostics",
+    ),
 ]
