@@ -45,7 +45,7 @@ from scipy import stats
 
 from careers.scoring import AREAS, TIE_TOLERANCE, holland_code
 from llmruns.stats.inference import riasec_sort_key
-from llmruns.stats.reliability import consistency, icc_table
+from llmruns.stats.reliability import consistency_many, icc_table
 
 ANSWER_COLUMNS: tuple[str, ...] = (
     "endpoint",
@@ -223,47 +223,59 @@ def internal_consistency(
 ) -> pd.DataFrame:
     """Alpha and omega of each area's items per cell, replications as respondents."""
     frame = pool(answers, by=by)
-    rows: list[dict] = []
+    # Gather every area's matrix first, so the omega fits of all cells run together.
+    blocks: list[tuple[dict, str, pd.DataFrame, pd.DataFrame, int]] = []
     for key, cell in _cells(frame, by):
         for area in [area for area in AREAS if area in set(cell["area"])]:
-            wide = cell.loc[cell["area"] == area].pivot_table(
+            in_area = cell.loc[cell["area"] == area]
+            wide = in_area.pivot_table(
                 index="respondent", columns="item", values="value", aggfunc="mean", dropna=False
-            )
-            wide = wide.dropna(axis=1, how="all")
+            ).dropna(axis=1, how="all")
             complete = wide.dropna(axis=0, how="any")
-            n_respondents = int(cell.loc[cell["area"] == area, "respondent"].nunique())
-            notes = []
-            if complete.shape[1] >= 1 and len(complete) >= 1:
-                alpha, omega = consistency(
-                    complete.to_numpy(), replicates=bootstrap, confidence=confidence, seed=seed
+            blocks.append((key, area, wide, complete, int(in_area["respondent"].nunique())))
+    computable = [i for i, block in enumerate(blocks) if block[3].shape[1] >= 1 and len(block[3])]
+    coefficients = dict(
+        zip(
+            computable,
+            consistency_many(
+                [blocks[i][3].to_numpy() for i in computable],
+                replicates=bootstrap,
+                confidence=confidence,
+                seed=seed,
+            ),
+            strict=True,
+        )
+    )
+    rows: list[dict] = []
+    for i, (key, area, wide, complete, n_respondents) in enumerate(blocks):
+        notes = []
+        alpha, omega = coefficients.get(i, (None, None))
+        if i not in coefficients:
+            notes.append("no complete respondent")
+        for coefficient in (alpha, omega):
+            if coefficient is not None and coefficient.note:
+                notes.append(coefficient.note)
+            if coefficient is not None and coefficient.undefined_replicates:
+                notes.append(
+                    f"{coefficient.undefined_replicates} bootstrap replicate(s) undefined "
+                    "and left out of an interval"
                 )
-            else:
-                alpha = omega = None
-                notes.append("no complete respondent")
-            for coefficient in (alpha, omega):
-                if coefficient is not None and coefficient.note:
-                    notes.append(coefficient.note)
-                if coefficient is not None and coefficient.undefined_replicates:
-                    notes.append(
-                        f"{coefficient.undefined_replicates} bootstrap replicate(s) undefined "
-                        "and left out of an interval"
-                    )
-            rows.append(
-                {
-                    **key,
-                    "area": area,
-                    "n_items": int(wide.shape[1]),
-                    "n_respondents": n_respondents,
-                    "n_complete": len(complete),
-                    "alpha": alpha.value if alpha else None,
-                    "alpha_ci_low": alpha.ci_low if alpha else None,
-                    "alpha_ci_high": alpha.ci_high if alpha else None,
-                    "omega": omega.value if omega else None,
-                    "omega_ci_low": omega.ci_low if omega else None,
-                    "omega_ci_high": omega.ci_high if omega else None,
-                    "note": "; ".join(notes) or None,
-                }
-            )
+        rows.append(
+            {
+                **key,
+                "area": area,
+                "n_items": int(wide.shape[1]),
+                "n_respondents": n_respondents,
+                "n_complete": len(complete),
+                "alpha": alpha.value if alpha else None,
+                "alpha_ci_low": alpha.ci_low if alpha else None,
+                "alpha_ci_high": alpha.ci_high if alpha else None,
+                "omega": omega.value if omega else None,
+                "omega_ci_low": omega.ci_low if omega else None,
+                "omega_ci_high": omega.ci_high if omega else None,
+                "note": "; ".join(notes) or None,
+            }
+        )
     return _result(rows, CONSISTENCY_COLUMNS, by)
 
 

@@ -10,8 +10,8 @@ Estimation, stated so a reviewer can reproduce every number:
   variances (ddof 1).
 - McDonald's omega total from a one-factor model fitted by iterated principal-axis factoring of
   the item correlation matrix: communalities start at the squared multiple correlations and are
-  re-estimated from the first factor's loadings until they change by less than 1e-6 (at most 500
-  iterations), each kept within [0.005, 0.995] (a communality at the upper bound is a Heywood
+  re-estimated from the first factor's loadings until they change by less than 1e-6 (a fit
+  that has not settled after 1000 iterations is undefined; bootstrap replicates stop at 1e-4), each kept within [0.005, 0.995] (a communality at the upper bound is a Heywood
   case and is noted). With standardised loadings l: omega = (sum l)^2 / ((sum l)^2 + sum(1 - l^2)).
   Equal loadings give omega = standardised alpha; a one-factor correlation matrix gives back its
   own loadings exactly.
@@ -29,7 +29,7 @@ the reason, never NaN.
 
 from __future__ import annotations
 
-import warnings
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -38,7 +38,9 @@ from scipy import stats
 MIN_COMMUNALITY = 0.005
 MAX_COMMUNALITY = 0.995
 PAF_TOLERANCE = 1e-6
-PAF_MAX_ITERATIONS = 500
+# Bootstrap replicates only place the interval's percentiles: a looser fit is enough.
+BOOTSTRAP_PAF_TOLERANCE = 1e-4
+PAF_MAX_ITERATIONS = 1000
 VARIANCE_TOLERANCE = 1e-12
 
 ICC_FORMS: tuple[str, ...] = (
@@ -109,40 +111,102 @@ def cronbach_alpha(values: np.ndarray) -> tuple[float | None, str | None]:
 # --- McDonald's omega ----------------------------------------------------------------------------
 
 
+def _smc(correlations: np.ndarray) -> np.ndarray:
+    """Squared multiple correlations of each item on the others, for a (B, k, k) stack; where a
+    matrix is singular, the item's largest absolute correlation instead."""
+    k = correlations.shape[-1]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        smc = 1.0 - 1.0 / np.diagonal(
+            np.linalg.pinv(correlations, hermitian=True), axis1=1, axis2=2
+        )
+    largest = np.max(np.abs(correlations - np.eye(k)), axis=2)
+    return np.where(np.isfinite(smc) & (smc > 0) & (smc < 1), smc, largest)
+
+
+def one_factor_loadings_batch(
+    correlations: np.ndarray, *, tolerance: float = PAF_TOLERANCE
+) -> tuple[np.ndarray, np.ndarray]:
+    """Iterated principal-axis loadings of one factor for a (B, k, k) stack of correlation
+    matrices, and per matrix whether a communality reached the upper bound (Heywood case).
+
+    Each step takes the leading eigenvector of the reduced matrix (communalities on the
+    diagonal) by one power iteration from the current loadings, whose fixed point is the
+    principal-axis solution: the loadings l with (R - I + diag(l^2)) l = (l'l) l.
+    """
+    correlations = np.asarray(correlations, dtype=float)
+    _batch, k, _k = correlations.shape
+    communality = np.clip(_smc(correlations), MIN_COMMUNALITY, MAX_COMMUNALITY)
+    loadings = np.sqrt(communality)
+    off_diagonal = correlations * (1.0 - np.eye(k))
+    # Only the fits that have not settled yet are iterated further.
+    active = np.arange(len(correlations))
+    for _iteration in range(PAF_MAX_ITERATIONS):
+        current, current_communality = loadings[active], communality[active]
+        product = (
+            np.einsum("bij,bj->bi", off_diagonal[active], current) + current_communality * current
+        )
+        norm = np.linalg.norm(product, axis=1)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            eigenvalue = np.einsum("bi,bi->b", current, product) / np.einsum(
+                "bi,bi->b", current, current
+            )
+            updated = product / norm[:, None] * np.sqrt(np.maximum(eigenvalue, 0.0))[:, None]
+        updated[~np.isfinite(updated)] = 0.0
+        new_communality = np.clip(updated**2, MIN_COMMUNALITY, MAX_COMMUNALITY)
+        change = np.max(np.abs(new_communality - current_communality), axis=1)
+        communality[active] = new_communality
+        loadings[active] = np.sign(updated) * np.sqrt(new_communality)
+        active = active[change >= tolerance]
+        if active.size == 0:
+            break
+    flip = loadings.sum(axis=1) < 0
+    loadings[flip] = -loadings[flip]
+    # A fit that did not settle within the iterations has no solution to report.
+    loadings[active] = np.nan
+    return loadings, np.any(communality >= MAX_COMMUNALITY, axis=1)
+
+
 def one_factor_loadings(correlation: np.ndarray) -> tuple[np.ndarray, bool]:
     """Standardised loadings of one factor by iterated principal axes; and whether a
     communality reached the upper bound (a Heywood case)."""
-    correlation = np.asarray(correlation, dtype=float)
-    try:
-        with np.errstate(divide="ignore", invalid="ignore"):
-            communality = 1.0 - 1.0 / np.diag(np.linalg.inv(correlation))
-    except np.linalg.LinAlgError:
-        communality = np.full(len(correlation), np.nan)
-    if not np.all(np.isfinite(communality)):
-        # A singular matrix has no squared multiple correlations: start at the largest
-        # absolute correlation of each item instead.
-        communality = np.max(np.abs(correlation - np.eye(len(correlation))), axis=0)
-    communality = np.clip(communality, MIN_COMMUNALITY, MAX_COMMUNALITY)
-    loadings = np.sqrt(communality)
-    for _iteration in range(PAF_MAX_ITERATIONS):
-        reduced = correlation.copy()
-        np.fill_diagonal(reduced, communality)
-        eigenvalues, eigenvectors = np.linalg.eigh(reduced)
-        loadings = eigenvectors[:, -1] * np.sqrt(max(eigenvalues[-1], 0.0))
-        updated = np.clip(loadings**2, MIN_COMMUNALITY, MAX_COMMUNALITY)
-        converged = np.max(np.abs(updated - communality)) < PAF_TOLERANCE
-        communality = updated
-        if converged:
-            break
-    if loadings.sum() < 0:
-        loadings = -loadings
-    loadings = np.sign(loadings) * np.sqrt(communality)
-    return loadings, bool(np.any(communality >= MAX_COMMUNALITY))
+    loadings, heywood = one_factor_loadings_batch(np.asarray(correlation, dtype=float)[None])
+    return loadings[0], bool(heywood[0])
 
 
-def _omega_from_loadings(loadings: np.ndarray) -> float:
-    common = loadings.sum() ** 2
-    return float(common / (common + (1.0 - loadings**2).sum()))
+def _omega_from_loadings(loadings: np.ndarray) -> np.ndarray:
+    common = loadings.sum(axis=-1) ** 2
+    return common / (common + (1.0 - loadings**2).sum(axis=-1))
+
+
+def _correlations(batch: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Correlation matrices of a (B, n, k) stack, and which have an item without variance."""
+    centred = batch - batch.mean(axis=1, keepdims=True)
+    sd = np.sqrt((centred**2).sum(axis=1) / (batch.shape[1] - 1))
+    constant = np.any(sd <= math.sqrt(VARIANCE_TOLERANCE), axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        standardised = centred / sd[:, None, :]
+    standardised = np.nan_to_num(standardised)
+    correlations = np.einsum("bni,bnj->bij", standardised, standardised) / (batch.shape[1] - 1)
+    k = batch.shape[2]
+    correlations[:, np.arange(k), np.arange(k)] = 1.0
+    return correlations, constant
+
+
+def _omega_batch(
+    batch: np.ndarray, *, tolerance: float = PAF_TOLERANCE
+) -> tuple[np.ndarray, np.ndarray]:
+    """Omega of each matrix of a (B, n, k) stack (NaN where an item has no variance), and
+    whether each fit is a Heywood case."""
+    correlations, constant = _correlations(batch)
+    omega = np.full(len(batch), np.nan)
+    heywood = np.zeros(len(batch), dtype=bool)
+    if not constant.all():
+        loadings, fitted_heywood = one_factor_loadings_batch(
+            correlations[~constant], tolerance=tolerance
+        )
+        omega[~constant] = _omega_from_loadings(loadings)
+        heywood[~constant] = fitted_heywood
+    return omega, heywood
 
 
 def _omega(matrix: np.ndarray) -> tuple[float | None, str | None, bool]:
@@ -153,11 +217,10 @@ def _omega(matrix: np.ndarray) -> tuple[float | None, str | None, bool]:
         return None, f"omega undefined: needs at least 3 complete respondents, found {n}", False
     if np.any(matrix.var(axis=0, ddof=1) <= VARIANCE_TOLERANCE):
         return None, "omega undefined: an item has the same answer from every respondent", False
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        correlation = np.corrcoef(matrix, rowvar=False)
-    loadings, heywood = one_factor_loadings(correlation)
-    return _omega_from_loadings(loadings), None, heywood
+    omega, heywood = _omega_batch(matrix[None])
+    if np.isnan(omega[0]):
+        return None, "omega undefined: the one-factor fit did not converge", False
+    return float(omega[0]), None, bool(heywood[0])
 
 
 def mcdonald_omega(values: np.ndarray) -> tuple[float | None, str | None]:
@@ -180,40 +243,127 @@ def _percentile(values: np.ndarray, confidence: float) -> tuple[float | None, fl
     return float(low), float(high)
 
 
+def _omega_many(
+    batches: list[np.ndarray], *, tolerance: float
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """`_omega_batch` of several (B, n, k) stacks, fitted together: one iteration serves every
+    correlation matrix of the same size, whatever stack it comes from."""
+    prepared = [_correlations(batch) for batch in batches]
+    results = [(np.full(len(batch), np.nan), np.zeros(len(batch), dtype=bool)) for batch in batches]
+    for k in sorted({batch.shape[2] for batch in batches}):
+        members = [i for i, batch in enumerate(batches) if batch.shape[2] == k]
+        stacked = np.concatenate([prepared[i][0][~prepared[i][1]] for i in members])
+        if not len(stacked):
+            continue
+        loadings, heywood = one_factor_loadings_batch(stacked, tolerance=tolerance)
+        omegas = _omega_from_loadings(loadings)
+        start = 0
+        for i in members:
+            fitted = ~prepared[i][1]
+            count = int(fitted.sum())
+            results[i][0][fitted] = omegas[start : start + count]
+            results[i][1][fitted] = heywood[start : start + count]
+            start += count
+    return results
+
+
+def consistency_many(
+    matrices: list[np.ndarray], *, replicates: int, confidence: float, seed: int
+) -> list[tuple[Coefficient, Coefficient]]:
+    """Alpha and omega of each complete matrix, each with its percentile bootstrap interval
+    (every matrix resampled with a generator seeded by `seed`, as if it were alone)."""
+    matrices = [_matrix(values) for values in matrices]
+    alphas = [cronbach_alpha(matrix) for matrix in matrices]
+    omegas: list[tuple[float | None, str | None]] = []
+    fittable = []
+    for matrix in matrices:
+        n, k = matrix.shape
+        if k < 2:
+            omegas.append((None, f"omega undefined: needs at least 2 items, found {k}"))
+        elif n < 3:
+            omegas.append(
+                (None, f"omega undefined: needs at least 3 complete respondents, found {n}")
+            )
+        elif np.any(matrix.var(axis=0, ddof=1) <= VARIANCE_TOLERANCE):
+            omegas.append(
+                (None, "omega undefined: an item has the same answer from every respondent")
+            )
+        else:
+            omegas.append((None, None))
+            fittable.append(len(omegas) - 1)
+    fitted = _omega_many([matrices[i][None] for i in fittable], tolerance=PAF_TOLERANCE)
+    for i, (omega, heywood) in zip(fittable, fitted, strict=True):
+        if np.isnan(omega[0]):
+            omegas[i] = (None, "omega undefined: the one-factor fit did not converge")
+        elif heywood[0]:
+            omegas[i] = (
+                float(omega[0]),
+                "a communality reached its bound (Heywood case); omega may be overestimated",
+            )
+        else:
+            omegas[i] = (float(omega[0]), None)
+
+    samples = []
+    for matrix in matrices:
+        generator = np.random.default_rng(seed)
+        rows = generator.integers(0, matrix.shape[0], size=(replicates, matrix.shape[0]))
+        samples.append(matrix[rows])
+    resampled = [
+        i
+        for i, matrix in enumerate(matrices)
+        if replicates and matrix.shape[0] >= 2 and omegas[i][0] is not None
+    ]
+    bootstrap_omegas = dict(
+        zip(
+            resampled,
+            _omega_many([samples[i] for i in resampled], tolerance=BOOTSTRAP_PAF_TOLERANCE),
+            strict=True,
+        )
+    )
+    results = []
+    for i, matrix in enumerate(matrices):
+        (alpha, alpha_note), (omega, omega_note) = alphas[i], omegas[i]
+        if replicates == 0 or matrix.shape[0] < 2:
+            results.append(
+                (Coefficient(alpha, note=alpha_note), Coefficient(omega, note=omega_note))
+            )
+            continue
+        alpha_samples = (
+            _alpha_batch(samples[i]) if matrix.shape[1] >= 2 else np.full(replicates, np.nan)
+        )
+        omega_samples = (
+            bootstrap_omegas[i][0] if i in bootstrap_omegas else np.full(replicates, np.nan)
+        )
+        alpha_ci = _percentile(alpha_samples, confidence) if alpha is not None else (None, None)
+        omega_ci = _percentile(omega_samples, confidence) if omega is not None else (None, None)
+        results.append(
+            (
+                Coefficient(
+                    alpha,
+                    *alpha_ci,
+                    note=alpha_note,
+                    undefined_replicates=int(np.isnan(alpha_samples).sum())
+                    if alpha is not None
+                    else 0,
+                ),
+                Coefficient(
+                    omega,
+                    *omega_ci,
+                    note=omega_note,
+                    undefined_replicates=int(np.isnan(omega_samples).sum())
+                    if omega is not None
+                    else 0,
+                ),
+            )
+        )
+    return results
+
+
 def consistency(
     values: np.ndarray, *, replicates: int, confidence: float, seed: int
 ) -> tuple[Coefficient, Coefficient]:
     """Alpha and omega of a complete matrix, each with its percentile bootstrap interval."""
-    matrix = _matrix(values)
-    alpha, alpha_note = cronbach_alpha(matrix)
-    omega, omega_note = mcdonald_omega(matrix)
-    if replicates == 0 or matrix.shape[0] < 2:
-        return Coefficient(alpha, note=alpha_note), Coefficient(omega, note=omega_note)
-    generator = np.random.default_rng(seed)
-    rows = generator.integers(0, matrix.shape[0], size=(replicates, matrix.shape[0]))
-    samples = matrix[rows]
-    alphas = _alpha_batch(samples) if matrix.shape[1] >= 2 else np.full(replicates, np.nan)
-    omegas = np.full(replicates, np.nan)
-    if omega is not None:
-        for index in range(replicates):
-            value, _reason, _heywood = _omega(samples[index])
-            omegas[index] = np.nan if value is None else value
-    alpha_ci = _percentile(alphas, confidence) if alpha is not None else (None, None)
-    omega_ci = _percentile(omegas, confidence) if omega is not None else (None, None)
-    return (
-        Coefficient(
-            alpha,
-            *alpha_ci,
-            note=alpha_note,
-            undefined_replicates=int(np.isnan(alphas).sum()) if alpha is not None else 0,
-        ),
-        Coefficient(
-            omega,
-            *omega_ci,
-            note=omega_note,
-            undefined_replicates=int(np.isnan(omegas).sum()) if omega is not None else 0,
-        ),
-    )
+    return consistency_many([values], replicates=replicates, confidence=confidence, seed=seed)[0]
 
 
 # --- intraclass correlations ---------------------------------------------------------------------

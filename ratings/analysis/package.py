@@ -22,12 +22,15 @@ from urllib.parse import urlsplit, urlunsplit
 from django.utils import timezone
 
 from llmruns.analysis import results as run_results
+from llmruns.analysis.diagnostics import run_diagnostics
 from llmruns.analysis.exports import encode_csv, trial_export
 from llmruns.analysis.parameters import (
+    DIAGNOSTIC_PARAMETERS,
     MIXED_MODEL_PARAMETERS,
     PROFILE_PARAMETERS,
     parse_parameters,
 )
+from llmruns.analysis.tables import DIAGNOSTICS
 from llmruns.models import Run
 from ratings.analysis import results, tables
 from ratings.analysis.exports import rating_export
@@ -166,6 +169,13 @@ def _statistic_tables(
             run=run, parameters=parse_parameters(MIXED_MODEL_PARAMETERS, {})
         ),
     )
+    # The diagnostics with their own default bootstrap (omega is refitted per replicate).
+    yield (
+        "diagnostics",
+        run_diagnostics(
+            run=run, parameters=parse_parameters(DIAGNOSTIC_PARAMETERS, {"seed": str(seed)})
+        ),
+    )
 
 
 STATISTIC_OF_STEM = {
@@ -175,6 +185,7 @@ STATISTIC_OF_STEM = {
     "discrepancy": tables.DISCREPANCY,
     "profiles": tables.PROFILES,
     "mixed_model": tables.MIXED_MODEL,
+    "diagnostics": DIAGNOSTICS,
 }
 
 

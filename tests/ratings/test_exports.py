@@ -285,6 +285,13 @@ def test_replication_package_manifest_matches_its_files_and_holds_no_secret(rese
         "statistics/discrepancy_self_review.csv",
         "statistics/profiles.csv",
         "statistics/mixed_model.csv",
+        "statistics/diagnostics.csv",
+        "statistics/diagnostics_consistency.csv",
+        "statistics/diagnostics_stability.csv",
+        "statistics/diagnostics_response_styles.csv",
+        "statistics/diagnostics_presentation_effects.csv",
+        "statistics/diagnostics_method_comparison.csv",
+        "statistics/diagnostics_answer_rates.csv",
         "statistics/results.json",
     } <= set(names)
     assert manifest["parameters"] == {"bootstrap": 50, "seed": 0}
@@ -294,6 +301,11 @@ def test_replication_package_manifest_matches_its_files_and_holds_no_secret(rese
     assert "hunter2" not in config and "http://127.0.0.1:9/v1" in config
     results = json.loads(archive.read("statistics/results.json"))
     assert results["agreement"]["parameters"]["bootstrap"] == 50
+    assert results["diagnostics"]["statistic"] == "diagnostics"
+    flags = archive.read("statistics/diagnostics.csv").decode().splitlines()
+    assert flags[0] == "diagnostic,endpoint,language,method,detail"
+    stability = archive.read("statistics/diagnostics_stability.csv").decode().splitlines()
+    assert stability[0].startswith("endpoint,language,method,facet,form,description,k,")
 
 
 @pytest.mark.django_db
