@@ -28,6 +28,7 @@ from ratings.adaptive_assignment import (
     choose_extra_rater,
     eligibility_groups,
     needs_extra_rater,
+    unit_disagrees,
 )
 from ratings.assignment import ExpertSpec, UnitSpec
 from ratings.models import (
@@ -256,7 +257,11 @@ def unit_review(*, assignment: Assignment) -> Assignment | None:
     state = stopping_state(campaign=campaign)
     if state is None or state.stopped:
         return None
-    return _extra_assignment_create(campaign=campaign, unit=unit)
+    pool = _pool(campaign, committed=state.ratings_committed)
+    added = _extend(pool, unit_id=unit.pk, language=unit.language, area=unit.item.area)
+    if added is not None:
+        _retry_waiting(pool)
+    return added
 
 
 def _allowed_experts(campaign: Campaign) -> list[ExpertProfile]:
@@ -267,13 +272,24 @@ def _allowed_experts(campaign: Campaign) -> list[ExpertProfile]:
     return list(campaign.panel.experts.exclude(pk__in=failed).order_by("pk"))
 
 
-def _extra_assignment_create(*, campaign: Campaign, unit: Unit) -> Assignment | None:
-    experts = _allowed_experts(campaign)
-    expert_specs = [
+@dataclass
+class _Pool:
+    """Who may take an extra unit, their loads and eligibility groups, kept current in memory
+    while one decision (under the campaign's lock) adds raters."""
+
+    campaign: Campaign
+    experts: list[ExpertSpec]
+    loads: dict[int, int]
+    groups: dict[int, frozenset[tuple[str, str]]]
+    committed: int
+
+
+def _pool(campaign: Campaign, *, committed: int) -> _Pool:
+    experts = [
         ExpertSpec(
             key=expert.pk, languages=frozenset(expert.languages), areas=frozenset(expert.areas)
         )
-        for expert in experts
+        for expert in _allowed_experts(campaign)
     ]
     real = Assignment.objects.filter(campaign=campaign, unit__is_calibration=False).order_by()
     loads = Counter(dict(real.values_list("expert_id").annotate(n=Count("pk"))))
@@ -287,15 +303,28 @@ def _extra_assignment_create(*, campaign: Campaign, unit: Unit) -> Assignment | 
         UnitSpec(key=(language, area), language=language, area=area, stratum=None)
         for language, area in kinds
     ]
-    groups = eligibility_groups(kind_specs, expert_specs, match_expertise=campaign.match_expertise)
+    return _Pool(
+        campaign=campaign,
+        experts=experts,
+        loads={spec.key: loads[spec.key] for spec in experts},
+        groups=eligibility_groups(kind_specs, experts, match_expertise=campaign.match_expertise),
+        committed=committed,
+    )
+
+
+def _extend(pool: _Pool, *, unit_id: int, language: str, area: str) -> Assignment | None:
+    """Add one balanced rater to the unit, within the budget; None if nobody may take it."""
+    campaign = pool.campaign
+    if pool.committed >= campaign.rating_budget:
+        return None
     chosen = choose_extra_rater(
-        unit=UnitSpec(key=unit.pk, language=unit.language, area=unit.item.area, stratum=None),
-        experts=expert_specs,
+        unit=UnitSpec(key=unit_id, language=language, area=area, stratum=None),
+        experts=pool.experts,
         current_raters=set(
-            Assignment.objects.filter(unit=unit).values_list("expert_id", flat=True)
+            Assignment.objects.filter(unit_id=unit_id).values_list("expert_id", flat=True)
         ),
-        loads={spec.key: loads[spec.key] for spec in expert_specs},
-        groups=groups,
+        loads=pool.loads,
+        groups=pool.groups,
         seed=campaign.seed,
         match_expertise=campaign.match_expertise,
     )
@@ -304,9 +333,50 @@ def _extra_assignment_create(*, campaign: Campaign, unit: Unit) -> Assignment | 
     last = Assignment.objects.filter(campaign=campaign, expert_id=chosen).aggregate(
         last=Max("position")
     )["last"]
+    pool.loads[chosen] += 1
+    pool.committed += 1
     return Assignment.objects.create(
-        campaign=campaign, unit=unit, expert_id=chosen, position=0 if last is None else last + 1
+        campaign=campaign,
+        unit_id=unit_id,
+        expert_id=chosen,
+        position=0 if last is None else last + 1,
     )
+
+
+def _retry_waiting(pool: _Pool) -> None:
+    """An extra rater changes the loads, which may free a balanced rater for a unit that waited
+    (finished, disagreeing, below k_max): retry those in id order until nothing changes."""
+    campaign = pool.campaign
+    changed = True
+    while changed:
+        changed = False
+        waiting = (
+            Unit.objects.filter(campaign=campaign, is_calibration=False)
+            .annotate(
+                assigned=Count("assignments"),
+                unfinished=Count("assignments", filter=Q(assignments__status__in=UNFINISHED)),
+            )
+            .filter(assigned__lt=campaign.max_raters_per_unit, unfinished=0)
+            .order_by("pk")
+            .values_list("pk", "language", "item__area")
+        )
+        units = {pk: (language, area) for pk, language, area in waiting}
+        values: dict[int, list[int]] = {pk: [] for pk in units}
+        for unit_id, value in (
+            Rating.objects.filter(
+                assignment__unit_id__in=list(units),
+                assignment__status=AssignmentStatus.SUBMITTED,
+            )
+            .filter(latest_revision_filter())
+            .order_by()
+            .values_list("assignment__unit_id", "value")
+        ):
+            values[unit_id].append(value)
+        for unit_id, (language, area) in units.items():
+            if not unit_disagrees(values[unit_id]):
+                continue
+            if _extend(pool, unit_id=unit_id, language=language, area=area) is not None:
+                changed = True
 
 
 __all__ = [

@@ -115,3 +115,98 @@ def needs_extra_rater(
         and assigned < max_raters_per_unit
         and unit_disagrees(values, min_range=min_range)
     )
+
+
+class AdaptiveLedger:
+    """An adaptive campaign's assignments and ratings in memory, decided by the same rule as the
+    database (`ratings.adaptive.unit_review`): for the simulation benchmark and property tests.
+
+    Starts from an initial plan (``ratings.assignment.assign`` with k0 raters); ``record`` takes
+    one rating, in the order ratings arrive, and returns the expert added to its unit, if any.
+    """
+
+    def __init__(
+        self,
+        units: Sequence[UnitSpec],
+        experts: Sequence[ExpertSpec],
+        initial: Mapping[Hashable, Sequence[Hashable]],
+        *,
+        max_raters_per_unit: int,
+        seed: int,
+        match_expertise: bool = True,
+    ) -> None:
+        self.units = {unit.key: unit for unit in units}
+        self.experts = list(experts)
+        self.max_raters_per_unit = max_raters_per_unit
+        self.seed = seed
+        self.match_expertise = match_expertise
+        self.groups = eligibility_groups(units, experts, match_expertise=match_expertise)
+        # unit -> expert keys in the order they were assigned; unit -> expert -> value
+        self.raters: dict[Hashable, list[Hashable]] = {unit.key: [] for unit in units}
+        self.values: dict[Hashable, dict[Hashable, float]] = {unit.key: {} for unit in units}
+        self.loads: dict[Hashable, int] = {expert.key: 0 for expert in experts}
+        for expert_key, queue in initial.items():
+            for unit_key in queue:
+                self.raters[unit_key].append(expert_key)
+                self.loads[expert_key] += 1
+        self.extensions_allowed = True
+
+    def pending(self) -> list[tuple[Hashable, Hashable]]:
+        """(unit, expert) pairs assigned and not yet rated, in a stable order."""
+        return [
+            (unit_key, expert_key)
+            for unit_key, raters in self.raters.items()
+            for expert_key in raters
+            if expert_key not in self.values[unit_key]
+        ]
+
+    def record(self, unit_key: Hashable, expert_key: Hashable, value: float) -> Hashable | None:
+        """Take one rating; return the expert added to its unit, if any. An extra rater changes
+        the loads, which may free a balanced rater for a unit that waited: those are retried
+        (in key order) until nothing changes, as the database does."""
+        if expert_key not in self.raters[unit_key] or expert_key in self.values[unit_key]:
+            raise ValueError(f"{expert_key!r} has no pending assignment of unit {unit_key!r}")
+        self.values[unit_key][expert_key] = value
+        added = self._extend(unit_key)
+        if added is not None:
+            self._retry_waiting()
+        return added
+
+    def _ready(self, unit_key: Hashable) -> bool:
+        raters = self.raters[unit_key]
+        return self.extensions_allowed and needs_extra_rater(
+            values=list(self.values[unit_key].values()),
+            assigned=len(raters),
+            unfinished=len(raters) - len(self.values[unit_key]),
+            max_raters_per_unit=self.max_raters_per_unit,
+        )
+
+    def _extend(self, unit_key: Hashable) -> Hashable | None:
+        if not self._ready(unit_key):
+            return None
+        raters = self.raters[unit_key]
+        chosen = choose_extra_rater(
+            unit=self.units[unit_key],
+            experts=self.experts,
+            current_raters=set(raters),
+            loads=self.loads,
+            groups=self.groups,
+            seed=self.seed,
+            match_expertise=self.match_expertise,
+        )
+        if chosen is not None:
+            raters.append(chosen)
+            self.loads[chosen] += 1
+        return chosen
+
+    def _retry_waiting(self) -> None:
+        changed = True
+        while changed:
+            changed = False
+            for unit_key in sorted(self.raters, key=repr):
+                if self._extend(unit_key) is not None:
+                    changed = True
+
+    @property
+    def ratings(self) -> int:
+        return sum(len(values) for values in self.values.values())

@@ -163,6 +163,10 @@ class CalibrationNotice:
     threshold: float
 
     @property
+    def withheld(self) -> bool:
+        return self.status == CalibrationStatus.NOT_QUALIFIED
+
+    @property
     def message(self) -> str:
         figures = {
             "within": self.within_range,
@@ -241,6 +245,10 @@ class ExpertCalibration:
     @property
     def accuracy(self) -> float | None:
         return self.within_range / self.rated if self.rated else None
+
+    @property
+    def status_label(self) -> str:
+        return str(CalibrationStatus(self.status).label)
 
     @property
     def reason(self) -> str:

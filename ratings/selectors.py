@@ -55,6 +55,11 @@ class ExpertQueue:
     next_blind_code: str | None
     calibration: list[CalibrationNotice] = field(default_factory=list)
 
+    @property
+    def withheld(self) -> bool:
+        """Whether a failed calibration keeps some campaign's units from the expert."""
+        return any(notice.withheld for notice in self.calibration)
+
 
 def _open_assignments(expert: ExpertProfile) -> QuerySet[Assignment]:
     # Real units of a calibrated campaign stay out until the expert has qualified.
@@ -115,10 +120,12 @@ def next_blind_code(*, expert: ExpertProfile, after: str | None = None) -> str |
 def expert_assignment(*, expert: ExpertProfile, blind_code: str) -> Assignment:
     """The expert's own assignment for a blind code; anyone else's raises DoesNotExist (a 404).
 
-    Only its id and status: the services lock and reload the row before they change it.
+    Only its id, status and whether its unit is a calibration unit: the services lock and
+    reload the row before they change it.
     """
     return (
-        Assignment.objects.only("pk", "status")
+        Assignment.objects.select_related("unit")
+        .only("pk", "status", "unit__is_calibration")
         .filter(calibration_gate(expert))
         .get(expert=expert, unit__blind_code=blind_code)
     )
