@@ -52,6 +52,9 @@ UNFINISHED = (AssignmentStatus.PENDING, AssignmentStatus.DRAFT)
 # The campaign alpha the stopping rule watches: the agreement API's default.
 STOPPING_LEVEL = "ordinal"
 STOPPING_BOOTSTRAP = 1000
+# A bootstrap over a handful of units says little (over one unit its interval has no width at
+# all): the half-width counts once this many units are pairable, or every unit is.
+MIN_PAIRABLE_UNITS = 20
 
 
 def adaptive_settings_errors(
@@ -127,6 +130,13 @@ class StoppingState:
     ci_half_width: float | None
     units_with_extra_raters: int
     extra_assignments: int
+    pairable_units: int
+    units: int
+
+    @property
+    def ci_trusted(self) -> bool:
+        """Whether enough units are pairable for the interval to decide the stopping rule."""
+        return self.pairable_units >= min(MIN_PAIRABLE_UNITS, self.units)
 
     @property
     def ratings_left(self) -> int:
@@ -134,7 +144,11 @@ class StoppingState:
 
     @property
     def target_reached(self) -> bool:
-        return self.ci_half_width is not None and self.ci_half_width <= self.target_ci_half_width
+        return (
+            self.ci_trusted
+            and self.ci_half_width is not None
+            and self.ci_half_width <= self.target_ci_half_width
+        )
 
     @property
     def budget_spent(self) -> bool:
@@ -166,15 +180,24 @@ class StoppingState:
             "stopped": self.stopped,
             "units_with_extra_raters": self.units_with_extra_raters,
             "extra_assignments": self.extra_assignments,
+            "pairable_units": self.pairable_units,
+            "units": self.units,
         }
 
 
-def campaign_alpha_half_width(*, campaign: Campaign) -> tuple[float | None, float | None]:
-    """The campaign's alpha (calibration units left out) and its 95% CI half-width, seeded by
-    the campaign's seed; None where alpha or its interval is undefined."""
+@dataclass(frozen=True)
+class CampaignPrecision:
+    alpha: float | None
+    ci_half_width: float | None
+    pairable_units: int
+
+
+def campaign_precision(*, campaign: Campaign) -> CampaignPrecision:
+    """The campaign's alpha (calibration units left out), its 95% CI half-width (seeded by the
+    campaign's seed; None where alpha or its interval is undefined) and the pairable units."""
     frame = campaign_agreement_frame(campaign_id=campaign.pk)
     if frame.empty:
-        return None, None
+        return CampaignPrecision(alpha=None, ci_half_width=None, pairable_units=0)
     result = alpha(
         frame,
         level=STOPPING_LEVEL,
@@ -182,9 +205,14 @@ def campaign_alpha_half_width(*, campaign: Campaign) -> tuple[float | None, floa
         seed=campaign.seed,
         value_domain=campaign_scale_values(campaign=campaign) or None,
     )
-    if result.ci_low is None or result.ci_high is None:
-        return result.alpha, None
-    return result.alpha, (result.ci_high - result.ci_low) / 2
+    half_width = None
+    if result.ci_low is not None and result.ci_high is not None:
+        half_width = (result.ci_high - result.ci_low) / 2
+    return CampaignPrecision(
+        alpha=result.alpha,
+        ci_half_width=half_width,
+        pairable_units=result.n_units - result.n_units_not_pairable,
+    )
 
 
 def stopping_state(*, campaign: Campaign) -> StoppingState | None:
@@ -202,14 +230,16 @@ def stopping_state(*, campaign: Campaign) -> StoppingState | None:
         .filter(n__gt=campaign.raters_per_unit)
         .values_list("n", flat=True)
     )
-    alpha_value, half_width = campaign_alpha_half_width(campaign=campaign)
+    precision = campaign_precision(campaign=campaign)
     return StoppingState(
         target_ci_half_width=campaign.target_ci_half_width,
         rating_budget=campaign.rating_budget,
         ratings_spent=counts["spent"],
         ratings_committed=counts["committed"],
-        alpha=alpha_value,
-        ci_half_width=half_width,
+        alpha=precision.alpha,
+        ci_half_width=precision.ci_half_width,
+        pairable_units=precision.pairable_units,
+        units=Unit.objects.filter(campaign=campaign, is_calibration=False).count(),
         units_with_extra_raters=len(extended),
         extra_assignments=sum(n - campaign.raters_per_unit for n in extended),
     )
@@ -231,7 +261,7 @@ def unit_review(*, assignment: Assignment) -> Assignment | None:
     unit = (
         Unit.objects.select_for_update(of=("self",))
         .select_related("item")
-        .only("pk", "language", "is_calibration", "item__area")
+        .only("pk", "trial_id", "language", "is_calibration", "item__area")
         .get(pk=assignment.unit_id)
     )
     if unit.is_calibration:
@@ -258,7 +288,9 @@ def unit_review(*, assignment: Assignment) -> Assignment | None:
     if state is None or state.stopped:
         return None
     pool = _pool(campaign, committed=state.ratings_committed)
-    added = _extend(pool, unit_id=unit.pk, language=unit.language, area=unit.item.area)
+    added = _extend(
+        pool, unit_id=unit.pk, trial_id=unit.trial_id, language=unit.language, area=unit.item.area
+    )
     if added is not None:
         _retry_waiting(pool)
     return added
@@ -312,13 +344,19 @@ def _pool(campaign: Campaign, *, committed: int) -> _Pool:
     )
 
 
-def _extend(pool: _Pool, *, unit_id: int, language: str, area: str) -> Assignment | None:
-    """Add one balanced rater to the unit, within the budget; None if nobody may take it."""
+def _extend(
+    pool: _Pool, *, unit_id: int, trial_id: int, language: str, area: str
+) -> Assignment | None:
+    """Add one balanced rater to the unit, within the budget; None if nobody may take it.
+
+    The unit is known to the rule by its work sample (trial), so that ties fall the same way in
+    a campaign created again from the same run and seed.
+    """
     campaign = pool.campaign
     if pool.committed >= campaign.rating_budget:
         return None
     chosen = choose_extra_rater(
-        unit=UnitSpec(key=unit_id, language=language, area=area, stratum=None),
+        unit=UnitSpec(key=trial_id, language=language, area=area, stratum=None),
         experts=pool.experts,
         current_raters=set(
             Assignment.objects.filter(unit_id=unit_id).values_list("expert_id", flat=True)
@@ -358,9 +396,9 @@ def _retry_waiting(pool: _Pool) -> None:
             )
             .filter(assigned__lt=campaign.max_raters_per_unit, unfinished=0)
             .order_by("pk")
-            .values_list("pk", "language", "item__area")
+            .values_list("pk", "trial_id", "language", "item__area")
         )
-        units = {pk: (language, area) for pk, language, area in waiting}
+        units = {pk: (trial_id, language, area) for pk, trial_id, language, area in waiting}
         values: dict[int, list[int]] = {pk: [] for pk in units}
         for unit_id, value in (
             Rating.objects.filter(
@@ -372,10 +410,11 @@ def _retry_waiting(pool: _Pool) -> None:
             .values_list("assignment__unit_id", "value")
         ):
             values[unit_id].append(value)
-        for unit_id, (language, area) in units.items():
+        for unit_id, (trial_id, language, area) in units.items():
             if not unit_disagrees(values[unit_id]):
                 continue
-            if _extend(pool, unit_id=unit_id, language=language, area=area) is not None:
+            added = _extend(pool, unit_id=unit_id, trial_id=trial_id, language=language, area=area)
+            if added is not None:
                 changed = True
 
 
@@ -384,7 +423,7 @@ __all__ = [
     "StoppingState",
     "adaptive_settings_errors",
     "budget_errors",
-    "campaign_alpha_half_width",
+    "campaign_precision",
     "stopping_state",
     "unit_review",
 ]

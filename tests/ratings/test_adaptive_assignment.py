@@ -90,9 +90,7 @@ def campaigns(draw):
         )
         for index in range(unit_count)
     ]
-    units = [
-        unit for unit in units if sum(is_eligible(unit, expert) for expert in experts) >= k0
-    ]
+    units = [unit for unit in units if sum(is_eligible(unit, expert) for expert in experts) >= k0]
     seed = draw(st.integers(min_value=0, max_value=2**31))
     return units, experts, k0, k_max, seed
 
@@ -170,9 +168,7 @@ def test_invariants_hold_under_any_order_of_ratings(campaign, order_seed, value_
     order_seed=st.integers(min_value=0, max_value=2**31),
     value_seed=st.integers(min_value=0, max_value=2**31),
 )
-def test_same_seed_and_order_of_ratings_give_the_same_assignments(
-    campaign, order_seed, value_seed
-):
+def test_same_seed_and_order_of_ratings_give_the_same_assignments(campaign, order_seed, value_seed):
     units, experts, k0, k_max, seed = campaign
     first, history = _play(units, experts, k0, k_max, seed, order_seed, value_seed)
     # Replay the recorded order on a fresh ledger built from reversed inputs.
