@@ -209,9 +209,8 @@ def test_alpha_of_unequal_raters_per_unit_matches_the_hand_computed_value(
 
 
 def _admin_api_get(campaign, action):
-    from tests.conftest import _client_for, _user
-
     from careers.permissions import STUDY_ADMIN
+    from tests.conftest import _client_for, _user
 
     client = _client_for(_user(f"admin_{campaign.pk}_{action}", STUDY_ADMIN, staff=True))
     response = client.get(f"/api/v1/campaigns/{campaign.pk}/{action}/")

@@ -190,10 +190,8 @@ def test_disagreeing_units_get_extra_raters_up_to_k_max():
     # U0 is rated 1 and 5 by everyone who gets it; the others get 3 from everyone.
     while pending := ledger.pending():
         unit_key, expert_key = pending[0]
-        if unit_key == "U0":
-            value = 1 if len(ledger.values["U0"]) % 2 == 0 else 5
-        else:
-            value = 3
+        alternating = 1 if len(ledger.values["U0"]) % 2 == 0 else 5
+        value = alternating if unit_key == "U0" else 3
         ledger.record(unit_key, expert_key, value)
     assert len(ledger.raters["U0"]) == 4
     assert all(len(ledger.raters[f"U{i}"]) == 2 for i in range(1, 6))
