@@ -13,11 +13,21 @@ from django.db.models import Count
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
+from ratings.adaptive import stopping_state
+from ratings.calibration import campaign_calibration
 from ratings.forms import CampaignCreateForm, ExpertInviteForm
-from ratings.models import Assignment, Campaign, ExpertProfile, Panel, Rating, Unit
+from ratings.models import (
+    Assignment,
+    Calibration,
+    Campaign,
+    ExpertProfile,
+    Panel,
+    Rating,
+    Unit,
+)
 from ratings.selectors import campaigns_with_counts
 from ratings.services import (
     campaign_close,
@@ -142,6 +152,13 @@ class CampaignAdmin(admin.ModelAdmin):
         "raters_per_unit",
         "match_expertise",
         "seed",
+        "adaptive",
+        "max_raters_per_unit",
+        "rating_budget",
+        "target_ci_half_width",
+        "adaptive_state",
+        "qualification_threshold",
+        "calibration_state",
         "status",
         "created_by",
         "created_at",
@@ -164,6 +181,32 @@ class CampaignAdmin(admin.ModelAdmin):
     @admin.display(description=_("endpoints"))
     def endpoint_names(self, campaign: Campaign) -> str:
         return ", ".join(endpoint.name for endpoint in campaign.endpoints.all())
+
+    @admin.display(description=_("adaptive assignment"))
+    def adaptive_state(self, campaign: Campaign) -> str:
+        state = stopping_state(campaign=campaign) if campaign.pk else None
+        if state is None:
+            return "-"
+        half_width = "-" if state.ci_half_width is None else f"{state.ci_half_width:.3f}"
+        return _(
+            "%(rule)s Current CI half-width: %(half_width)s. Ratings spent: %(spent)s, left: "
+            "%(left)s. Units with extra raters: %(extended)s."
+        ) % {
+            "rule": state.rule,
+            "half_width": half_width,
+            "spent": state.ratings_spent,
+            "left": state.ratings_left,
+            "extended": state.units_with_extra_raters,
+        }
+
+    @admin.display(description=_("calibration"))
+    def calibration_state(self, campaign: Campaign) -> str:
+        rows = campaign_calibration(campaign=campaign) if campaign.pk else []
+        if not rows:
+            return "-"
+        return format_html_join(
+            "", "<div>{}: {} ({})</div>", ((r.pseudonym, r.status_label, r.reason) for r in rows)
+        )
 
     @admin.display(description=_("progress"))
     def progress_link(self, campaign: Campaign) -> str:
@@ -285,3 +328,13 @@ class RatingAdmin(ReadOnlyAdmin):
     @admin.display(description=_("flags"))
     def flag_list(self, rating: Rating) -> str:
         return ", ".join(rating.flags)
+
+
+@admin.register(Calibration)
+class CalibrationAdmin(ReadOnlyAdmin):
+    """Each expert's calibration per campaign: written by their calibration ratings."""
+
+    list_display = ["campaign", "expert", "status", "units", "rated", "within_range", "decided_at"]
+    list_filter = ["status"]
+    list_select_related = ["campaign", "expert"]
+    search_fields = ["expert__pseudonym", "campaign__name"]

@@ -19,4 +19,9 @@ urlpatterns = [
         dashboard_views.campaign_discrepancy_page,
         name="dashboard-campaign-discrepancy",
     ),
+    path(
+        "dashboards/campaigns/<int:campaign_id>/drift/",
+        dashboard_views.campaign_drift_page,
+        name="dashboard-campaign-drift",
+    ),
 ]

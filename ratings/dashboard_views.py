@@ -33,6 +33,8 @@ from ratings.analysis import (
     campaign_discrepancy,
     campaign_raters,
 )
+from ratings.api.views import DriftParameters, drift_payload
+from ratings.calibration import campaign_drift
 from ratings.models import Campaign
 
 # --- pages -------------------------------------------------------------------------------------
@@ -180,3 +182,33 @@ def campaign_discrepancy_page(request: HttpRequest, campaign_id: int) -> HttpRes
         "groups_csv": api_csv("stats-campaign-discrepancy", campaign.pk, source=source),
     }
     return render(request, "dashboards/campaign_discrepancy.html", context)
+
+
+@researcher_required
+def campaign_drift_page(request: HttpRequest, campaign_id: int) -> HttpResponse:
+    """Rater drift: each expert's mean deviation from the other raters by blocks of their
+    ratings, with the experts whose latest block passes the threshold flagged."""
+    campaign = get_object_or_404(Campaign.objects.select_related("run"), pk=campaign_id)
+    parameters = DriftParameters(data=request.GET)
+    if not parameters.is_valid():
+        return HttpResponseBadRequest(
+            str(dict(parameters.errors)), content_type="text/plain; charset=utf-8"
+        )
+    payload = drift_payload(campaign_drift(campaign=campaign, **parameters.validated_data))
+    block_count = max((len(row["blocks"]) for row in payload["experts"]), default=0)
+    rows = [
+        {
+            **row,
+            "by_block": [_cell(block["mean_deviation"]) for block in row["blocks"]]
+            + ["–"] * (block_count - len(row["blocks"])),
+        }
+        for row in payload["experts"]
+    ]
+    context = {
+        "campaign": campaign,
+        "drift": payload,
+        "rows": rows,
+        "block_numbers": range(1, block_count + 1),
+        "api_url": reverse("campaign-drift", args=[campaign.pk]),
+    }
+    return render(request, "dashboards/campaign_drift.html", context)

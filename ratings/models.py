@@ -88,6 +88,17 @@ class Campaign(models.Model):
         default=dict, blank=True, help_text=_("Instructions per language.")
     )
     seed = models.BigIntegerField(default=0)
+    # Adaptive assignment (ratings.adaptive): raters_per_unit is then the initial k0.
+    adaptive = models.BooleanField(
+        default=False,
+        help_text=_("Units whose first ratings disagree get one more rater, up to the maximum."),
+    )
+    max_raters_per_unit = models.PositiveIntegerField(null=True, blank=True)
+    rating_budget = models.PositiveIntegerField(null=True, blank=True)
+    target_ci_half_width = models.FloatField(null=True, blank=True)
+    # Calibration (ratings.calibration): share of calibration ratings within the expected range
+    # an expert needs before the campaign's real units are given to them.
+    qualification_threshold = models.FloatField(null=True, blank=True)
     status = models.CharField(
         max_length=10, choices=CampaignStatus.choices, default=CampaignStatus.OPEN
     )
@@ -103,6 +114,30 @@ class Campaign(models.Model):
             ),
             models.CheckConstraint(
                 condition=models.Q(samples_per_cell__gte=1), name="campaign_samples_positive"
+            ),
+            models.CheckConstraint(
+                condition=(
+                    models.Q(
+                        adaptive=False,
+                        max_raters_per_unit__isnull=True,
+                        rating_budget__isnull=True,
+                        target_ci_half_width__isnull=True,
+                    )
+                    | models.Q(
+                        adaptive=True,
+                        raters_per_unit__gte=2,
+                        max_raters_per_unit__gte=models.F("raters_per_unit"),
+                        rating_budget__isnull=False,
+                        target_ci_half_width__gt=0,
+                        target_ci_half_width__lt=1,
+                    )
+                ),
+                name="campaign_adaptive_settings",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(qualification_threshold__isnull=True)
+                | models.Q(qualification_threshold__gte=0, qualification_threshold__lte=1),
+                name="campaign_qualification_threshold_share",
             ),
         ]
 
@@ -131,6 +166,10 @@ class Unit(models.Model):
     is_gold = models.BooleanField(default=False)
     expected_min = models.SmallIntegerField(null=True, blank=True)
     expected_max = models.SmallIntegerField(null=True, blank=True)
+    # A calibration unit is a gold unit every eligible expert rates first, then sees its
+    # expected range and this rationale; it is not part of the campaign's data.
+    is_calibration = models.BooleanField(default=False)
+    rationale = models.TextField(blank=True)
 
     class Meta:
         ordering = ["campaign", "blind_code"]
@@ -147,6 +186,10 @@ class Unit(models.Model):
                     )
                 ),
                 name="unit_gold_has_expected_range",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(is_calibration=False) | models.Q(is_gold=True),
+                name="unit_calibration_is_gold",
             ),
         ]
 
@@ -257,6 +300,46 @@ class Rating(models.Model):
     @property
     def flags(self) -> list[str]:
         return [flag for flag, field in RATING_FLAGS.items() if getattr(self, field)]
+
+
+class CalibrationStatus(models.TextChoices):
+    CALIBRATING = "calibrating", _("Calibrating")
+    QUALIFIED = "qualified", _("Qualified")
+    NOT_QUALIFIED = "not_qualified", _("Not qualified")
+
+
+class Calibration(models.Model):
+    """One expert's calibration in one campaign: how many calibration ratings fell within the
+    expected range, and whether that reached the campaign's qualification threshold.
+
+    Written by `ratings.calibration` after each calibration rating; the decision is taken once
+    every calibration unit of the expert is rated, and kept.
+    """
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="calibrations")
+    expert = models.ForeignKey(ExpertProfile, on_delete=models.PROTECT, related_name="calibrations")
+    units = models.PositiveIntegerField(default=0)
+    rated = models.PositiveIntegerField(default=0)
+    within_range = models.PositiveIntegerField(default=0)
+    status = models.CharField(
+        max_length=20, choices=CalibrationStatus.choices, default=CalibrationStatus.CALIBRATING
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["campaign", "expert"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["campaign", "expert"], name="calibration_unique_campaign_expert"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.expert} in campaign {self.campaign_id}: {self.status}"
+
+    @property
+    def accuracy(self) -> float | None:
+        return self.within_range / self.rated if self.rated else None
 
 
 class CampaignDataRevision(models.Model):

@@ -14,6 +14,7 @@ from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
 from careers.models import ItemText, ScalePoint
+from ratings.calibration import CalibrationNotice, calibration_gate, expert_calibration_notices
 from ratings.models import (
     RATING_FLAGS,
     Assignment,
@@ -52,10 +53,19 @@ class ExpertQueue:
     entries: list[QueueEntry]
     progress: QueueProgress
     next_blind_code: str | None
+    calibration: list[CalibrationNotice] = field(default_factory=list)
+
+    @property
+    def withheld(self) -> bool:
+        """Whether a failed calibration keeps some campaign's units from the expert."""
+        return any(notice.withheld for notice in self.calibration)
 
 
 def _open_assignments(expert: ExpertProfile) -> QuerySet[Assignment]:
-    return Assignment.objects.filter(expert=expert, campaign__status=CampaignStatus.OPEN)
+    # Real units of a calibrated campaign stay out until the expert has qualified.
+    return Assignment.objects.filter(expert=expert, campaign__status=CampaignStatus.OPEN).filter(
+        calibration_gate(expert)
+    )
 
 
 def _queue_order(queryset: QuerySet[Assignment]) -> QuerySet[Assignment]:
@@ -65,17 +75,26 @@ def _queue_order(queryset: QuerySet[Assignment]) -> QuerySet[Assignment]:
 
 def expert_queue(*, expert: ExpertProfile) -> ExpertQueue:
     """The expert's assignments in open campaigns, in queue order, with progress counts."""
-    rows = _queue_order(_open_assignments(expert)).values_list(
-        "unit__blind_code", "status", "position"
+    rows = list(
+        _queue_order(_open_assignments(expert)).values_list(
+            "unit__blind_code", "status", "position", "campaign_id", "unit__is_calibration"
+        )
     )
-    entries = [QueueEntry(blind_code=c, status=s, position=p) for c, s, p in rows]
+    entries = [QueueEntry(blind_code=c, status=s, position=p) for c, s, p, _c, _u in rows]
+    # One more query, only when the queue holds calibration units.
+    calibrated = list(dict.fromkeys(campaign for *_rest, campaign, is_cal in rows if is_cal))
+    notices = (
+        expert_calibration_notices(expert=expert, campaign_ids=calibrated) if calibrated else []
+    )
     progress = QueueProgress(
         done=sum(entry.status == AssignmentStatus.SUBMITTED for entry in entries),
         skipped=sum(entry.status == AssignmentStatus.SKIPPED for entry in entries),
         left=sum(entry.status in UNFINISHED for entry in entries),
     )
     next_code = next((entry.blind_code for entry in entries if entry.status in UNFINISHED), None)
-    return ExpertQueue(entries=entries, progress=progress, next_blind_code=next_code)
+    return ExpertQueue(
+        entries=entries, progress=progress, next_blind_code=next_code, calibration=notices
+    )
 
 
 def queue_progress(*, expert: ExpertProfile) -> QueueProgress:
@@ -101,9 +120,15 @@ def next_blind_code(*, expert: ExpertProfile, after: str | None = None) -> str |
 def expert_assignment(*, expert: ExpertProfile, blind_code: str) -> Assignment:
     """The expert's own assignment for a blind code; anyone else's raises DoesNotExist (a 404).
 
-    Only its id and status: the services lock and reload the row before they change it.
+    Only its id, status and whether its unit is a calibration unit: the services lock and
+    reload the row before they change it.
     """
-    return Assignment.objects.only("pk", "status").get(expert=expert, unit__blind_code=blind_code)
+    return (
+        Assignment.objects.select_related("unit")
+        .only("pk", "status", "unit__is_calibration")
+        .filter(calibration_gate(expert))
+        .get(expert=expert, unit__blind_code=blind_code)
+    )
 
 
 @dataclass(frozen=True)
@@ -156,6 +181,10 @@ UNIT_PAGE_FIELDS = (
     "unit__language",
     "unit__item_id",
     "unit__text_redacted",
+    "unit__is_calibration",
+    "unit__expected_min",
+    "unit__expected_max",
+    "unit__rationale",
     "campaign__scale_id",
     "campaign__instructions",
     "campaign__status",
@@ -168,6 +197,7 @@ def unit_page(*, expert: ExpertProfile, blind_code: str, language: str) -> UnitP
     assignment = (
         Assignment.objects.select_related("unit", "campaign")
         .only(*UNIT_PAGE_FIELDS)
+        .filter(calibration_gate(expert))
         .get(expert=expert, unit__blind_code=blind_code)
     )
     unit, campaign = assignment.unit, assignment.campaign

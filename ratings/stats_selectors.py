@@ -61,11 +61,15 @@ def latest_revision_filter() -> Exists:
 
 
 def _latest_submitted_ratings(campaign_id: int) -> QuerySet:
-    """The latest revision of every submitted assignment of the campaign, in assignment order."""
+    """The latest revision of every submitted assignment of the campaign, in assignment order.
+
+    Calibration units are left out: they train the experts and are not the campaign's data.
+    """
     return (
         Rating.objects.filter(
             assignment__campaign_id=campaign_id,
             assignment__status=AssignmentStatus.SUBMITTED,
+            assignment__unit__is_calibration=False,
         )
         .filter(latest_revision_filter())
         # The campaign index already yields assignments in id order: no sort step.

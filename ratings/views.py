@@ -26,6 +26,8 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from careers.permissions import is_study_admin
+from ratings.adaptive import stopping_state
+from ratings.calibration import campaign_calibration
 from ratings.forms import FLAG_CHOICES, DraftForm, RatingForm, SkipForm
 from ratings.models import Assignment, AssignmentStatus, Campaign, ExpertProfile, Rating
 from ratings.selectors import (
@@ -87,6 +89,13 @@ def _own_assignment(expert: ExpertProfile, blind_code: str) -> Assignment:
 def _next_url(expert: ExpertProfile, *, after: str) -> str:
     code = next_blind_code(expert=expert, after=after)
     return reverse("rate-unit", args=[code]) if code else reverse("rate-queue")
+
+
+def _url_after_rating(assignment: Assignment, expert: ExpertProfile, *, blind_code: str) -> str:
+    """A calibration unit comes back to its own page, which now shows the feedback."""
+    if assignment.unit.is_calibration:
+        return reverse("rate-unit", args=[blind_code])
+    return _next_url(expert, after=blind_code)
 
 
 def _error_dict(exc: ValidationError) -> dict[str, list[str]]:
@@ -229,7 +238,9 @@ def rate_unit(request: HttpRequest, blind_code: str, *, expert: ExpertProfile) -
             except ValidationError as exc:
                 errors = _error_dict(exc)
             else:
-                return redirect(_next_url(expert, after=blind_code))
+                if skipping:
+                    return redirect(_next_url(expert, after=blind_code))
+                return redirect(_url_after_rating(page.assignment, expert, blind_code=blind_code))
         else:
             errors = {field: list(field_errors) for field, field_errors in form.errors.items()}
         posted = {
@@ -241,7 +252,11 @@ def rate_unit(request: HttpRequest, blind_code: str, *, expert: ExpertProfile) -
         context = _unit_context(page, posted=posted, errors=errors)
         return render(request, "ratings/unit.html", context, status=400)
     assignment_open(assignment=page.assignment)
-    return render(request, "ratings/unit.html", _unit_context(page))
+    context = _unit_context(page)
+    if page.assignment.unit.is_calibration and page.latest_rating is not None:
+        # The feedback page of a calibration unit: where to go on from it.
+        context["continue_url"] = _next_url(expert, after=blind_code)
+    return render(request, "ratings/unit.html", context)
 
 
 # --------------------------------------------------------------------------------------------
@@ -294,7 +309,7 @@ def rate_submit(request: HttpRequest, blind_code: str, *, expert: ExpertProfile)
         {
             "status": AssignmentStatus.SUBMITTED,
             "revision": rating.revision,
-            "next_url": _next_url(expert, after=blind_code),
+            "next_url": _url_after_rating(assignment, expert, blind_code=blind_code),
         }
     )
 
@@ -338,4 +353,10 @@ def campaign_progress_page(request: HttpRequest, campaign_id: int) -> HttpRespon
             return HttpResponse(_("Unknown action."), status=400)
         return redirect("campaign-progress", campaign.pk)
     progress = campaign_progress(campaign=campaign)
-    return render(request, "ratings/progress.html", {"progress": progress, "campaign": campaign})
+    context = {
+        "progress": progress,
+        "campaign": campaign,
+        "stopping": stopping_state(campaign=campaign),
+        "calibration": campaign_calibration(campaign=campaign),
+    }
+    return render(request, "ratings/progress.html", context)

@@ -19,6 +19,12 @@ class GoldUnitSerializer(serializers.Serializer):
     trial = serializers.IntegerField(min_value=1, help_text="Id of an ok work-sample trial.")
     expected_min = serializers.IntegerField()
     expected_max = serializers.IntegerField()
+    calibration = serializers.BooleanField(
+        default=False, help_text="Rated first by every eligible expert, with feedback."
+    )
+    rationale = serializers.CharField(
+        allow_blank=True, default="", help_text="Why the expected range: shown after rating."
+    )
 
 
 class CampaignCreateSerializer(serializers.Serializer):
@@ -47,6 +53,25 @@ class CampaignCreateSerializer(serializers.Serializer):
     )
     gold = GoldUnitSerializer(many=True, required=False)
     seed = serializers.IntegerField(required=False, min_value=0, max_value=2**62)
+    adaptive = serializers.BooleanField(
+        default=False, help_text="raters_per_unit is then k0, the initial raters of every unit."
+    )
+    max_raters_per_unit = serializers.IntegerField(
+        required=False, allow_null=True, default=None, help_text="k_max of an adaptive campaign."
+    )
+    rating_budget = serializers.IntegerField(required=False, allow_null=True, default=None)
+    target_ci_half_width = serializers.FloatField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="Stop adding raters once the alpha CI half-width is at most this (0 to 1).",
+    )
+    qualification_threshold = serializers.FloatField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="Share of calibration ratings within the expected range an expert needs.",
+    )
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         # A scale slug is unique within an instrument: the run's instrument decides.
@@ -67,6 +92,8 @@ class CampaignCreateSerializer(serializers.Serializer):
                 trial_id=entry["trial"],
                 expected_min=entry["expected_min"],
                 expected_max=entry["expected_max"],
+                calibration=entry["calibration"],
+                rationale=entry["rationale"],
             )
             for entry in data.pop("gold", [])
         ]
@@ -99,6 +126,11 @@ class CampaignSerializer(serializers.ModelSerializer):
             "match_expertise",
             "instructions",
             "seed",
+            "adaptive",
+            "max_raters_per_unit",
+            "rating_budget",
+            "target_ci_half_width",
+            "qualification_threshold",
             "status",
             "created_at",
             "closed_at",

@@ -5,17 +5,56 @@ Experts get 403 here: this resource names runs and endpoints, which they must ne
 
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema
-from rest_framework import mixins, status, viewsets
+import math
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from careers.permissions import ResearchReadAdminWrite
+from ratings.adaptive import stopping_state
 from ratings.api.serializers import CampaignCreateSerializer, CampaignSerializer
+from ratings.calibration import campaign_calibration, campaign_drift
 from ratings.models import Campaign
 from ratings.selectors import campaigns_with_counts
 from ratings.services import campaign_close, campaign_create, campaign_reopen
+from ratings.stats.drift import DEFAULT_BLOCK_SIZE, DEFAULT_DRIFT_THRESHOLD, DriftResult
+
+
+class DriftParameters(serializers.Serializer):
+    block_size = serializers.IntegerField(min_value=1, max_value=10_000, default=DEFAULT_BLOCK_SIZE)
+    threshold = serializers.FloatField(min_value=0, max_value=10, default=DEFAULT_DRIFT_THRESHOLD)
+
+
+def _number(value: object) -> object:
+    return None if isinstance(value, float) and math.isnan(value) else value
+
+
+def drift_payload(result: DriftResult) -> dict[str, object]:
+    blocks: dict[str, list[dict[str, object]]] = {}
+    for row in result.blocks.itertuples(index=False):
+        blocks.setdefault(row.rater, []).append(
+            {"block": int(row.block), "n": int(row.n), "mean_deviation": float(row.mean_deviation)}
+        )
+    return {
+        "block_size": result.block_size,
+        "threshold": result.threshold,
+        "experts": [
+            {
+                "expert": row.rater,
+                "n_compared": int(row.n_compared),
+                "blocks": blocks.get(row.rater, []),
+                "complete_blocks": int(row.blocks),
+                "first_block_deviation": _number(row.first_block_deviation),
+                "latest_block_deviation": _number(row.latest_block_deviation),
+                "growth": _number(row.growth),
+                "flagged": bool(row.flagged),
+            }
+            for row in result.raters.itertuples(index=False)
+        ],
+    }
 
 
 class CampaignViewSet(
@@ -56,3 +95,46 @@ class CampaignViewSet(
     def reopen(self, request: Request, pk: str | None = None) -> Response:
         campaign = campaign_reopen(campaign=self.get_object())
         return Response(self._served(campaign))
+
+    @extend_schema(request=None, responses=dict)
+    @action(detail=True, methods=["get"])
+    def adaptive(self, request: Request, pk: str | None = None) -> Response:
+        """The stopping rule of an adaptive campaign: rule, current alpha CI half-width,
+        ratings spent and left, units with extra raters. A fixed campaign answers adaptive
+        false."""
+        campaign = self.get_object()
+        state = stopping_state(campaign=campaign)
+        if state is None:
+            return Response({"adaptive": False})
+        return Response({"adaptive": True, **state.to_dict()})
+
+    @extend_schema(request=None, responses=dict)
+    @action(detail=True, methods=["get"])
+    def calibration(self, request: Request, pk: str | None = None) -> Response:
+        """Each expert's calibration: ratings within the expected range, the decision, and why."""
+        campaign = self.get_object()
+        return Response(
+            {
+                "qualification_threshold": campaign.qualification_threshold,
+                "experts": [row.to_dict() for row in campaign_calibration(campaign=campaign)],
+            }
+        )
+
+    @extend_schema(
+        request=None,
+        responses=dict,
+        parameters=[
+            OpenApiParameter("block_size", int, description="Ratings per block (default 10)."),
+            OpenApiParameter(
+                "threshold", float, description="Flag above this |mean deviation| (0.75)."
+            ),
+        ],
+    )
+    @action(detail=True, methods=["get"])
+    def drift(self, request: Request, pk: str | None = None) -> Response:
+        """Rater drift: each expert's mean deviation from the other raters by blocks of their
+        ratings in the order they rated; flagged when the latest block passes the threshold."""
+        parameters = DriftParameters(data=request.query_params)
+        parameters.is_valid(raise_exception=True)
+        result = campaign_drift(campaign=self.get_object(), **parameters.validated_data)
+        return Response(drift_payload(result))

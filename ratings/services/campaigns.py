@@ -18,7 +18,9 @@ from django.utils import timezone
 
 from careers.models import Area, QuestionKind, Scale, ScalePoint
 from llmruns.models import ModelEndpoint, Run, RunStatus, Trial, TrialStatus
+from ratings.adaptive import adaptive_settings_errors, budget_errors
 from ratings.assignment import AssignmentError, AssignmentPlan, ExpertSpec, UnitSpec, assign
+from ratings.calibration import calibration_queues, calibrations_create
 from ratings.models import (
     Assignment,
     Campaign,
@@ -41,6 +43,10 @@ class GoldUnit:
     trial_id: int
     expected_min: int
     expected_max: int
+    # A calibration unit is rated first by every eligible expert, who then sees the expected
+    # range and this rationale (ratings.calibration).
+    calibration: bool = False
+    rationale: str = ""
 
 
 def _select_work_samples(
@@ -135,6 +141,11 @@ def campaign_create(
     gold: Sequence[GoldUnit] = (),
     match_expertise: bool = True,
     seed: int | None = None,
+    adaptive: bool = False,
+    max_raters_per_unit: int | None = None,
+    rating_budget: int | None = None,
+    target_ci_half_width: float | None = None,
+    qualification_threshold: float | None = None,
     by=None,
 ) -> Campaign:
     """Turn a finished run's work samples into blind units assigned to a panel's experts.
@@ -142,6 +153,11 @@ def campaign_create(
     endpoints, languages and areas default to everything the run has. Each selected work sample
     becomes a unit with a random blind code and redacted text; gold units are added even when the
     selection filters leave them out. Every problem is reported at once and nothing is written.
+
+    adaptive campaigns (ratings.adaptive) start every unit with raters_per_unit raters (k0) and
+    add raters to disagreeing units up to max_raters_per_unit, within rating_budget, until the
+    alpha CI half-width reaches target_ci_half_width. With qualification_threshold, gold units
+    marked as calibration are rated first by every eligible expert (ratings.calibration).
     """
     errors: dict[str, list[str]] = defaultdict(list)
     run_endpoint_ids = set(run.endpoints.values_list("pk", flat=True))
@@ -181,6 +197,25 @@ def campaign_create(
         errors["samples_per_cell"].append("must be at least 1")
     if raters_per_unit < 1:
         errors["raters_per_unit"].append("must be at least 1")
+    for field, problems in adaptive_settings_errors(
+        adaptive=adaptive,
+        raters_per_unit=raters_per_unit,
+        max_raters_per_unit=max_raters_per_unit,
+        rating_budget=rating_budget,
+        target_ci_half_width=target_ci_half_width,
+    ).items():
+        errors[field].extend(problems)
+    calibration_gold = [entry for entry in gold if entry.calibration]
+    if qualification_threshold is not None and not 0 <= qualification_threshold <= 1:
+        errors["qualification_threshold"].append(
+            f"a share of calibration ratings: between 0 and 1, got {qualification_threshold}"
+        )
+    if calibration_gold and qualification_threshold is None:
+        errors["qualification_threshold"].append(
+            "required when gold units are marked for calibration"
+        )
+    if qualification_threshold is not None and not calibration_gold:
+        errors["gold"].append("a qualification threshold needs gold units marked for calibration")
     unknown_instruction_languages = sorted(set(instructions) - set(SUPPORTED_LANGUAGES))
     if unknown_instruction_languages:
         errors["instructions"].append(
@@ -228,8 +263,25 @@ def campaign_create(
                 ]
             }
         )
+    calibration_ids = {entry.trial_id for entry in calibration_gold}
+    # Calibration units are rated by every eligible expert, outside the balanced plan.
+    trials = [trial for trial in trials if trial.pk not in calibration_ids]
     selected_ids = {trial.pk for trial in trials}
-    trials += [trial for trial in gold_trials.values() if trial.pk not in selected_ids]
+    trials += [
+        trial
+        for trial in gold_trials.values()
+        if trial.pk not in selected_ids and trial.pk not in calibration_ids
+    ]
+    calibration_trials = [gold_trials[trial_id] for trial_id in sorted(calibration_ids)]
+    if not trials:
+        raise ValidationError(
+            {"gold": ["every selected work sample is a calibration unit: nothing is left to rate"]}
+        )
+    over_budget = budget_errors(
+        rating_budget=rating_budget, units=len(trials), raters_per_unit=raters_per_unit
+    )
+    if over_budget:
+        raise ValidationError(over_budget)
     shortfalls = _assignment_shortfalls(
         trials=trials,
         experts=experts,
@@ -247,6 +299,9 @@ def campaign_create(
         seed=seed,
         match_expertise=match_expertise,
     )
+    calibration_plan = _calibration_plan(
+        trials=calibration_trials, experts=experts, seed=seed, match_expertise=match_expertise
+    )
 
     campaign = Campaign.objects.create(
         name=name.strip(),
@@ -260,21 +315,86 @@ def campaign_create(
         match_expertise=match_expertise,
         instructions=instructions,
         seed=seed,
+        adaptive=adaptive,
+        max_raters_per_unit=max_raters_per_unit,
+        rating_budget=rating_budget,
+        target_ci_half_width=target_ci_half_width,
+        qualification_threshold=qualification_threshold,
         created_by=by,
     )
     campaign.endpoints.set(endpoint_list)
-    units = _units_create(campaign=campaign, trials=trials, gold=gold)
+    units = _units_create(campaign=campaign, trials=[*calibration_trials, *trials], gold=gold)
     unit_ids = {unit.trial_id: unit.pk for unit in units}
+    # Calibration units open each expert's queue; the plan's positions follow them.
+    first_position = {expert: len(keys) for expert, keys in calibration_plan.items()}
     Assignment.objects.bulk_create(
-        Assignment(
-            campaign=campaign,
-            unit_id=unit_ids[trial_id],
-            expert_id=expert_id,
-            position=position,
-        )
-        for trial_id, expert_id, position in plan.pairs()
+        [
+            *(
+                Assignment(
+                    campaign=campaign,
+                    unit_id=unit_ids[trial_id],
+                    expert_id=expert_id,
+                    position=position,
+                )
+                for expert_id, keys in calibration_plan.items()
+                for position, trial_id in enumerate(keys)
+            ),
+            *(
+                Assignment(
+                    campaign=campaign,
+                    unit_id=unit_ids[trial_id],
+                    expert_id=expert_id,
+                    position=first_position.get(expert_id, 0) + position,
+                )
+                for trial_id, expert_id, position in plan.pairs()
+            ),
+        ]
     )
+    if qualification_threshold is not None:
+        calibrations_create(
+            campaign=campaign,
+            units_per_expert={expert: len(keys) for expert, keys in calibration_plan.items()},
+        )
     return campaign
+
+
+def _calibration_plan(
+    *,
+    trials: Sequence[Trial],
+    experts: Sequence[ExpertProfile],
+    seed: int,
+    match_expertise: bool,
+) -> dict[int, list[int]]:
+    """Expert id -> calibration trial ids in queue order; every expert needs at least one."""
+    if not trials:
+        return {}
+    queues = calibration_queues(
+        units=[
+            UnitSpec(key=trial.pk, language=trial.language, area=trial.item.area, stratum=None)
+            for trial in trials
+        ],
+        experts=[
+            ExpertSpec(
+                key=expert.pk,
+                languages=frozenset(expert.languages),
+                areas=frozenset(expert.areas),
+            )
+            for expert in experts
+        ],
+        seed=seed,
+        match_expertise=match_expertise,
+    )
+    uncovered = sorted(expert.pseudonym for expert in experts if not queues[expert.pk])
+    if uncovered:
+        raise ValidationError(
+            {
+                "gold": [
+                    f"experts {uncovered} have no calibration unit in their languages and areas; "
+                    "add calibration units they can rate"
+                ]
+            }
+        )
+    return queues
 
 
 def _gold_trials(
@@ -338,6 +458,8 @@ def _units_create(
                 is_gold=expected is not None,
                 expected_min=expected.expected_min if expected else None,
                 expected_max=expected.expected_max if expected else None,
+                is_calibration=bool(expected and expected.calibration),
+                rationale=expected.rationale if expected else "",
             )
         )
     return Unit.objects.bulk_create(units)

@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from careers.models import ScalePoint
+from ratings import adaptive, calibration
 from ratings.models import (
     RATING_FLAGS,
     Assignment,
@@ -55,6 +56,22 @@ def _locked(assignment: Assignment) -> Assignment:
         .select_related("campaign")
         .get(pk=assignment.pk)
     )
+
+
+def _refuse_unless_calibration_allows(assignment: Assignment, *, action: str) -> bool:
+    """Calibrated campaigns: real units wait for qualification, calibration ratings are final.
+    Returns whether the unit is a calibration unit."""
+    try:
+        return calibration.rating_allowed_check(assignment=assignment, action=action)
+    except calibration.CalibrationConflict as exc:
+        raise RatingConflict(str(exc), code="calibration") from exc
+
+
+def _after_rating(assignment: Assignment, *, value: int | None, is_calibration: bool) -> None:
+    # Adaptive and calibrated campaigns only: a plain campaign makes no query here.
+    if is_calibration and value is not None:
+        calibration.calibration_rating_record(assignment=assignment, value=value)
+    adaptive.unit_review(assignment=assignment)
 
 
 def _refuse_if_closed(assignment: Assignment) -> None:
@@ -207,6 +224,7 @@ def rating_submit(
             _("This unit is already rated; open it again to revise the rating."),
             code="already_submitted",
         )
+    is_calibration = _refuse_unless_calibration_allows(assignment, action="submit")
     flags = _check_rating_input(
         assignment=assignment,
         value=value,
@@ -240,6 +258,7 @@ def rating_submit(
             *DRAFT_AND_SKIP_FIELDS,
         ]
     )
+    _after_rating(assignment, value=value, is_calibration=is_calibration)
     return rating
 
 
@@ -263,6 +282,7 @@ def rating_revise(
         raise RatingConflict(
             _("This unit has no rating to revise yet; submit one first."), code="not_submitted"
         )
+    _refuse_unless_calibration_allows(assignment, action="revise")
     flags = _check_rating_input(
         assignment=assignment,
         value=value,
@@ -284,6 +304,7 @@ def rating_revise(
     )
     _clear_draft_and_skip(assignment)
     assignment.save(update_fields=DRAFT_AND_SKIP_FIELDS)
+    _after_rating(assignment, value=None, is_calibration=False)
     return rating
 
 
@@ -316,6 +337,7 @@ def assignment_skip(*, assignment: Assignment, reason: str, note: str = "") -> A
         raise RatingConflict(
             _("This unit is already rated and cannot be skipped."), code="already_submitted"
         )
+    _refuse_unless_calibration_allows(assignment, action="skip")
     errors: dict[str, list[str]] = {}
     if reason not in SkipReason.values:
         errors["skip_reason"] = [_("Choose a reason for skipping.")]
@@ -327,4 +349,5 @@ def assignment_skip(*, assignment: Assignment, reason: str, note: str = "") -> A
     assignment.skip_reason = reason
     assignment.skip_note = note.strip()
     assignment.save(update_fields=["status", "skip_reason", "skip_note"])
+    _after_rating(assignment, value=None, is_calibration=False)
     return assignment

@@ -8,6 +8,7 @@ rating; a different one is refused as already submitted. Either way there is one
 from __future__ import annotations
 
 import threading
+import time
 import uuid
 from collections.abc import Callable
 
@@ -90,3 +91,117 @@ def test_two_different_submissions_make_one_rating_and_one_conflict(
         assert conflicts[0].code == "already_submitted"
         stored = Rating.objects.get(assignment=assignment)
         assert (stored.revision, stored.value) == (1, ratings[0].value)
+
+
+def _overlapping(first: Callable[[], object], second: Callable[[], object]) -> list[object]:
+    """first runs in a transaction held open until second has started: second then overlaps an
+    uncommitted first, the moment where a decision could be lost or taken twice."""
+    from django.db import transaction
+
+    submitted, started = threading.Event(), threading.Event()
+
+    def run_first():
+        with transaction.atomic():
+            result = first()
+            submitted.set()
+            started.wait(timeout=10)
+            time.sleep(0.3)  # second is now blocked on a lock, or racing past it
+        return result
+
+    def run_second():
+        submitted.wait(timeout=10)
+        started.set()
+        return second()
+
+    return _at_once([run_first, run_second])
+
+
+def _adaptive_campaign(finished_run, *, experts: int, k_max: int = 3):
+    from ratings.models import Panel
+    from ratings.services import campaign_create
+    from tests.conftest import _expert
+
+    panel = Panel.objects.create(name="Concurrent panel")
+    panel.experts.set([_expert(f"conc{index}_expert").expert for index in range(experts)])
+    return campaign_create(
+        name="Adaptive at once",
+        run=finished_run,
+        panel=panel,
+        raters_per_unit=2,
+        adaptive=True,
+        max_raters_per_unit=k_max,
+        rating_budget=500,
+        target_ci_half_width=0.0001,
+        seed=23,
+    )
+
+
+def _unit_assignments(unit) -> list[Assignment]:
+    return list(Assignment.objects.filter(unit=unit).select_related("campaign").order_by("pk"))
+
+
+def test_two_experts_finishing_a_unit_at_once_add_exactly_one_rater(
+    integration_services, transactional_db, finished_run
+):
+    """Adaptive, k0 = 2, k_max = 3: a unit's two raters submit 1 and 5, the second while the
+    first's transaction is still open. The unit's row lock makes the second decide after the
+    first commits: exactly one extra rater, never none (a decision lost between the two
+    transactions) and never two (past k_max)."""
+    from ratings.models import Unit
+
+    campaign = _adaptive_campaign(finished_run, experts=12)
+    assert connection.vendor == "postgresql"
+    for unit in Unit.objects.filter(campaign=campaign).order_by("pk")[:4]:
+        first, second = _unit_assignments(unit)
+        results = _overlapping(
+            lambda a=first: rating_submit(assignment=a, value=1),
+            lambda a=second: rating_submit(assignment=a, value=5),
+        )
+        assert all(isinstance(result, Rating) for result in results), results
+        raters = [assignment.expert_id for assignment in _unit_assignments(unit)]
+        assert len(raters) == 3 and len(set(raters)) == 3
+
+
+def test_two_units_extended_at_once_keep_the_loads_balanced(
+    integration_services, transactional_db, finished_run
+):
+    """Eleven of twelve experts already carry one extra unit; two units are finished at once.
+    Both decisions would pick the one expert left at the lowest load; the campaign's row lock
+    makes the second see the first's pick, so loads stay within one of each other."""
+    from collections import Counter
+
+    from ratings.models import Unit
+
+    campaign = _adaptive_campaign(finished_run, experts=12, k_max=3)
+    units = list(Unit.objects.filter(campaign=campaign).order_by("pk"))
+    extended = 0
+    for unit in units:
+        if extended == 11:
+            break
+        first, second = _unit_assignments(unit)
+        rating_submit(assignment=first, value=1)
+        rating_submit(assignment=second, value=5)
+        extended += len(_unit_assignments(unit)) == 3
+    loads = Counter(
+        Assignment.objects.filter(campaign=campaign).values_list("expert_id", flat=True)
+    )
+    (lowest,) = [expert for expert, load in loads.items() if load == min(loads.values())]
+    untouched = [
+        unit
+        for unit in units
+        if len(_unit_assignments(unit)) == 2
+        and lowest not in {a.expert_id for a in _unit_assignments(unit)}
+    ]
+    x, y = untouched[:2]
+    rating_submit(assignment=_unit_assignments(x)[0], value=1)
+    rating_submit(assignment=_unit_assignments(y)[0], value=1)
+    results = _overlapping(
+        lambda: rating_submit(assignment=_unit_assignments(x)[1], value=5),
+        lambda: rating_submit(assignment=_unit_assignments(y)[1], value=5),
+    )
+    assert all(isinstance(result, Rating) for result in results), results
+    assert len(_unit_assignments(x)) == 3 and len(_unit_assignments(y)) == 3
+    loads = Counter(
+        Assignment.objects.filter(campaign=campaign).values_list("expert_id", flat=True)
+    )
+    assert max(loads.values()) - min(loads.values()) <= 1, loads

@@ -1,0 +1,212 @@
+"""Adaptive assignment: which unit gets one more rater, and which expert that rater is.
+
+Pure (no Django), like `ratings.assignment`, so the rule can be tested under any order of
+ratings and replayed by the simulation benchmark exactly as the application runs it.
+
+The rule, decided once every rater of a unit has finished it (rated or skipped):
+
+- **Disagreement.** A unit disagrees when the range of its ratings (largest minus smallest) is
+  at least ``DISAGREEMENT_RANGE`` scale points: two points apart on the 1-5 competence scale
+  is more than the one-point wobble careful experts show on a clear case, and it is the
+  ``high_disagreement`` flag of ``ratings.stats.unit_stats``. Fewer than two ratings never
+  disagree: there is nothing to compare.
+- **One more rater.** A disagreeing unit with fewer than ``max_raters_per_unit`` assignments is
+  offered to one more expert, and decided again when that expert has finished.
+- **Which expert.** Eligible for the unit (its language, and its area with match_expertise),
+  not already on it, and at the lowest load of their eligibility group (the experts eligible
+  for exactly the same units): so among experts with the same eligibility max - min load stays
+  within 1, counting the added assignments, whenever the initial plan had it (which
+  `ratings.assignment.assign` guarantees). Among those, the least loaded; ties go to a hash of
+  (seed, unit, expert), so the choice depends only on the campaign's seed and the order of
+  ratings. When every such expert already rates the unit, nobody is added: balance comes first.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Collection, Hashable, Mapping, Sequence
+
+from ratings.assignment import ExpertSpec, UnitSpec, is_eligible
+
+DISAGREEMENT_RANGE = 2
+
+
+def unit_disagrees(values: Sequence[float], *, min_range: float = DISAGREEMENT_RANGE) -> bool:
+    """Whether a unit's ratings are at least min_range scale points apart."""
+    return len(values) >= 2 and max(values) - min(values) >= min_range
+
+
+def eligibility_groups(
+    units: Sequence[UnitSpec], experts: Sequence[ExpertSpec], *, match_expertise: bool = True
+) -> dict[Hashable, frozenset[tuple[str, str]]]:
+    """Expert key -> the (language, area) kinds of unit they are eligible for.
+
+    Two experts with the same value are eligible for exactly the same units of the campaign.
+    """
+    kinds = {(unit.language, unit.area) for unit in units}
+    return {
+        expert.key: frozenset(
+            (language, area)
+            for language, area in kinds
+            if is_eligible(
+                UnitSpec(key=None, language=language, area=area, stratum=None),
+                expert,
+                match_expertise=match_expertise,
+            )
+        )
+        for expert in experts
+    }
+
+
+def _tie_rank(seed: int, unit_key: Hashable, expert_key: Hashable) -> bytes:
+    return hashlib.sha256(f"{seed}|{unit_key!r}|{expert_key!r}".encode()).digest()
+
+
+def choose_extra_rater(
+    *,
+    unit: UnitSpec,
+    experts: Sequence[ExpertSpec],
+    current_raters: Collection[Hashable],
+    loads: Mapping[Hashable, int],
+    groups: Mapping[Hashable, Hashable],
+    seed: int,
+    match_expertise: bool = True,
+) -> Hashable | None:
+    """The expert to add to unit, or None when no eligible expert keeps the loads balanced.
+
+    ``loads`` counts every assignment of each expert (initial and added); ``groups`` maps each
+    expert to their eligibility group (see ``eligibility_groups``).
+    """
+    group_minimum: dict[Hashable, int] = {}
+    for expert in experts:
+        group = groups[expert.key]
+        group_minimum[group] = min(group_minimum.get(group, loads[expert.key]), loads[expert.key])
+    candidates = [
+        expert
+        for expert in experts
+        if expert.key not in current_raters
+        and is_eligible(unit, expert, match_expertise=match_expertise)
+        and loads[expert.key] == group_minimum[groups[expert.key]]
+    ]
+    if not candidates:
+        return None
+    chosen = min(
+        candidates,
+        key=lambda expert: (loads[expert.key], _tie_rank(seed, unit.key, expert.key)),
+    )
+    return chosen.key
+
+
+def needs_extra_rater(
+    *,
+    values: Sequence[float],
+    assigned: int,
+    unfinished: int,
+    max_raters_per_unit: int,
+    min_range: float = DISAGREEMENT_RANGE,
+) -> bool:
+    """Whether a unit is ready for, and asks for, one more rater.
+
+    ``assigned`` counts every assignment of the unit (also skipped ones), ``unfinished`` those
+    still pending or in draft, ``values`` the submitted ratings.
+    """
+    return (
+        unfinished == 0
+        and assigned < max_raters_per_unit
+        and unit_disagrees(values, min_range=min_range)
+    )
+
+
+class AdaptiveLedger:
+    """An adaptive campaign's assignments and ratings in memory, decided by the same rule as the
+    database (`ratings.adaptive.unit_review`): for the simulation benchmark and property tests.
+
+    Starts from an initial plan (``ratings.assignment.assign`` with k0 raters); ``record`` takes
+    one rating, in the order ratings arrive, and returns the expert added to its unit, if any.
+    """
+
+    def __init__(
+        self,
+        units: Sequence[UnitSpec],
+        experts: Sequence[ExpertSpec],
+        initial: Mapping[Hashable, Sequence[Hashable]],
+        *,
+        max_raters_per_unit: int,
+        seed: int,
+        match_expertise: bool = True,
+    ) -> None:
+        self.units = {unit.key: unit for unit in units}
+        self.experts = list(experts)
+        self.max_raters_per_unit = max_raters_per_unit
+        self.seed = seed
+        self.match_expertise = match_expertise
+        self.groups = eligibility_groups(units, experts, match_expertise=match_expertise)
+        # unit -> expert keys in the order they were assigned; unit -> expert -> value
+        self.raters: dict[Hashable, list[Hashable]] = {unit.key: [] for unit in units}
+        self.values: dict[Hashable, dict[Hashable, float]] = {unit.key: {} for unit in units}
+        self.loads: dict[Hashable, int] = {expert.key: 0 for expert in experts}
+        for expert_key, queue in initial.items():
+            for unit_key in queue:
+                self.raters[unit_key].append(expert_key)
+                self.loads[expert_key] += 1
+        self.extensions_allowed = True
+
+    def pending(self) -> list[tuple[Hashable, Hashable]]:
+        """(unit, expert) pairs assigned and not yet rated, in a stable order."""
+        return [
+            (unit_key, expert_key)
+            for unit_key, raters in self.raters.items()
+            for expert_key in raters
+            if expert_key not in self.values[unit_key]
+        ]
+
+    def record(self, unit_key: Hashable, expert_key: Hashable, value: float) -> Hashable | None:
+        """Take one rating; return the expert added to its unit, if any. An extra rater changes
+        the loads, which may free a balanced rater for a unit that waited: those are retried
+        (in key order) until nothing changes, as the database does."""
+        if expert_key not in self.raters[unit_key] or expert_key in self.values[unit_key]:
+            raise ValueError(f"{expert_key!r} has no pending assignment of unit {unit_key!r}")
+        self.values[unit_key][expert_key] = value
+        added = self._extend(unit_key)
+        if added is not None:
+            self._retry_waiting()
+        return added
+
+    def _ready(self, unit_key: Hashable) -> bool:
+        raters = self.raters[unit_key]
+        return self.extensions_allowed and needs_extra_rater(
+            values=list(self.values[unit_key].values()),
+            assigned=len(raters),
+            unfinished=len(raters) - len(self.values[unit_key]),
+            max_raters_per_unit=self.max_raters_per_unit,
+        )
+
+    def _extend(self, unit_key: Hashable) -> Hashable | None:
+        if not self._ready(unit_key):
+            return None
+        raters = self.raters[unit_key]
+        chosen = choose_extra_rater(
+            unit=self.units[unit_key],
+            experts=self.experts,
+            current_raters=set(raters),
+            loads=self.loads,
+            groups=self.groups,
+            seed=self.seed,
+            match_expertise=self.match_expertise,
+        )
+        if chosen is not None:
+            raters.append(chosen)
+            self.loads[chosen] += 1
+        return chosen
+
+    def _retry_waiting(self) -> None:
+        changed = True
+        while changed:
+            changed = False
+            for unit_key in sorted(self.raters, key=repr):
+                if self._extend(unit_key) is not None:
+                    changed = True
+
+    @property
+    def ratings(self) -> int:
+        return sum(len(values) for values in self.values.values())

@@ -1,0 +1,363 @@
+"""Calibration of experts with gold feedback, the qualification gate, and rater drift reads.
+
+A campaign with a ``qualification_threshold`` starts each expert with its calibration units:
+gold units (with an expected range and the admin's rationale) that every eligible expert rates
+first. After each calibration rating the expert's page shows the expected range and the
+rationale; the expert's ``Calibration`` row counts the ratings within range. Once every
+calibration unit of the expert is rated, the share within range is compared with the
+threshold: at or above it the expert qualifies and the campaign's real units appear in their
+queue; below it they never do, the expert is told why, and the admin sees the same figures
+and which units missed.
+
+The gate is one condition (`calibration_gate`) added to every expert-facing read of
+assignments, so a withheld unit is a 404 exactly like a code that does not exist, and the
+services refuse to rate it (`rating_allowed_check`).
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Hashable, Sequence
+from dataclasses import dataclass
+
+import pandas as pd
+from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from ratings.assignment import ExpertSpec, UnitSpec, is_eligible
+from ratings.models import (
+    Assignment,
+    AssignmentStatus,
+    Calibration,
+    CalibrationStatus,
+    Campaign,
+    ExpertProfile,
+    Rating,
+    Unit,
+)
+from ratings.stats.drift import (
+    DEFAULT_BLOCK_SIZE,
+    DEFAULT_DRIFT_THRESHOLD,
+    DriftResult,
+    rater_drift,
+)
+from ratings.stats_selectors import _latest_submitted_ratings, latest_revision_filter
+
+
+class CalibrationConflict(Exception):
+    """The calibration state forbids the action; the message is for the expert."""
+
+
+def calibration_gate(expert: ExpertProfile | int) -> Q:
+    """Assignments the expert may see: calibration units, campaigns without calibration, and
+    real units of campaigns where the expert has qualified."""
+    qualified = Calibration.objects.filter(
+        campaign_id=OuterRef("campaign_id"), expert=expert, status=CalibrationStatus.QUALIFIED
+    )
+    return (
+        Q(campaign__qualification_threshold__isnull=True)
+        | Q(unit__is_calibration=True)
+        | Q(Exists(qualified))
+    )
+
+
+def calibration_queues(
+    *,
+    units: Sequence[UnitSpec],
+    experts: Sequence[ExpertSpec],
+    seed: int,
+    match_expertise: bool,
+) -> dict[Hashable, list[Hashable]]:
+    """Expert key -> the calibration unit keys they rate first, in a seeded order of their own.
+
+    Every eligible expert rates every calibration unit: calibration measures the expert, so it
+    is not shared out like the real units.
+    """
+    ordered = sorted(units, key=lambda unit: repr(unit.key))
+    queues = {}
+    for expert in sorted(experts, key=lambda expert: repr(expert.key)):
+        keys = [
+            unit.key
+            for unit in ordered
+            if is_eligible(unit, expert, match_expertise=match_expertise)
+        ]
+        random.Random(f"{seed}|calibration|{expert.key!r}").shuffle(keys)
+        queues[expert.key] = keys
+    return queues
+
+
+def _is_calibration_unit(assignment: Assignment) -> bool:
+    return Unit.objects.filter(pk=assignment.unit_id, is_calibration=True).exists()
+
+
+def rating_allowed_check(*, assignment: Assignment, action: str) -> bool:
+    """Raise CalibrationConflict unless the expert may `action` (submit, revise, skip) here.
+
+    Returns whether the assignment's unit is a calibration unit. No query for a campaign
+    without calibration.
+    """
+    campaign = assignment.campaign
+    if campaign.qualification_threshold is None:
+        return False
+    if _is_calibration_unit(assignment):
+        if action != "submit":
+            raise CalibrationConflict(
+                _("A calibration rating cannot be changed or skipped: its feedback is shown.")
+            )
+        return True
+    qualified = Calibration.objects.filter(
+        campaign=campaign, expert_id=assignment.expert_id, status=CalibrationStatus.QUALIFIED
+    ).exists()
+    if not qualified:
+        raise CalibrationConflict(
+            _("This unit is given to you once you have passed the campaign's calibration.")
+        )
+    return False
+
+
+def calibration_rating_record(*, assignment: Assignment, value: int) -> Calibration:
+    """Count a calibration rating, and decide qualification once every calibration unit is rated.
+
+    Runs in the rating's transaction; the expert's calibration row is locked while it counts.
+    """
+    unit = Unit.objects.only("expected_min", "expected_max").get(pk=assignment.unit_id)
+    calibration = Calibration.objects.select_for_update().get(
+        campaign_id=assignment.campaign_id, expert_id=assignment.expert_id
+    )
+    calibration.rated += 1
+    calibration.within_range += unit.expected_min <= value <= unit.expected_max
+    if calibration.rated >= calibration.units and calibration.status == (
+        CalibrationStatus.CALIBRATING
+    ):
+        threshold = assignment.campaign.qualification_threshold
+        calibration.status = (
+            CalibrationStatus.QUALIFIED
+            if calibration.within_range >= threshold * calibration.rated - 1e-9
+            else CalibrationStatus.NOT_QUALIFIED
+        )
+        calibration.decided_at = timezone.now()
+    calibration.save(update_fields=["rated", "within_range", "status", "decided_at"])
+    return calibration
+
+
+def calibrations_create(*, campaign: Campaign, units_per_expert: dict[int, int]) -> None:
+    Calibration.objects.bulk_create(
+        Calibration(campaign=campaign, expert_id=expert_id, units=count)
+        for expert_id, count in units_per_expert.items()
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Reads
+
+
+@dataclass(frozen=True)
+class CalibrationNotice:
+    """What the expert's queue says about one campaign's calibration."""
+
+    status: str
+    units: int
+    rated: int
+    within_range: int
+    threshold: float
+
+    @property
+    def withheld(self) -> bool:
+        return self.status == CalibrationStatus.NOT_QUALIFIED
+
+    @property
+    def message(self) -> str:
+        figures = {
+            "within": self.within_range,
+            "rated": self.rated,
+            "units": self.units,
+            "threshold": f"{self.threshold * 100:.0f}",
+            "accuracy": f"{100 * self.within_range / self.rated:.0f}" if self.rated else "0",
+        }
+        if self.status == CalibrationStatus.NOT_QUALIFIED:
+            return (
+                _(
+                    "You did not pass the calibration: %(within)s of %(rated)s calibration "
+                    "ratings were within the expected range (%(accuracy)s%%; %(threshold)s%% "
+                    "needed). This campaign's units will not be given to you. The study admin "
+                    "sees your calibration results."
+                )
+                % figures
+            )
+        if self.status == CalibrationStatus.QUALIFIED:
+            return (
+                _(
+                    "You passed the calibration: %(within)s of %(rated)s calibration ratings "
+                    "were within the expected range. The campaign's units are in your queue."
+                )
+                % figures
+            )
+        return (
+            _(
+                "Calibration: %(rated)s of %(units)s calibration units rated. After each one "
+                "you see the expected range and why. The campaign's units follow once at least "
+                "%(threshold)s%% of your calibration ratings are within the expected range."
+            )
+            % figures
+        )
+
+
+def expert_calibration_notices(
+    *, expert: ExpertProfile, campaign_ids: Sequence[int]
+) -> list[CalibrationNotice]:
+    """The expert's calibration state in the given (calibrated, open) campaigns; one query."""
+    rows = (
+        Calibration.objects.filter(expert=expert, campaign_id__in=list(campaign_ids))
+        .order_by("campaign__created_at", "campaign_id")
+        .values_list(
+            "status", "units", "rated", "within_range", "campaign__qualification_threshold"
+        )
+    )
+    return [
+        CalibrationNotice(
+            status=status, units=units, rated=rated, within_range=within, threshold=threshold
+        )
+        for status, units, rated, within, threshold in rows
+    ]
+
+
+@dataclass(frozen=True)
+class CalibrationMiss:
+    blind_code: str
+    value: int
+    expected_min: int
+    expected_max: int
+
+
+@dataclass
+class ExpertCalibration:
+    """One expert's calibration as the admin sees it: figures, decision, and the misses."""
+
+    pseudonym: str
+    status: str
+    units: int
+    rated: int
+    within_range: int
+    threshold: float
+    misses: list[CalibrationMiss]
+
+    @property
+    def accuracy(self) -> float | None:
+        return self.within_range / self.rated if self.rated else None
+
+    @property
+    def status_label(self) -> str:
+        return str(CalibrationStatus(self.status).label)
+
+    @property
+    def reason(self) -> str:
+        figures = {
+            "within": self.within_range,
+            "rated": self.rated,
+            "units": self.units,
+            "threshold": f"{self.threshold * 100:.0f}",
+            "accuracy": f"{100 * (self.accuracy or 0):.0f}",
+        }
+        if self.status == CalibrationStatus.NOT_QUALIFIED:
+            return (
+                _(
+                    "%(within)s of %(rated)s calibration ratings within the expected range "
+                    "(%(accuracy)s%%), below the threshold of %(threshold)s%%: the campaign's "
+                    "units are withheld from this expert."
+                )
+                % figures
+            )
+        if self.status == CalibrationStatus.QUALIFIED:
+            return (
+                _(
+                    "%(within)s of %(rated)s calibration ratings within the expected range "
+                    "(%(accuracy)s%%), at or above the threshold of %(threshold)s%%."
+                )
+                % figures
+            )
+        return _("%(rated)s of %(units)s calibration units rated so far.") % figures
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "expert": self.pseudonym,
+            "status": self.status,
+            "units": self.units,
+            "rated": self.rated,
+            "within_range": self.within_range,
+            "accuracy": self.accuracy,
+            "threshold": self.threshold,
+            "reason": self.reason,
+            "misses": [miss.__dict__ for miss in self.misses],
+        }
+
+
+def campaign_calibration(*, campaign: Campaign) -> list[ExpertCalibration]:
+    """Every expert's calibration in the campaign, with the calibration ratings that missed.
+
+    Two queries: the calibration rows, and the latest calibration ratings.
+    """
+    if campaign.qualification_threshold is None:
+        return []
+    experts = {
+        expert_id: ExpertCalibration(
+            pseudonym=pseudonym,
+            status=status,
+            units=units,
+            rated=rated,
+            within_range=within,
+            threshold=campaign.qualification_threshold,
+            misses=[],
+        )
+        for expert_id, pseudonym, status, units, rated, within in Calibration.objects.filter(
+            campaign=campaign
+        )
+        .order_by("expert__pseudonym")
+        .values_list("expert_id", "expert__pseudonym", "status", "units", "rated", "within_range")
+    }
+    # The first revision is the one the feedback answered; calibration ratings are not revised.
+    misses = (
+        Rating.objects.filter(
+            assignment__campaign=campaign,
+            assignment__unit__is_calibration=True,
+            assignment__status=AssignmentStatus.SUBMITTED,
+        )
+        .filter(latest_revision_filter())
+        .order_by("assignment__unit__blind_code")
+        .values_list(
+            "assignment__expert_id",
+            "assignment__unit__blind_code",
+            "value",
+            "assignment__unit__expected_min",
+            "assignment__unit__expected_max",
+        )
+    )
+    for expert_id, code, value, low, high in misses:
+        if not low <= value <= high and expert_id in experts:
+            experts[expert_id].misses.append(
+                CalibrationMiss(blind_code=code, value=value, expected_min=low, expected_max=high)
+            )
+    return list(experts.values())
+
+
+def campaign_drift(
+    *,
+    campaign: Campaign,
+    block_size: int = DEFAULT_BLOCK_SIZE,
+    threshold: float = DEFAULT_DRIFT_THRESHOLD,
+) -> DriftResult:
+    """Rater drift over the campaign's data (calibration units left out), experts named by
+    pseudonym, ratings in the order they were first submitted. One query."""
+    rows = _latest_submitted_ratings(campaign.pk).values_list(
+        "assignment__unit_id",
+        "assignment__expert__pseudonym",
+        "value",
+        "assignment__submitted_at",
+        "assignment_id",
+    )
+    frame = pd.DataFrame.from_records(
+        list(rows), columns=["unit", "rater", "value", "submitted_at", "assignment"]
+    )
+    frame = frame.sort_values(["submitted_at", "assignment"], kind="stable")
+    frame["order"] = range(len(frame))
+    return rater_drift(frame, block_size=block_size, threshold=threshold)

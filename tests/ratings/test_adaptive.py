@@ -1,0 +1,312 @@
+"""Adaptive campaigns through the services, the API, the progress page and the admin.
+
+Ratings go through `rating_submit` and `assignment_skip`, as an expert's work does; extra raters
+appear as new assignments, decided inside the rating's transaction.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from fractions import Fraction
+
+import pytest
+from django.core.cache import cache
+from django.test import Client
+
+from ratings.models import Assignment, AssignmentStatus, Campaign, Panel, Unit
+from ratings.services import assignment_skip, campaign_create, rating_submit
+from tests.conftest import _expert
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def eight_experts(db):
+    return [_expert(f"rater{index}_expert").expert for index in range(8)]
+
+
+@pytest.fixture
+def eight_panel(eight_experts):
+    panel = Panel.objects.create(name="Eight experts")
+    panel.experts.set(eight_experts)
+    return panel
+
+
+def _adaptive(run, panel, **overrides):
+    """Area R in English: items 1 and 2 x 2 endpoints = 4 units, k0 = 2, k_max = 4."""
+    arguments = {
+        "name": "Adaptive campaign",
+        "run": run,
+        "panel": panel,
+        "languages": ["en"],
+        "areas": ["R"],
+        "raters_per_unit": 2,
+        "adaptive": True,
+        "max_raters_per_unit": 4,
+        "rating_budget": 40,
+        "target_ci_half_width": 0.0001,
+        "seed": 17,
+        **overrides,
+    }
+    return campaign_create(**arguments)
+
+
+def _pending(unit) -> list[Assignment]:
+    return list(
+        Assignment.objects.filter(unit=unit, status=AssignmentStatus.PENDING)
+        .select_related("campaign")
+        .order_by("pk")
+    )
+
+
+def _rate_in_turn(unit, values, *, skip_after: bool = False) -> None:
+    """Submit values one after the other, each to the unit's first pending assignment (extra
+    raters appear as the rule decides); optionally skip the assignment left pending after."""
+    for value in values:
+        pending = _pending(unit)
+        assert pending, f"no rater left for value {value} of unit {unit.blind_code}"
+        rating_submit(assignment=pending[0], value=value)
+    if skip_after:
+        (left,) = _pending(unit)
+        assignment_skip(assignment=left, reason="other")
+
+
+def _raters(unit) -> list[int]:
+    return list(Assignment.objects.filter(unit=unit).values_list("expert_id", flat=True))
+
+
+def _check_balance(campaign) -> None:
+    loads = Counter(
+        Assignment.objects.filter(campaign=campaign).values_list("expert_id", flat=True)
+    )
+    # Everyone in this panel has the same eligibility.
+    counts = [loads[expert.pk] for expert in campaign.panel.experts.all()]
+    assert max(counts) - min(counts) <= 1, counts
+
+
+def test_units_that_disagree_get_extra_raters_up_to_k_max(finished_run, eight_panel):
+    campaign = _adaptive(finished_run, eight_panel)
+    agreeing, disagreeing, _c, _d = Unit.objects.filter(campaign=campaign).order_by("pk")
+    assert Assignment.objects.filter(campaign=campaign).count() == 8
+
+    _rate_in_turn(agreeing, [3, 4])
+    assert len(_raters(agreeing)) == 2  # one point apart: no extra rater
+
+    _rate_in_turn(disagreeing, [1, 3])
+    assert len(_raters(disagreeing)) == 3  # two points apart: one more
+    _rate_in_turn(disagreeing, [2])
+    assert len(_raters(disagreeing)) == 4  # still two points apart: up to k_max
+    _rate_in_turn(disagreeing, [5])
+    raters = _raters(disagreeing)
+    assert len(raters) == 4 and len(set(raters)) == 4  # k_max: no fifth; nobody twice
+    _check_balance(campaign)
+
+
+def test_the_budget_stops_extra_raters(finished_run, eight_panel):
+    # 4 units x k0 2 = 8 initial ratings; a budget of 9 pays for one extra rating.
+    campaign = _adaptive(finished_run, eight_panel, rating_budget=9)
+    first, second, _c, _d = Unit.objects.filter(campaign=campaign).order_by("pk")
+    _rate_in_turn(first, [1, 5])
+    assert len(_raters(first)) == 3
+    _rate_in_turn(second, [1, 5])
+    assert len(_raters(second)) == 2
+    body = _admin_api_get(campaign, "adaptive")
+    assert body["ratings_committed"] == 9 and body["budget_spent"] and body["stopped"]
+    assert body["ratings_spent"] == 4 and body["ratings_left"] == 5
+
+
+def test_reaching_the_target_precision_stops_extra_raters(finished_run, eight_panel):
+    from ratings.adaptive import campaign_precision
+
+    loose = _adaptive(finished_run, eight_panel, target_ci_half_width=0.99)
+    units = list(Unit.objects.filter(campaign=loose).order_by("pk"))
+    for unit, values in zip(units, ([1, 1], [5, 5], [2, 2], [1, 3]), strict=True):
+        _rate_in_turn(unit, values)
+    precision = campaign_precision(campaign=loose)
+    assert precision.ci_half_width is not None and precision.ci_half_width <= 0.99
+    assert precision.pairable_units == 4
+    assert len(_raters(units[3])) == 2  # it disagrees, but the target is met
+
+    loose.delete()
+    strict = _adaptive(finished_run, eight_panel, target_ci_half_width=0.0001, name="Strict")
+    units = list(Unit.objects.filter(campaign=strict).order_by("pk"))
+    for unit, values in zip(units, ([1, 1], [5, 5], [2, 2], [1, 3]), strict=True):
+        _rate_in_turn(unit, values)
+    assert len(_raters(units[3])) == 3
+
+
+def test_same_seed_and_order_of_ratings_give_the_same_extra_raters(finished_run, eight_panel):
+    outcomes = []
+    for name in ("First", "Second"):
+        campaign = _adaptive(finished_run, eight_panel, name=name)
+        for unit, values in zip(
+            Unit.objects.filter(campaign=campaign).order_by("trial_id"),
+            ([1, 4, 2], [2, 2], [5, 3, 1, 2], [3, 4]),
+            strict=True,
+        ):
+            _rate_in_turn(unit, values)
+        outcomes.append(
+            sorted(
+                Assignment.objects.filter(campaign=campaign).values_list(
+                    "unit__trial_id", "expert_id", "position"
+                )
+            )
+        )
+        _check_balance(campaign)
+    assert outcomes[0] == outcomes[1]
+    assert len(outcomes[0]) == 8 + 2 + 2  # two extra raters each for the first and third
+
+
+def test_alpha_of_unequal_raters_per_unit_matches_the_hand_computed_value(
+    finished_run, eight_panel, researcher_api
+):
+    """Four units rated by 3, 2, 4 and 2 experts, through the adaptive rule and a skip.
+
+    Values 1..3. Each unit u with m_u ratings adds (n_uc n_uk - [c = k] n_uc) / (m_u - 1) to
+    the coincidence o_ck (Krippendorff 2011):
+
+      U1 {1, 2, 3}, m = 3, weight 1/2: o12 = o21 = o13 = o31 = o23 = o32 = 1/2
+      U2 {3, 3},    m = 2, weight 1:   o33 += 2
+      U3 {1, 3, 3, 3}, m = 4, weight 1/3: o13 = o31 += 3/3 = 1, o33 += (9 - 3)/3 = 2
+      U4 {2, 2},    m = 2:             o22 += 2
+
+      o = [[0, .5, 1.5], [.5, 2, .5], [1.5, .5, 4]];  n1 = 2, n2 = 3, n3 = 6, n = 11
+
+    nominal:  D_o = (off-diagonal sum 5) / 11;  D_e = (121 - 4 - 9 - 36) / (11 * 10) = 72 / 110
+              alpha = 1 - (5/11) / (72/110) = 1 - 50/72 = 11/36
+    interval: D_o = (2 * .5 * 1 + 2 * 1.5 * 4 + 2 * .5 * 1) / 11 = 14/11
+              D_e = 2 * (2*3*1 + 2*6*4 + 3*6*1) / 110 = 144/110
+              alpha = 1 - (14/11) / (144/110) = 1 - 140/144 = 1/36
+    ordinal:  d12 = (n1 + n2 - (n1 + n2)/2)^2 = 2.5^2 = 6.25, d23 = 4.5^2 = 20.25,
+              d13 = (n1 + n2 + n3 - (n1 + n3)/2)^2 = (11 - 4)^2 = 49
+              sum o d = 2 * (.5 * 6.25 + 1.5 * 49 + .5 * 20.25) = 173.5
+              D_e = 2 * (2*3*6.25 + 2*6*49 + 3*6*20.25) / 110 = 1980/110 = 18
+              alpha = 1 - (173.5/11) / 18 = 24.5/198 = 49/396
+    """
+    campaign = _adaptive(finished_run, eight_panel)
+    units = list(Unit.objects.filter(campaign=campaign).order_by("pk"))
+    _rate_in_turn(units[0], [1, 3, 2], skip_after=True)  # 1, 3 disagree; 2 keeps the range
+    _rate_in_turn(units[1], [3, 3])
+    _rate_in_turn(units[2], [1, 3, 3, 3])
+    _rate_in_turn(units[3], [2, 2])
+    raters = [len(Assignment.objects.filter(unit=unit)) for unit in units]
+    assert raters == [4, 2, 4, 2]  # U1's fourth rater skipped
+
+    expected = {
+        "nominal": Fraction(11, 36),
+        "interval": Fraction(1, 36),
+        "ordinal": Fraction(49, 396),
+    }
+    for level, value in expected.items():
+        cache.clear()
+        response = researcher_api.get(
+            f"/api/v1/campaigns/{campaign.pk}/agreement/?level={level}&bootstrap=0"
+        )
+        assert response.status_code == 200, response.content
+        result = response.json()["result"]
+        assert result["n_pairable_values"] == 11
+        assert result["alpha"] == pytest.approx(float(value), abs=1e-12), level
+
+
+def _admin_api_get(campaign, action):
+    from careers.permissions import STUDY_ADMIN
+    from tests.conftest import _client_for, _user
+
+    client = _client_for(_user(f"admin_{campaign.pk}_{action}", STUDY_ADMIN, staff=True))
+    response = client.get(f"/api/v1/campaigns/{campaign.pk}/{action}/")
+    assert response.status_code == 200, response.content
+    return response.json()
+
+
+def test_api_progress_page_and_admin_show_the_stopping_rule(
+    finished_run, eight_panel, admin_user, researcher_api
+):
+    campaign = _adaptive(finished_run, eight_panel, rating_budget=30, target_ci_half_width=0.05)
+    first, *_rest = Unit.objects.filter(campaign=campaign).order_by("pk")
+    _rate_in_turn(first, [1, 5])
+
+    body = researcher_api.get(f"/api/v1/campaigns/{campaign.pk}/adaptive/").json()
+    assert body["adaptive"] is True
+    assert body["target_ci_half_width"] == 0.05 and body["rating_budget"] == 30
+    assert body["ratings_spent"] == 2 and body["ratings_committed"] == 9
+    assert body["ratings_left"] == 28 and body["units_with_extra_raters"] == 1
+    assert body["extra_assignments"] == 1
+    assert "0.05" in body["rule"] and "30" in body["rule"]
+    # One pairable unit: its bootstrap interval has no width, and is not trusted to stop.
+    assert body["ci_half_width"] == 0.0 and body["pairable_units"] == 1
+    assert body["target_reached"] is False and body["stopped"] is False
+    detail = researcher_api.get(f"/api/v1/campaigns/{campaign.pk}/").json()
+    assert detail["adaptive"] is True and detail["max_raters_per_unit"] == 4
+
+    client = Client()
+    client.force_login(admin_user)
+    html = client.get(f"/ratings/campaigns/{campaign.pk}/progress/").content.decode()
+    assert 'id="adaptive-progress"' in html
+    assert '<strong id="ratings-spent">2 / 30</strong>' in html
+    assert '<strong id="ratings-left">28</strong>' in html
+    assert '<strong id="units-extra">1</strong>' in html
+    html = client.get(f"/admin/ratings/campaign/{campaign.pk}/change/").content.decode()
+    assert "Ratings spent: 2, left: 28. Units with extra raters: 1." in html
+
+
+def test_a_fixed_campaign_answers_that_it_is_not_adaptive(researcher_api, campaign):
+    body = researcher_api.get(f"/api/v1/campaigns/{campaign.pk}/adaptive/").json()
+    assert body == {"adaptive": False}
+
+
+def _definition(run, panel, **changes):
+    definition = {
+        "name": "Adaptive API campaign",
+        "run": run.pk,
+        "panel": panel.pk,
+        "languages": ["en"],
+        "areas": ["R"],
+        "raters_per_unit": 2,
+        "adaptive": True,
+        "max_raters_per_unit": 4,
+        "rating_budget": 20,
+        "target_ci_half_width": 0.05,
+    }
+    definition.update(changes)
+    return definition
+
+
+def test_study_admin_creates_an_adaptive_campaign(admin_api, finished_run, eight_panel):
+    response = admin_api.post(
+        "/api/v1/campaigns/", _definition(finished_run, eight_panel), format="json"
+    )
+    assert response.status_code == 201, response.content
+    campaign = Campaign.objects.get(pk=response.json()["id"])
+    assert (campaign.adaptive, campaign.max_raters_per_unit, campaign.rating_budget) == (
+        True,
+        4,
+        20,
+    )
+    assert campaign.target_ci_half_width == 0.05
+
+
+@pytest.mark.parametrize(
+    ("changes", "field", "reason"),
+    [
+        ({"raters_per_unit": 3, "max_raters_per_unit": 2}, "max_raters_per_unit", "at least"),
+        ({"rating_budget": 7}, "rating_budget", "below the initial ratings"),
+        ({"target_ci_half_width": 0}, "target_ci_half_width", "strictly between 0 and 1"),
+        ({"target_ci_half_width": 1.5}, "target_ci_half_width", "strictly between 0 and 1"),
+        ({"target_ci_half_width": -0.1}, "target_ci_half_width", "strictly between 0 and 1"),
+        ({"raters_per_unit": 1, "max_raters_per_unit": 3}, "raters_per_unit", "at least 2"),
+        ({"max_raters_per_unit": None}, "max_raters_per_unit", "required"),
+        ({"adaptive": False}, "rating_budget", "only an adaptive campaign"),
+    ],
+)
+def test_bad_adaptive_settings_are_a_400_naming_the_field_and_create_nothing(
+    admin_api, finished_run, eight_panel, changes, field, reason
+):
+    response = admin_api.post(
+        "/api/v1/campaigns/", _definition(finished_run, eight_panel, **changes), format="json"
+    )
+    assert response.status_code == 400, response.content
+    body = response.json()
+    assert field in body, body
+    assert reason in str(body[field])
+    assert not Campaign.objects.exists() and not Unit.objects.exists()
+    assert not Assignment.objects.exists()

@@ -1,0 +1,212 @@
+"""Adaptive assignment invariants, pure: under any order of ratings, extra raters keep every
+invariant of fixed assignment, never pass k_max, and the same seed and order give the same
+assignments.
+
+No database: `AdaptiveLedger` applies the rule of `ratings.adaptive.unit_review` in memory.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import defaultdict
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from ratings.adaptive_assignment import (
+    AdaptiveLedger,
+    choose_extra_rater,
+    eligibility_groups,
+    needs_extra_rater,
+    unit_disagrees,
+)
+from ratings.assignment import ExpertSpec, UnitSpec, assign, is_eligible
+
+LANGUAGES = ("en", "zh-hans")
+AREAS = ("R", "I", "A")
+
+
+def test_disagreement_is_a_range_of_two_points_or_more():
+    assert unit_disagrees([1, 3])
+    assert unit_disagrees([4, 2, 3])
+    assert not unit_disagrees([3, 4])
+    assert not unit_disagrees([2, 3, 3, 2])
+    assert not unit_disagrees([5])  # nothing to compare
+
+
+def test_a_unit_asks_for_a_rater_only_when_finished_disagreeing_and_below_k_max():
+    assert needs_extra_rater(values=[1, 4], assigned=2, unfinished=0, max_raters_per_unit=3)
+    assert not needs_extra_rater(values=[1, 4], assigned=3, unfinished=1, max_raters_per_unit=4)
+    assert not needs_extra_rater(values=[1, 4, 2], assigned=3, unfinished=0, max_raters_per_unit=3)
+    assert not needs_extra_rater(values=[3, 4], assigned=2, unfinished=0, max_raters_per_unit=5)
+    # A skipped assignment counts towards k_max but brings no value.
+    assert needs_extra_rater(values=[1, 5], assigned=3, unfinished=0, max_raters_per_unit=4)
+
+
+def test_the_extra_rater_is_eligible_new_and_at_the_lowest_load_of_their_group():
+    unit = UnitSpec(key="u", language="en", area="R", stratum=1)
+    experts = [
+        ExpertSpec(key=name, languages=frozenset(langs), areas=frozenset({"R"}))
+        for name, langs in [("a", {"en"}), ("b", {"en"}), ("c", {"en"}), ("z", {"zh-hans"})]
+    ]
+    groups = eligibility_groups([unit], experts)
+    arguments = {"unit": unit, "experts": experts, "groups": groups, "seed": 1}
+    # b rates the unit already; z does not read English; c is at its group's lowest load.
+    loads = {"a": 3, "b": 2, "c": 2, "z": 0}
+    assert choose_extra_rater(current_raters={"b"}, loads=loads, **arguments) == "c"
+    # Everyone at the group's lowest load already rates it: adding a would make 3 against 2
+    # within the group after c's rating... a is at 3, b and c at 2: a may not take it.
+    loads = {"a": 3, "b": 2, "c": 2, "z": 0}
+    assert choose_extra_rater(current_raters={"b", "c"}, loads=loads, **arguments) is None
+
+
+def _feasible_experts(draw_experts, units, raters):
+    return all(
+        sum(is_eligible(unit, expert) for expert in draw_experts) >= raters for unit in units
+    )
+
+
+@st.composite
+def campaigns(draw):
+    """Units and experts with partial eligibility, k0 and k_max, feasible for k0."""
+    k0 = draw(st.integers(min_value=2, max_value=3))
+    k_max = draw(st.integers(min_value=k0, max_value=k0 + 3))
+    expert_count = draw(st.integers(min_value=k0, max_value=8))
+    experts = []
+    for index in range(expert_count):
+        languages = draw(st.sets(st.sampled_from(LANGUAGES), min_size=1))
+        areas = draw(st.sets(st.sampled_from(AREAS), min_size=1))
+        experts.append(
+            ExpertSpec(key=f"E{index}", languages=frozenset(languages), areas=frozenset(areas))
+        )
+    unit_count = draw(st.integers(min_value=1, max_value=24))
+    units = [
+        UnitSpec(
+            key=f"U{index}",
+            language=draw(st.sampled_from(LANGUAGES)),
+            area=draw(st.sampled_from(AREAS)),
+            stratum=draw(st.integers(min_value=0, max_value=2)),
+        )
+        for index in range(unit_count)
+    ]
+    units = [unit for unit in units if sum(is_eligible(unit, expert) for expert in experts) >= k0]
+    seed = draw(st.integers(min_value=0, max_value=2**31))
+    return units, experts, k0, k_max, seed
+
+
+def _play(units, experts, k0, k_max, seed, order_seed, value_seed):
+    """Rate every pending assignment in a random order until none is left; return the ledger
+    and the sequence of (unit, expert, value) ratings."""
+    plan = assign(units, experts, raters_per_unit=k0, seed=seed)
+    ledger = AdaptiveLedger(units, experts, plan.queues, max_raters_per_unit=k_max, seed=seed)
+    order = random.Random(order_seed)
+    values = random.Random(value_seed)
+    # Each unit has a true quality; half the units are "hard" and get spread-out ratings.
+    quality = {unit.key: values.randint(1, 5) for unit in units}
+    hard = {unit.key: values.random() < 0.5 for unit in units}
+    history = []
+    while pending := ledger.pending():
+        unit_key, expert_key = order.choice(pending)
+        spread = 2 if hard[unit_key] else 0
+        value = min(5, max(1, quality[unit_key] + values.randint(-spread, spread)))
+        ledger.record(unit_key, expert_key, value)
+        history.append((unit_key, expert_key, value))
+        _check_invariants(ledger, units, experts, k0, k_max)
+    return ledger, history
+
+
+def _check_invariants(ledger, units, experts, k0, k_max):
+    by_key = {expert.key: expert for expert in experts}
+    for unit in units:
+        raters = ledger.raters[unit.key]
+        assert k0 <= len(raters) <= k_max
+        assert len(set(raters)) == len(raters), "an expert got the same unit twice"
+        assert all(is_eligible(unit, by_key[key]) for key in raters)
+    loads = defaultdict(int)
+    for raters in ledger.raters.values():
+        for key in raters:
+            loads[key] += 1
+    assert dict(ledger.loads) == {expert.key: loads[expert.key] for expert in experts}
+    by_group = defaultdict(list)
+    for expert in experts:
+        by_group[ledger.groups[expert.key]].append(loads[expert.key])
+    for group_loads in by_group.values():
+        assert max(group_loads) - min(group_loads) <= 1, by_group
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    campaign=campaigns(),
+    order_seed=st.integers(min_value=0, max_value=2**31),
+    value_seed=st.integers(min_value=0, max_value=2**31),
+)
+def test_invariants_hold_under_any_order_of_ratings(campaign, order_seed, value_seed):
+    units, experts, k0, k_max, seed = campaign
+    ledger, _history = _play(units, experts, k0, k_max, seed, order_seed, value_seed)
+    # At the end no unit that still disagrees below k_max could have taken a balanced rater.
+    for unit in units:
+        values = list(ledger.values[unit.key].values())
+        raters = ledger.raters[unit.key]
+        if unit_disagrees(values) and len(raters) < k_max:
+            assert (
+                choose_extra_rater(
+                    unit=unit,
+                    experts=experts,
+                    current_raters=set(raters),
+                    loads=ledger.loads,
+                    groups=ledger.groups,
+                    seed=seed,
+                )
+                is None
+            )
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    campaign=campaigns(),
+    order_seed=st.integers(min_value=0, max_value=2**31),
+    value_seed=st.integers(min_value=0, max_value=2**31),
+)
+def test_same_seed_and_order_of_ratings_give_the_same_assignments(campaign, order_seed, value_seed):
+    units, experts, k0, k_max, seed = campaign
+    first, history = _play(units, experts, k0, k_max, seed, order_seed, value_seed)
+    # Replay the recorded order on a fresh ledger built from reversed inputs.
+    plan = assign(list(reversed(units)), list(reversed(experts)), raters_per_unit=k0, seed=seed)
+    replay = AdaptiveLedger(units, experts, plan.queues, max_raters_per_unit=k_max, seed=seed)
+    for unit_key, expert_key, value in history:
+        replay.record(unit_key, expert_key, value)
+    assert replay.raters == first.raters
+
+
+def test_disagreeing_units_get_extra_raters_up_to_k_max():
+    experts = [
+        ExpertSpec(key=f"E{i}", languages=frozenset({"en"}), areas=frozenset({"R"}))
+        for i in range(6)
+    ]
+    units = [UnitSpec(key=f"U{i}", language="en", area="R", stratum=0) for i in range(6)]
+    plan = assign(units, experts, raters_per_unit=2, seed=5)
+    ledger = AdaptiveLedger(units, experts, plan.queues, max_raters_per_unit=4, seed=5)
+    # U0 is rated 1 and 5 by everyone who gets it; the others get 3 from everyone.
+    while pending := ledger.pending():
+        unit_key, expert_key = pending[0]
+        alternating = 1 if len(ledger.values["U0"]) % 2 == 0 else 5
+        value = alternating if unit_key == "U0" else 3
+        ledger.record(unit_key, expert_key, value)
+    assert len(ledger.raters["U0"]) == 4
+    assert all(len(ledger.raters[f"U{i}"]) == 2 for i in range(1, 6))
+
+
+@pytest.mark.parametrize("k0", [2, 3])
+def test_no_extra_rater_when_extensions_are_stopped(k0):
+    experts = [
+        ExpertSpec(key=f"E{i}", languages=frozenset({"en"}), areas=frozenset({"R"}))
+        for i in range(5)
+    ]
+    units = [UnitSpec(key="U", language="en", area="R", stratum=0)]
+    plan = assign(units, experts, raters_per_unit=k0, seed=1)
+    ledger = AdaptiveLedger(units, experts, plan.queues, max_raters_per_unit=5, seed=1)
+    ledger.extensions_allowed = False
+    for index, (unit_key, expert_key) in enumerate(ledger.pending()):
+        ledger.record(unit_key, expert_key, 1 if index % 2 else 5)
+    assert len(ledger.raters["U"]) == k0

@@ -1,0 +1,271 @@
+"""Calibration: gold units first, feedback after each, a qualification gate, and what the
+admin sees. Through the expert's pages and JSON endpoints, the services and the API."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+from ratings.models import (
+    Assignment,
+    AssignmentStatus,
+    Calibration,
+    CalibrationStatus,
+    Campaign,
+    Unit,
+)
+from ratings.services import GoldUnit, RatingConflict, campaign_create, rating_submit
+from ratings.stats_selectors import campaign_agreement_frame
+
+pytestmark = pytest.mark.django_db
+
+RATIONALE = "A competent plan names the steps but misses the safety check: a 2 or a 3."
+
+
+@pytest.fixture
+def calibrated(finished_run, panel, admin_user):
+    """English units, two raters each; three calibration units rated first by every expert,
+    two of three within range needed."""
+    trials = list(finished_run.trials.filter(language="en", item__area="R").order_by("pk")[:3])
+    gold = [
+        GoldUnit(
+            trial_id=trial.pk,
+            expected_min=2,
+            expected_max=3,
+            calibration=True,
+            rationale=RATIONALE,
+        )
+        for trial in trials
+    ]
+    return campaign_create(
+        name="Calibrated campaign",
+        run=finished_run,
+        panel=panel,
+        languages=["en"],
+        raters_per_unit=2,
+        gold=gold,
+        qualification_threshold=0.66,
+        seed=4,
+        by=admin_user,
+    )
+
+
+def _client(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def _calibration_codes(campaign, user) -> list[str]:
+    return list(
+        Assignment.objects.filter(campaign=campaign, expert__user=user, unit__is_calibration=True)
+        .order_by("position")
+        .values_list("unit__blind_code", flat=True)
+    )
+
+
+def _real_code(campaign, user) -> str:
+    return (
+        Assignment.objects.filter(campaign=campaign, expert__user=user, unit__is_calibration=False)
+        .order_by("position")
+        .values_list("unit__blind_code", flat=True)
+        .first()
+    )
+
+
+def _calibrate(client, campaign, user, values) -> None:
+    for code, value in zip(_calibration_codes(campaign, user), values, strict=True):
+        response = client.post(f"/rate/{code}/submit/", {"value": value})
+        assert response.status_code == 200, response.content
+        # The next page is the same unit, which now shows the feedback.
+        assert response.json()["next_url"] == f"/rate/{code}/"
+
+
+def test_calibration_units_open_every_queue_outside_the_balanced_plan(calibrated, panel):
+    calibration_units = Unit.objects.filter(campaign=calibrated, is_calibration=True)
+    assert calibration_units.count() == 3
+    assert all(unit.is_gold and unit.rationale == RATIONALE for unit in calibration_units)
+    for expert in panel.experts.all():
+        positions = dict(
+            Assignment.objects.filter(campaign=calibrated, expert=expert).values_list(
+                "position", "unit__is_calibration"
+            )
+        )
+        assert [positions[p] for p in range(3)] == [True, True, True]
+        assert not any(positions[p] for p in positions if p >= 3)
+        assert Calibration.objects.get(campaign=calibrated, expert=expert).units == 3
+    real = Unit.objects.filter(campaign=calibrated, is_calibration=False)
+    # 24 English samples less the 3 calibration ones; each real unit has exactly 2 raters.
+    assert real.count() == 21
+    assert {unit.assignments.count() for unit in real} == {2}
+
+
+def test_real_units_wait_until_the_expert_has_qualified(calibrated, expert1):
+    client = _client(expert1)
+    html = client.get("/rate/").content.decode()
+    assert 'id="calibration-calibrating"' in html
+    assert html.count('<td><a href="/rate/') == 3  # the calibration units only
+    real = _real_code(calibrated, expert1)
+    assert client.get(f"/rate/{real}/").status_code == 404
+    assert client.post(f"/rate/{real}/submit/", {"value": 3}).status_code == 404
+    assignment = Assignment.objects.select_related("campaign").get(
+        campaign=calibrated, expert__user=expert1, unit__blind_code=real
+    )
+    with pytest.raises(RatingConflict, match="passed the campaign's calibration"):
+        rating_submit(assignment=assignment, value=3)
+
+
+def test_feedback_after_each_calibration_rating_and_no_second_try(calibrated, expert1):
+    client = _client(expert1)
+    first, *_rest = _calibration_codes(calibrated, expert1)
+    html = client.get(f"/rate/{first}/").content.decode()
+    assert 'id="calibration-notice"' in html and 'id="calibration-feedback"' not in html
+    client.post(f"/rate/{first}/submit/", {"value": 5})
+    html = client.get(f"/rate/{first}/").content.decode()
+    assert 'id="calibration-feedback"' in html
+    assert "Expected range: <strong>2 to 3</strong>" in html
+    assert "outside the expected range" in html
+    assert RATIONALE in html
+    assert 'id="rating-form"' not in html  # nothing to submit again
+    assert client.post(f"/rate/{first}/submit/", {"value": 3}).status_code == 409
+    calibration = Calibration.objects.get(campaign=calibrated, expert__user=expert1)
+    assert (calibration.rated, calibration.within_range) == (1, 0)
+    second = _calibration_codes(calibrated, expert1)[1]
+    assert client.post(f"/rate/{second}/skip/", {"skip_reason": "other"}).status_code == 409
+
+
+def test_an_expert_below_the_threshold_is_told_why_and_gets_no_real_units(
+    calibrated, expert1, admin_user, admin_api
+):
+    client = _client(expert1)
+    _calibrate(client, calibrated, expert1, [5, 3, 1])  # 1 of 3 within 2..3
+    calibration = Calibration.objects.get(campaign=calibrated, expert__user=expert1)
+    assert calibration.status == CalibrationStatus.NOT_QUALIFIED
+    assert calibration.decided_at is not None
+
+    last = _calibration_codes(calibrated, expert1)[-1]
+    html = client.get(f"/rate/{last}/").content.decode()
+    assert 'href="/rate/"' in html  # Continue leads back to the queue: nothing else to rate
+    html = client.get("/rate/").content.decode()
+    assert 'id="calibration-not_qualified"' in html
+    assert "You did not pass the calibration: 1 of 3" in html
+    assert 'id="continue-button"' not in html and 'id="queue-finished"' not in html
+    assert client.get(f"/rate/{_real_code(calibrated, expert1)}/").status_code == 404
+
+    progress = _client(admin_user).get(f"/ratings/campaigns/{calibrated.pk}/progress/")
+    html = progress.content.decode()
+    assert 'id="calibration-table"' in html
+    assert "1 of 3 calibration ratings within the expected range (33%), below the threshold" in (
+        html
+    )
+    body = admin_api.get(f"/api/v1/campaigns/{calibrated.pk}/calibration/").json()
+    row = next(row for row in body["experts"] if row["status"] == "not_qualified")
+    assert (row["rated"], row["within_range"], row["threshold"]) == (3, 1, 0.66)
+    assert sorted(miss["value"] for miss in row["misses"]) == [1, 5]
+    assert "below the threshold" in row["reason"]
+
+
+def test_an_expert_at_the_threshold_qualifies_and_reaches_the_real_units(calibrated, expert2):
+    client = _client(expert2)
+    _calibrate(client, calibrated, expert2, [2, 3, 5])  # 2 of 3 within range
+    calibration = Calibration.objects.get(campaign=calibrated, expert__user=expert2)
+    assert calibration.status == CalibrationStatus.QUALIFIED
+    html = client.get("/rate/").content.decode()
+    assert 'id="calibration-qualified"' in html
+    real = _real_code(calibrated, expert2)
+    assert f'href="/rate/{real}/"' in html  # the continue button
+    assert client.get(f"/rate/{real}/").status_code == 200
+    response = client.post(f"/rate/{real}/submit/", {"value": 4})
+    assert response.status_code == 200
+    assert Assignment.objects.get(unit__blind_code=real, expert__user=expert2).status == (
+        AssignmentStatus.SUBMITTED
+    )
+
+
+def test_calibration_ratings_are_not_the_campaigns_data(calibrated, expert2):
+    _calibrate(_client(expert2), calibrated, expert2, [2, 3, 3])
+    frame = campaign_agreement_frame(campaign_id=calibrated.pk)
+    assert frame.empty
+    client = _client(expert2)
+    client.post(f"/rate/{_real_code(calibrated, expert2)}/submit/", {"value": 4})
+    assert len(campaign_agreement_frame(campaign_id=calibrated.pk)) == 1
+
+
+def test_queue_with_calibration_makes_a_constant_number_of_queries(
+    calibrated, expert1, django_assert_num_queries
+):
+    client = _client(expert1)
+    client.get("/rate/")
+    # session, user (with the expert profile), the queue's assignments, the calibration rows
+    with django_assert_num_queries(4):
+        client.get("/rate/")
+    _calibrate(client, calibrated, expert1, [2, 2, 2])
+    with django_assert_num_queries(4):
+        html = client.get("/rate/").content.decode()
+    assert html.count('<td><a href="/rate/') > 3
+
+
+@pytest.mark.parametrize(
+    ("changes", "field", "reason"),
+    [
+        ({"qualification_threshold": 1.5}, "qualification_threshold", "between 0 and 1"),
+        ({"qualification_threshold": None}, "qualification_threshold", "required when gold"),
+        ({"gold_calibration": False}, "gold", "needs gold units marked for calibration"),
+    ],
+)
+def test_bad_calibration_settings_are_a_400_naming_the_field(
+    admin_api, finished_run, panel, changes, field, reason
+):
+    trial = finished_run.trials.filter(language="en").order_by("pk").first()
+    definition = {
+        "name": "Calibrated by API",
+        "run": finished_run.pk,
+        "panel": panel.pk,
+        "languages": ["en"],
+        "raters_per_unit": 2,
+        "qualification_threshold": 0.8,
+        "gold": [
+            {
+                "trial": trial.pk,
+                "expected_min": 2,
+                "expected_max": 3,
+                "calibration": changes.pop("gold_calibration", True),
+                "rationale": RATIONALE,
+            }
+        ],
+    }
+    definition.update(changes)
+    response = admin_api.post("/api/v1/campaigns/", definition, format="json")
+    assert response.status_code == 400, response.content
+    assert reason in str(response.json()[field])
+    assert not Campaign.objects.exists() and not Unit.objects.exists()
+
+
+def test_study_admin_creates_a_calibrated_campaign_through_the_api(admin_api, finished_run, panel):
+    trial = finished_run.trials.filter(language="en").order_by("pk").first()
+    response = admin_api.post(
+        "/api/v1/campaigns/",
+        {
+            "name": "Calibrated by API",
+            "run": finished_run.pk,
+            "panel": panel.pk,
+            "languages": ["en"],
+            "raters_per_unit": 2,
+            "qualification_threshold": 0.8,
+            "gold": [
+                {
+                    "trial": trial.pk,
+                    "expected_min": 2,
+                    "expected_max": 3,
+                    "calibration": True,
+                    "rationale": RATIONALE,
+                }
+            ],
+        },
+        format="json",
+    )
+    assert response.status_code == 201, response.content
+    assert response.json()["qualification_threshold"] == 0.8
+    unit = Unit.objects.get(trial=trial)
+    assert unit.is_calibration and unit.rationale == RATIONALE
+    assert Calibration.objects.filter(campaign_id=response.json()["id"]).count() == 3
