@@ -20,6 +20,7 @@ from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet
 
 from careers.models import QuestionKind, ScalePoint
 from llmruns.models import Trial, TrialStatus
+from llmruns.selectors import ANSWER, answer_value, method_filter
 from ratings.models import (
     Assignment,
     AssignmentStatus,
@@ -196,14 +197,22 @@ def run_answers_frame(
     endpoint_names: Sequence[str] | None = None,
     languages: Sequence[str] | None = None,
     areas: Sequence[str] | None = None,
+    method: str | None = None,
+    basis: str = ANSWER,
 ) -> pd.DataFrame:
     """One row per trial of the given kinds: value where ok, NaN otherwise, with its status.
 
     The statistics take only the answered statuses (ok, invalid, refused); the caller filters
     on `status` and reports the others. For `self_review` the replication is that of the work
     sample reviewed. The optional filters narrow the frame to a campaign's selection.
+    Answers of one elicitation method (the run's first unless `method` names another), read on
+    `basis` (see `llmruns.selectors`).
     """
-    trials = Trial.objects.filter(run_id=run_id, kind__in=list(kinds))
+    trials = (
+        Trial.objects.filter(run_id=run_id, kind__in=list(kinds))
+        .filter(method_filter(method))
+        .annotate(answer=answer_value(basis))
+    )
     if endpoint_names is not None:
         trials = trials.filter(endpoint__name__in=list(endpoint_names))
     if languages is not None:
@@ -219,15 +228,17 @@ def run_answers_frame(
         "kind",
         "replication",
         "status",
-        "value",
+        "answer",
     )
     frame = _frame(rows, ANSWER_COLUMNS)
     frame["value"] = frame["value"].astype(np.float64)
     return frame
 
 
-def interest_frame(*, run_id: int) -> pd.DataFrame:
-    return run_answers_frame(run_id=run_id, kinds=[QuestionKind.INTEREST])
+def interest_frame(*, run_id: int, method: str | None = None, basis: str = ANSWER) -> pd.DataFrame:
+    return run_answers_frame(
+        run_id=run_id, kinds=[QuestionKind.INTEREST], method=method, basis=basis
+    )
 
 
 def self_assessed_frame(

@@ -13,6 +13,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from llmruns.selectors import ANSWER, ANSWER_BASES, FIRST_METHOD, METHOD_CHOICES
+
 NONE_KEYWORD = "none"
 
 
@@ -242,5 +244,18 @@ PROFILE_PARAMETERS: dict[str, Parameter] = {
         choices=("endpoint", "language"),
     ),
     "confidence": CONFIDENCE,
+    "method": Parameter(
+        "choice",
+        FIRST_METHOD,
+        "Elicitation method of the answers profiled ('first': the run's first method).",
+        choices=METHOD_CHOICES,
+    ),
+    "basis": Parameter(
+        "choice",
+        ANSWER,
+        "answer: the answers (for token_probability the most likely value); expected_value: "
+        "a token_probability trial's expected value (other methods' answers as they are).",
+        choices=ANSWER_BASES,
+    ),
 }
 MIXED_MODEL_PARAMETERS: dict[str, Parameter] = {"confidence": CONFIDENCE}

@@ -29,6 +29,7 @@ from django.core.cache import cache
 from django.utils import timezone
 
 from llmruns.models import Run, TrialStatus
+from llmruns.selectors import ANSWER, resolve_method
 from ratings.analysis.parameters import plain_parameters
 from ratings.analysis.tables import (
     AGREEMENT,
@@ -449,7 +450,9 @@ def run_profiles(*, run: Run, parameters: Mapping[str, Any]) -> dict[str, Any]:
     every excluded answer with its reason, and the English-Chinese differences."""
 
     def compute() -> dict[str, Any]:
-        frame = interest_frame(run_id=run.pk)
+        method = resolve_method(run, parameters.get("method"))
+        basis = parameters.get("basis", ANSWER)
+        frame = interest_frame(run_id=run.pk, method=method, basis=basis)
         answered = _answered(frame)
         by = list(parameters["by"])
         interest = pool_factors(answered[list(INTEREST_COLUMNS)], by=by)
@@ -486,6 +489,8 @@ def run_profiles(*, run: Run, parameters: Mapping[str, Any]) -> dict[str, Any]:
             "parameters": plain_parameters(parameters),
             "n": int(answered["value"].notna().sum()),
             "by": by,
+            "method": method,
+            "basis": basis,
             "areas": records(profile.areas),
             "holland": records(profile.holland),
             "language_differences": differences,
