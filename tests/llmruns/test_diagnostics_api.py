@@ -228,3 +228,11 @@ def test_queries_do_not_grow_with_the_trials(researcher_api, instrument, django_
     with django_assert_num_queries(3):
         body = researcher_api.get(_url(run)).json()
     assert body["n"] == 1200
+
+
+@pytest.mark.django_db
+def test_a_run_without_answers_gives_n_zero_and_a_note(researcher_api, instrument):
+    run = make_run(instrument, [make_endpoint("Model-A")], kinds=("interest",))
+    body = researcher_api.get(_url(run)).json()
+    assert body["n"] == 0 and body["flags"] == [] and body["consistency"] == []
+    assert "the run has no interest answers" in body["notes"]
