@@ -2,12 +2,17 @@
 per trial against a zero-latency mock.
 
     .venv/bin/python benchmarks/bench_runs.py [--minutes 2] [--limit 300] [--trials 1500]
+    .venv/bin/python benchmarks/bench_runs.py --methods-only [--trials 1200]
 
 Throughput runs two real Celery worker processes (Redis broker when CELERY_BROKER_URL is set,
 the embedded filesystem broker otherwise) against the mock server in its own process, and counts
 what the mock receives. CPU per trial is measured two ways: in-process `trial_execute` calls, one
 trial at a time and in batches the size a queue message carries (time.process_time, the mock in
 another process), and the CPU time of a real worker's processes read from /proc.
+
+Elicitation methods: platform CPU per trial of `token_probability` (one-token answer with 20
+top logprobs, parsed into a distribution) against `verbal` (free text through the text parser),
+same run shape, executed in-process in alternating chunks so that both see the same machine load.
 """
 
 from __future__ import annotations
@@ -31,7 +36,7 @@ def start_mock(*args: str) -> tuple[subprocess.Popen, str]:
     return process, line.strip().split()[-1]
 
 
-def make_run(endpoint, replications: int, name: str):
+def make_run(endpoint, replications: int, name: str, methods: tuple[str, ...] = ("verbal",)):
     from careers.models import Instrument
     from llmruns.services import RunSpec, run_create
 
@@ -43,6 +48,7 @@ def make_run(endpoint, replications: int, name: str):
             languages=["en"],
             kinds=["interest"],
             replications=replications,
+            methods=list(methods),
         )
     )
 
@@ -58,6 +64,7 @@ def endpoint(base_url: str, *, name: str, rpm: int, concurrency: int):
         max_concurrency=concurrency,
         timeout_seconds=30,
         is_mock=True,
+        supports_logprobs=True,
     )
 
 
@@ -208,12 +215,58 @@ def bench_cpu(trials_wanted: int) -> None:
         mock.terminate()
 
 
+def bench_methods(trials_wanted: int) -> None:
+    """CPU per trial of token_probability against verbal: same shape, alternating chunks."""
+    from llmruns.models import Run, RunStatus, Trial
+    from llmruns.services.execution import trials_execute
+    from llmruns.services.lifecycle import trials_per_message
+
+    mock, base_url = start_mock()
+    try:
+        target = endpoint(base_url, name="cpu-methods", rpm=10**7, concurrency=64)
+        batch = trials_per_message(target)
+        replications = max(2, trials_wanted // 60)
+        ids = {}
+        for method in ("verbal", "token_probability"):
+            run = make_run(target, replications, f"cpu-{method}", methods=(method,))
+            Run.objects.filter(pk=run.pk).update(status=RunStatus.RUNNING)
+            ids[method] = list(Trial.objects.filter(run=run).values_list("pk", flat=True))
+            trials_execute(trial_ids=ids[method][:batch])  # warm up: connections, caches
+            ids[method] = ids[method][batch:]
+        samples: dict[str, list[float]] = {"verbal": [], "token_probability": []}
+        chunk = 100
+        for start in range(0, min(len(v) for v in ids.values()) - chunk + 1, chunk):
+            for method, method_ids in ids.items():
+                cpu = time.process_time()
+                for first in range(start, start + chunk, batch):
+                    trials_execute(trial_ids=method_ids[first : min(first + batch, start + chunk)])
+                samples[method].append((time.process_time() - cpu) / chunk * 1000)
+        statuses = {
+            method: sorted(
+                set(Trial.objects.filter(pk__in=method_ids).values_list("status", flat=True))
+            )
+            for method, method_ids in ids.items()
+        }
+        verbal, token = median(samples["verbal"]), median(samples["token_probability"])
+        print(
+            f"platform CPU per trial by method (in-process, batches of {batch}, "
+            f"{len(samples['verbal'])} alternating chunks of {chunk}): verbal median {verbal:.2f} ms, "
+            f"token_probability median {token:.2f} ms, ratio {token / verbal:.2f}x "
+            f"(statuses: {statuses})"
+        )
+    finally:
+        mock.terminate()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--minutes", type=float, default=2.0)
     parser.add_argument("--limit", type=int, default=300)
     parser.add_argument("--trials", type=int, default=1200)
     parser.add_argument("--skip-throughput", action="store_true")
+    parser.add_argument(
+        "--methods-only", action="store_true", help="only token_probability against verbal"
+    )
     arguments = parser.parse_args()
     old = setup_django()
     try:
@@ -221,6 +274,9 @@ def main() -> None:
 
         app.control.purge()  # messages left over from earlier runs are not this benchmark's work
         print(f"machine: {machine()}")
+        bench_methods(arguments.trials)
+        if arguments.methods_only:
+            return
         bench_cpu(arguments.trials)
         if not arguments.skip_throughput:
             bench_throughput(arguments.minutes, arguments.limit)

@@ -159,13 +159,13 @@ def _limits(rows: Sequence[tuple[str, Any, Any, Any]], floor: float) -> tuple[fl
 def run_diagnostics_page(request: HttpRequest, run_id: int) -> HttpResponse:
     run = get_object_or_404(Run, pk=run_id)
     try:
-        parameters = page_parameters(DIAGNOSTIC_PARAMETERS, request.GET, ["by", "value_source"])
+        parameters = page_parameters(DIAGNOSTIC_PARAMETERS, request.GET, ["by", "basis"])
     except ParameterError as error:
         return bad_request(error)
     result = run_diagnostics(run=run, parameters=parameters)
     query = {
         "by": ",".join(parameters["by"]) or "none",
-        "value_source": parameters["value_source"],
+        "basis": parameters["basis"],
     }
     by = [(factor, label) for factor, label in _factor_headings() if factor in parameters["by"]]
     styles = [

@@ -1,4 +1,5 @@
-"""The demo study of the embedded set-up: two mock models, both languages, all four kinds.
+"""The demo study of the embedded set-up: two mock models, both languages, all four kinds, and
+two elicitation methods (verbal answers and token probabilities), the endpoints probed first.
 
 The demo endpoints point at the mock server `make run` serves (MOCK_LLM_URL). The demo run itself
 is executed here, in this process, against a mock server started for the purpose, so that the
@@ -18,6 +19,7 @@ from careers.models import Instrument
 from llmruns.mockserver import MockConfig, MockLLMServer
 from llmruns.models import ModelEndpoint, Run, RunStatus, Trial, TrialStatus
 from llmruns.services import RunSpec, run_create, run_finish_if_done, trial_execute
+from llmruns.services.capabilities import endpoint_probe
 
 DEMO_RUN_NAME = "Demo: two mock models, English and Chinese"
 DEMO_MODELS = (("Mock alpha", "mock-alpha"), ("Mock beta", "mock-beta"))
@@ -61,7 +63,9 @@ def demo_run_ensure(*, progress: Callable[[int, int], None] | None = None) -> Ru
     endpoints = demo_endpoints_ensure()
     port = urlparse(settings.MOCK_LLM_URL).port or 8089
     # A few refusals and unusable answers, as real models give, so exclusions show in the demo.
-    with MockLLMServer(MockConfig(seed=2024, rate_refusal=0.02, rate_unparseable=0.02), port=port):
+    with MockLLMServer(MockConfig(seed=2024), port=port) as server:
+        endpoints = [endpoint_probe(endpoint=endpoint) for endpoint in endpoints]
+        server.set_config(MockConfig(seed=2024, rate_refusal=0.02, rate_unparseable=0.02))
         run = run_create(
             spec=RunSpec(
                 name=DEMO_RUN_NAME,
@@ -71,6 +75,7 @@ def demo_run_ensure(*, progress: Callable[[int, int], None] | None = None) -> Ru
                 kinds=["interest", "self_competence", "work_sample", "self_review"],
                 replications=3,
                 temperature=1.0,
+                methods=["verbal", "token_probability"],
             )
         )
         Run.objects.filter(pk=run.pk).update(status=RunStatus.RUNNING)

@@ -24,6 +24,7 @@ from llmruns.analysis.results import (
 from llmruns.analysis.selectors import ANSWERED_STATUSES, diagnostics_frame, run_data_version
 from llmruns.analysis.tables import DIAGNOSTICS
 from llmruns.models import ElicitationMethod, Run
+from llmruns.selectors import EXPECTED_VALUE
 from llmruns.stats import (
     ANSWER_COLUMNS,
     answer_rates,
@@ -108,10 +109,10 @@ def diagnostic_flags(
     return flags
 
 
-def _interest_answers(frame: pd.DataFrame, *, value_source: str) -> pd.DataFrame:
+def _interest_answers(frame: pd.DataFrame, *, basis: str) -> pd.DataFrame:
     answered = frame.loc[(frame["kind"] == INTEREST) & frame["status"].isin(ANSWERED_STATUSES)]
     answers = answered[list(ANSWER_COLUMNS)].copy()
-    if value_source == "expected_value":
+    if basis == EXPECTED_VALUE:
         token = (answered["method"] == ElicitationMethod.TOKEN_PROBABILITY) & answered[
             "expected_value"
         ].notna()
@@ -126,7 +127,7 @@ def run_diagnostics(*, run: Run, parameters: Mapping[str, Any]) -> dict[str, Any
     def compute() -> dict[str, Any]:
         frame = diagnostics_frame(run_id=run.pk)
         by = list(parameters["by"])
-        answers = _interest_answers(frame, value_source=parameters["value_source"])
+        answers = _interest_answers(frame, basis=parameters["basis"])
         scale_min, scale_max = _scale_range(run)
         notes: list[str] = []
         interest = frame.loc[frame["kind"] == INTEREST]
@@ -135,7 +136,7 @@ def run_diagnostics(*, run: Run, parameters: Mapping[str, Any]) -> dict[str, Any
         valid = answers.dropna(subset=["value"])
         if valid.empty:
             notes.append("the run has no interest answers")
-        elif parameters["value_source"] == "expected_value":
+        elif parameters["basis"] == EXPECTED_VALUE:
             notes.append("token-probability answers enter with their expected value")
         options = {"by": by, "confidence": parameters["confidence"]}
         consistency = internal_consistency(

@@ -65,6 +65,7 @@ class ExportSource:
 
 
 UTC_MICROSECONDS = pa.timestamp("us", tz="UTC")
+OPTION_VALUES = (1, 2, 3, 4, 5)  # token_probability: p_1 .. p_5 from option_probabilities
 
 TRIAL_COLUMN_TYPES: dict[str, pa.DataType] = {
     "trial_id": pa.int64(),
@@ -74,30 +75,39 @@ TRIAL_COLUMN_TYPES: dict[str, pa.DataType] = {
     "item": pa.int32(),
     "area": pa.string(),
     "kind": pa.string(),
+    "method": pa.string(),
+    "method_fallback": pa.string(),
     "replication": pa.int32(),
     "template_variant": pa.int32(),
     "template_version": pa.int32(),
     "scale_reversed": pa.bool_(),
     "status": pa.string(),
     "value": pa.int16(),
+    "expected_value": pa.float64(),
+    "valid_mass": pa.float64(),
     "text": pa.string(),
+    "reasoning_text": pa.string(),
     "outcome_reason": pa.string(),
     "input_tokens": pa.int64(),
     "output_tokens": pa.int64(),
+    "reasoning_tokens": pa.int64(),
     "cost": pa.float64(),
     "latency_ms": pa.float64(),
     "attempts": pa.int32(),
     "created_at": UTC_MICROSECONDS,
     "started_at": UTC_MICROSECONDS,
     "finished_at": UTC_MICROSECONDS,
+    **{f"p_{value}": pa.float64() for value in OPTION_VALUES},
 }
 
 
 def trial_export(*, run: Run) -> ExportSource:
-    """One row per trial of the run; `template_version` comes from the run's frozen templates."""
+    """One row per trial of the run; `template_version` comes from the run's frozen templates;
+    a token_probability trial's distribution as p_1 .. p_5 (empty for the other methods)."""
     fields = list(TRIAL_EXPORT_FIELDS)
     columns = [*fields[: fields.index("template_variant") + 1], "template_version"]
-    columns += fields[fields.index("template_variant") + 1 :]
+    columns += fields[fields.index("template_variant") + 1 : -1]
+    columns += [f"p_{value}" for value in OPTION_VALUES]
     kind_at, language_at, variant_at = (
         fields.index("kind"),
         fields.index("language"),
@@ -110,7 +120,13 @@ def trial_export(*, run: Run) -> ExportSource:
     def rows() -> Iterator[Row]:
         for row in trial_export_rows(run_id=run.pk).iterator(chunk_size=DB_CHUNK_ROWS):
             key = f"{row[kind_at]}/{row[language_at]}/{row[variant_at]}"
-            yield (*row[: variant_at + 1], versions.get(key), *row[variant_at + 1 :])
+            probabilities = row[-1] or {}
+            yield (
+                *row[: variant_at + 1],
+                versions.get(key),
+                *row[variant_at + 1 : -1],
+                *(probabilities.get(str(value)) for value in OPTION_VALUES),
+            )
 
     return ExportSource(
         name=f"run-{run.pk}-trials",

@@ -13,6 +13,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from llmruns.selectors import ANSWER, ANSWER_BASES, FIRST_METHOD, METHOD_CHOICES
+
 NONE_KEYWORD = "none"
 
 
@@ -172,6 +174,19 @@ PROFILE_PARAMETERS: dict[str, Parameter] = {
         choices=("endpoint", "language"),
     ),
     "confidence": CONFIDENCE,
+    "method": Parameter(
+        "choice",
+        FIRST_METHOD,
+        "Elicitation method of the answers profiled ('first': the run's first method).",
+        choices=METHOD_CHOICES,
+    ),
+    "basis": Parameter(
+        "choice",
+        ANSWER,
+        "answer: the answers (for token_probability the most likely value); expected_value: "
+        "a token_probability trial's expected value (other methods' answers as they are).",
+        choices=ANSWER_BASES,
+    ),
 }
 MIXED_MODEL_PARAMETERS: dict[str, Parameter] = {"confidence": CONFIDENCE}
 DIAGNOSTIC_PARAMETERS: dict[str, Parameter] = {
@@ -183,13 +198,13 @@ DIAGNOSTIC_PARAMETERS: dict[str, Parameter] = {
         "as far as they are in `by`.",
         choices=("endpoint", "language", "method"),
     ),
-    "value_source": Parameter(
+    "basis": Parameter(
         "choice",
-        "answer",
+        ANSWER,
         "Which value of a token-probability answer enters: the most likely scale value (answer) "
         "or the expected value over the scale (expected_value). Other methods always give their "
         "answer.",
-        choices=("answer", "expected_value"),
+        choices=ANSWER_BASES,
     ),
     "threshold": Parameter(
         "number",

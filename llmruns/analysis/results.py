@@ -37,6 +37,7 @@ from llmruns.analysis.selectors import (
 )
 from llmruns.analysis.tables import MIXED_MODEL, PROFILES
 from llmruns.models import Run, TrialStatus
+from llmruns.selectors import ANSWER, resolve_method
 from llmruns.stats import (
     INTEREST_COLUMNS,
     fit_mixed_model,
@@ -180,7 +181,9 @@ def run_profiles(*, run: Run, parameters: Mapping[str, Any]) -> dict[str, Any]:
     every excluded answer with its reason, and the English-Chinese differences."""
 
     def compute() -> dict[str, Any]:
-        frame = interest_frame(run_id=run.pk)
+        method = resolve_method(run, parameters.get("method"))
+        basis = parameters.get("basis", ANSWER)
+        frame = interest_frame(run_id=run.pk, method=method, basis=basis)
         answered = answered_only(frame)
         by = list(parameters["by"])
         interest = pool_factors(answered[list(INTEREST_COLUMNS)], by=by)
@@ -217,6 +220,8 @@ def run_profiles(*, run: Run, parameters: Mapping[str, Any]) -> dict[str, Any]:
             "parameters": plain_parameters(parameters),
             "n": int(answered["value"].notna().sum()),
             "by": by,
+            "method": method,
+            "basis": basis,
             "areas": records(profile.areas),
             "holland": records(profile.holland),
             "language_differences": differences,

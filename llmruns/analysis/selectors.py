@@ -17,6 +17,7 @@ from django.db.models import Count, Max, Q, QuerySet
 
 from careers.models import QuestionKind
 from llmruns.models import Trial, TrialStatus
+from llmruns.selectors import ANSWER, answer_value, method_filter
 
 # Trial statuses whose answer enters a statistic: ok with its value, invalid and refused as NaN
 # (counted as excluded answers by the statistics). Other statuses have no answer yet or never
@@ -60,14 +61,22 @@ def run_answers_frame(
     endpoint_names: Sequence[str] | None = None,
     languages: Sequence[str] | None = None,
     areas: Sequence[str] | None = None,
+    method: str | None = None,
+    basis: str = ANSWER,
 ) -> pd.DataFrame:
     """One row per trial of the given kinds: value where ok, NaN otherwise, with its status.
 
     The statistics take only the answered statuses (ok, invalid, refused); the caller filters
     on `status` and reports the others. For `self_review` the replication is that of the work
     sample reviewed. The optional filters narrow the frame to a campaign's selection.
+    Answers of one elicitation method (the run's first unless `method` names another), read on
+    `basis` (see `llmruns.selectors`).
     """
-    trials = Trial.objects.filter(run_id=run_id, kind__in=list(kinds))
+    trials = (
+        Trial.objects.filter(run_id=run_id, kind__in=list(kinds))
+        .filter(method_filter(method))
+        .annotate(answer=answer_value(basis))
+    )
     if endpoint_names is not None:
         trials = trials.filter(endpoint__name__in=list(endpoint_names))
     if languages is not None:
@@ -83,15 +92,17 @@ def run_answers_frame(
         "kind",
         "replication",
         "status",
-        "value",
+        "answer",
     )
     frame = rows_frame(rows, ANSWER_COLUMNS)
     frame["value"] = frame["value"].astype(np.float64)
     return frame
 
 
-def interest_frame(*, run_id: int) -> pd.DataFrame:
-    return run_answers_frame(run_id=run_id, kinds=[QuestionKind.INTEREST])
+def interest_frame(*, run_id: int, method: str | None = None, basis: str = ANSWER) -> pd.DataFrame:
+    return run_answers_frame(
+        run_id=run_id, kinds=[QuestionKind.INTEREST], method=method, basis=basis
+    )
 
 
 def self_assessed_frame(
@@ -146,21 +157,29 @@ TRIAL_EXPORT_FIELDS: dict[str, str] = {
     "item": "item__number",
     "area": "item__area",
     "kind": "kind",
+    "method": "method",
+    "method_fallback": "method_fallback",
     "replication": "replication",
     "template_variant": "template_variant",
     "scale_reversed": "scale_reversed",
     "status": "status",
     "value": "value",
+    "expected_value": "expected_value",
+    "valid_mass": "valid_mass",
     "text": "text",
+    "reasoning_text": "reasoning_text",
     "outcome_reason": "outcome_reason",
     "input_tokens": "input_tokens",
     "output_tokens": "output_tokens",
+    "reasoning_tokens": "reasoning_tokens",
     "cost": "cost",
     "latency_ms": "latency_ms",
     "attempts": "attempt_count",
     "created_at": "created_at",
     "started_at": "started_at",
     "finished_at": "finished_at",
+    # Last: the export spreads it over p_1 .. p_5 (token_probability trials).
+    "option_probabilities": "option_probabilities",
 }
 
 

@@ -356,7 +356,7 @@ DIAGNOSTICS_EXAMPLE = OpenApiExample(
         "run": {"id": 7, "name": "Pilot", "status": "finished"},
         "parameters": {
             "by": ["endpoint", "language", "method"],
-            "value_source": "answer",
+            "basis": "answer",
             "threshold": 0.5,
             "bootstrap": 200,
             "seed": 0,
@@ -462,8 +462,10 @@ class RunTrialsExportView(ResearchAPIView):
         operation_id="run_trials_export",
         summary="Every trial of the run (long format, streamed)",
         description="One row per trial: id, endpoint, model, language, item, area, kind, "
-        "replication, template variant and version, scale_reversed, status, value, text, "
-        "outcome_reason, tokens, cost, latency, attempts, timestamps.",
+        "method and method_fallback, replication, template variant and version, scale_reversed, "
+        "status, value, expected_value, valid_mass, text, reasoning_text, outcome_reason, tokens "
+        "(with reasoning_tokens), cost, latency, attempts, timestamps, and p_1 .. p_5 (the "
+        "token_probability distribution).",
         tags=["exports"],
         parameters=[path_parameter("run"), export_format_parameter()],
         responses=EXPORT_RESPONSES,

@@ -161,7 +161,7 @@ def test_bad_parameters_get_a_400_naming_the_valid_values(researcher_api, shrout
     response = researcher_api.get(_url(shrout_fleiss_run, "by=area"))
     assert response.status_code == 400
     assert "endpoint, language, method" in response.json()["by"][0]
-    response = researcher_api.get(_url(shrout_fleiss_run, "value_source=mean"))
+    response = researcher_api.get(_url(shrout_fleiss_run, "basis=mean"))
     assert response.status_code == 400 and "answer, expected_value" in str(response.json())
     response = researcher_api.get(_url(shrout_fleiss_run, "format=csv&table=nonsense"))
     assert response.status_code == 400 and "stability" in str(response.json())
@@ -201,7 +201,7 @@ def test_the_expected_value_of_token_probability_answers_can_enter(researcher_ap
     )
     Trial.objects.filter(run=run).update(expected_value=3.5)
     answer = researcher_api.get(_url(run)).json()["response_styles"][0]
-    expected = researcher_api.get(_url(run, "value_source=expected_value")).json()
+    expected = researcher_api.get(_url(run, "basis=expected_value")).json()
     assert answer["mean_agreement"] == 3
     assert expected["response_styles"][0]["mean_agreement"] == pytest.approx(3.5)
     assert "expected value" in expected["notes"][0]
@@ -228,3 +228,11 @@ def test_queries_do_not_grow_with_the_trials(researcher_api, instrument, django_
     with django_assert_num_queries(3):
         body = researcher_api.get(_url(run)).json()
     assert body["n"] == 1200
+
+
+@pytest.mark.django_db
+def test_a_run_without_answers_gives_n_zero_and_a_note(researcher_api, instrument):
+    run = make_run(instrument, [make_endpoint("Model-A")], kinds=("interest",))
+    body = researcher_api.get(_url(run)).json()
+    assert body["n"] == 0 and body["flags"] == [] and body["consistency"] == []
+    assert "the run has no interest answers" in body["notes"]

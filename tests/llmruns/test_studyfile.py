@@ -20,8 +20,15 @@ def test_study_file_defines_endpoints_and_a_draft_run(instrument, capsys):
     assert run.status == "draft" and run.replications == 5
     assert set(run.endpoints.values_list("name", flat=True)) == {"Mock alpha", "Mock beta"}
     assert ModelEndpoint.objects.get(name="Mock alpha").max_requests_per_minute == 600
-    assert Trial.objects.filter(run=run).count() == 2 * 2 * 3 * 60 * 5
-    assert f"run {run.pk} (draft): 4800 calls" in out
+    # interest and self_competence by two methods (verbal, token_probability), work samples once.
+    assert run.methods == ["verbal", "token_probability"] and run.min_valid_mass == 0.5
+    assert ModelEndpoint.objects.get(name="Mock beta").supports_logprobs
+    assert Trial.objects.filter(run=run).count() == 2 * 2 * (2 + 2 + 1) * 60 * 5
+    assert (
+        Trial.objects.filter(run=run, method="token_probability", kind="work_sample").count() == 0
+    )
+    # ... and a self-review per method of each work sample.
+    assert f"run {run.pk} (draft): {2 * 2 * (2 + 2 + 1 + 2) * 60 * 5} calls" in out
 
 
 @pytest.mark.django_db
@@ -45,7 +52,7 @@ def test_watch_prints_progress_until_the_run_ends(instrument, capsys):
     Run.objects.filter(pk=run.pk).update(status="cancelled")
     call_command("study", "watch", str(run.pk), "--interval", "0")
     out = capsys.readouterr().out
-    assert "0/3600" in out and f"run {run.pk} is cancelled" in out
+    assert "0/6000" in out and f"run {run.pk} is cancelled" in out
 
 
 @pytest.mark.django_db
@@ -57,6 +64,7 @@ def test_export_writes_one_row_per_trial(instrument, tmp_path, capsys):
     output = tmp_path / "trials.parquet"
     call_command("study", "export", str(run.pk), "--format", "parquet", "--output", str(output))
     frame = pd.read_parquet(output)
-    assert len(frame) == 3600
+    assert len(frame) == 6000
     assert set(frame["kind"]) == {"interest", "self_competence", "work_sample"}
-    assert f"wrote the 3600 trials of run {run.pk}" in capsys.readouterr().out
+    assert set(frame["method"]) == {"verbal", "token_probability"}
+    assert f"wrote the 6000 trials of run {run.pk}" in capsys.readouterr().out
