@@ -20,6 +20,7 @@ from careers.models import (
     Scale,
     ScalePoint,
 )
+from config.errors import DependantsExist, protected_dependants
 
 DEFAULT_INSTRUMENT_FILE = settings.BASE_DIR / "fixtures" / "instrument" / "oip_short_form.yaml"
 ITEMS_PER_AREA = 10
@@ -219,3 +220,12 @@ def _template_upsert(
 
 def instrument_load_file(*, path: Path | str = DEFAULT_INSTRUMENT_FILE) -> Instrument:
     return instrument_load(data=read_instrument_file(path))
+
+
+@transaction.atomic
+def instrument_delete(*, instrument: Instrument) -> None:
+    """Delete an instrument with its items, texts, scales and templates, unless runs used it."""
+    dependants = protected_dependants(instrument)
+    if dependants:
+        raise DependantsExist(resource=f"instrument {instrument.slug}", dependants=dependants)
+    instrument.delete()

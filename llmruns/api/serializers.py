@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import re
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from careers.models import Instrument, QuestionKind
 from careers.permissions import is_study_admin
-from llmruns.models import ModelEndpoint, Run
+from llmruns.models import ModelEndpoint, Run, TrialStatus
 from llmruns.services import RunSpec
 from llmruns.services.definition import SUPPORTED_LANGUAGES
 
@@ -34,9 +35,18 @@ class ModelEndpointSerializer(serializers.ModelSerializer):
             "extra_params",
             "timeout_seconds",
             "is_mock",
+            "archived_at",
             "created_at",
         ]
-        read_only_fields = ["created_at"]
+        read_only_fields = ["archived_at", "created_at"]
+        extra_kwargs = {
+            "base_url": {"help_text": "http:// or https:// URL of the OpenAI-compatible API."},
+            "api_key_env": {
+                "help_text": "NAME of the environment variable holding the key (letters, "
+                "digits, underscores); the key itself is never stored."
+            },
+            "timeout_seconds": {"min_value": 0.1, "max_value": 3600},
+        }
 
     def to_representation(self, instance):
         data = super().to_representation(instance)
@@ -103,7 +113,9 @@ class RunCreateSerializer(serializers.Serializer):
 class RunSerializer(serializers.ModelSerializer):
     instrument = serializers.SlugRelatedField(slug_field="slug", read_only=True)
     endpoints = serializers.SlugRelatedField(slug_field="name", many=True, read_only=True)
-    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    created_by = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True
+    )
     trial_count = serializers.IntegerField(read_only=True)
     finished_count = serializers.IntegerField(read_only=True)
 
@@ -134,6 +146,36 @@ class RunSerializer(serializers.ModelSerializer):
         ]
 
 
+class EstimateSerializer(serializers.Serializer):
+    calls = serializers.IntegerField(min_value=0, help_text="One per trial, before retries.")
+    input_tokens = serializers.IntegerField(min_value=0)
+    output_tokens = serializers.IntegerField(min_value=0)
+    cost = serializers.CharField(help_text="Estimated cost, a decimal number as a string.")
+    note = serializers.CharField()
+
+
+class PreparationSerializer(serializers.Serializer):
+    planned = serializers.IntegerField(min_value=0, help_text="Trials the run will have.")
+    created = serializers.IntegerField(min_value=0, help_text="Trials created so far.")
+    fraction = serializers.FloatField(min_value=0, max_value=1)
+
+
+class ProgressSerializer(serializers.Serializer):
+    total = serializers.IntegerField(min_value=0)
+    preparation = PreparationSerializer(
+        allow_null=True, help_text="While the run is preparing: its trials created so far."
+    )
+    counts = serializers.DictField(
+        child=serializers.IntegerField(min_value=0),
+        help_text=f"Trials per status: {', '.join(TrialStatus.values)}.",
+    )
+    calls_per_minute = serializers.FloatField(min_value=0)
+    input_tokens = serializers.IntegerField(min_value=0)
+    output_tokens = serializers.IntegerField(min_value=0)
+    cost = serializers.CharField(help_text="Cost so far, a decimal number as a string.")
+    seconds_left = serializers.IntegerField(allow_null=True, min_value=0)
+
+
 class RunDetailSerializer(RunSerializer):
     estimate = serializers.SerializerMethodField()
     progress = serializers.SerializerMethodField()
@@ -142,11 +184,13 @@ class RunDetailSerializer(RunSerializer):
     class Meta(RunSerializer.Meta):
         fields = [*RunSerializer.Meta.fields, "estimate", "progress", "config"]
 
+    @extend_schema_field(EstimateSerializer)
     def get_estimate(self, run: Run) -> dict:
         from llmruns.services import run_estimate
 
         return run_estimate(run=run)
 
+    @extend_schema_field(ProgressSerializer)
     def get_progress(self, run: Run) -> dict:
         from llmruns.services import run_progress
 
