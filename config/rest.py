@@ -103,6 +103,18 @@ class BoundedLimitOffsetPagination(LimitOffsetPagination):
             )
         return value
 
+    def paginate_queryset(self, queryset, request, view=None):
+        # Check both parameters first, so one answer names every bad one.
+        errors: dict = {}
+        for check in (self.get_limit, self.get_offset):
+            try:
+                check(request)
+            except serializers.ValidationError as error:
+                errors.update(error.detail)
+        if errors:
+            raise serializers.ValidationError(errors)
+        return super().paginate_queryset(queryset, request, view)
+
     def get_limit(self, request):
         value = self._bounded(request, self.limit_query_param, 1, self.max_limit)
         return self.default_limit if value is None else value

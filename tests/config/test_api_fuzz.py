@@ -34,10 +34,9 @@ def _study(admin_user, researcher):
     with a rating, and tokens for both roles."""
     from careers.services import instrument_load_file
     from llmruns.models import ModelEndpoint
-    from llmruns.services import RunSpec
-    from llmruns.services.definition import frozen_config
     from ratings.models import Assignment, ExpertProfile, Panel
     from ratings.services import assignment_open, campaign_create, rating_submit
+    from tests.config.test_api_errors import with_config
     from tests.conftest import _expert
     from tests.ratings.conftest import ENDPOINTS, build_run
 
@@ -48,18 +47,7 @@ def _study(admin_user, researcher):
         for values in ENDPOINTS
     ]
     ModelEndpoint.objects.create(name="Unused", base_url="http://127.0.0.1:9/v1", model="m")
-    run = build_run(instrument, endpoints, item_numbers=[1, 2, 11, 12])
-    run.config = frozen_config(
-        RunSpec(
-            name=run.name,
-            instrument=instrument,
-            endpoints=endpoints,
-            languages=run.languages,
-            kinds=run.kinds,
-            replications=run.replications,
-        )
-    )
-    run.save(update_fields=["config"])
+    run = with_config(build_run(instrument, endpoints, item_numbers=[1, 2, 11, 12]))
     experts = [_expert(name) for name in ("erin_expert", "ethan_expert")]
     panel = Panel.objects.create(name="Main panel")
     panel.experts.set(ExpertProfile.objects.filter(user__in=experts))
