@@ -9,6 +9,7 @@ from typing import Any
 import yaml
 from django.conf import settings
 from django.db import transaction
+from django.utils.translation import gettext
 
 from careers.models import (
     Area,
@@ -227,5 +228,8 @@ def instrument_delete(*, instrument: Instrument) -> None:
     """Delete an instrument with its items, texts, scales and templates, unless runs used it."""
     dependants = protected_dependants(instrument)
     if dependants:
-        raise DependantsExist(resource=f"instrument {instrument.slug}", dependants=dependants)
+        raise DependantsExist(
+            resource=gettext("instrument %(slug)s") % {"slug": instrument.slug},
+            dependants=dependants,
+        )
     instrument.delete()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError
 from django.db.models import PROTECT, RESTRICT, Model
+from django.utils.translation import gettext as _
 
 
 class Conflict(ValidationError):
@@ -28,7 +29,10 @@ class DependantsExist(Conflict):
 
     def __init__(self, *, resource: str, dependants: dict[str, int], hint: str = "") -> None:
         named = ", ".join(f"{count:,} {name}" for name, count in dependants.items())
-        message = f"{resource} cannot be deleted: {named} depend on it."
+        message = _("%(resource)s cannot be deleted: %(named)s depend on it.") % {
+            "resource": resource,
+            "named": named,
+        }
         if hint:
             message = f"{message} {hint}"
         super().__init__(message, field="dependants")

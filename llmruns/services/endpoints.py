@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from config.errors import DependantsExist
 from llmruns.models import ModelEndpoint, Run, Trial
@@ -20,9 +21,9 @@ def endpoint_delete(*, endpoint: ModelEndpoint) -> None:
     runs = Run.objects.filter(endpoints=endpoint).count()
     if runs:
         raise DependantsExist(
-            resource=f"endpoint {endpoint.name}",
+            resource=_("endpoint %(name)s") % {"name": endpoint.name},
             dependants={"runs": runs, "trials": Trial.objects.filter(endpoint=endpoint).count()},
-            hint="Archive it instead: new runs cannot use it, and its history stays.",
+            hint=_("Archive it instead: new runs cannot use it, and its history stays."),
         )
     endpoint.delete()
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from careers.models import Area, QuestionKind, Scale, ScalePoint
 from config.errors import DependantsExist, protected_dependants
@@ -409,9 +410,9 @@ def campaign_delete(*, campaign: Campaign) -> None:
     ratings = Rating.objects.filter(assignment__campaign=campaign).count()
     if ratings:
         raise DependantsExist(
-            resource=f"campaign {campaign.name}",
+            resource=_("campaign %(name)s") % {"name": campaign.name},
             dependants={"ratings": ratings},
-            hint="Close it instead: its ratings and statistics stay.",
+            hint=_("Close it instead: its ratings and statistics stay."),
         )
     campaign.delete()
 
@@ -421,5 +422,7 @@ def panel_delete(*, panel: Panel) -> None:
     """Delete a panel (its experts stay), unless campaigns used it."""
     dependants = protected_dependants(panel)
     if dependants:
-        raise DependantsExist(resource=f"panel {panel.name}", dependants=dependants)
+        raise DependantsExist(
+            resource=_("panel %(name)s") % {"name": panel.name}, dependants=dependants
+        )
     panel.delete()
