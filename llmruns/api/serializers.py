@@ -16,7 +16,25 @@ from llmruns.services.definition import SUPPORTED_LANGUAGES
 ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
+PRICE_PATTERN = r"^\d{1,8}(\.\d{1,4})?$"
+
+
+@extend_schema_field({"type": "string", "pattern": PRICE_PATTERN, "example": "0.5000"})
+class PriceField(serializers.DecimalField):
+    """A price per million tokens: a non-negative decimal, sent and returned as a string."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(max_digits=12, decimal_places=4, min_value=0, **kwargs)
+
+
 class ModelEndpointSerializer(serializers.ModelSerializer):
+    price_input_per_million = PriceField(required=False)
+    price_output_per_million = PriceField(required=False)
+    extra_params = serializers.DictField(
+        required=False,
+        help_text="Extra request parameters sent with every call (not model, messages, api_key).",
+    )
+
     class Meta:
         model = ModelEndpoint
         fields = [

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import django_filters
+from django import forms
 from django.db import transaction
 from django.db.models import Count, Q
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
@@ -34,8 +36,32 @@ from llmruns.services import (
 )
 
 
+class StrictBooleanField(forms.NullBooleanField):
+    """true/false (or 1/0); anything else is a 400 rather than a filter silently dropped."""
+
+    widget = forms.TextInput  # the raw value: the select widgets map unknown values to "no filter"
+
+    def to_python(self, value):
+        if value in (None, ""):
+            return None
+        text = str(value).strip().lower()
+        if text in ("true", "1"):
+            return True
+        if text in ("false", "0"):
+            return False
+        raise forms.ValidationError(_("must be true or false"))
+
+    def validate(self, value) -> None:
+        pass
+
+
+class StrictBooleanFilter(django_filters.BooleanFilter):
+    field_class = StrictBooleanField
+
+
 class ModelEndpointFilter(django_filters.FilterSet):
-    archived = django_filters.BooleanFilter(
+    is_mock = StrictBooleanFilter()
+    archived = StrictBooleanFilter(
         field_name="archived_at", lookup_expr="isnull", exclude=True, label="archived"
     )
 

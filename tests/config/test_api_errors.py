@@ -88,6 +88,13 @@ def test_item_number_filter_takes_integers_in_range(researcher_api, instrument, 
     assert "number" in response.json()
 
 
+@pytest.mark.parametrize("query", ["is_mock=maybe", "archived=2", "is_mock=null"])
+def test_boolean_filters_refuse_what_is_not_a_boolean(researcher_api, endpoints, query):
+    response = researcher_api.get(f"/api/v1/endpoints/?{query}")
+    assert response.status_code == 400
+    assert "must be true or false" in response.json()[query.split("=")[0]][0]
+
+
 def test_unmatched_api_urls_answer_json_404(researcher_api):
     response = researcher_api.get("/api/v1/runs/not-a-number/profiles/")
     assert response.status_code == 404
