@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -14,6 +15,16 @@ from llmruns.services import RunSpec
 from llmruns.services.definition import SUPPORTED_LANGUAGES
 
 ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def _has_nul(value) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(key) or _has_nul(item) for key, item in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(item) for item in value)
+    return False
 
 
 PRICE_PATTERN = r"^\d{1,8}(\.\d{1,4})?$"
@@ -93,6 +104,11 @@ class ModelEndpointSerializer(serializers.ModelSerializer):
         forbidden = {"model", "messages", "api_key"} & set(value)
         if forbidden:
             raise serializers.ValidationError(f"may not set {', '.join(sorted(forbidden))}")
+        if _has_nul(value):
+            # PostgreSQL's jsonb cannot store it; neither would a provider accept it.
+            raise serializers.ValidationError(
+                _("may not contain the NUL character (\\u0000) in a key or a text")
+            )
         return value
 
 

@@ -95,6 +95,15 @@ def test_boolean_filters_refuse_what_is_not_a_boolean(researcher_api, endpoints,
     assert "must be true or false" in response.json()[query.split("=")[0]][0]
 
 
+def test_extra_params_with_a_nul_character_are_a_400_not_a_database_error(admin_api):
+    body = {"name": "n", "base_url": "https://x.example/v1", "model": "m"}
+    for extra in ({"a\u0000": 1}, {"a": ["b\u0000"]}, {"a": {"b": "\u0000"}}):
+        response = admin_api.post("/api/v1/endpoints/", {**body, "extra_params": extra})
+        assert response.status_code == 400, extra
+        assert "NUL" in response.json()["extra_params"][0]
+    assert not ModelEndpoint.objects.exists()
+
+
 def test_unmatched_api_urls_answer_json_404(researcher_api):
     response = researcher_api.get("/api/v1/runs/not-a-number/profiles/")
     assert response.status_code == 404
