@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import urllib.request
 from pathlib import Path
 
+import httpx
 import pytest
 from rest_framework.authtoken.models import Token
 
@@ -66,13 +66,14 @@ def _study(admin_user, researcher):
 
 def schema_file(base_url: str, token: str, directory: Path) -> Path:
     """The served schema, fetched once (generating it can take longer than the fuzzer waits)."""
-    request = urllib.request.Request(
-        f"{base_url}/api/v1/schema/?format=json", headers={"Authorization": f"Token {token}"}
+    response = httpx.get(
+        f"{base_url}/api/v1/schema/?format=json",
+        headers={"Authorization": f"Token {token}"},
+        timeout=300,
     )
-    with urllib.request.urlopen(request, timeout=300) as response:  # noqa: S310
-        # An http:// URL: the live test server.
-        path = directory / "schema.json"
-        path.write_bytes(response.read())
+    response.raise_for_status()
+    path = directory / "schema.json"
+    path.write_bytes(response.content)
     return path
 
 
