@@ -105,7 +105,10 @@ def fuzz(base_url: str, token: str, *extra: str, directory: Path) -> subprocess.
         "--no-color",
         *extra,
     ]
-    return subprocess.run(command, capture_output=True, text=True, timeout=600, check=False)
+    # Run in the test's directory: the CLI keeps a cache where it runs.
+    return subprocess.run(
+        command, capture_output=True, text=True, timeout=600, check=False, cwd=directory
+    )
 
 
 def _report(result: subprocess.CompletedProcess) -> str:
