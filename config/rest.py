@@ -1,9 +1,10 @@
-"""The API's shared machinery: the exception handler, the bounded pagination and the schema class
-that documents every operation's error responses (no app imports, so settings can name them).
+"""The API's shared machinery: the exception handler, the JSON 404 and the bounded pagination
+(no app imports and no DRF views, so settings can name them; the schema class is in
+`config.schema`).
 
-Every refusal has one of three documented shapes: 400 with the fields and their messages, 409
-with a `detail` (and for deletions the `dependants` that block it), and `{"detail": ...}` for
-401, 403 and 404. A client reading the schema knows them for each operation.
+Every refusal has one of three shapes: 400 with the fields and their messages, 409 with a
+`detail` (and for deletions the `dependants` that block it), and `{"detail": ...}` for 401, 403
+and 404. `config.schema` documents them for each operation.
 """
 
 from __future__ import annotations
