@@ -9,6 +9,7 @@ from typing import Any
 import yaml
 from django.conf import settings
 from django.db import transaction
+from django.utils.translation import gettext
 
 from careers.models import (
     Area,
@@ -20,6 +21,7 @@ from careers.models import (
     Scale,
     ScalePoint,
 )
+from config.errors import DependantsExist, protected_dependants
 
 DEFAULT_INSTRUMENT_FILE = settings.BASE_DIR / "fixtures" / "instrument" / "oip_short_form.yaml"
 ITEMS_PER_AREA = 10
@@ -219,3 +221,15 @@ def _template_upsert(
 
 def instrument_load_file(*, path: Path | str = DEFAULT_INSTRUMENT_FILE) -> Instrument:
     return instrument_load(data=read_instrument_file(path))
+
+
+@transaction.atomic
+def instrument_delete(*, instrument: Instrument) -> None:
+    """Delete an instrument with its items, texts, scales and templates, unless runs used it."""
+    dependants = protected_dependants(instrument)
+    if dependants:
+        raise DependantsExist(
+            resource=gettext("instrument %(slug)s") % {"slug": instrument.slug},
+            dependants=dependants,
+        )
+    instrument.delete()

@@ -149,11 +149,14 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # JSON bodies only: every write takes nested lists and objects that forms cannot express.
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
+    "DEFAULT_PAGINATION_CLASS": "config.rest.BoundedLimitOffsetPagination",
     "PAGE_SIZE": 100,
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "config.api.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "config.schema.ProjectAutoSchema",
+    "EXCEPTION_HANDLER": "config.rest.exception_handler",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Vocation Lab API",
@@ -218,6 +221,10 @@ LLM_MAX_ATTEMPTS = env.int("LLM_MAX_ATTEMPTS", default=5)
 LLM_REQUEST_TIMEOUT = env.float("LLM_REQUEST_TIMEOUT", default=60.0)
 LLM_ENQUEUE_CHUNK = env.int("LLM_ENQUEUE_CHUNK", default=200)
 LLM_BACKOFF_INITIAL = env.float("LLM_BACKOFF_INITIAL", default=1.0)
+# Runs with more trials than this are prepared by a background task (status `preparing`), a
+# batch of LLM_PREPARE_BATCH trials per transaction; smaller ones within the request.
+LLM_PREPARE_INLINE_TRIALS = env.int("LLM_PREPARE_INLINE_TRIALS", default=20_000)
+LLM_PREPARE_BATCH = env.int("LLM_PREPARE_BATCH", default=5_000)
 MOCK_LLM_URL = env.str("MOCK_LLM_URL", default="http://127.0.0.1:8089/v1")
 
 LOGGING = {

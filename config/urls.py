@@ -11,6 +11,7 @@ from careers import views as careers_views
 from config.api import build_router
 
 router = build_router()
+handler404 = "config.rest.not_found"
 
 urlpatterns = [
     path("", careers_views.home, name="home"),

@@ -27,7 +27,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.conf import settings
-from django.core.validators import MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -57,6 +57,15 @@ class ModelEndpoint(models.Model):
     api_key_env = models.CharField(
         max_length=100,
         blank=True,
+        validators=[
+            RegexValidator(
+                r"^[A-Za-z_][A-Za-z0-9_]*$",
+                message=_(
+                    "must be the NAME of an environment variable (letters, digits, "
+                    "underscores), never the key itself"
+                ),
+            )
+        ],
         help_text=_(
             "NAME of the environment variable holding the key; the key itself is never stored."
         ),
@@ -103,15 +112,22 @@ class ModelEndpoint(models.Model):
     )
     max_concurrency = models.PositiveIntegerField(default=4, validators=[MinValueValidator(1)])
     price_input_per_million = models.DecimalField(
-        max_digits=12, decimal_places=4, default=Decimal(0)
+        max_digits=12, decimal_places=4, default=Decimal(0), validators=[MinValueValidator(0)]
     )
     price_output_per_million = models.DecimalField(
-        max_digits=12, decimal_places=4, default=Decimal(0)
+        max_digits=12, decimal_places=4, default=Decimal(0), validators=[MinValueValidator(0)]
     )
     extra_params = models.JSONField(default=dict, blank=True)
-    timeout_seconds = models.FloatField(default=60.0)
+    timeout_seconds = models.FloatField(
+        default=60.0, validators=[MinValueValidator(0.1), MaxValueValidator(3600)]
+    )
     is_mock = models.BooleanField(
         default=False, help_text=_("Served by the project's mock server.")
+    )
+    archived_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text=_("When set, new runs cannot use the endpoint; its runs and trials stay."),
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -175,6 +191,7 @@ class ModelEndpoint(models.Model):
 
 
 class RunStatus(models.TextChoices):
+    PREPARING = "preparing", _("Preparing")
     DRAFT = "draft", _("Draft")
     RUNNING = "running", _("Running")
     FINISHED = "finished", _("Finished")

@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from llmruns.api.serializers import ModelEndpointSerializer, RunCreateSerializer
-from llmruns.models import ModelEndpoint, Run
+from llmruns.models import ModelEndpoint, Run, RunStatus
 from llmruns.services import run_create, run_start
 
 
@@ -59,7 +59,9 @@ def study_create(*, data: dict[str, Any], by=None, start: bool = False) -> Run:
     serializer = RunCreateSerializer(data=run_fields)
     if not serializer.is_valid():
         raise ValidationError(_errors(serializer))
-    run = run_create(spec=serializer.to_spec(), by=by, check_reachable=start)
-    if start:
+    run = run_create(
+        spec=serializer.to_spec(), by=by, check_reachable=start, start_when_prepared=start
+    )
+    if start and run.status == RunStatus.DRAFT:
         run = run_start(run=run, by=by, check_reachable=False)
     return run

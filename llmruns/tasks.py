@@ -44,6 +44,17 @@ def dispatch_run(run_id: int) -> int:
     return queued
 
 
+@shared_task(
+    name="llmruns.tasks.prepare_run",
+    acks_late=True,
+    reject_on_worker_lost=True,
+    ignore_result=True,
+)
+def prepare_run(run_id: int, start: bool = False) -> int:
+    """Create a large run's trials in batches (see llmruns.services.preparation)."""
+    return services.run_prepare(run_id=run_id, start=start)
+
+
 @shared_task(name="llmruns.tasks.reap_expired_leases")
 def reap_expired_leases() -> dict[str, int]:
     return services.trials_reap()

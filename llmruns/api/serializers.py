@@ -4,18 +4,48 @@ from __future__ import annotations
 
 import re
 
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from careers.models import Instrument, QuestionKind
 from careers.permissions import is_study_admin
-from llmruns.models import ElicitationMethod, ModelEndpoint, Run
+from llmruns.models import ElicitationMethod, ModelEndpoint, Run, TrialStatus
 from llmruns.services import RunSpec
 from llmruns.services.definition import SUPPORTED_LANGUAGES
 
 ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
+def _has_nul(value) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(key) or _has_nul(item) for key, item in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(item) for item in value)
+    return False
+
+
+PRICE_PATTERN = r"^\d{1,8}(\.\d{1,4})?$"
+
+
+@extend_schema_field({"type": "string", "pattern": PRICE_PATTERN, "example": "0.5000"})
+class PriceField(serializers.DecimalField):
+    """A price per million tokens: a non-negative decimal, sent and returned as a string."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(max_digits=12, decimal_places=4, min_value=0, **kwargs)
+
+
 class ModelEndpointSerializer(serializers.ModelSerializer):
+    price_input_per_million = PriceField(required=False)
+    price_output_per_million = PriceField(required=False)
+    extra_params = serializers.DictField(
+        required=False,
+        help_text="Extra request parameters sent with every call (not model, messages, api_key).",
+    )
+
     class Meta:
         model = ModelEndpoint
         fields = [
@@ -42,9 +72,18 @@ class ModelEndpointSerializer(serializers.ModelSerializer):
             "extra_params",
             "timeout_seconds",
             "is_mock",
+            "archived_at",
             "created_at",
         ]
-        read_only_fields = ["created_at", "capabilities", "probed_at"]
+        read_only_fields = ["archived_at", "created_at", "capabilities", "probed_at"]
+        extra_kwargs = {
+            "base_url": {"help_text": "http:// or https:// URL of the OpenAI-compatible API."},
+            "api_key_env": {
+                "help_text": "NAME of the environment variable holding the key (letters, "
+                "digits, underscores); the key itself is never stored."
+            },
+            "timeout_seconds": {"min_value": 0.1, "max_value": 3600},
+        }
 
     def to_representation(self, instance):
         data = super().to_representation(instance)
@@ -73,6 +112,11 @@ class ModelEndpointSerializer(serializers.ModelSerializer):
         forbidden = {"model", "messages", "api_key"} & set(value)
         if forbidden:
             raise serializers.ValidationError(f"may not set {', '.join(sorted(forbidden))}")
+        if _has_nul(value):
+            # PostgreSQL's jsonb cannot store it; neither would a provider accept it.
+            raise serializers.ValidationError(
+                _("may not contain the NUL character (\\u0000) in a key or a text")
+            )
         return value
 
 
@@ -125,7 +169,9 @@ class RunCreateSerializer(serializers.Serializer):
 class RunSerializer(serializers.ModelSerializer):
     instrument = serializers.SlugRelatedField(slug_field="slug", read_only=True)
     endpoints = serializers.SlugRelatedField(slug_field="name", many=True, read_only=True)
-    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    created_by = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True
+    )
     trial_count = serializers.IntegerField(read_only=True)
     finished_count = serializers.IntegerField(read_only=True)
 
@@ -159,6 +205,36 @@ class RunSerializer(serializers.ModelSerializer):
         ]
 
 
+class EstimateSerializer(serializers.Serializer):
+    calls = serializers.IntegerField(min_value=0, help_text="One per trial, before retries.")
+    input_tokens = serializers.IntegerField(min_value=0)
+    output_tokens = serializers.IntegerField(min_value=0)
+    cost = serializers.CharField(help_text="Estimated cost, a decimal number as a string.")
+    note = serializers.CharField()
+
+
+class PreparationSerializer(serializers.Serializer):
+    planned = serializers.IntegerField(min_value=0, help_text="Trials the run will have.")
+    created = serializers.IntegerField(min_value=0, help_text="Trials created so far.")
+    fraction = serializers.FloatField(min_value=0, max_value=1)
+
+
+class ProgressSerializer(serializers.Serializer):
+    total = serializers.IntegerField(min_value=0)
+    preparation = PreparationSerializer(
+        allow_null=True, help_text="While the run is preparing: its trials created so far."
+    )
+    counts = serializers.DictField(
+        child=serializers.IntegerField(min_value=0),
+        help_text=f"Trials per status: {', '.join(TrialStatus.values)}.",
+    )
+    calls_per_minute = serializers.FloatField(min_value=0)
+    input_tokens = serializers.IntegerField(min_value=0)
+    output_tokens = serializers.IntegerField(min_value=0)
+    cost = serializers.CharField(help_text="Cost so far, a decimal number as a string.")
+    seconds_left = serializers.IntegerField(allow_null=True, min_value=0)
+
+
 class RunDetailSerializer(RunSerializer):
     estimate = serializers.SerializerMethodField()
     progress = serializers.SerializerMethodField()
@@ -167,11 +243,13 @@ class RunDetailSerializer(RunSerializer):
     class Meta(RunSerializer.Meta):
         fields = [*RunSerializer.Meta.fields, "estimate", "progress", "config"]
 
+    @extend_schema_field(EstimateSerializer)
     def get_estimate(self, run: Run) -> dict:
         from llmruns.services import run_estimate
 
         return run_estimate(run=run)
 
+    @extend_schema_field(ProgressSerializer)
     def get_progress(self, run: Run) -> dict:
         from llmruns.services import run_progress
 

@@ -7,6 +7,7 @@ the run statistics' and the campaign statistics' response shapes build on them.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 
 from drf_spectacular.types import OpenApiTypes
@@ -21,13 +22,31 @@ STATISTIC_FORMATS = ("json", "csv")
 # --- OpenAPI ---------------------------------------------------------------------------------
 
 
+def _parameter_schema(parameter: Parameter) -> dict:
+    """The JSON schema of a query parameter, with the ranges the API enforces."""
+    if parameter.kind == "choice":
+        return {"type": "string"}
+    if parameter.kind == "choices":
+        one = "|".join(re.escape(choice) for choice in parameter.choices)
+        return {"type": "string", "pattern": f"^(none|({one})(,({one}))*)?$"}
+    schema: dict = {"type": "integer" if parameter.kind == "integer" else "number"}
+    if parameter.minimum is not None:
+        schema["minimum"] = parameter.minimum
+        if parameter.exclusive_minimum:
+            schema["exclusiveMinimum"] = True
+    if parameter.maximum is not None:
+        schema["maximum"] = parameter.maximum
+        if parameter.exclusive_maximum:
+            schema["exclusiveMaximum"] = True
+    return schema
+
+
 def openapi_parameters(declared: Mapping[str, Parameter]) -> list[OpenApiParameter]:
-    """OpenAPI query parameters from the statistics' own declarations."""
-    types = {"choice": str, "choices": str, "integer": int, "number": float}
+    """OpenAPI query parameters from the statistics' own declarations (ranges included)."""
     return [
         OpenApiParameter(
             name,
-            types[parameter.kind],
+            _parameter_schema(parameter),
             description=f"{parameter.description} Valid: {parameter.valid_values()}.",
             enum=list(parameter.choices) if parameter.kind == "choice" else None,
             default=(

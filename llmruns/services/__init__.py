@@ -11,6 +11,7 @@ from llmruns.services.definition import (
     run_estimate,
     run_start,
 )
+from llmruns.services.endpoints import endpoint_archive, endpoint_delete, endpoint_unarchive
 from llmruns.services.execution import trial_execute, trials_execute
 from llmruns.services.lifecycle import (
     run_cancel,
@@ -21,9 +22,16 @@ from llmruns.services.lifecycle import (
     run_retry_failed,
     trials_reap,
 )
+from llmruns.services.preparation import run_planned_trials, run_preparation, run_prepare
 
 __all__ = [
     "RunSpec",
+    "endpoint_archive",
+    "endpoint_delete",
+    "endpoint_unarchive",
+    "run_planned_trials",
+    "run_prepare",
+    "run_preparation",
     "run_cancel",
     "run_create",
     "run_dispatch",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import subprocess
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import lru_cache
@@ -15,6 +16,7 @@ from django.utils import timezone
 
 from careers.models import Instrument, QuestionKind
 from careers.selectors import current_templates, instrument_language_gaps
+from config.errors import Conflict
 from llmruns.client import endpoint_reachable
 from llmruns.models import ElicitationMethod, ModelEndpoint, Run, RunStatus, Trial
 from llmruns.prompts import render_prompt, scale_is_reversed, template_variant, variants_for
@@ -70,6 +72,9 @@ def run_spec_problems(spec: RunSpec) -> dict[str, list[str]]:
         add("name", "a run needs a name")
     if not spec.endpoints:
         add("endpoints", "choose at least one model endpoint")
+    for endpoint in spec.endpoints:
+        if endpoint.archived_at is not None:
+            add("endpoints", f"endpoint {endpoint.name} is archived; new runs cannot use it")
     if not spec.languages:
         add("languages", "choose at least one language")
     for language in spec.languages:
@@ -221,13 +226,13 @@ def methods_for(config: dict, *, kind: str) -> list[str]:
     return list((config.get("elicitation") or {}).get("methods") or ["verbal"])
 
 
-def _trial_grid(run: Run, config: dict) -> list[Trial]:
+def _trial_grid(run: Run, config: dict) -> Iterator[Trial]:
     """One trial per endpoint, language, kind, method, replication and item (no self-reviews:
-    one is created once its work sample is ok). Paraphrase and scale direction follow the
-    replication for every method alike."""
+    one is created once its work sample is ok), in a fixed order and one at a time, so a large
+    run never sits in memory. Paraphrase and scale direction follow the replication for every
+    method alike."""
     items = list(run.instrument.items.order_by("number"))
     fallbacks = (config.get("elicitation") or {}).get("fallbacks") or {}
-    trials = []
     for endpoint in run.endpoints.order_by("pk"):
         for language, kind in itertools.product(config["languages"], config["kinds"]):
             if kind == "self_review":
@@ -243,8 +248,8 @@ def _trial_grid(run: Run, config: dict) -> list[Trial]:
                 reversed_scale = kind != "work_sample" and scale_is_reversed(
                     replication=replication, reverse_half=run.reverse_half
                 )
-                trials.extend(
-                    Trial(
+                for item in items:
+                    yield Trial(
                         run=run,
                         endpoint=endpoint,
                         language=language,
@@ -256,9 +261,6 @@ def _trial_grid(run: Run, config: dict) -> list[Trial]:
                         template_variant=variant,
                         scale_reversed=reversed_scale,
                     )
-                    for item in items
-                )
-    return trials
 
 
 def run_estimate(*, run: Run) -> dict:
@@ -317,8 +319,17 @@ def run_estimate(*, run: Run) -> dict:
 
 
 @transaction.atomic
-def run_create(*, spec: RunSpec, by=None, check_reachable: bool = False) -> Run:
-    """Validate, freeze and create a run with its trial grid. Bad input changes nothing."""
+def run_create(
+    *, spec: RunSpec, by=None, check_reachable: bool = False, start_when_prepared: bool = False
+) -> Run:
+    """Validate, freeze and create a run with its trial grid. Bad input changes nothing.
+
+    A run of up to `LLM_PREPARE_INLINE_TRIALS` trials gets them here and is a draft; a larger
+    one is `preparing` while a task creates them (and then starts it if `start_when_prepared`).
+    """
+    from llmruns.services.preparation import run_planned_trials, run_prepare_inline
+    from llmruns.tasks import prepare_run
+
     problems = run_spec_problems(spec)
     if not problems and check_reachable:
         for endpoint in spec.endpoints:
@@ -332,7 +343,10 @@ def run_create(*, spec: RunSpec, by=None, check_reachable: bool = False) -> Run:
     if problems:
         raise ValidationError(problems)
     config = frozen_config(spec)
+    planned = run_planned_trials(config=config, replications=spec.replications)
+    in_background = planned > settings.LLM_PREPARE_INLINE_TRIALS
     run = Run.objects.create(
+        status=RunStatus.PREPARING if in_background else RunStatus.DRAFT,
         name=spec.name,
         instrument=spec.instrument,
         languages=spec.languages,
@@ -352,7 +366,10 @@ def run_create(*, spec: RunSpec, by=None, check_reachable: bool = False) -> Run:
         created_by=by,
     )
     run.endpoints.set(spec.endpoints)
-    Trial.objects.bulk_create(_trial_grid(run, config), batch_size=2000)
+    if in_background:
+        transaction.on_commit(lambda: prepare_run.delay(run.pk, start_when_prepared))
+    else:
+        run_prepare_inline(run=run, config=config)
     return run
 
 
@@ -363,9 +380,7 @@ def run_start(*, run: Run, by=None, check_reachable: bool = True) -> Run:
 
     run = Run.objects.select_for_update().get(pk=run.pk)
     if run.status != RunStatus.DRAFT:
-        raise ValidationError(
-            {"status": [f"only a draft run can be started; this one is {run.status}"]}
-        )
+        raise Conflict(f"only a draft run can be started; this one is {run.status}")
     if check_reachable:
         for endpoint in run.endpoints.all():
             reason = endpoint_reachable(

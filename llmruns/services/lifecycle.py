@@ -13,11 +13,11 @@ from datetime import timedelta
 from decimal import Decimal
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
+from config.errors import Conflict
 from llmruns.models import Attempt, ModelEndpoint, Run, RunStatus, Trial, TrialStatus
 
 IN_FLIGHT = "in flight"
@@ -143,8 +143,8 @@ def trials_reap(*, now=None) -> dict[str, int]:
 @transaction.atomic
 def run_cancel(*, run: Run) -> Run:
     run = Run.objects.select_for_update().get(pk=run.pk)
-    if run.status not in (RunStatus.RUNNING, RunStatus.DRAFT):
-        raise ValidationError({"status": [f"a {run.status} run cannot be cancelled"]})
+    if run.status not in (RunStatus.RUNNING, RunStatus.DRAFT, RunStatus.PREPARING):
+        raise Conflict(f"a {run.status} run cannot be cancelled")
     run.status = RunStatus.CANCELLED
     run.save(update_fields=["status"])
     Trial.objects.filter(run=run, status=TrialStatus.PENDING).update(
@@ -174,9 +174,21 @@ def _requeue(run: Run, statuses: list[str]) -> int:
 def run_resume(*, run: Run) -> int:
     run = Run.objects.select_for_update().get(pk=run.pk)
     if run.status != RunStatus.CANCELLED:
-        raise ValidationError(
-            {"status": [f"only a cancelled run can be resumed; this one is {run.status}"]}
+        raise Conflict(f"only a cancelled run can be resumed; this one is {run.status}")
+    from llmruns.services.preparation import run_planned_trials
+
+    planned = run_planned_trials(config=run.config, replications=run.replications)
+    if run.started_at is None and Trial.objects.filter(run=run).count() < planned:
+        # Cancelled while it was being prepared: finish preparing, then start.
+        from llmruns.tasks import prepare_run
+
+        Trial.objects.filter(run=run, status=TrialStatus.CANCELLED).update(
+            status=TrialStatus.PENDING, finished_at=None
         )
+        run.status = RunStatus.PREPARING
+        run.save(update_fields=["status"])
+        transaction.on_commit(lambda: prepare_run.delay(run.pk, True))
+        return 0
     return _requeue(run, [TrialStatus.CANCELLED])
 
 
@@ -184,9 +196,7 @@ def run_resume(*, run: Run) -> int:
 def run_retry_failed(*, run: Run) -> int:
     run = Run.objects.select_for_update().get(pk=run.pk)
     if run.status not in (RunStatus.FINISHED, RunStatus.RUNNING):
-        raise ValidationError(
-            {"status": [f"failed trials of a {run.status} run cannot be retried"]}
-        )
+        raise Conflict(f"failed trials of a {run.status} run cannot be retried")
     return _requeue(run, [TrialStatus.FAILED])
 
 
@@ -204,8 +214,11 @@ def run_progress(*, run: Run) -> dict:
     recent_done = Trial.objects.filter(run=run, finished_at__gte=window).count()
     remaining = totals["pending"] + totals["running"]
     per_minute_done = recent_done / 5
+    from llmruns.services.preparation import run_preparation
+
     return {
         "total": totals["total"],
+        "preparation": run_preparation(run=run, trial_count=totals["total"]),
         "counts": {status: totals[status] for status in TrialStatus.values},
         "calls_per_minute": round(recent_calls / 5, 2),
         "input_tokens": sums["input_tokens"] or 0,

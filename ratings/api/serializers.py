@@ -145,3 +145,14 @@ class CampaignSerializer(serializers.ModelSerializer):
             {"id": endpoint.pk, "name": endpoint.name, "model": endpoint.model}
             for endpoint in campaign.endpoints.all()
         ]
+
+
+class PanelSerializer(serializers.ModelSerializer):
+    """A panel without its experts' identities (researchers read it too)."""
+
+    expert_count = serializers.IntegerField(read_only=True)
+    campaign_count = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = Panel
+        fields = ["id", "name", "created_at", "expert_count", "campaign_count"]

@@ -7,19 +7,27 @@ from __future__ import annotations
 
 import math
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from django.db.models import Count
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from careers.permissions import ResearchReadAdminWrite
+from config.schema import conflict_response
 from ratings.adaptive import stopping_state
-from ratings.api.serializers import CampaignCreateSerializer, CampaignSerializer
+from ratings.api.serializers import CampaignCreateSerializer, CampaignSerializer, PanelSerializer
 from ratings.calibration import campaign_calibration, campaign_drift
-from ratings.models import Campaign
+from ratings.models import Campaign, Panel
 from ratings.selectors import campaigns_with_counts
-from ratings.services import campaign_close, campaign_create, campaign_reopen
+from ratings.services import (
+    campaign_close,
+    campaign_create,
+    campaign_delete,
+    campaign_reopen,
+    panel_delete,
+)
 from ratings.stats.drift import DEFAULT_BLOCK_SIZE, DEFAULT_DRIFT_THRESHOLD, DriftResult
 
 
@@ -57,10 +65,40 @@ def drift_payload(result: DriftResult) -> dict[str, object]:
     }
 
 
+class PanelViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.DestroyModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Panels of experts, by name and size (the experts themselves are not shown here).
+    Study admins may delete one no campaign used (409 naming the campaigns otherwise)."""
+
+    serializer_class = PanelSerializer
+    permission_classes = [ResearchReadAdminWrite]
+
+    def get_queryset(self):
+        return Panel.objects.annotate(
+            expert_count=Count("experts", distinct=True),
+            campaign_count=Count("campaigns", distinct=True),
+        ).order_by("name")
+
+    @extend_schema(
+        responses={
+            204: OpenApiResponse(description="Deleted; its experts stay."),
+            **conflict_response("Campaigns used the panel; the body names them."),
+        }
+    )
+    def destroy(self, request: Request, *args, **kwargs) -> Response:
+        panel_delete(panel=self.get_object())
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
 class CampaignViewSet(
     mixins.CreateModelMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
+    mixins.DestroyModelMixin,
     viewsets.GenericViewSet,
 ):
     serializer_class = CampaignSerializer
@@ -83,6 +121,18 @@ class CampaignViewSet(
         definition.is_valid(raise_exception=True)
         campaign = campaign_create(**definition.service_arguments(), by=request.user)
         return Response(self._served(campaign), status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        responses={
+            204: OpenApiResponse(description="Deleted with its units and assignments."),
+            **conflict_response("Experts have rated in the campaign; the body counts the ratings."),
+        }
+    )
+    def destroy(self, request: Request, *args, **kwargs) -> Response:
+        """Delete a campaign nobody has rated in yet (to redefine it); one with ratings is
+        kept (409): close it instead."""
+        campaign_delete(campaign=self.get_object())
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(request=None, responses=CampaignSerializer)
     @action(detail=True, methods=["post"])

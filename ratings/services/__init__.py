@@ -20,7 +20,9 @@ from ratings.services.campaigns import (
     GoldUnit,
     campaign_close,
     campaign_create,
+    campaign_delete,
     campaign_reopen,
+    panel_delete,
 )
 from ratings.services.experts import (
     SUPPORTED_LANGUAGES,
@@ -48,6 +50,8 @@ __all__ = [
     "GoldUnit",
     "RatingConflict",
     "assignment_open",
+    "campaign_delete",
+    "panel_delete",
     "assignment_skip",
     "campaign_close",
     "campaign_create",

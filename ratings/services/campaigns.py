@@ -15,8 +15,10 @@ from dataclasses import dataclass
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from careers.models import Area, QuestionKind, Scale, ScalePoint
+from config.errors import DependantsExist, protected_dependants
 from llmruns.models import ModelEndpoint, Run, RunStatus, Trial, TrialStatus
 from ratings.adaptive import adaptive_settings_errors, budget_errors
 from ratings.assignment import AssignmentError, AssignmentPlan, ExpertSpec, UnitSpec, assign
@@ -27,6 +29,7 @@ from ratings.models import (
     CampaignStatus,
     ExpertProfile,
     Panel,
+    Rating,
     Unit,
     new_blind_code,
 )
@@ -521,3 +524,27 @@ def campaign_reopen(*, campaign: Campaign) -> Campaign:
     )
     campaign.refresh_from_db(fields=["status", "closed_at"])
     return campaign
+
+
+@transaction.atomic
+def campaign_delete(*, campaign: Campaign) -> None:
+    """Delete a campaign with its units and assignments, unless experts have rated in it."""
+    ratings = Rating.objects.filter(assignment__campaign=campaign).count()
+    if ratings:
+        raise DependantsExist(
+            resource=_("campaign %(name)s") % {"name": campaign.name},
+            dependants={"ratings": ratings},
+            hint=_("Close it instead: its ratings and statistics stay."),
+        )
+    campaign.delete()
+
+
+@transaction.atomic
+def panel_delete(*, panel: Panel) -> None:
+    """Delete a panel (its experts stay), unless campaigns used it."""
+    dependants = protected_dependants(panel)
+    if dependants:
+        raise DependantsExist(
+            resource=_("panel %(name)s") % {"name": panel.name}, dependants=dependants
+        )
+    panel.delete()

@@ -150,7 +150,7 @@ def test_run_list_has_a_constant_number_of_queries(
 @pytest.mark.django_db
 def test_cancel_resume_actions(admin_api, instrument, mock_endpoints):
     run_id = admin_api.post("/api/v1/runs/", _run_body(), format="json").json()["id"]
-    assert admin_api.post(f"/api/v1/runs/{run_id}/resume/").status_code == 400
+    assert admin_api.post(f"/api/v1/runs/{run_id}/resume/").status_code == 409
     assert admin_api.post(f"/api/v1/runs/{run_id}/cancel/").json()["status"] == "cancelled"
     response = admin_api.post(f"/api/v1/runs/{run_id}/resume/")
     assert response.status_code == 200 and response.json()["status"] == "running"

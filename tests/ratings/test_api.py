@@ -145,6 +145,7 @@ def test_study_admin_closes_and_reopens(admin_api, campaign):
     assert reopened.json()["status"] == "open" and reopened.json()["closed_at"] is None
 
 
-def test_campaigns_cannot_be_edited_or_deleted_through_the_api(admin_api, campaign):
+def test_campaigns_cannot_be_edited_and_one_without_ratings_can_be_deleted(admin_api, campaign):
     assert admin_api.patch(f"/api/v1/campaigns/{campaign.pk}/", {"name": "x"}).status_code == 405
-    assert admin_api.delete(f"/api/v1/campaigns/{campaign.pk}/").status_code == 405
+    assert admin_api.delete(f"/api/v1/campaigns/{campaign.pk}/").status_code == 204
+    assert not Campaign.objects.filter(pk=campaign.pk).exists()
