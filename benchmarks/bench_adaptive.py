@@ -9,7 +9,7 @@ stopping rule; the fixed one is held to the same target).
 
 - fixed: every unit gets k raters (``--fixed-k``, the usual 3; fixed k = 2 is printed too);
 - adaptive: every unit starts with k0 = 2 raters and a unit whose ratings are two or more points
-  apart gets one more eligible expert, up to k_max (``--k-max``), by exactly the rule the
+  apart gets one more eligible expert, up to k_max (``--k-max``, default 3), by exactly the rule the
   application runs (`ratings.adaptive_assignment.AdaptiveLedger`, from the same initial plan
   `ratings.assignment.assign` makes).
 
@@ -115,7 +115,7 @@ def run_design(
             [
                 (unit, expert, value)
                 for unit in rated
-                for expert, value in ledger.values[unit].items()
+                for expert, value in ledger.unit_values[unit].items()
             ],
             columns=["unit", "rater", "value"],
         )
@@ -134,7 +134,7 @@ def main() -> None:
     parser.add_argument("--experts", type=int, default=12)
     parser.add_argument("--hard-share", type=float, default=0.2)
     parser.add_argument("--fixed-k", type=int, default=3)
-    parser.add_argument("--k-max", type=int, default=5)
+    parser.add_argument("--k-max", type=int, default=3)
     parser.add_argument("--step", type=int, default=20, help="units between two CI checks")
     parser.add_argument("--replications", type=int, default=5)
     args = parser.parse_args()

@@ -143,7 +143,7 @@ class AdaptiveLedger:
         self.groups = eligibility_groups(units, experts, match_expertise=match_expertise)
         # unit -> expert keys in the order they were assigned; unit -> expert -> value
         self.raters: dict[Hashable, list[Hashable]] = {unit.key: [] for unit in units}
-        self.values: dict[Hashable, dict[Hashable, float]] = {unit.key: {} for unit in units}
+        self.unit_values: dict[Hashable, dict[Hashable, float]] = {unit.key: {} for unit in units}
         self.loads: dict[Hashable, int] = {expert.key: 0 for expert in experts}
         for expert_key, queue in initial.items():
             for unit_key in queue:
@@ -157,16 +157,16 @@ class AdaptiveLedger:
             (unit_key, expert_key)
             for unit_key, raters in self.raters.items()
             for expert_key in raters
-            if expert_key not in self.values[unit_key]
+            if expert_key not in self.unit_values[unit_key]
         ]
 
     def record(self, unit_key: Hashable, expert_key: Hashable, value: float) -> Hashable | None:
         """Take one rating; return the expert added to its unit, if any. An extra rater changes
         the loads, which may free a balanced rater for a unit that waited: those are retried
         (in key order) until nothing changes, as the database does."""
-        if expert_key not in self.raters[unit_key] or expert_key in self.values[unit_key]:
+        if expert_key not in self.raters[unit_key] or expert_key in self.unit_values[unit_key]:
             raise ValueError(f"{expert_key!r} has no pending assignment of unit {unit_key!r}")
-        self.values[unit_key][expert_key] = value
+        self.unit_values[unit_key][expert_key] = value
         added = self._extend(unit_key)
         if added is not None:
             self._retry_waiting()
@@ -175,9 +175,9 @@ class AdaptiveLedger:
     def _ready(self, unit_key: Hashable) -> bool:
         raters = self.raters[unit_key]
         return self.extensions_allowed and needs_extra_rater(
-            values=list(self.values[unit_key].values()),
+            values=list(self.unit_values[unit_key].values()),
             assigned=len(raters),
-            unfinished=len(raters) - len(self.values[unit_key]),
+            unfinished=len(raters) - len(self.unit_values[unit_key]),
             max_raters_per_unit=self.max_raters_per_unit,
         )
 
@@ -209,4 +209,4 @@ class AdaptiveLedger:
 
     @property
     def ratings(self) -> int:
-        return sum(len(values) for values in self.values.values())
+        return sum(len(values) for values in self.unit_values.values())

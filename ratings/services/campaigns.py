@@ -462,7 +462,8 @@ def _units_create(
                 expected_min=expected.expected_min if expected else None,
                 expected_max=expected.expected_max if expected else None,
                 is_calibration=bool(expected and expected.calibration),
-                rationale=expected.rationale if expected else "",
+                # The rationale reaches experts too: redacted like the work sample.
+                rationale=redact(expected.rationale, names=names).text if expected else "",
             )
         )
     return Unit.objects.bulk_create(units)

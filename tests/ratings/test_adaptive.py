@@ -310,3 +310,32 @@ def test_bad_adaptive_settings_are_a_400_naming_the_field_and_create_nothing(
     assert reason in str(body[field])
     assert not Campaign.objects.exists() and not Unit.objects.exists()
     assert not Assignment.objects.exists()
+
+
+def test_progress_page_of_an_adaptive_campaign_makes_a_constant_number_of_queries(
+    finished_run, eight_panel, admin_user, django_assert_num_queries
+):
+    campaign = _adaptive(finished_run, eight_panel)
+    client = Client()
+    client.force_login(admin_user)
+    url = f"/ratings/campaigns/{campaign.pk}/progress/"
+    first, *others = Unit.objects.filter(campaign=campaign).order_by("pk")
+    _rate_in_turn(first, [1, 4])
+    client.get(url)
+    # user (the session comes from the cache), the campaign with its run and panel; progress:
+    # the assignments, the ratings, the unit count; stopping rule: assignment counts, units
+    # with extra raters, the ratings frame (alpha), the scale's values, the unit count; drift:
+    # the ratings with their times; the navigation's expert-profile check. Calibration makes
+    # none: the campaign has no threshold.
+    with django_assert_num_queries(12):
+        client.get(url)
+    for unit in others:
+        _rate_in_turn(unit, [1, 4])
+    with django_assert_num_queries(12):
+        html = client.get(url).content.decode()
+    extended = sum(
+        Assignment.objects.filter(unit=unit).count() > 2
+        for unit in Unit.objects.filter(campaign=campaign)
+    )
+    assert extended >= 1
+    assert f'<strong id="units-extra">{extended}</strong>' in html

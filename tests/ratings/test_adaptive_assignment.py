@@ -146,7 +146,7 @@ def test_invariants_hold_under_any_order_of_ratings(campaign, order_seed, value_
     ledger, _history = _play(units, experts, k0, k_max, seed, order_seed, value_seed)
     # At the end no unit that still disagrees below k_max could have taken a balanced rater.
     for unit in units:
-        values = list(ledger.values[unit.key].values())
+        values = list(ledger.unit_values[unit.key].values())
         raters = ledger.raters[unit.key]
         if unit_disagrees(values) and len(raters) < k_max:
             assert (
@@ -190,7 +190,7 @@ def test_disagreeing_units_get_extra_raters_up_to_k_max():
     # U0 is rated 1 and 5 by everyone who gets it; the others get 3 from everyone.
     while pending := ledger.pending():
         unit_key, expert_key = pending[0]
-        alternating = 1 if len(ledger.values["U0"]) % 2 == 0 else 5
+        alternating = 1 if len(ledger.unit_values["U0"]) % 2 == 0 else 5
         value = alternating if unit_key == "U0" else 3
         ledger.record(unit_key, expert_key, value)
     assert len(ledger.raters["U0"]) == 4

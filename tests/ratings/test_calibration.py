@@ -269,3 +269,34 @@ def test_study_admin_creates_a_calibrated_campaign_through_the_api(admin_api, fi
     unit = Unit.objects.get(trial=trial)
     assert unit.is_calibration and unit.rationale == RATIONALE
     assert Calibration.objects.filter(campaign_id=response.json()["id"]).count() == 3
+
+
+def test_the_rationale_shown_to_experts_is_redacted(finished_run, panel, expert1):
+    from tests.ratings.conftest import ENDPOINTS
+
+    trial = finished_run.trials.filter(language="en").order_by("pk").first()
+    name = ENDPOINTS[0]["name"]
+    campaign = campaign_create(
+        name="Leaky rationale",
+        run=finished_run,
+        panel=panel,
+        languages=["en"],
+        raters_per_unit=2,
+        gold=[
+            GoldUnit(
+                trial_id=trial.pk,
+                expected_min=2,
+                expected_max=3,
+                calibration=True,
+                rationale=f"As {name} would say, the plan is thin.",
+            )
+        ],
+        qualification_threshold=0.5,
+        seed=4,
+    )
+    unit = Unit.objects.get(campaign=campaign, is_calibration=True)
+    assert name not in unit.rationale
+    client = _client(expert1)
+    client.post(f"/rate/{unit.blind_code}/submit/", {"value": 2})
+    html = client.get(f"/rate/{unit.blind_code}/").content.decode()
+    assert 'id="feedback-rationale"' in html and name not in html

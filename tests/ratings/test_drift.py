@@ -136,3 +136,15 @@ def test_drift_dashboard_shows_blocks_and_flags(
     row = html.split(expert1.expert.pseudonym, 1)[1].split("</tr>", 1)[0]
     assert "2.000" in row and "drifting" in row
     assert client.get(f"{url}?block_size=x").status_code == 400
+
+
+@pytest.mark.django_db
+def test_progress_page_flags_the_drifting_expert_for_the_admin(admin_user, drifting, expert1):
+    from django.test import Client
+
+    client = Client()
+    client.force_login(admin_user)
+    html = client.get(f"/ratings/campaigns/{drifting.pk}/progress/").content.decode()
+    # The default threshold (0.75) flags all three: the others lie 1 point below the drifter.
+    flagged = html.split('id="drifting-experts">', 1)[1].split("</strong>", 1)[0]
+    assert expert1.expert.pseudonym in flagged
