@@ -145,10 +145,16 @@ class ModelEndpoint(models.Model):
     def __str__(self) -> str:
         return f"{self.name}{' (mock)' if self.is_mock else ''}"
 
-    def cost(self, input_tokens: int, output_tokens: int) -> Decimal:
+    def cost(self, input_tokens: int, output_tokens: int, reasoning_tokens: int = 0) -> Decimal:
+        """Reasoning tokens are part of the output tokens, priced at the reasoning price (the
+        output price when none is set)."""
+        reasoning_price = self.price_reasoning_per_million
+        if reasoning_price is None:
+            reasoning_price = self.price_output_per_million
         return (
             self.price_input_per_million * input_tokens
-            + self.price_output_per_million * output_tokens
+            + self.price_output_per_million * max(0, output_tokens - reasoning_tokens)
+            + reasoning_price * reasoning_tokens
         ) / Decimal(1_000_000)
 
     def missing_capabilities(self, method: str) -> list[str]:

@@ -103,6 +103,14 @@ def _chat_payload_problem(payload: Any) -> tuple[str | None, str] | None:
             return name, f"{name} must be an integer"
         if value is not None and name != "seed" and value < 1:
             return name, f"{name} must be at least 1"
+    top_logprobs = payload.get("top_logprobs")
+    if top_logprobs is not None:
+        if isinstance(top_logprobs, bool) or not isinstance(top_logprobs, int):
+            return "top_logprobs", "top_logprobs must be an integer"
+        if not 0 <= top_logprobs <= 20:
+            return "top_logprobs", "top_logprobs must be between 0 and 20"
+        if not payload.get("logprobs"):
+            return "top_logprobs", "logprobs must be true when top_logprobs is set"
     temperature = payload.get("temperature")
     if temperature is not None and (
         isinstance(temperature, bool)

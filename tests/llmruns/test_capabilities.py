@@ -258,3 +258,20 @@ def test_a_model_without_the_system_role_gets_the_system_text_in_the_user_messag
     assert set(Trial.objects.filter(run=run).values_list("status", flat=True)) == {"ok"}
     body = Attempt.objects.filter(trial__run=run).first().request_body
     assert [message["role"] for message in body["messages"]] == ["user"]
+
+
+@pytest.mark.django_db
+def test_admin_shows_the_probe_report_and_probes_by_action(client, admin_user, mock_llm):
+    endpoint = _endpoint(mock_llm, "mock-nojson")
+    client.force_login(admin_user)
+    page = client.get(f"/admin/llmruns/modelendpoint/{endpoint.pk}/change/").content.decode()
+    assert "not probed yet" in page
+    response = client.post(
+        "/admin/llmruns/modelendpoint/",
+        {"action": "probe_endpoints", "_selected_action": [endpoint.pk]},
+        follow=True,
+    )
+    assert "probed; not supported: json_schema" in response.content.decode()
+    page = client.get(f"/admin/llmruns/modelendpoint/{endpoint.pk}/change/").content.decode()
+    assert "is not supported with this model" in page  # the raw error text
+    assert "logprobs" in page

@@ -80,7 +80,7 @@ def _remove_items_above(instrument, last: int) -> None:
 
 @pytest.mark.django_db
 def test_three_methods_on_one_model_recover_its_answer_distribution(
-    instrument, mock_llm, monkeypatch
+    instrument, mock_llm, monkeypatch, researcher_api
 ):
     mock_llm.set_config(MockConfig(seed=7, answer_distributions=distributions()))
     endpoint = _endpoint(mock_llm, "mock-alpha", supports_logprobs=True, supports_json_schema=True)
@@ -136,6 +136,34 @@ def test_three_methods_on_one_model_recover_its_answer_distribution(
     ] == [1, 2, 3, 4, 5]
     verbal = Attempt.objects.filter(trial__run=run, trial__method="verbal").first()
     assert "response_format" not in verbal.request_body and "logprobs" not in verbal.request_body
+
+    # Profiles per method, on the basis asked for, saying which. Expected values: every
+    # token_probability trial of an item has its pattern's mean, so an area's mean is the mean
+    # of its items' pattern means, computed here from the patterns.
+    def profile(query: str) -> dict:
+        response = researcher_api.get(f"/api/v1/runs/{run.pk}/profiles/?by=endpoint&{query}")
+        assert response.status_code == 200, response.json()
+        return response.json()
+
+    pattern_mean = [sum(v * p for v, p in zip(range(1, 6), q, strict=True)) for q in PATTERNS]
+    by_expected = profile("method=token_probability&basis=expected_value")
+    assert by_expected["method"] == "token_probability" and by_expected["basis"] == "expected_value"
+    assert by_expected["n"] == 12 * 50
+    areas = dict(instrument.items.values_list("number", "area"))
+    for row in by_expected["areas"]:
+        numbers = [n for n, area in areas.items() if area == row["area"]]
+        expected = sum(pattern_mean[n % 6] for n in numbers) / len(numbers)
+        assert row["mean"] == pytest.approx(expected, abs=1e-9), row["area"]
+    by_answer = profile("method=token_probability")
+    assert by_answer["basis"] == "answer"
+    first = profile("")  # the run's first method, verbal
+    assert first["method"] == "verbal" and first["n"] == 12 * 50
+    verbal_means = {row["area"]: row["mean"] for row in first["areas"]}
+    for row in by_expected["areas"]:
+        # 100 sampled answers per area and respondent set: near the expected values.
+        assert verbal_means[row["area"]] == pytest.approx(row["mean"], abs=0.35)
+    bad = researcher_api.get(f"/api/v1/runs/{run.pk}/profiles/?basis=median")
+    assert bad.status_code == 400 and "basis" in bad.json()
 
 
 @pytest.mark.django_db

@@ -154,3 +154,11 @@ def test_variant_names():
 def test_a_bad_distribution_is_refused():
     with pytest.raises(ValueError, match="five non-negative probabilities"):
         MockConfig(answer_distributions={"m": {"1": [0.5, 0.5]}})
+
+
+def test_top_logprobs_is_validated_as_openai_does(client):
+    prompt = interest_prompt(ACTIVITIES[0][1])
+    for parameters in ({"top_logprobs": 21, "logprobs": True}, {"top_logprobs": 5}):
+        with pytest.raises(openai.BadRequestError) as raised:
+            _ask(client, prompt, **parameters)
+        assert raised.value.body["param"] == "top_logprobs"
