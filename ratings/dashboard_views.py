@@ -9,13 +9,15 @@ the same table as CSV from the API. The helpers and the run pages are in
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
 from llmruns import plots
 from llmruns.dashboard_views import (
+    _cell,
     api_csv,
     area_labels,
     bad_request,
