@@ -50,7 +50,12 @@ def foreign_codes(finished_run, expert2) -> list[str]:
     solo = Panel.objects.create(name="Ethan alone")
     solo.experts.set([expert2.expert])
     foreign = campaign_create(
-        name="Foreign", run=finished_run, panel=solo, raters_per_unit=1, languages=["en"]
+        skip_review=True,
+        name="Foreign",
+        run=finished_run,
+        panel=solo,
+        raters_per_unit=1,
+        languages=["en"],
     )
     return list(foreign.units.values_list("blind_code", flat=True))
 
