@@ -283,14 +283,17 @@ _DISARM_PLACEHOLDERS = str.maketrans(
 
 def _english_phrase() -> str:
     origins = _ANY_NAME
-    article = r"(?:(?:an?|the)\s+)"
+    article = r"(?:(?:an?|the|your)\s+)"
     adjective = (
         r"(?:large|small|helpful|friendly|conversational|virtual|digital|multimodal|generative|"
         r"advanced|open[-\s]?source|general[-\s]purpose|text[-\s]based|artificial|ai|language|"
-        r"llm|chat|foundation|frontier|neural|intelligent|cognitive|personal)"
+        r"llm|chat|foundation|frontier|neural|intelligent|cognitive|personal|creative)"
     )
-    head = r"(?:ai|intelligence|model|assistant|chatbot|bot|system|llm|agent|program)(?![a-z])"
-    noun = rf"(?:{adjective}\s+){{0,4}}{head}"
+    head = (
+        r"(?:ai|intelligence|model|assistant|chatbot|bot|system|llm|agent|program|companion|"
+        r"collaborator)(?![a-z])"
+    )
+    noun = rf"(?:{adjective}(?:\s+and)?\s+){{0,4}}{head}"
     verb = (
         r"(?:developed|created|trained|made|built|designed|released|provided|owned|operated|"
         r"powered|programmed|engineered|fine[-\s]?tuned|brought\s+to\s+you)"

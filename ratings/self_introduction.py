@@ -478,8 +478,14 @@ _NOT_A_NAME_START_ZH = frozenset(
 )
 
 
+# Characters of adverbs and auxiliaries ("客服将继续为您服务"): a phrase, not a name.
+_NOT_IN_A_NAME_ZH = frozenset("将会继续正在随时竭诚乐意愿很都也还再")
+
+
 def _chinese_name_ok(name: str) -> bool:
     if name in _NOT_A_NAME_ZH or name[0] in _NOT_A_NAME_START_ZH:
+        return False
+    if not name.isascii() and _NOT_IN_A_NAME_ZH.intersection(name):
         return False
     return "的" not in name and not name.isdigit()
 
