@@ -109,10 +109,16 @@ def test_listed_names_are_reported_as_listed_even_inside_a_pattern() -> None:
         ("我是讯飞星火认知大模型，下面是我的回答。", f"{REDACTION_MARKER}下面是我的回答。"),
         ("我是MiniMax开发的海螺AI。", f"{REDACTION_MARKER}。"),
         # Version forms.
-        ("GPT-4o, gpt4o and GPT 4o.", f"{REDACTION_MARKER}, {REDACTION_MARKER} and {REDACTION_MARKER}."),
+        (
+            "GPT-4o, gpt4o and GPT 4o.",
+            f"{REDACTION_MARKER}, {REDACTION_MARKER} and {REDACTION_MARKER}.",
+        ),
         ("Qwen2.5 and Qwen-2.5-72B.", f"{REDACTION_MARKER} and {REDACTION_MARKER}."),
         # Ambiguous names count with a version, their maker, or in an introduction only.
-        ("Phi-3, Step-2 and Yi-34B answered.", f"{REDACTION_MARKER}, {REDACTION_MARKER} and {REDACTION_MARKER} answered."),
+        (
+            "Phi-3, Step-2 and Yi-34B answered.",
+            f"{REDACTION_MARKER}, {REDACTION_MARKER} and {REDACTION_MARKER} answered.",
+        ),
         ("Step 2: take the first step.", "Step 2: take the first step."),
         ("OpenAI o3 wrote it.", f"{REDACTION_MARKER} wrote it."),
         ("零一万物的Yi都很强。", f"{REDACTION_MARKER}的{REDACTION_MARKER}都很强。"),
