@@ -153,6 +153,7 @@ def build_study(*, experts: int, units_per_expert: int) -> tuple[list[str], int]
     panel = Panel.objects.create(name="benchmark panel")
     panel.experts.set(profiles)
     campaign = campaign_create(
+        skip_review=True,
         name="rating UI benchmark",
         run=run,
         panel=panel,

@@ -24,9 +24,11 @@ from ratings.models import (
     Calibration,
     Campaign,
     ExpertProfile,
+    ModelName,
     Panel,
     Rating,
     Unit,
+    UnitReviewEvent,
 )
 from ratings.selectors import campaigns_with_counts
 from ratings.services import (
@@ -136,6 +138,7 @@ class CampaignAdmin(admin.ModelAdmin):
         "unit_count",
         "submitted_count",
         "progress_link",
+        "review_link",
         "created_at",
     ]
     list_filter = ["status", "panel"]
@@ -163,7 +166,10 @@ class CampaignAdmin(admin.ModelAdmin):
         "created_by",
         "created_at",
         "closed_at",
+        "review_skipped_by",
+        "review_skipped_at",
         "progress_link",
+        "review_link",
     ]
     fields = ["name", "instructions", *readonly_fields]
 
@@ -214,6 +220,16 @@ class CampaignAdmin(admin.ModelAdmin):
             return "-"
         return format_html(
             '<a href="{}">{}</a>', reverse("campaign-progress", args=[campaign.pk]), _("progress")
+        )
+
+    @admin.display(description=_("review"))
+    def review_link(self, campaign: Campaign) -> str:
+        if campaign.pk is None:
+            return "-"
+        waiting = getattr(campaign, "units_awaiting_review", None)
+        label = _("review") if not waiting else _("review (%(n)s waiting)") % {"n": waiting}
+        return format_html(
+            '<a href="{}">{}</a>', reverse("campaign-review", args=[campaign.pk]), label
         )
 
     @admin.action(description=_("Close the selected campaigns"))
@@ -338,3 +354,26 @@ class CalibrationAdmin(ReadOnlyAdmin):
     list_filter = ["status"]
     list_select_related = ["campaign", "expert"]
     search_fields = ["expert__pseudonym", "campaign__name"]
+
+
+@admin.register(ModelName)
+class ModelNameAdmin(admin.ModelAdmin):
+    """The list of model families, products and makers whose names redaction removes."""
+
+    list_display = ["name", "maker", "kind", "rule", "form_list", "is_active", "updated_at"]
+    list_filter = ["kind", "rule", "is_active", "maker"]
+    search_fields = ["name", "maker", "forms"]
+    list_editable = ["is_active"]
+
+    @admin.display(description=_("spellings"))
+    def form_list(self, entry: ModelName) -> str:
+        return ", ".join(entry.forms)
+
+
+@admin.register(UnitReviewEvent)
+class UnitReviewEventAdmin(ReadOnlyAdmin):
+    list_display = ["unit", "action", "by", "created_at", "note"]
+    list_filter = ["action"]
+    search_fields = ["unit__blind_code", "by__username"]
+    list_select_related = ["unit", "by"]
+    readonly_fields = ["unit", "action", "by", "created_at", "note", "text_before", "text_after"]

@@ -54,4 +54,6 @@ def demo_campaign_ensure(*, run: Run) -> Campaign:
         instructions=DEMO_INSTRUCTIONS,
         match_expertise=False,
         seed=2024,
+        # The demo experts rate at once; the review gate is shown on campaigns made by hand.
+        skip_review=True,
     )

@@ -69,6 +69,8 @@ class Panel(models.Model):
 class CampaignStatus(models.TextChoices):
     OPEN = "open", _("Open")
     CLOSED = "closed", _("Closed")
+    # Created, with units a study admin must review before any expert sees them.
+    REVIEW = "review", _("Awaiting review")
 
 
 class Campaign(models.Model):
@@ -105,6 +107,15 @@ class Campaign(models.Model):
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL)
     created_at = models.DateTimeField(auto_now_add=True)
     closed_at = models.DateTimeField(null=True, blank=True)
+    review_skipped_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text=_("Who opened the campaign without reviewing its redactions."),
+    )
+    review_skipped_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
@@ -149,6 +160,14 @@ class Campaign(models.Model):
         return self.status == CampaignStatus.OPEN
 
 
+class UnitReviewStatus(models.TextChoices):
+    NOT_NEEDED = "not_needed", _("Not needed")
+    # On the review list: withheld from every expert who has not rated it.
+    PENDING = "pending", _("Awaiting review")
+    APPROVED = "approved", _("Approved")
+    SKIPPED = "skipped", _("Review skipped")
+
+
 class Unit(models.Model):
     """One work sample to be rated blind. The original text stays on the trial.
 
@@ -163,6 +182,18 @@ class Unit(models.Model):
     blind_code = models.CharField(max_length=16, unique=True, default=new_blind_code)
     text_redacted = models.TextField()
     redactions = models.PositiveIntegerField(default=0)
+    redactions_listed = models.PositiveIntegerField(
+        default=0, help_text=_("Redactions of a listed name, endpoint name or model id.")
+    )
+    redactions_pattern = models.PositiveIntegerField(
+        default=0, help_text=_("Redactions of a name found by a self-introduction pattern.")
+    )
+    review_status = models.CharField(
+        max_length=12, choices=UnitReviewStatus.choices, default=UnitReviewStatus.NOT_NEEDED
+    )
+    review_reasons = models.JSONField(
+        default=list, blank=True, help_text=_("Why the unit is on the review list.")
+    )
     is_gold = models.BooleanField(default=False)
     expected_min = models.SmallIntegerField(null=True, blank=True)
     expected_max = models.SmallIntegerField(null=True, blank=True)
@@ -173,6 +204,7 @@ class Unit(models.Model):
 
     class Meta:
         ordering = ["campaign", "blind_code"]
+        indexes = [models.Index(fields=["campaign", "review_status"])]
         constraints = [
             models.UniqueConstraint(fields=["campaign", "trial"], name="unit_unique_trial"),
             models.CheckConstraint(
@@ -195,6 +227,95 @@ class Unit(models.Model):
 
     def __str__(self) -> str:
         return self.blind_code
+
+
+class ReviewAction(models.TextChoices):
+    APPROVED = "approved", _("Approved")
+    EDITED = "edited", _("Edited")
+    FLAGGED = "flagged", _("Flagged by an expert")
+    SKIPPED = "skipped", _("Review skipped")
+
+
+class UnitReviewEvent(models.Model):
+    """One step in a unit's review: approved, edited (with the text before and after), flagged
+    by an expert as identifying the model, or released unreviewed. Never changed afterwards."""
+
+    unit = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="review_events")
+    action = models.CharField(max_length=10, choices=ReviewAction.choices)
+    text_before = models.TextField(blank=True)
+    text_after = models.TextField(blank=True)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    note = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["unit", "created_at", "pk"]
+        indexes = [models.Index(fields=["unit", "action"])]
+
+    def __str__(self) -> str:
+        return f"{self.unit.blind_code} {self.action}"
+
+
+class ModelNameKind(models.TextChoices):
+    FAMILY = "family", _("Model family")
+    PRODUCT = "product", _("Product")
+    MAKER = "maker", _("Maker")
+
+
+class ModelNameRule(models.TextChoices):
+    ALWAYS = "always", _("Wherever it appears")
+    WITH_VERSION = "with_version", _("Only with a version or in a self-introduction")
+    IN_PHRASE = "in_phrase", _("Only in a self-introduction")
+
+
+class ModelName(models.Model):
+    """A model family, product or maker whose names are removed from work samples.
+
+    Shipped from ratings/fixtures/model_names.json (a data migration loads it); study admins add
+    and edit entries in the admin. Endpoint names, model ids and providers are added per
+    campaign on top of these.
+    """
+
+    name = models.CharField(max_length=100, unique=True)
+    maker = models.CharField(max_length=100, blank=True)
+    kind = models.CharField(max_length=10, choices=ModelNameKind.choices)
+    rule = models.CharField(
+        max_length=15, choices=ModelNameRule.choices, default=ModelNameRule.ALWAYS
+    )
+    forms = models.JSONField(
+        default=list,
+        help_text=_(
+            'Spellings in any script, as a list: ["Qwen", "通义千问"]. Versions that follow '
+            "a family's name are removed with it."
+        ),
+    )
+    is_active = models.BooleanField(default=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["maker", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        forms = self.forms
+        if (
+            not isinstance(forms, list)
+            or not forms
+            or not all(isinstance(form, str) and form.strip() for form in forms)
+        ):
+            raise ValidationError({"forms": _("A non-empty list of non-empty spellings.")})
+        too_short = [form for form in forms if len(form.strip()) < 2]
+        if too_short:
+            raise ValidationError(
+                {
+                    "forms": _("Spellings of one character match ordinary letters: %(forms)s.")
+                    % {"forms": too_short}
+                }
+            )
 
 
 class AssignmentStatus(models.TextChoices):

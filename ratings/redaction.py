@@ -40,102 +40,95 @@ from __future__ import annotations
 
 import bisect
 import functools
+import json
 import re
 import unicodedata
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ratings.self_introduction import unknown_name_spans
 
 REDACTION_MARKER = "[model name removed]"
 
 # Caller names shorter than this would hit ordinary words and letters.
 MIN_CALLER_NAME_LENGTH = 2
 
-# Models take a version suffix; each spelling is matched case- and width-insensitively.
-BUILTIN_MODEL_NAMES: tuple[str, ...] = (
-    "ChatGPT",
-    "GPT-4",
-    "GPT-4o",
-    "GPT-3.5",
-    "GPT",
-    "Claude",
-    "Gemini",
-    "Bard",
-    "Llama",
-    "Mistral",
-    "Mixtral",
-    "Qwen",
-    "Tongyi Qianwen",
-    "通义千问",
-    "通义",
-    "DeepSeek",
-    "文心一言",
-    "文心",
-    "ERNIE",
-    "ERNIE Bot",
-    "Kimi",
-    "ChatGLM",
-    "GLM",
-    "Yi",
-    "Baichuan",
-    "百川",
-    "Doubao",
-    "豆包",
-    "Hunyuan",
-    "混元",
-    "Grok",
-    "Phi",
-    "Microsoft Copilot",
-    "Gemma",
-    "Command R",
-)
+# The shipped list of model families, products and makers; study admins extend it in the admin
+# (ratings.ModelName, loaded from this same file by a data migration).
+NAMES_FIXTURE = Path(__file__).resolve().parent / "fixtures" / "model_names.json"
 
-BUILTIN_PROVIDER_NAMES: tuple[str, ...] = (
-    "OpenAI",
-    "Anthropic",
-    "Google DeepMind",
-    "DeepMind",
-    "Meta AI",
-    "阿里云",
-    "Alibaba Cloud",
-    "Aliyun",
-    "深度求索",
-    "百度",
-    "Baidu",
-    "月之暗面",
-    "Moonshot",
-    "智谱",
-    "Zhipu",
-    "零一万物",
-    "字节跳动",
-    "ByteDance",
-    "腾讯",
-    "Tencent",
-    "xAI",
-    "Cohere",
-)
 
-# Companies that identify a model only as its maker inside a phrase ("trained by Google").
-ORIGIN_ONLY_NAMES: tuple[str, ...] = (
-    "Google",
-    "Meta",
-    "Microsoft",
-    "Alibaba",
-    "Amazon",
-    "Apple",
-    "IBM",
-    "NVIDIA",
-    "Huawei",
-    "Hugging Face",
-    "谷歌",
-    "微软",
-    "阿里巴巴",
-    "阿里",
-    "华为",
-    "亚马逊",
-    "科大讯飞",
-    "讯飞",
-    "商汤",
-)
+class NameRule:
+    """Where a listed spelling is redacted (the values of ratings.ModelName.rule)."""
+
+    # Wherever it appears, with any version that follows ("Qwen2.5-72B").
+    ALWAYS = "always"
+    # Also an ordinary word ("Spark", "Step", "Nova", "o3", "星火"): only with a version or
+    # variant attached ("Step-2", "Nova Pro", "o3-mini") or inside a self-introduction.
+    WITH_VERSION = "with_version"
+    # A company that names a model only as its maker ("trained by Google"): inside a phrase only.
+    IN_PHRASE = "in_phrase"
+
+
+class NameKind:
+    FAMILY = "family"
+    PRODUCT = "product"
+    MAKER = "maker"
+
+
+@dataclass(frozen=True)
+class NameList:
+    """Spellings to redact, by how they are matched. Hashable, so compiled patterns are cached."""
+
+    models: tuple[str, ...] = ()
+    makers: tuple[str, ...] = ()
+    ambiguous: tuple[str, ...] = ()
+    in_phrase: tuple[str, ...] = ()
+
+    @classmethod
+    def from_entries(cls, entries: Iterable[tuple[str, str, Iterable[str]]]) -> NameList:
+        """From (kind, rule, forms) triples, as stored in ratings.ModelName or the fixture."""
+        models: dict[str, None] = {}
+        makers: dict[str, None] = {}
+        ambiguous: dict[str, None] = {}
+        in_phrase: dict[str, None] = {}
+        for kind, rule, forms in entries:
+            if rule == NameRule.IN_PHRASE:
+                target = in_phrase
+            elif rule == NameRule.WITH_VERSION:
+                target = ambiguous
+            elif kind == NameKind.MAKER:
+                target = makers
+            else:
+                target = models
+            for form in forms:
+                if form.strip():
+                    target[form.strip()] = None
+        return cls(
+            models=tuple(models),
+            makers=tuple(makers),
+            ambiguous=tuple(ambiguous),
+            in_phrase=tuple(in_phrase),
+        )
+
+
+def fixture_entries(path: Path = NAMES_FIXTURE) -> list[dict]:
+    """The fields of each entry of a ModelName fixture file."""
+    return [row["fields"] for row in json.loads(path.read_text(encoding="utf-8"))]
+
+
+@functools.lru_cache(maxsize=1)
+def shipped_name_list() -> NameList:
+    return NameList.from_entries(
+        (entry["kind"], entry["rule"], entry["forms"]) for entry in fixture_entries()
+    )
+
+
+BUILTIN_MODEL_NAMES: tuple[str, ...] = shipped_name_list().models
+BUILTIN_PROVIDER_NAMES: tuple[str, ...] = shipped_name_list().makers
+AMBIGUOUS_NAMES: tuple[str, ...] = shipped_name_list().ambiguous
+ORIGIN_ONLY_NAMES: tuple[str, ...] = shipped_name_list().in_phrase
 
 PROTECTED_IDIOMS: tuple[str, ...] = (
     "海纳百川",
@@ -148,16 +141,39 @@ PROTECTED_IDIOMS: tuple[str, ...] = (
     "Claude Lévi-Strauss",
     "Jean-Claude",
     "Project Gemini",
+    # Gemini the sign of the zodiac.
+    "a Gemini,",
+    "a Gemini.",
+    "a Gemini and",
+    "a Gemini who",
+    "Gemini season",
+    "Gemini sign",
+    "Gemini horoscope",
+    "Gemini constellation",
+    # The algorithm, not the company.
+    "minimax algorithm",
+    "minimax search",
+    "minimax strategy",
+    "minimax theorem",
 )
+
+
+KIND_LISTED = "listed"
+KIND_PATTERN = "pattern"
 
 
 @dataclass(frozen=True)
 class RedactionResult:
-    """The redacted text, how many spans were replaced, and those spans as they were written."""
+    """The redacted text, how many spans were replaced, those spans as they were written, and
+    for each whether a listed name (KIND_LISTED) or a self-introduction (KIND_PATTERN) found it."""
 
     text: str
     count: int
     matches: tuple[str, ...]
+    kinds: tuple[str, ...] = field(default=(), compare=False)
+
+    def count_of(self, kind: str) -> int:
+        return sum(1 for each in self.kinds if each == kind)
 
 
 @functools.lru_cache(maxsize=8192)
@@ -182,6 +198,10 @@ def _fold_with_origins(text: str) -> tuple[str, list[int] | None]:
         folded = text.casefold()
         if len(folded) == len(text):
             return folded, None
+    # Full-width punctuation ("，", "：") is not NFKC-normal, but folds one for one.
+    table = {char: _fold_char(char) for char in set(text)}
+    if all(len(folded) == 1 for folded in table.values()):
+        return text.translate(str.maketrans(table)), None
     pieces: list[str] = []
     origins: list[int] = []
     for index, char in enumerate(text):
@@ -222,35 +242,8 @@ _LATIN_MODEL_SUFFIX = rf"(?:{_VERSION}|\+|{_SUFFIX_TOKEN_AFTER_SEPARATOR})*"
 _CJK_MODEL_SUFFIX = rf"(?:\s?{_DOTTED_VERSION}|{_SEPARATOR}(?:{_VERSION}|{_VARIANT_AFTER_HYPHEN}))*"
 
 
-def _name_body(folded_name: str) -> str:
-    pieces = [piece for piece in _SEPARATOR_RUN.split(folded_name) if piece]
-    return _FLEXIBLE_SEPARATOR.join(re.escape(piece) for piece in pieces)
-
-
-def _idiom_guard(folded_name: str) -> str:
-    """Negative lookaheads that stop the name inside a protected idiom."""
-    guards = []
-    for idiom in PROTECTED_IDIOMS:
-        folded_idiom = _fold(idiom)
-        start = folded_idiom.find(folded_name)
-        while start != -1:
-            before = folded_idiom[:start]
-            after = folded_idiom[start + len(folded_name) :]
-            lookbehind = f"(?<={re.escape(before)})" if before else ""
-            guards.append(f"(?!{lookbehind}{re.escape(folded_name)}{re.escape(after)})")
-            start = folded_idiom.find(folded_name, start + 1)
-    return "".join(guards)
-
-
 def _starts_latin(folded_name: str) -> bool:
     return bool(_LATIN_EDGE.fullmatch(folded_name[0]))
-
-
-def _name_start(folded_name: str, *, with_boundary: bool = True) -> str:
-    pattern = _idiom_guard(folded_name) + _name_body(folded_name)
-    if with_boundary and _starts_latin(folded_name):
-        pattern = _NOT_AFTER_WORD + pattern
-    return pattern
 
 
 def _name_end(*, takes_version: bool, ends_latin: bool) -> str:
@@ -269,39 +262,6 @@ def _ends_latin(folded_name: str) -> bool:
     return bool(_LATIN_EDGE.fullmatch(folded_name[-1]))
 
 
-def _alternation(names_with_versions: dict[str, bool]) -> str:
-    """Each name with its own ending, longest first: exact, but a long pattern."""
-    return "|".join(
-        _name_start(name)
-        + _name_end(takes_version=names_with_versions[name], ends_latin=_ends_latin(name))
-        for name in _longest_first(names_with_versions)
-    )
-
-
-def _grouped_alternation(names_with_versions: dict[str, bool]) -> str:
-    """Names that begin and end alike share one boundary and one ending: a short, fast pattern.
-
-    Longest first holds within a group only; that is enough for names where no name is a
-    prefix of a name of another group, which holds for the built-in lists (a test checks
-    that each built-in name is redacted whole).
-    """
-    groups: dict[tuple[bool, bool, bool], list[str]] = {}
-    for name, takes_version in names_with_versions.items():
-        key = (_starts_latin(name), takes_version, _ends_latin(name))
-        groups.setdefault(key, []).append(name)
-    alternatives = []
-    for (starts_latin, takes_version, ends_latin), members in sorted(groups.items()):
-        bodies = "|".join(
-            _name_start(name, with_boundary=False) for name in _longest_first(members)
-        )
-        alternatives.append(
-            (_NOT_AFTER_WORD if starts_latin else "")
-            + f"(?:{bodies})"
-            + _name_end(takes_version=takes_version, ends_latin=ends_latin)
-        )
-    return "|".join(alternatives)
-
-
 def _first_characters(folded_names: Iterable[str]) -> str:
     """A character class of the names' first characters, to skip other positions quickly."""
     return "[{}]".format("".join(sorted({re.escape(name[0]) for name in folded_names})))
@@ -311,61 +271,74 @@ def _first_characters(folded_names: Iterable[str]) -> str:
 # grammar below stays small and is compiled once whatever names the caller adds.
 _REDACTED_NAME = "\ue000"
 _ORIGIN_ONLY_NAME = "\ue001"
-_ANY_NAME = f"[{_REDACTED_NAME}{_ORIGIN_ONLY_NAME}]"
+# A name that is also an ordinary word ("Spark", "星火"): a name only where a self-introduction
+# leads to it and nothing but punctuation or a model noun follows it.
+_AMBIGUOUS_NAME = "\ue002"
+_ANY_NAME = f"[{_REDACTED_NAME}{_ORIGIN_ONLY_NAME}{_AMBIGUOUS_NAME}]"
 # The same characters in the text itself must not pass for names.
-_DISARM_PLACEHOLDERS = str.maketrans({_REDACTED_NAME: "\ufffd", _ORIGIN_ONLY_NAME: "\ufffd"})
+_DISARM_PLACEHOLDERS = str.maketrans(
+    {_REDACTED_NAME: "\ufffd", _ORIGIN_ONLY_NAME: "\ufffd", _AMBIGUOUS_NAME: "\ufffd"}
+)
 
 
 def _english_phrase() -> str:
-    names = _REDACTED_NAME
     origins = _ANY_NAME
-    article = r"(?:(?:an?|the)\s+)"
+    article = r"(?:(?:an?|the|your)\s+)"
     adjective = (
         r"(?:large|small|helpful|friendly|conversational|virtual|digital|multimodal|generative|"
         r"advanced|open[-\s]?source|general[-\s]purpose|text[-\s]based|artificial|ai|language|"
-        r"llm|chat|foundation|frontier|neural|intelligent)"
+        r"llm|chat|foundation|frontier|neural|intelligent|cognitive|personal|creative)"
     )
-    head = r"(?:ai|intelligence|model|assistant|chatbot|bot|system|llm|agent|program)(?![a-z])"
-    noun = rf"(?:{adjective}\s+){{0,4}}{head}"
+    head = (
+        r"(?:ai|intelligence|model|assistant|chatbot|bot|system|llm|agent|program|companion|"
+        r"collaborator)(?![a-z])"
+    )
+    noun = rf"(?:{adjective}(?:\s+and)?\s+){{0,4}}{head}"
     verb = (
         r"(?:developed|created|trained|made|built|designed|released|provided|owned|operated|"
         r"powered|programmed|engineered|fine[-\s]?tuned|brought\s+to\s+you)"
     )
     maker = rf"(?:the\s+)?(?:(?:team|researchers|engineers|people|folks)\s+(?:at|of)\s+)?{origins}"
     origin = rf"(?:(?:{verb}\s+)?by|from|of|at)\s+{maker}(?:\s*(?:,|and|&)\s*{maker})*"
-    named = rf"(?:called|named|known\s+as)\s+{names}"
-    # Atomic: once the longest descriptor is found, the checks after it may not shorten it
-    # ("As ChatGPT gained users" must not become an identity by dropping words).
-    descriptor = (
-        "(?>"
-        rf"{article}?{noun}(?:\s*,?\s+{named}(?:\s*,?\s+{origin})?|\s*,?\s+{origin})"
-        # With an article the name is a modifier and needs its noun: "a Claude model", but
-        # "I am a Claude user" is not an identity.
-        rf"|{article}(?:{origins}(?:['’]s)?\s+)?{names}\s+{noun}(?:\s*,?\s+{origin})?"
-        rf"|(?:{origins}(?:['’]s)?\s+)?{names}(?:\s+{noun})?"
-        rf"(?:\s*,\s*{article}?{noun})?(?:\s*,?\s+{origin})?"
-        rf"|{article}?{origins}(?:['’]s)?\s+{noun}(?:\s*,?\s+{origin})?"
-        ")"
-    )
+
+    def descriptor(names: str) -> str:
+        named = rf"(?:called|named|known\s+as)\s+{names}"
+        # Atomic: once the longest descriptor is found, the checks after it may not shorten it
+        # ("As ChatGPT gained users" must not become an identity by dropping words).
+        return (
+            "(?>"
+            rf"{article}?{noun}(?:\s*,?\s+{named}(?:\s*,?\s+{origin})?|\s*,?\s+{origin})"
+            # With an article the name is a modifier and needs its noun: "a Claude model", but
+            # "I am a Claude user" is not an identity.
+            rf"|{article}(?:{origins}(?:['’]s)?\s+)?{names}\s+{noun}(?:\s*,?\s+{origin})?"
+            rf"|(?:{origins}(?:['’]s)?\s+)?{names}(?:\s+{noun})?"
+            rf"(?:\s*,\s*{article}?(?:{origins}(?:['’]s)?\s+)?{noun})?(?:\s*,?\s+{origin})?"
+            rf"|{article}?{origins}(?:['’]s)?\s+{noun}(?:\s*,?\s+{origin})?"
+            ")"
+        )
+
+    # An ambiguous name counts after "I am", "my name is" or "As" only, and only when the
+    # clause ends after it or a model noun follows ("I am Spark, ...", but not "I am Spark
+    # plugs"); "This is Step 2" is not an introduction.
+    ambiguous = rf"{_AMBIGUOUS_NAME}(?=\s*(?:[,.;:!?)]|\Z)|\s+{article}?{noun})"
+    strong_names = f"(?:{_REDACTED_NAME}|{ambiguous})"
     possessive = r"['’]s(?![a-z])"
     # "As X" is an identity only when the clause ends or the speaker follows.
     clause_ends = r"(?=\s*(?:[,.;:!?)\]。、]|\Z|(?:i|my|me|we|our)(?![a-z])|i['’]))"
-    self_lead = (
-        r"(?:i\s+am\s+called|i['’]m\s+called|i\s+am|i['’]m|this\s+is|my\s+name\s+is|"
-        r"you(?:['’]re|\s+are)\s+(?:talking|chatting|speaking)\s+(?:to|with))"
-    )
+    self_lead = r"(?:i\s+am\s+called|i['’]m\s+called|i\s+am|i['’]m|my\s+name\s+is)"
+    weak_lead = r"(?:this\s+is|you(?:['’]re|\s+are)\s+(?:talking|chatting|speaking)\s+(?:to|with))"
     made_by = rf"i\s+(?:was|am|have\s+been)\s+(?:originally\s+)?{verb}\s+by\s+{maker}"
     return (
         rf"{_NOT_AFTER_WORD}(?:"
-        rf"(?P<as_lead>as)\s+{descriptor}(?!{possessive}){clause_ends}"
-        rf"|{self_lead}\s+{descriptor}(?!{possessive})"
+        rf"(?P<as_lead>as)\s+{descriptor(strong_names)}(?!{possessive}){clause_ends}"
+        rf"|{self_lead}\s+{descriptor(strong_names)}(?!{possessive})"
+        rf"|{weak_lead}\s+{descriptor(_REDACTED_NAME)}(?!{possessive})"
         rf"|{made_by}(?!{possessive})"
         r")[,、]?"
     )
 
 
 def _chinese_phrase() -> str:
-    names = _REDACTED_NAME
     origins = _ANY_NAME
     lead = r"(?:我的名字是|我的名字叫|我名叫|我叫做|我叫|我就是|我是|作为|身为|这里是|本人是)"
     quantity = r"(?:一[个款名位种套])"
@@ -377,12 +350,17 @@ def _chinese_phrase() -> str:
     verb = rf"(?:(?:自主|独立|精心|专门)?{verb_stem}(?:和{verb_stem})?)"
     made_by = rf"(?:由|被)?\s*{origins}\s*{company}?\s*(?:所|自主)?{verb}的?"
     coming_from = rf"来自\s*{origins}\s*{company}?的?"
-    adjective = r"(?:超大规模|大规模|大型|通用|智能|对话式|多模态|生成式|中文|开源|预训练|先进的?)"
+    adjective = (
+        r"(?:超大规模|大规模|大型|通用|智能|对话式|多模态|生成式|中文|开源|预训练|认知|先进的?)"
+    )
     head = (
         r"(?:人工智能|ai(?![a-z])|大语言模型|语言模型|大模型|模型|智能助手|助手|助理|"
         r"聊天机器人|机器人|智能体|系统|程序)"
     )
     noun = rf"(?:{adjective}*{head}+)"
+    # "我是星火，" or "我是星火认知模型", but not "我是商量好的".
+    ambiguous = rf"{_AMBIGUOUS_NAME}(?=\s*(?:[\s,.;:!?、，。；：！？]|\Z|{adjective}*{head}))"
+    names = f"(?:{_REDACTED_NAME}|{ambiguous})"
     named = r"(?:名为|名叫|叫做|叫作|称为|叫)"
     appositive = rf"(?:\s*[,、]?\s*{quantity}?{made_by}{noun}?)"
     descriptor = (
@@ -410,98 +388,245 @@ _COMPARISON_BEFORE_AS = re.compile(
 _COMPARISON_LOOKBACK = 40
 
 
-def _phrases(token_text: str) -> Iterator[re.Match[str]]:
+# How far before and after a name a phrase about it can reach; the phrase grammar runs only
+# there, so a long text with one name costs little.
+_PHRASE_REACH_BEFORE = 200
+_PHRASE_REACH_AFTER = 300
+
+
+def _windows(positions: list[int], length: int) -> list[tuple[int, int]]:
+    windows: list[tuple[int, int]] = []
+    for position in positions:
+        start = max(0, position - _PHRASE_REACH_BEFORE)
+        end = min(length, position + _PHRASE_REACH_AFTER)
+        if windows and start <= windows[-1][1]:
+            windows[-1] = (windows[-1][0], end)
+        else:
+            windows.append((start, end))
+    return windows
+
+
+def _phrases(token_text: str, name_positions: list[int]) -> Iterator[re.Match[str]]:
     position = 0
-    while (match := _PHRASE.search(token_text, position)) is not None:
-        start = match.start()
-        if match.group("as_lead") is not None and _COMPARISON_BEFORE_AS.search(
-            token_text[max(0, start - _COMPARISON_LOOKBACK) : start]
-        ):
-            # Not an identity here, but a phrase may still start inside it ("as I am ...").
-            position = start + 1
+    for window_start, window_end in _windows(name_positions, len(token_text)):
+        position = max(position, window_start)
+        while (match := _PHRASE.search(token_text, position, window_end)) is not None:
+            start = match.start()
+            if match.group("as_lead") is not None and _COMPARISON_BEFORE_AS.search(
+                token_text[max(0, start - _COMPARISON_LOOKBACK) : start]
+            ):
+                # Not an identity here, but a phrase may still start inside it ("as I am ...").
+                position = start + 1
+                continue
+            yield match
+            position = match.end()
+
+
+def _trie(items: list[tuple[str, str, int]]) -> str:
+    """Alternatives (literal key, regex tail, length) that share a literal prefix share its test.
+
+    At each node the longer keys are tried before the tails that end there ("通义千问" before
+    "通义"), and tails longest first ("openai o3" before "openai"); each alternative starts with
+    a literal character, which the regex engine checks before trying the rest, so a long list
+    costs little at each position of the text.
+    """
+    children: dict[str, list[tuple[str, str, int]]] = {}
+    tails: list[tuple[str, int]] = []
+    for key, tail, length in items:
+        if key:
+            children.setdefault(key[0], []).append((key[1:], tail, length))
+        else:
+            tails.append((tail, length))
+    alternatives = [re.escape(char) + _trie(children[char]) for char in sorted(children)]
+    alternatives += [tail for tail, _length in sorted(tails, key=lambda item: -item[1])]
+    if len(alternatives) == 1:
+        return alternatives[0] if len(alternatives[0]) <= 1 else f"(?:{alternatives[0]})"
+    return "(?:" + "|".join(alternatives) + ")"
+
+
+def _name_pattern(endings: Iterable[tuple[str, str]]) -> str:
+    """Names, each with its own ending, as one prefix tree per script of the first character.
+
+    The literal key of a name is its first piece (up to a separator); the rest of its spelling,
+    with flexible separators ("gpt-4o", "gpt 4o", "gpt4o"), and its ending form the tail. A
+    Latin-script name starts at a word start only, tested once before the tree is entered.
+    """
+    latin: list[tuple[str, str, int]] = []
+    other: list[tuple[str, str, int]] = []
+    for name, ending in endings:
+        pieces = [piece for piece in _SEPARATOR_RUN.split(name) if piece]
+        if not pieces:
             continue
-        yield match
-        position = match.end()
+        rest = "".join(_FLEXIBLE_SEPARATOR + re.escape(piece) for piece in pieces[1:])
+        item = (pieces[0], rest + ending, len(name))
+        (latin if _starts_latin(name) else other).append(item)
+    groups = []
+    if latin:
+        firsts = _first_characters(key for key, _tail, _length in latin)
+        groups.append(f"{_NOT_AFTER_WORD}(?={firsts}){_trie(latin)}")
+    if other:
+        firsts = _first_characters(key for key, _tail, _length in other)
+        groups.append(f"(?={firsts}){_trie(other)}")
+    return "|".join(groups) or "(?!)"
 
 
-def _builtin_names() -> dict[str, bool]:
-    """Folded built-in names to redact, each with whether it takes a version suffix."""
-    redacted = {_fold(name): True for name in BUILTIN_MODEL_NAMES}
-    for name in BUILTIN_PROVIDER_NAMES:
-        redacted.setdefault(_fold(name), False)
-    return redacted
+def _versioned_ending(folded_name: str) -> str:
+    """An ambiguous name's ending: a version or variant must follow ("step-2", "nova pro")."""
+    if _ends_latin(folded_name):
+        first = (
+            rf"(?:{_SEPARATOR}?{_VERSION}|{_SEPARATOR}{_VARIANT_AFTER_HYPHEN}"
+            rf"|\s{_VARIANT_AFTER_SPACE})"
+        )
+        return first + _LATIN_MODEL_SUFFIX + _NOT_BEFORE_WORD
+    first = rf"(?:\s?{_DOTTED_VERSION}|{_SEPARATOR}(?:{_VERSION}|{_VARIANT_AFTER_HYPHEN}))"
+    return first + _CJK_MODEL_SUFFIX
 
 
-_BUILTIN_REDACTED = _grouped_alternation(_builtin_names())
-_BUILTIN_ORIGIN_ONLY_NAMES = {
-    folded: False
-    for folded in (_fold(name) for name in ORIGIN_ONLY_NAMES)
-    if folded not in _builtin_names()
-}
-_BUILTIN_ORIGIN_ONLY = _grouped_alternation(_BUILTIN_ORIGIN_ONLY_NAMES)
-_BUILTIN_FOLDED_NAMES = [*_builtin_names(), *_BUILTIN_ORIGIN_ONLY_NAMES]
+@dataclass(frozen=True)
+class _NameFinder:
+    """One pattern for every name, and what tells the kinds of name apart once one is found.
+
+    Redacted: caller names (read as model names, so "deepseek-chat-v2" is one match), listed
+    models and makers, and ambiguous names with a version attached. Ambiguous: an ambiguous
+    name alone. Origin only: a maker that counts inside a phrase only.
+    """
+
+    pattern: re.Pattern[str]
+    ambiguous: frozenset[str]
+    origin_only: frozenset[str]
+
+    def placeholder(self, matched: str) -> str:
+        key = _SEPARATOR_RUN.sub("", matched)
+        if key in self.ambiguous:
+            return _AMBIGUOUS_NAME
+        if key in self.origin_only:
+            return _ORIGIN_ONLY_NAME
+        return _REDACTED_NAME
 
 
 @functools.lru_cache(maxsize=64)
-def _name_finder(caller_names: tuple[str, ...]) -> re.Pattern[str]:
-    """One pattern for every name; group "redacted" or "origin_only" says which kind matched.
-
-    Caller names come first ("deepseek-chat" before "deepseek") and are read as model names,
-    so "deepseek-chat-v2" is one match.
-    """
-    redacted = _BUILTIN_REDACTED
-    if caller_names:
-        redacted = f"{_alternation(dict.fromkeys(caller_names, True))}|{redacted}"
-    first_characters = _first_characters([*_BUILTIN_FOLDED_NAMES, *caller_names])
-    # Redacted names first: "google deepmind" must win over "google" at the same position.
-    return re.compile(
-        f"(?={first_characters})"
-        f"(?:(?P<redacted>{redacted})|(?P<origin_only>{_BUILTIN_ORIGIN_ONLY}))"
+def _name_finder(name_list: NameList, caller_names: tuple[str, ...]) -> _NameFinder:
+    endings: dict[str, str] = {}
+    for name in name_list.makers:
+        folded = _fold(name).strip()
+        endings[folded] = _name_end(takes_version=False, ends_latin=_ends_latin(folded))
+    for name in (*name_list.models, *caller_names):
+        folded = _fold(name).strip()
+        endings[folded] = _name_end(takes_version=True, ends_latin=_ends_latin(folded))
+    ambiguous = [
+        folded
+        for folded in (_fold(name).strip() for name in name_list.ambiguous)
+        if folded not in endings
+    ]
+    origin_only = [
+        folded
+        for folded in (_fold(name).strip() for name in name_list.in_phrase)
+        if folded not in endings and folded not in ambiguous
+    ]
+    alternatives = [
+        *endings.items(),
+        *((name, _versioned_ending(name)) for name in ambiguous),
+        *(
+            (name, _name_end(takes_version=False, ends_latin=_ends_latin(name)))
+            for name in [*ambiguous, *origin_only]
+        ),
+    ]
+    return _NameFinder(
+        pattern=re.compile(_name_pattern(alternatives)),
+        ambiguous=frozenset(_SEPARATOR_RUN.sub("", name) for name in ambiguous),
+        origin_only=frozenset(_SEPARATOR_RUN.sub("", name) for name in origin_only),
     )
 
 
 def _caller_names_key(names: Iterable[str]) -> tuple[str, ...]:
+    return _folded_caller_names(tuple(names))
+
+
+@functools.lru_cache(maxsize=64)
+def _folded_caller_names(names: tuple[str, ...]) -> tuple[str, ...]:
     folded = {_fold(name).strip() for name in names}
     return tuple(sorted(name for name in folded if len(name) >= MIN_CALLER_NAME_LENGTH))
 
 
-def _identity_spans(folded: str, name_finder: re.Pattern[str]) -> list[tuple[int, int]]:
+_PROTECTED = re.compile(
+    "|".join(re.escape(_fold(idiom)) for idiom in sorted(PROTECTED_IDIOMS, key=len, reverse=True))
+)
+
+
+@functools.lru_cache(maxsize=1024)
+def _in_an_idiom(folded_name: str) -> bool:
+    return any(folded_name in _fold(idiom) for idiom in PROTECTED_IDIOMS)
+
+
+def _protected_spans(folded: str) -> list[tuple[int, int]]:
+    """Where a protected idiom stands: a name inside it is not a name ("海纳百川", "Jean-Claude")."""
+    return [match.span() for match in _PROTECTED.finditer(folded)]
+
+
+# What stands between a maker and its model: "的", "'s ", a space.
+_BETWEEN_MAKER_AND_MODEL = frozenset({"的", "'s ", "’s ", " ", ""})
+
+
+def _identity_spans(folded: str, name_finder: _NameFinder) -> list[tuple[int, int]]:
     """Spans of folded text to replace: whole phrases, then redacted names outside them."""
-    # The text seen by the phrase grammar, each name shrunk to its placeholder character;
-    # starts[i]/ends[i] give the span in folded text of character i.
+    # The text seen by the phrase grammar, each name shrunk to its placeholder character.
     pieces: list[str] = []
-    starts: list[int] = []
-    ends: list[int] = []
-    redacted_names: list[tuple[int, int, int]] = []  # (placeholder index, start, end)
+    # For each name: (its index in the token text, its start and end in folded text).
+    names: list[tuple[int, int, int]] = []
+    redacted_names: list[tuple[int, int, int]] = []
     copied_up_to = 0
-    found_a_name = False
-    for match in name_finder.finditer(folded):
-        found_a_name = True
+    token_length = 0
+    protected: list[tuple[int, int]] | None = None
+    previous_placeholder = ""
+    for match in name_finder.pattern.finditer(folded):
         start, end = match.span()
+        if protected is None and _in_an_idiom(match.group(0)):
+            protected = _protected_spans(folded)
+        if protected and any(low <= start and end <= high for low, high in protected):
+            continue
         pieces.append(folded[copied_up_to:start].translate(_DISARM_PLACEHOLDERS))
-        starts.extend(range(copied_up_to, start))
-        ends.extend(range(copied_up_to + 1, start + 1))
-        placeholder_index = len(starts)
-        if match.lastgroup == "redacted":
-            redacted_names.append((placeholder_index, start, end))
-            pieces.append(_REDACTED_NAME)
-        else:
-            pieces.append(_ORIGIN_ONLY_NAME)
-        starts.append(start)
-        ends.append(end)
+        token_length += start - copied_up_to
+        placeholder = name_finder.placeholder(match.group(0))
+        if (
+            placeholder == _AMBIGUOUS_NAME
+            and previous_placeholder in (_REDACTED_NAME, _ORIGIN_ONLY_NAME)
+            and names[-1][2] == copied_up_to
+            and folded[copied_up_to:start] in _BETWEEN_MAKER_AND_MODEL
+        ):
+            # "零一万物的Yi", "iFLYTEK's Spark": the maker says which sense is meant.
+            placeholder = _REDACTED_NAME
+        names.append((token_length, start, end))
+        previous_placeholder = placeholder
+        if placeholder == _REDACTED_NAME:
+            redacted_names.append((token_length, start, end))
+        pieces.append(placeholder)
+        token_length += 1
         copied_up_to = end
-    if not found_a_name:
+    if not names:
         # Every phrase names a model or its maker; without a name there is nothing to do.
         return []
     pieces.append(folded[copied_up_to:].translate(_DISARM_PLACEHOLDERS))
-    starts.extend(range(copied_up_to, len(folded)))
-    ends.extend(range(copied_up_to + 1, len(folded) + 1))
+    name_indexes = [index for index, _start, _end in names]
+
+    def folded_start(index: int) -> int:
+        # The last name at or before the index: text after it is copied one for one.
+        at = bisect.bisect_right(name_indexes, index) - 1
+        if at < 0:
+            return index
+        name_index, start, end = names[at]
+        return start if name_index == index else end + (index - name_index - 1)
+
+    def folded_end(index: int) -> int:
+        at = bisect.bisect_right(name_indexes, index) - 1
+        if at >= 0 and names[at][0] == index:
+            return names[at][2]
+        return folded_start(index) + 1
 
     spans: list[tuple[int, int]] = []
     phrase_placeholder_ranges: list[tuple[int, int]] = []
-    for match in _phrases("".join(pieces)):
+    for match in _phrases("".join(pieces), name_indexes):
         first, last = match.start(), match.end() - 1
-        spans.append((starts[first], ends[last]))
+        spans.append((folded_start(first), folded_end(last)))
         phrase_placeholder_ranges.append((first, last))
     phrase_firsts = [first for first, _ in phrase_placeholder_ranges]
     for placeholder, start, end in redacted_names:
@@ -514,31 +639,64 @@ def _identity_spans(folded: str, name_finder: re.Pattern[str]) -> list[tuple[int
     return spans
 
 
+def _listed_spans(
+    text: str, *, name_list: NameList, caller_names: tuple[str, ...]
+) -> list[tuple[int, int]]:
+    """Spans of the original text to replace for listed and caller names (and their phrases)."""
+    folded, origins = _fold_with_origins(text)
+    spans = []
+    for start, end in _identity_spans(folded, _name_finder(name_list, caller_names)):
+        if origins is not None:
+            # Widen to whole original characters when one character folded into several.
+            start, end = origins[start], origins[end - 1] + 1
+        spans.append((start, end))
+    return spans
+
+
 def redact(
-    text: str, *, names: Iterable[str] = (), marker: str = REDACTION_MARKER
+    text: str,
+    *,
+    names: Iterable[str] = (),
+    name_list: NameList | None = None,
+    marker: str = REDACTION_MARKER,
 ) -> RedactionResult:
     """Replace self-identification phrases and model or provider names in text with marker.
 
     names: extra names to remove, such as endpoint names and model ids ("gpt-4o-2024-08-06",
-    "deepseek-chat"); names shorter than two characters are ignored. Everything outside the
-    replaced spans is returned exactly as given.
+    "deepseek-chat"); names shorter than two characters are ignored. name_list: the listed
+    families, products and makers (default: the shipped list). A name in a self-introduction
+    ("I am X", "我是X", "由X开发") is removed even when it is on no list (kind "pattern").
+    Everything outside the replaced spans is returned exactly as given.
     """
-    folded, origins = _fold_with_origins(text)
-    spans = _identity_spans(folded, _name_finder(_caller_names_key(names)))
-    pieces: list[str] = []
-    matches: list[str] = []
-    copied_up_to = 0
-    for folded_start, folded_end in spans:
-        start, end = folded_start, folded_end
-        if origins is not None:
-            # Widen to whole original characters when one character folded into several.
-            start, end = origins[folded_start], origins[folded_end - 1] + 1
-        start = max(start, copied_up_to)
+    listed = _listed_spans(
+        text,
+        name_list=shipped_name_list() if name_list is None else name_list,
+        caller_names=_caller_names_key(names),
+    )
+    spans = [(start, end, KIND_LISTED) for start, end in listed]
+    spans.extend((start, end, KIND_PATTERN) for start, end in unknown_name_spans(text))
+    merged: list[list] = []
+    for start, end, kind in sorted(spans):
         if start >= end:
             continue
+        if merged and start < merged[-1][1]:
+            # Overlapping spans become one; a listed name wins over a pattern's kind.
+            merged[-1][1] = max(merged[-1][1], end)
+            if kind == KIND_LISTED:
+                merged[-1][2] = KIND_LISTED
+            continue
+        merged.append([start, end, kind])
+    pieces: list[str] = []
+    matches: list[str] = []
+    kinds: list[str] = []
+    copied_up_to = 0
+    for start, end, kind in merged:
         pieces.append(text[copied_up_to:start])
         pieces.append(marker)
         matches.append(text[start:end])
+        kinds.append(kind)
         copied_up_to = end
     pieces.append(text[copied_up_to:])
-    return RedactionResult(text="".join(pieces), count=len(matches), matches=tuple(matches))
+    return RedactionResult(
+        text="".join(pieces), count=len(matches), matches=tuple(matches), kinds=tuple(kinds)
+    )

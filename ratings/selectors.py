@@ -1,7 +1,9 @@
 """Reads of the rating app: an expert's queue, one unit's page, a campaign's progress.
 
 The expert-facing reads never touch the trial, the endpoint or the run: a unit carries its own
-item and language, so nothing that could break the blind is even loaded.
+item and language, so nothing that could break the blind is even loaded. A unit on the review
+list (ratings.services.review) is withheld from every expert who has not rated it, and nothing
+of a campaign awaiting review is shown at all.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ import statistics
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery
+from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
 from careers.models import ItemText, ScalePoint
@@ -24,6 +26,7 @@ from ratings.models import (
     ExpertProfile,
     Rating,
     Unit,
+    UnitReviewStatus,
 )
 
 FALLBACK_LANGUAGE = "en"
@@ -61,10 +64,23 @@ class ExpertQueue:
         return any(notice.withheld for notice in self.calibration)
 
 
+# What an expert may see of their assignments: a unit on the review list only once rated.
+SHOWN_TO_EXPERT = Q(status=AssignmentStatus.SUBMITTED) | ~Q(
+    unit__review_status=UnitReviewStatus.PENDING
+)
+
+
 def _open_assignments(expert: ExpertProfile) -> QuerySet[Assignment]:
     # Real units of a calibrated campaign stay out until the expert has qualified.
-    return Assignment.objects.filter(expert=expert, campaign__status=CampaignStatus.OPEN).filter(
-        calibration_gate(expert)
+    return Assignment.objects.filter(
+        SHOWN_TO_EXPERT, expert=expert, campaign__status=CampaignStatus.OPEN
+    ).filter(calibration_gate(expert))
+
+
+def _reachable_assignments(expert: ExpertProfile) -> QuerySet[Assignment]:
+    """Open or closed campaigns (a closed one is read-only), never one awaiting review."""
+    return Assignment.objects.filter(SHOWN_TO_EXPERT, expert=expert).exclude(
+        campaign__status=CampaignStatus.REVIEW
     )
 
 
@@ -124,10 +140,11 @@ def expert_assignment(*, expert: ExpertProfile, blind_code: str) -> Assignment:
     reload the row before they change it.
     """
     return (
-        Assignment.objects.select_related("unit")
+        _reachable_assignments(expert)
+        .select_related("unit")
         .only("pk", "status", "unit__is_calibration")
         .filter(calibration_gate(expert))
-        .get(expert=expert, unit__blind_code=blind_code)
+        .get(unit__blind_code=blind_code)
     )
 
 
@@ -195,10 +212,11 @@ def unit_page(*, expert: ExpertProfile, blind_code: str, language: str) -> UnitP
     """Everything the unit page shows. The task is in the unit's language (as the model saw it);
     instructions and scale anchors follow the page language, falling back to English."""
     assignment = (
-        Assignment.objects.select_related("unit", "campaign")
+        _reachable_assignments(expert)
+        .select_related("unit", "campaign")
         .only(*UNIT_PAGE_FIELDS)
         .filter(calibration_gate(expert))
-        .get(expert=expert, unit__blind_code=blind_code)
+        .get(unit__blind_code=blind_code)
     )
     unit, campaign = assignment.unit, assignment.campaign
     # An explicit order: the model's default ordering would join the item and the instrument.
@@ -400,9 +418,12 @@ def _count_per_campaign(queryset: QuerySet) -> Coalesce:
 
 
 def campaigns_with_counts() -> QuerySet[Campaign]:
-    """Campaigns for the API and admin lists, with unit and assignment counts in one query."""
-    return (
-        Campaign.objects.select_related("run", "panel", "scale")
+    """Campaigns for the API and admin lists, with unit and assignment counts and the redaction
+    figures (ratings.review_selectors) in one query."""
+    from ratings.review_selectors import with_redaction_figures
+
+    return with_redaction_figures(
+        Campaign.objects.select_related("run", "panel", "scale", "review_skipped_by")
         .prefetch_related("endpoints")
         .annotate(
             unit_count=_count_per_campaign(Unit.objects.all()),

@@ -19,6 +19,11 @@ urlpatterns = [
         name="campaign-progress",
     ),
     path(
+        "ratings/campaigns/<int:campaign_id>/review/",
+        views.campaign_review_page,
+        name="campaign-review",
+    ),
+    path(
         "accounts/set-password/done/",
         auth_views.PasswordResetCompleteView.as_view(
             template_name="ratings/set_password_done.html"

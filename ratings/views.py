@@ -29,7 +29,8 @@ from careers.permissions import is_study_admin
 from ratings.adaptive import stopping_state
 from ratings.calibration import campaign_calibration, campaign_drift
 from ratings.forms import FLAG_CHOICES, DraftForm, RatingForm, SkipForm
-from ratings.models import Assignment, AssignmentStatus, Campaign, ExpertProfile, Rating
+from ratings.models import Assignment, AssignmentStatus, Campaign, ExpertProfile, Rating, Unit
+from ratings.review_selectors import redaction_figures, review_list
 from ratings.selectors import (
     ExpertQueue,
     UnitPage,
@@ -44,10 +45,12 @@ from ratings.services import (
     assignment_open,
     assignment_skip,
     campaign_close,
+    campaign_open,
     campaign_reopen,
     draft_save,
     rating_revise,
     rating_submit,
+    unit_review_save,
 )
 
 View = Callable[..., HttpResponse]
@@ -365,3 +368,53 @@ def campaign_progress_page(request: HttpRequest, campaign_id: int) -> HttpRespon
         ],
     }
     return render(request, "ratings/progress.html", context)
+
+
+def _review_post(request: HttpRequest, campaign: Campaign) -> HttpResponse | None:
+    """Approve or edit one unit, or open the campaign (optionally skipping the review).
+
+    None when done (the page redirects); a 400 page naming the problem otherwise.
+    """
+    action = request.POST.get("action")
+    try:
+        if action in ("approve", "edit"):
+            try:
+                unit = Unit.objects.get(campaign=campaign, blind_code=request.POST.get("unit", ""))
+            except Unit.DoesNotExist as exc:
+                raise Http404 from exc
+            text = request.POST.get("text") if action == "edit" else None
+            if text is not None:
+                # A browser sends a textarea's line breaks as CR LF.
+                text = text.replace("\r\n", "\n")
+            unit_review_save(unit=unit, by=request.user, text=text)
+            messages.success(request, _("Unit %(code)s is reviewed.") % {"code": unit.blind_code})
+        elif action in ("open", "skip_and_open"):
+            campaign_open(campaign=campaign, by=request.user, skip_review=action == "skip_and_open")
+            messages.success(request, _("The campaign is open."))
+        else:
+            return HttpResponse(_("Unknown action."), status=400)
+    except ValidationError as exc:
+        return HttpResponse(" ".join(exc.messages), status=400)
+    return None
+
+
+@require_http_methods(["GET", "POST"])
+@study_admin_required
+def campaign_review_page(request: HttpRequest, campaign_id: int) -> HttpResponse:
+    """The review list: original and redacted text side by side; approve, edit, open."""
+    campaign = get_object_or_404(
+        Campaign.objects.select_related("review_skipped_by"), pk=campaign_id
+    )
+    if request.method == "POST":
+        refused = _review_post(request, campaign)
+        if refused is not None:
+            return refused
+        return redirect("campaign-review", campaign.pk)
+    show_all = request.GET.get("all") == "1"
+    context = {
+        "campaign": campaign,
+        "entries": review_list(campaign=campaign, include_settled=show_all),
+        "figures": redaction_figures(campaign),
+        "show_all": show_all,
+    }
+    return render(request, "ratings/review.html", context)

@@ -3,7 +3,8 @@
 Contents: the run's trials and the campaign's rating revisions (long CSV, as the exports
 stream them), the run's frozen configuration (without the names of the environment variables
 that hold API keys, and without credentials in URLs), every statistic the API serves as CSV
-tables plus their full JSON results, and `manifest.json` listing each file with its row count,
+tables plus their full JSON results, `redaction.json` with what redaction and its review did
+to the units (ratings.review_selectors.FIGURES), and `manifest.json` listing each file with its row count,
 size and SHA-256. Files are written into the zip one chunk at a time, so a large run never sits
 in memory whole.
 """
@@ -41,6 +42,7 @@ from ratings.analysis.parameters import (
     UNIT_PARAMETERS,
 )
 from ratings.models import Campaign
+from ratings.review_selectors import redaction_figures
 
 MANIFEST_NAME = "manifest.json"
 PACKAGE_FORMAT = 1
@@ -215,6 +217,11 @@ def replication_package_write(
             _write_entry(archive, entry, encode_csv(source))
             entry.rows = source.rows_written
             manifest.files.append(entry)
+
+        figures = json.dumps(redaction_figures(campaign), indent=2).encode()
+        entry = ManifestEntry(name="redaction.json", rows=None)
+        _write_entry(archive, entry, [figures])
+        manifest.files.append(entry)
 
         config = json.dumps(public_run_config(run), ensure_ascii=False, indent=2).encode()
         entry = ManifestEntry(name="run_config.json", rows=None)

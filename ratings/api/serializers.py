@@ -5,11 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from careers.models import Area, Scale
 from llmruns.models import ModelEndpoint, Run
-from ratings.models import Campaign, Panel
+from ratings.models import Campaign, Panel, ReviewAction, UnitReviewStatus
+from ratings.review_selectors import redaction_figures
 from ratings.services import GoldUnit
 
 LANGUAGE_CHOICES = [code for code, _name in settings.LANGUAGES]
@@ -72,6 +74,10 @@ class CampaignCreateSerializer(serializers.Serializer):
         default=None,
         help_text="Share of calibration ratings within the expected range an expert needs.",
     )
+    skip_review = serializers.BooleanField(
+        default=False,
+        help_text="Open at once without reviewing the redactions (recorded on the campaign).",
+    )
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         # A scale slug is unique within an instrument: the run's instrument decides.
@@ -100,6 +106,66 @@ class CampaignCreateSerializer(serializers.Serializer):
         return data
 
 
+class RedactionFiguresSerializer(serializers.Serializer):
+    """What redaction did to a campaign's units, and what study admins and experts did next."""
+
+    units_redacted = serializers.IntegerField(help_text="Units with at least one redaction.")
+    redactions_listed = serializers.IntegerField(
+        help_text="Redactions of a listed name, endpoint name or model id."
+    )
+    redactions_pattern = serializers.IntegerField(
+        help_text="Redactions of a name found by a self-introduction pattern."
+    )
+    units_awaiting_review = serializers.IntegerField()
+    units_reviewed = serializers.IntegerField(help_text="Units approved or edited.")
+    units_edited = serializers.IntegerField()
+    units_flagged = serializers.IntegerField(
+        help_text="Units an expert flagged as identifying the model."
+    )
+
+
+class ReviewEventSerializer(serializers.Serializer):
+    action = serializers.ChoiceField(choices=ReviewAction.choices)
+    by = serializers.CharField(source="by.username", default=None)
+    at = serializers.DateTimeField(source="created_at")
+    text_before = serializers.CharField()
+    text_after = serializers.CharField()
+    note = serializers.CharField()
+
+
+class ReviewEntrySerializer(serializers.Serializer):
+    """A unit on the review list: the original text beside the redacted one."""
+
+    blind_code = serializers.CharField(source="unit.blind_code")
+    language = serializers.CharField(source="unit.language")
+    review_status = serializers.ChoiceField(
+        source="unit.review_status", choices=UnitReviewStatus.choices
+    )
+    reasons = serializers.ListField(source="unit.review_reasons", child=serializers.CharField())
+    redactions_listed = serializers.IntegerField(source="unit.redactions_listed")
+    redactions_pattern = serializers.IntegerField(source="unit.redactions_pattern")
+    original = serializers.CharField()
+    redacted = serializers.CharField(source="unit.text_redacted")
+    hints = serializers.ListField(child=serializers.CharField())
+    history = ReviewEventSerializer(source="events", many=True)
+
+
+class ReviewDecisionSerializer(serializers.Serializer):
+    """Approve the redacted text as it is (no text), or replace it (an edit)."""
+
+    text = serializers.CharField(
+        required=False, trim_whitespace=False, max_length=100_000, allow_blank=False
+    )
+    note = serializers.CharField(required=False, allow_blank=True, max_length=300, default="")
+
+
+class CampaignOpenSerializer(serializers.Serializer):
+    skip_review = serializers.BooleanField(
+        default=False,
+        help_text="Open even though units await review; who and when are recorded.",
+    )
+
+
 class CampaignSerializer(serializers.ModelSerializer):
     run = serializers.PrimaryKeyRelatedField(read_only=True)
     panel = serializers.SlugRelatedField(slug_field="name", read_only=True)
@@ -109,6 +175,8 @@ class CampaignSerializer(serializers.ModelSerializer):
     assignment_count = serializers.IntegerField(read_only=True)
     submitted_count = serializers.IntegerField(read_only=True)
     skipped_count = serializers.IntegerField(read_only=True)
+    review_skipped_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    redaction = serializers.SerializerMethodField()
 
     class Meta:
         model = Campaign
@@ -138,7 +206,14 @@ class CampaignSerializer(serializers.ModelSerializer):
             "assignment_count",
             "submitted_count",
             "skipped_count",
+            "review_skipped_by",
+            "review_skipped_at",
+            "redaction",
         ]
+
+    @extend_schema_field(RedactionFiguresSerializer)
+    def get_redaction(self, campaign: Campaign) -> dict[str, int]:
+        return redaction_figures(campaign)
 
     def get_endpoints(self, campaign: Campaign) -> list[dict[str, Any]]:
         return [

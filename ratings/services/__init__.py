@@ -9,6 +9,8 @@ endpoints answer with 409 rather than 400.
 - `ratings.services.campaigns`: creating a campaign of blind units, closing and reopening it;
 - `ratings.services.rating`: an expert's work on one assignment: open, draft, submit, revise,
   skip.
+- `ratings.services.review`: the review gate of redactions: approve or edit a unit, open a
+  campaign (or skip its review), an expert's flag back to the review list.
 
 The public names are re-exported here; import them from ``ratings.services``.
 """
@@ -40,6 +42,12 @@ from ratings.services.rating import (
     rating_revise,
     rating_submit,
 )
+from ratings.services.review import (
+    campaign_open,
+    campaign_review_skip,
+    unit_flag_for_review,
+    unit_review_save,
+)
 
 __all__ = [
     "DEFAULT_SCALE_SLUG",
@@ -55,10 +63,14 @@ __all__ = [
     "assignment_skip",
     "campaign_close",
     "campaign_create",
+    "campaign_open",
+    "campaign_review_skip",
     "campaign_reopen",
     "draft_save",
     "expert_invite",
     "expert_set_password_path",
     "rating_revise",
     "rating_submit",
+    "unit_flag_for_review",
+    "unit_review_save",
 ]

@@ -2,6 +2,8 @@
 
 Each selected work sample becomes a unit with a random blind code and redacted text, assigned to
 the panel's experts by `ratings.assignment`; gold units carry the range a careful expert gives.
+Redaction uses the study's list of model names (ratings.ModelName) plus the endpoints' names; a
+campaign with units to review is created awaiting review (`ratings.services.review`).
 """
 
 from __future__ import annotations
@@ -28,13 +30,16 @@ from ratings.models import (
     Campaign,
     CampaignStatus,
     ExpertProfile,
+    ModelName,
     Panel,
     Rating,
     Unit,
+    UnitReviewStatus,
     new_blind_code,
 )
-from ratings.redaction import redact
+from ratings.redaction import KIND_LISTED, KIND_PATTERN, NameList, redact
 from ratings.services.experts import SUPPORTED_LANGUAGES
+from ratings.services.review import campaign_review_skip, review_reasons
 
 DEFAULT_SCALE_SLUG = "competence"
 
@@ -93,6 +98,13 @@ def _redaction_names() -> list[str]:
     return names
 
 
+def _listed_names() -> NameList:
+    """The active entries of the study's list of model families, products and makers."""
+    return NameList.from_entries(
+        ModelName.objects.filter(is_active=True).order_by("pk").values_list("kind", "rule", "forms")
+    )
+
+
 def _unique_blind_codes(count: int) -> list[str]:
     codes: set[str] = set()
     while len(codes) < count:
@@ -149,6 +161,7 @@ def campaign_create(
     rating_budget: int | None = None,
     target_ci_half_width: float | None = None,
     qualification_threshold: float | None = None,
+    skip_review: bool = False,
     by=None,
 ) -> Campaign:
     """Turn a finished run's work samples into blind units assigned to a panel's experts.
@@ -161,6 +174,9 @@ def campaign_create(
     add raters to disagreeing units up to max_raters_per_unit, within rating_budget, until the
     alpha CI half-width reaches target_ci_half_width. With qualification_threshold, gold units
     marked as calibration are rated first by every eligible expert (ratings.calibration).
+    Units whose redaction needs a look go on the review list and the campaign awaits review
+    (status "review") until `campaign_open`; skip_review=True opens it at once and records
+    the skip (who, when) on the campaign.
     """
     errors: dict[str, list[str]] = defaultdict(list)
     run_endpoint_ids = set(run.endpoints.values_list("pk", flat=True))
@@ -327,6 +343,12 @@ def campaign_create(
     )
     campaign.endpoints.set(endpoint_list)
     units = _units_create(campaign=campaign, trials=[*calibration_trials, *trials], gold=gold)
+    if any(unit.review_status == UnitReviewStatus.PENDING for unit in units):
+        if skip_review:
+            campaign_review_skip(campaign=campaign, by=by)
+        else:
+            Campaign.objects.filter(pk=campaign.pk).update(status=CampaignStatus.REVIEW)
+            campaign.status = CampaignStatus.REVIEW
     unit_ids = {unit.trial_id: unit.pk for unit in units}
     # Calibration units open each expert's queue; the plan's positions follow them.
     first_position = {expert: len(keys) for expert, keys in calibration_plan.items()}
@@ -443,11 +465,13 @@ def _units_create(
     *, campaign: Campaign, trials: Sequence[Trial], gold: Sequence[GoldUnit]
 ) -> list[Unit]:
     names = _redaction_names()
+    name_list = _listed_names()
     gold_by_trial = {entry.trial_id: entry for entry in gold}
     codes = _unique_blind_codes(len(trials))
     units = []
     for trial, code in zip(trials, codes, strict=True):
-        redacted = redact(trial.text, names=names)
+        redacted = redact(trial.text, names=names, name_list=name_list)
+        reasons = review_reasons(redacted)
         expected = gold_by_trial.get(trial.pk)
         units.append(
             Unit(
@@ -458,6 +482,10 @@ def _units_create(
                 blind_code=code,
                 text_redacted=redacted.text,
                 redactions=redacted.count,
+                redactions_listed=redacted.count_of(KIND_LISTED),
+                redactions_pattern=redacted.count_of(KIND_PATTERN),
+                review_status=UnitReviewStatus.PENDING if reasons else UnitReviewStatus.NOT_NEEDED,
+                review_reasons=reasons,
                 is_gold=expected is not None,
                 expected_min=expected.expected_min if expected else None,
                 expected_max=expected.expected_max if expected else None,

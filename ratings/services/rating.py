@@ -26,6 +26,9 @@ from ratings.models import (
     Rating,
     SkipReason,
 )
+from ratings.services.review import unit_flag_for_review
+
+IDENTIFIES_MODEL = "identifies_model"
 
 # A browser's active-time counter can be wrong or forged; longer than a day is not a rating.
 MAX_ACTIVE_SECONDS = 24 * 3600.0
@@ -171,7 +174,7 @@ def _rating_record(
     revision: int,
     now: datetime,
 ) -> Rating:
-    return Rating.objects.create(
+    rating = Rating.objects.create(
         assignment=assignment,
         revision=revision,
         submission_id=submission_id,
@@ -181,6 +184,10 @@ def _rating_record(
         active_seconds=active_seconds,
         **{field: flag in flags for flag, field in RATING_FLAGS.items()},
     )
+    if IDENTIFIES_MODEL in flags:
+        # Back to the review list, withheld from the experts who have not rated it yet.
+        unit_flag_for_review(assignment=assignment, revision=revision)
+    return rating
 
 
 def _earlier_submission(assignment: Assignment, submission_id: uuid.UUID | None) -> Rating | None:

@@ -114,6 +114,7 @@ def campaign(finished_run, panel, admin_user):
     from ratings.services import campaign_create
 
     return campaign_create(
+        skip_review=True,
         name="Pilot campaign",
         run=finished_run,
         panel=panel,

@@ -70,7 +70,7 @@ def test_study_admin_creates_a_campaign(admin_api, finished_run, panel):
     body = response.json()
     # 2 areas x 2 items x 2 endpoints x 1 language, two raters each.
     assert body["unit_count"] == 8 and body["assignment_count"] == 16
-    assert body["seed"] == 99 and body["status"] == "open" and body["scale"] == "competence"
+    assert body["seed"] == 99 and body["status"] == "review" and body["scale"] == "competence"
     assert body["instructions"]["zh-hans"] == "请评判内容。"
     assert Campaign.objects.get(pk=body["id"]).created_by.username == "ada_admin"
 

@@ -96,6 +96,7 @@ def chinese_campaign(instrument, model_endpoints, expert1):
     panel = Panel.objects.create(name="Browser panel")
     panel.experts.set([expert1.expert])
     return campaign_create(
+        skip_review=True,
         name="Browser campaign",
         run=run,
         panel=panel,

@@ -127,6 +127,7 @@ def test_a_run_rated_by_a_panel_with_a_lenient_expert_end_to_end(
     run = _finished_run(instrument, mock_llm)
     panel, experts = _panel(["E-CAREFU", "E-NOISYY", "E-LENIEN"])
     campaign = campaign_create(
+        skip_review=True,
         name="End-to-end campaign",
         run=run,
         panel=panel,

@@ -50,7 +50,12 @@ def foreign_codes(finished_run, expert2) -> list[str]:
     solo = Panel.objects.create(name="Ethan alone")
     solo.experts.set([expert2.expert])
     foreign = campaign_create(
-        name="Foreign", run=finished_run, panel=solo, raters_per_unit=1, languages=["en"]
+        skip_review=True,
+        name="Foreign",
+        run=finished_run,
+        panel=solo,
+        raters_per_unit=1,
+        languages=["en"],
     )
     return list(foreign.units.values_list("blind_code", flat=True))
 
@@ -83,10 +88,23 @@ def _expert_responses(
     client.post("/i18n/setlang/", {"language": "zh-hans", "next": "/rate/"})
     for code in codes[:6]:
         yield f"chinese unit {code}", client.get(f"/rate/{code}/")
+    # The review gate's pages and endpoints: study admins only.
+    yield "review page", client.get(f"/ratings/campaigns/{campaign_id}/review/")
+    yield (
+        "review post",
+        client.post(f"/ratings/campaigns/{campaign_id}/review/", {"action": "open"}),
+    )
     api = APIClient()
     api.force_login(user)
-    for url in ("/api/v1/campaigns/", f"/api/v1/campaigns/{campaign_id}/"):
+    for url in (
+        "/api/v1/campaigns/",
+        f"/api/v1/campaigns/{campaign_id}/",
+        f"/api/v1/campaigns/{campaign_id}/review/",
+        f"/api/v1/campaigns/{campaign_id}/review/?all=1",
+    ):
         yield f"api {url}", api.get(url)
+    yield "api review unit", api.post(f"/api/v1/campaigns/{campaign_id}/review/{first}/", {})
+    yield "api open", api.post(f"/api/v1/campaigns/{campaign_id}/open/", {"skip_review": True})
 
 
 def _text(response) -> str:
@@ -108,6 +126,15 @@ def test_nothing_an_expert_can_reach_reveals_models_runs_ids_or_other_ratings(
         assignment=Assignment.objects.get(expert__user=expert1, unit__blind_code=codes[6]),
         reason="language",
     )
+    # Another expert flags the last unit of expert1's queue: withheld from expert1, a 404.
+    flagged = codes[-1]
+    rating_revise(
+        assignment=Assignment.objects.get(expert__user=expert3, unit__blind_code=flagged),
+        value=1,
+        flags=["identifies_model"],
+    )
+    assert flagged not in client.get("/rate/").content.decode()
+    assert client.get(f"/rate/{flagged}/").status_code == 404
 
     forbidden = [
         *LEAKY_NAMES,

@@ -98,7 +98,9 @@ def test_blind_codes_are_random_unique_and_not_derived_from_ids_or_seed(
     assert all(re.fullmatch(f"[{BLIND_CODE_ALPHABET}]{{10}}", code) for code in codes)
     by_unit_id = list(campaign.units.order_by("pk").values_list("blind_code", flat=True))
     assert by_unit_id != sorted(by_unit_id)
-    again = campaign_create(name="Same seed", run=finished_run, panel=panel, seed=campaign.seed)
+    again = campaign_create(
+        skip_review=True, name="Same seed", run=finished_run, panel=panel, seed=campaign.seed
+    )
     # The same seed gives the same assignment plan, but blind codes come from a secure source.
     assert not set(codes) & set(again.units.values_list("blind_code", flat=True))
     positions = lambda c: sorted(  # noqa: E731
@@ -114,7 +116,12 @@ def test_samples_per_cell_takes_n_replications_per_cell_chosen_by_seed(
 
     def chosen(seed: int) -> list[tuple[int, int, int]]:
         created = campaign_create(
-            name=f"seed {seed}", run=run, panel=panel, samples_per_cell=2, seed=seed
+            skip_review=True,
+            name=f"seed {seed}",
+            run=run,
+            panel=panel,
+            samples_per_cell=2,
+            seed=seed,
         )
         return sorted(
             created.units.values_list("trial__item_id", "trial__endpoint_id", "trial__replication")
@@ -130,6 +137,7 @@ def test_samples_per_cell_takes_n_replications_per_cell_chosen_by_seed(
 def test_gold_units_carry_their_expected_range(campaign, finished_run, panel):
     trial = finished_run.trials.order_by("pk").first()
     with_gold = campaign_create(
+        skip_review=True,
         name="With gold",
         run=finished_run,
         panel=panel,
@@ -172,7 +180,7 @@ def test_bad_definition_is_refused_naming_the_problem_and_creates_nothing(
 def test_run_that_is_not_finished_is_refused(instrument, model_endpoints, panel):
     running = build_run(instrument, model_endpoints, status="running")
     with pytest.raises(ValidationError) as raised:
-        campaign_create(name="Too early", run=running, panel=panel)
+        campaign_create(skip_review=True, name="Too early", run=running, panel=panel)
     assert "is not finished" in raised.value.message_dict["run"][0]
     assert not Campaign.objects.exists() and not Unit.objects.exists()
 
@@ -180,7 +188,9 @@ def test_run_that_is_not_finished_is_refused(instrument, model_endpoints, panel)
 def test_empty_selection_is_refused(instrument, model_endpoints, panel):
     only_realistic = build_run(instrument, model_endpoints, item_numbers=[1, 2])
     with pytest.raises(ValidationError) as raised:
-        campaign_create(name="Nothing", run=only_realistic, panel=panel, areas=["S"])
+        campaign_create(
+            skip_review=True, name="Nothing", run=only_realistic, panel=panel, areas=["S"]
+        )
     assert "selection is empty" in raised.value.message_dict["non_field_errors"][0]
     assert not Campaign.objects.exists() and not Unit.objects.exists()
 
@@ -194,12 +204,14 @@ def test_expertise_matching_counts_only_experts_of_the_area_and_language(
     panel = Panel.objects.create(name="Mixed")
     panel.experts.set([expert1.expert, expert2.expert, english_social.expert])
     with pytest.raises(ValidationError) as raised:
-        campaign_create(name="Strict", run=finished_run, panel=panel, areas=["S", "R"])
+        campaign_create(
+            skip_review=True, name="Strict", run=finished_run, panel=panel, areas=["S", "R"]
+        )
     message = " ".join(raised.value.message_dict["raters_per_unit"])
     assert "area R, language en" in message and "only 2 experts" in message
     assert "area S, language en" not in message
     loose = campaign_create(
-        name="Loose", run=finished_run, panel=panel, areas=["S"], languages=["en"]
+        skip_review=True, name="Loose", run=finished_run, panel=panel, areas=["S"], languages=["en"]
     )
     assert loose.units.count() == 4
     assert not Assignment.objects.filter(campaign__name="Strict").exists()
@@ -209,6 +221,7 @@ def test_gold_problems_are_reported_together(finished_run, panel):
     trial = finished_run.trials.first()
     with pytest.raises(ValidationError) as raised:
         campaign_create(
+            skip_review=True,
             name="Bad gold",
             run=finished_run,
             panel=panel,
@@ -370,6 +383,7 @@ def test_progress_reports_completion_times_flags_and_gold_accuracy(
 ):
     gold_trial = finished_run.trials.order_by("pk").first()
     campaign = campaign_create(
+        skip_review=True,
         name="Progress",
         run=finished_run,
         panel=panel,

@@ -130,7 +130,7 @@ def test_model_output_is_escaped_and_keeps_its_whitespace(
     )
     panel = Panel.objects.create(name="Solo")
     panel.experts.set([expert1.expert])
-    campaign_create(name="Hostile", run=run, panel=panel, raters_per_unit=1)
+    campaign_create(skip_review=True, name="Hostile", run=run, panel=panel, raters_per_unit=1)
     html = expert_client.get(f"/rate/{queue_codes(expert1)[0]}/").content.decode()
     assert "<script>alert" not in html and "<b>bold</b>" not in html
     assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;\n  indented &lt;b&gt;bold" in html
@@ -266,7 +266,9 @@ def test_another_experts_unit_is_404_everywhere(
 
     others = Panel.objects.create(name="Others")
     others.experts.set([panel.experts.exclude(user=expert1).first()])
-    campaign_create(name="Not yours", run=finished_run, panel=others, raters_per_unit=1)
+    campaign_create(
+        skip_review=True, name="Not yours", run=finished_run, panel=others, raters_per_unit=1
+    )
     foreign = Assignment.objects.exclude(expert__user=expert1).first()
     code = foreign.unit.blind_code
     data = {**_rating_post(3), "skip_reason": "other"}
@@ -293,7 +295,7 @@ def _solo_campaign(instrument, endpoints, expert_user, item_numbers) -> Campaign
     run = build_run(instrument, endpoints, languages=["en"], item_numbers=item_numbers)
     panel = Panel.objects.create(name=f"Solo {len(item_numbers)}")
     panel.experts.set([expert_user.expert])
-    return campaign_create(name="Solo", run=run, panel=panel, raters_per_unit=1)
+    return campaign_create(skip_review=True, name="Solo", run=run, panel=panel, raters_per_unit=1)
 
 
 @pytest.mark.parametrize(

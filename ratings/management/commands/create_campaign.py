@@ -46,6 +46,11 @@ class Command(BaseCommand):
             help="Assign units to experts outside their areas too (languages still match)",
         )
         parser.add_argument("--seed", type=int, default=None)
+        parser.add_argument(
+            "--skip-review",
+            action="store_true",
+            help="Open at once without reviewing the redactions (recorded on the campaign)",
+        )
 
     def handle(self, *args, **options) -> None:
         try:
@@ -89,6 +94,7 @@ class Command(BaseCommand):
                 gold=options["gold"],
                 match_expertise=not options["any_expertise"],
                 seed=options["seed"],
+                skip_review=options["skip_review"],
             )
         except ValidationError as exc:
             by_field = exc.message_dict if hasattr(exc, "error_dict") else {"": exc.messages}
@@ -100,5 +106,6 @@ class Command(BaseCommand):
             raise CommandError(f"campaign refused: {problems}") from exc
         self.stdout.write(
             f"Campaign {campaign.pk} {campaign.name!r}: {campaign.units.count()} units, "
-            f"{campaign.assignments.count()} assignments, seed {campaign.seed}."
+            f"{campaign.assignments.count()} assignments, seed {campaign.seed}, status "
+            f"{campaign.status}."
         )
