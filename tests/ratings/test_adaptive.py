@@ -46,6 +46,7 @@ def _adaptive(run, panel, **overrides):
         "rating_budget": 40,
         "target_ci_half_width": 0.0001,
         "seed": 17,
+        "skip_review": True,
         **overrides,
     }
     return campaign_create(**arguments)

@@ -44,6 +44,7 @@ def calibrated_campaign(instrument, model_endpoints, expert1, expert2):
     trials = list(run.trials.order_by("pk")[:3])
     return campaign_create(
         name="Calibrated browser campaign",
+        skip_review=True,
         run=run,
         panel=panel,
         raters_per_unit=2,

@@ -47,6 +47,7 @@ def calibrated(finished_run, panel, admin_user):
         qualification_threshold=0.66,
         seed=4,
         by=admin_user,
+        skip_review=True,
     )
 
 
@@ -278,6 +279,7 @@ def test_the_rationale_shown_to_experts_is_redacted(finished_run, panel, expert1
     name = ENDPOINTS[0]["name"]
     campaign = campaign_create(
         name="Leaky rationale",
+        skip_review=True,
         run=finished_run,
         panel=panel,
         languages=["en"],

@@ -133,6 +133,7 @@ def _adaptive_campaign(finished_run, *, experts: int, k_max: int = 3):
         rating_budget=500,
         target_ci_half_width=0.0001,
         seed=23,
+        skip_review=True,
     )
 
 
