@@ -27,6 +27,13 @@ class MockConfig:
     timeout_hang_s: float = 30.0
     seed: int = 0
     api_key: str | None = None
+    # Batch API: seconds from creation to completion, share of lines answered with an error,
+    # how many of the first batches created expire, and the share of an expiring batch's lines
+    # left unanswered.
+    batch_delay_s: float = 0.0
+    batch_line_failure_rate: float = 0.0
+    batch_expire_first: int = 0
+    batch_expire_unanswered: float = 0.3
 
     def __post_init__(self) -> None:
         rates = self.fault_rates()
@@ -37,7 +44,18 @@ class MockConfig:
             raise ValueError("the fault rates add up to more than 1")
         if self.rate_limit_per_minute is not None and self.rate_limit_per_minute < 1:
             raise ValueError("rate_limit_per_minute must be at least 1 (or None for no limit)")
-        for name in ("latency_ms", "latency_jitter_ms", "retry_after_s", "timeout_hang_s"):
+        for name in ("batch_line_failure_rate", "batch_expire_unanswered"):
+            if not 0.0 <= getattr(self, name) <= 1.0:
+                raise ValueError(f"{name} must be between 0 and 1")
+        if self.batch_expire_first < 0:
+            raise ValueError("batch_expire_first must not be negative")
+        for name in (
+            "latency_ms",
+            "latency_jitter_ms",
+            "retry_after_s",
+            "timeout_hang_s",
+            "batch_delay_s",
+        ):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must not be negative")
 
