@@ -128,14 +128,16 @@ class ModelEndpoint(models.Model):
 
     def batch_prices(self) -> tuple[Decimal, Decimal]:
         """Price per million input and output tokens in batch mode."""
-        keep = Decimal(1) - self.batch_discount
+        keep = Decimal(1) - Decimal(str(self.batch_discount))
+
+        def price(batch_price, live_price) -> Decimal:
+            if batch_price is not None and batch_price != "":
+                return Decimal(str(batch_price))
+            return (Decimal(str(live_price)) * keep).quantize(Decimal("0.0001"))
+
         return (
-            self.batch_price_input_per_million
-            if self.batch_price_input_per_million is not None
-            else (self.price_input_per_million * keep).quantize(Decimal("0.0001")),
-            self.batch_price_output_per_million
-            if self.batch_price_output_per_million is not None
-            else (self.price_output_per_million * keep).quantize(Decimal("0.0001")),
+            price(self.batch_price_input_per_million, self.price_input_per_million),
+            price(self.batch_price_output_per_million, self.price_output_per_million),
         )
 
     def frozen_batch(self) -> dict:

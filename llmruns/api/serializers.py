@@ -8,7 +8,7 @@ from rest_framework import serializers
 
 from careers.models import Instrument, QuestionKind
 from careers.permissions import is_study_admin
-from llmruns.models import ModelEndpoint, Run
+from llmruns.models import Execution, ModelEndpoint, Run
 from llmruns.services import RunSpec
 from llmruns.services.definition import SUPPORTED_LANGUAGES
 
@@ -34,6 +34,12 @@ class ModelEndpointSerializer(serializers.ModelSerializer):
             "extra_params",
             "timeout_seconds",
             "is_mock",
+            "supports_batch",
+            "batch_price_input_per_million",
+            "batch_price_output_per_million",
+            "batch_discount",
+            "batch_max_requests",
+            "batch_max_bytes",
             "created_at",
         ]
         read_only_fields = ["created_at"]
@@ -90,6 +96,17 @@ class RunCreateSerializer(serializers.Serializer):
     reverse_half = serializers.BooleanField(default=True)
     rotate_templates = serializers.BooleanField(default=True)
     max_attempts = serializers.IntegerField(min_value=1, max_value=20, default=5)
+    execution = serializers.ChoiceField(
+        choices=Execution.values,
+        default=Execution.LIVE,
+        help_text="live: one call per trial now; batch: the providers' batch APIs (about half "
+        "the price, answers within 24 hours). Batch needs endpoints with supports_batch.",
+    )
+    batch_retry_live = serializers.BooleanField(
+        default=False,
+        help_text="Batch runs: retry a request that errored or went unanswered with a live call "
+        "instead of in the next batch.",
+    )
     start = serializers.BooleanField(
         default=True, help_text="Start at once (the endpoints must answer). False leaves a draft."
     )
@@ -125,6 +142,7 @@ class RunSerializer(serializers.ModelSerializer):
             "reverse_half",
             "rotate_templates",
             "max_attempts",
+            "execution",
             "created_by",
             "created_at",
             "started_at",

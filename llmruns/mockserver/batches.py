@@ -344,15 +344,18 @@ class BatchService:
                 continue  # the window closed before this request was run
             request_id = f"req_mock{uuid.uuid4().hex[:20]}"
             if _draw(config.seed, custom_id, "fail") < config.batch_line_failure_rate:
-                status, body = 500, {
-                    "error": {
-                        "message": "The server had an error processing this request (injected "
-                        "by the mock server).",
-                        "type": "server_error",
-                        "param": None,
-                        "code": "server_error",
-                    }
-                }
+                status, body = (
+                    500,
+                    {
+                        "error": {
+                            "message": "The server had an error processing this request (injected "
+                            "by the mock server).",
+                            "type": "server_error",
+                            "param": None,
+                            "code": "server_error",
+                        }
+                    },
+                )
             else:
                 status, body = self._reply(line["body"], config)
             entry = {

@@ -15,7 +15,7 @@ from django.utils import timezone
 from careers.models import Instrument, QuestionKind
 from careers.selectors import current_templates, instrument_language_gaps
 from llmruns.client import endpoint_reachable
-from llmruns.models import ModelEndpoint, Run, RunStatus, Trial
+from llmruns.models import Execution, ModelEndpoint, Run, RunStatus, Trial
 from llmruns.prompts import render_prompt, scale_is_reversed, template_variant, variants_for
 
 SUPPORTED_LANGUAGES = tuple(code for code, _name in settings.LANGUAGES)
@@ -38,6 +38,8 @@ class RunSpec:
     reverse_half: bool = True
     rotate_templates: bool = True
     max_attempts: int = field(default_factory=lambda: settings.LLM_MAX_ATTEMPTS)
+    execution: str = Execution.LIVE
+    batch_retry_live: bool = False
 
 
 @lru_cache(maxsize=1)
@@ -93,6 +95,18 @@ def run_spec_problems(spec: RunSpec) -> dict[str, list[str]]:
         add("max_tokens", "max_tokens must be at least 1")
     if not 1 <= spec.max_attempts <= 20:
         add("max_attempts", "max_attempts must be between 1 and 20")
+    if spec.execution not in Execution.values:
+        add(
+            "execution",
+            f"unknown execution mode {spec.execution!r}; valid: {', '.join(Execution.values)}",
+        )
+    elif spec.execution == Execution.BATCH:
+        for endpoint in spec.endpoints:
+            if not endpoint.supports_batch:
+                add(
+                    "execution",
+                    f"endpoint {endpoint.name} offers no batch API (supports_batch is off)",
+                )
     known = [language for language in spec.languages if language in SUPPORTED_LANGUAGES]
     for gap in instrument_language_gaps(instrument=spec.instrument, languages=known):
         add("instrument", gap)
@@ -148,6 +162,7 @@ def frozen_config(spec: RunSpec) -> dict:
             "rotate_templates": spec.rotate_templates,
         },
         "max_attempts": spec.max_attempts,
+        "execution": {"mode": str(spec.execution), "retry_live": spec.batch_retry_live},
         "templates": templates,
         "items": items,
         "scales": scales,
@@ -197,6 +212,7 @@ def run_estimate(*, run: Run) -> dict:
         len(config["languages"]) * len(config["kinds"]) * n_items * run.replications
     )
     total_cost = Decimal(0)
+    total_batch_cost: Decimal | None = Decimal(0)
     total_input = 0
     total_output = 0
     for language in config["languages"]:
@@ -222,11 +238,28 @@ def run_estimate(*, run: Run) -> dict:
                     Decimal(endpoint["price_input_per_million"]) * input_tokens * calls
                     + Decimal(endpoint["price_output_per_million"]) * output_tokens * calls
                 ) / Decimal(1_000_000)
+                if total_batch_cost is not None and endpoint.get("supports_batch"):
+                    total_batch_cost += (
+                        Decimal(endpoint["batch_price_input_per_million"]) * input_tokens * calls
+                        + Decimal(endpoint["batch_price_output_per_million"])
+                        * output_tokens
+                        * calls
+                    ) / Decimal(1_000_000)
+                else:
+                    total_batch_cost = None  # an endpoint without a batch API has no batch price
+    execution = (config.get("execution") or {}).get("mode", Execution.LIVE)
+    cost_live = str(total_cost.quantize(Decimal("0.0001")))
+    cost_batch = (
+        str(total_batch_cost.quantize(Decimal("0.0001"))) if total_batch_cost is not None else None
+    )
     return {
         "calls": per_endpoint_calls * len(endpoints),
         "input_tokens": total_input,
         "output_tokens": total_output,
-        "cost": str(total_cost.quantize(Decimal("0.0001"))),
+        "execution": execution,
+        "cost": cost_batch if execution == Execution.BATCH and cost_batch else cost_live,
+        "cost_live": cost_live,
+        "cost_batch": cost_batch,
         "note": "self_review calls are counted for every work sample; retries are not counted",
     }
 
@@ -260,6 +293,7 @@ def run_create(*, spec: RunSpec, by=None, check_reachable: bool = False) -> Run:
         reverse_half=spec.reverse_half,
         rotate_templates=spec.rotate_templates,
         max_attempts=spec.max_attempts,
+        execution=spec.execution,
         config=config,
         created_by=by,
     )
