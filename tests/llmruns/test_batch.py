@@ -27,10 +27,6 @@ from llmruns.services import RunSpec, run_cancel, run_create, run_estimate, run_
 from llmruns.services.batch import (
     BATCH_KEY_METADATA,
     IN_BATCH,
-    _client,
-    _endpoint,
-    _file_name,
-    _input_file,
     batch_bound,
     batch_collect,
     batch_plan,
@@ -40,6 +36,8 @@ from llmruns.services.batch import (
     custom_id_for,
     custom_id_parse,
 )
+from llmruns.services.batch.common import _client, _endpoint
+from llmruns.services.batch.submission import _file_name, _input_file
 from llmruns.services.execution import trials_execute
 
 pytestmark = pytest.mark.django_db
