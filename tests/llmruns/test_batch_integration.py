@@ -114,9 +114,7 @@ def _assert_each_trial_final_once(run: Run, *, expected: int) -> None:
     assert not Attempt.objects.filter(trial__run=run, batch__isnull=True).exists()
 
 
-def test_10000_trial_batch_run_ends_with_each_trial_once_at_the_batch_price(
-    instrument, services
-):
+def test_10000_trial_batch_run_ends_with_each_trial_once_at_the_batch_price(instrument, services):
     with MockLLMServer(MockConfig(seed=21, batch_delay_s=2.0)) as server:
         endpoint = _endpoint(server)
         run = _run(

@@ -57,9 +57,9 @@ class Command(BaseCommand):
             raise _fail(exc) from exc
         estimate = run_estimate(run=run)
         self.stdout.write(
-            f"run {run.pk} ({run.status}, {estimate['execution']}): {estimate['calls']} calls, "
-            f"estimated cost {estimate['cost']} (live {estimate['cost_live']}, "
-            f"batch {estimate['cost_batch'] or 'not offered'})"
+            f"run {run.pk} ({run.status}): {estimate['calls']} calls, estimated cost "
+            f"{estimate['cost']} ({estimate['execution']} execution; live price "
+            f"{estimate['cost_live']}, batch price {estimate['cost_batch'] or 'not offered'})"
         )
 
     def do_start(self, *, run_id: int, **_options) -> None:

@@ -9,7 +9,7 @@ from collections import defaultdict
 
 import openai
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -46,11 +46,15 @@ from llmruns.services.batch.common import (
 )
 from llmruns.services.batch.submission import _remote_batch
 from llmruns.services.execution import (
-    _close_attempt,
-    _FollowUps,
+    _CLOSE_ATTEMPT_SQL,
+    _STORE_SQL,
+    TrialJob,
+    _close_attempt_params,
+    _create_self_review,
     _load,
+    _outcome_fields,
     _request_body,
-    _store_outcome,
+    _store_params,
 )
 from llmruns.services.lifecycle import run_finish_if_done
 
@@ -183,7 +187,11 @@ def _entries(lines: list[str]) -> list[tuple[int, int, dict, str]]:
 
 
 def batch_lines_store(*, batch: ProviderBatch, lines: list[str], api_key: str) -> int:
-    """Store a chunk of output or error lines, each into its trial exactly once."""
+    """Store a chunk of output or error lines, each into its trial exactly once.
+
+    Answers are parsed and priced by the live path's own code; the chunk's attempts and trials
+    are written with one statement each (executemany), in one transaction.
+    """
     entries = _entries(lines)
     if not entries:
         return 0
@@ -194,8 +202,11 @@ def batch_lines_store(*, batch: ProviderBatch, lines: list[str], api_key: str) -
     max_attempts = int(config.get("max_attempts", settings.LLM_MAX_ATTEMPTS))
     cancelled = Run.objects.filter(pk=run.pk, status=RunStatus.CANCELLED).exists()
     started_at = (batch.submitted_at or batch.created_at).timestamp()
-    then = _FollowUps()
-    used = 0
+    reviews = "self_review" in config["kinds"]
+    closes: list[list] = []
+    stores: list[list] = []
+    failures: list[tuple[int, int, CallResult]] = []
+    reviewed: list[TrialJob] = []
     with transaction.atomic():
         # Locked, so a collector that took over a lapsed lease waits and then sees them closed.
         open_attempts = {
@@ -211,33 +222,36 @@ def batch_lines_store(*, batch: ProviderBatch, lines: list[str], api_key: str) -
             if attempt_id is None or job is None:
                 continue  # collected before, or not a request of this batch
             result = _line_result(entry, raw, started_at=started_at, api_key=api_key)
-            used += 1
-            if result.ok:
-                structured = "response_format" in _request_body(job, endpoint, config, [])
-                _store_outcome(
-                    job,
-                    endpoint,
-                    token,
-                    config,
-                    [(attempt_id, number, result)],
-                    structured=structured,
-                    then=then,
-                )
-            else:
-                _close_attempt(attempt_id, result)
-                _retry_or_fail(
-                    trial_id,
-                    number,
-                    token=token,
-                    error=result.error,
-                    retry=result.transient and number < max_attempts,
-                    cancelled=cancelled,
-                )
+            closes.append(_close_attempt_params(attempt_id, result))
+            if not result.ok:
+                failures.append((trial_id, number, result))
+                continue
+            structured = "response_format" in _request_body(job, endpoint, config, [])
+            fields = _outcome_fields(
+                job, endpoint, config, [(attempt_id, number, result)], structured=structured
+            )
+            stores.append(_store_params(trial_id, token, fields))
+            if reviews and job.kind == "work_sample" and fields["status"] == TrialStatus.OK:
+                reviewed.append(job)
+        with connection.cursor() as cursor:
+            cursor.executemany(_CLOSE_ATTEMPT_SQL, closes)
+            cursor.executemany(_STORE_SQL, stores)
+        for trial_id, number, result in failures:
+            _retry_or_fail(
+                trial_id,
+                number,
+                token=token,
+                error=result.error,
+                retry=result.transient and number < max_attempts,
+                cancelled=cancelled,
+            )
+        for job in reviewed:
+            # Pending, so the next batch takes it (it is never queued live from here).
+            _create_self_review(job, config)
         ProviderBatch.objects.filter(pk=batch.pk).update(
-            collected_count=F("collected_count") + used
+            collected_count=F("collected_count") + len(closes)
         )
-    # Self-reviews of the work samples stored here are pending and go into the next batch.
-    return used
+    return len(closes)
 
 
 def _retry_or_fail(
