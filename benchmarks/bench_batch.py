@@ -22,6 +22,9 @@ import subprocess
 import sys
 import time
 
+# Production-like: no debug query log (it costs CPU per query and memory per chunk).
+os.environ.setdefault("DJANGO_DEBUG", "0")
+
 from _setup import REPO, machine, median, setup_django, teardown_django
 from bench_runs import start_mock
 
@@ -126,8 +129,9 @@ def rss_bytes() -> int:
         return int(handle.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
 
 
-def collect_in_child(batch_id: int) -> None:
-    """The child: an idle worker's footprint, then the collection of one batch."""
+def collect_in_child(warm_up_id: int, batch_id: int) -> None:
+    """The child: an idle worker's footprint (after collecting a small batch, as a worker that
+    has run before), then the collection of one large batch."""
     import django
 
     django.setup()
@@ -138,7 +142,8 @@ def collect_in_child(batch_id: int) -> None:
 
     connection.ensure_connection()
     batch = ProviderBatch.objects.select_related("run").get(pk=batch_id)
-    batch_lines_store(batch=batch, lines=[], api_key="")  # code paths imported and warm
+    batch_lines_store(batch=batch, lines=[], api_key="")
+    batch_poll(batch_id=warm_up_id)
     idle = rss_bytes()
     began = time.perf_counter()
     outcome = batch_poll(batch_id=batch_id)
@@ -155,6 +160,9 @@ def bench_memory(base_url: str, trials: int) -> None:
     from llmruns.services.batch.common import _client, _endpoint
 
     endpoint = batch_endpoint(base_url, "memory", max_requests=10**6)
+    warm_up = batch_run(endpoint, 60, "memory warm-up")
+    batches_submit(run=warm_up)
+    warm_up_batch = ProviderBatch.objects.get(run=warm_up)
     run = batch_run(endpoint, trials, "memory")
     batches_submit(run=run)
     batch = ProviderBatch.objects.get(run=run)
@@ -172,7 +180,7 @@ def bench_memory(base_url: str, trials: int) -> None:
         )
     env["LLM_BATCH_POLL_INITIAL"] = "0"
     result = subprocess.run(
-        [sys.executable, __file__, "--collect-batch", str(batch.pk)],
+        [sys.executable, __file__, "--collect-batch", str(warm_up_batch.pk), str(batch.pk)],
         cwd=REPO,
         env=env,
         capture_output=True,
@@ -194,10 +202,10 @@ def main() -> None:
     parser.add_argument("--trials", type=int, default=50_000, help="lines in the memory test")
     parser.add_argument("--cpu-trials", type=int, default=6_000)
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--collect-batch", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--collect-batch", type=int, nargs=2, help=argparse.SUPPRESS)
     arguments = parser.parse_args()
     if arguments.collect_batch:
-        collect_in_child(arguments.collect_batch)
+        collect_in_child(*arguments.collect_batch)
         return
     old = setup_django(sqlite_name="bench_batch.sqlite3")
     mock, base_url = start_mock()

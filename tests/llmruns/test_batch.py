@@ -292,20 +292,47 @@ def test_a_crash_after_create_is_adopted_not_submitted_again(instrument):
         assert Trial.objects.filter(run=run, status=TrialStatus.OK).count() >= 55
 
 
-def test_cancelling_a_run_cancels_its_open_batches_at_the_provider(instrument):
+def test_cancelling_a_run_cancels_its_open_batches_at_the_provider(
+    instrument, django_capture_on_commit_callbacks
+):
+    from config.celery_app import app
+
     with MockLLMServer(MockConfig(seed=3, batch_delay_s=3600)) as server:
         run = _batch_run(instrument, _batch_endpoint(server), replications=1)
         batches_advance()
         assert Trial.objects.filter(run=run, status=TrialStatus.RUNNING).count() == 60
-        run_cancel(run=run)
-        assert batches_cancel(run_id=run.pk) == 1
+        app.conf.task_always_eager = True
+        try:
+            with django_capture_on_commit_callbacks(execute=True):
+                run_cancel(run=run)  # queues the task that cancels at the provider
+        finally:
+            app.conf.task_always_eager = False
         assert server.batch_api.batches_cancelled == 1
-        batches_advance()  # cancelling -> cancelled at the mock (the delay's share has not passed)
+        assert batches_cancel(run_id=run.pk) == 0  # nothing left open to cancel
+        assert ProviderBatch.objects.get(run=run).provider_status == "cancelling"
         server.batch_api._batches[ProviderBatch.objects.get().provider_batch_id].delay_s = 0
         batches_advance()
         batch = ProviderBatch.objects.get(run=run)
         assert (batch.provider_status, batch.phase) == ("cancelled", BatchPhase.DONE)
         assert Trial.objects.filter(run=run, status=TrialStatus.CANCELLED).count() == 60
+        errors = set(Attempt.objects.filter(trial__run=run).values_list("error", flat=True))
+        assert errors == {"no answer: the batch ended cancelled"}
+
+
+def test_a_batch_the_provider_keeps_refusing_is_given_up_and_its_trials_fail(instrument):
+    with MockLLMServer(MockConfig(seed=3, api_key="sk-mock-right-key")) as server:
+        endpoint = _batch_endpoint(server)  # sends no key: 401 on every upload
+        run = _batch_run(instrument, endpoint, replications=1, max_attempts=2)
+        _tick_until_finished(run, ticks=20)
+        assert server.batch_api.files_created == server.batch_api.batches_created == 0
+        batches = ProviderBatch.objects.filter(run=run)
+        assert batches.count() == 2 and {b.phase for b in batches} == {BatchPhase.DONE}
+        assert "AuthenticationError" in batches[0].error
+        failed = Trial.objects.filter(run=run, status=TrialStatus.FAILED)
+        assert failed.count() == 60
+        assert failed.first().outcome_reason.startswith(
+            "gave up after 2 attempts: no answer: the provider refused the batch"
+        )
 
 
 def test_retries_go_live_when_the_run_allows(instrument):

@@ -280,8 +280,12 @@ def batch_unanswered_settle(*, batch: ProviderBatch) -> int:
     config = batch.run.config
     max_attempts = int(config.get("max_attempts", settings.LLM_MAX_ATTEMPTS))
     cancelled = Run.objects.filter(pk=batch.run_id, status=RunStatus.CANCELLED).exists()
-    status = batch.provider_status or "not submitted"
-    error = f"no answer: the batch ended {status}"
+    if batch.provider_status:
+        error = f"no answer: the batch ended {batch.provider_status}"
+    elif batch.error:
+        error = "no answer: the provider refused the batch"
+    else:
+        error = "no answer: the batch was never submitted"
     if batch.error:
         error = f"{error} ({batch.error})"
     error = error[:1000]

@@ -14,7 +14,7 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from llmruns.client import scrub
+from llmruns.client import TRANSIENT_STATUS, scrub
 from llmruns.models import Attempt, BatchPhase, ProviderBatch, Run, Trial, TrialStatus
 from llmruns.prompts import render_prompt
 from llmruns.services.batch.common import (
@@ -35,6 +35,9 @@ from llmruns.services.batch.common import (
     batch_token,
 )
 from llmruns.services.execution import TrialJob, _load, _request_body
+
+# Refusals (4xx other than rate limits) of one batch's upload or creation before it is given up.
+MAX_REFUSALS = 3
 
 # -- planning ----------------------------------------------------------------------------------
 
@@ -234,9 +237,20 @@ def batch_push(*, batch_id: int) -> str:
             _crash_point("after_create")
     except openai.APIError as exc:
         batch.polls += 1
+        error = scrub(f"{type(exc).__name__}: {exc}", api_key)[:2000]
+        refused = isinstance(exc, openai.APIStatusError) and exc.status_code not in TRANSIENT_STATUS
+        if refused and batch.polls >= MAX_REFUSALS:
+            # The provider keeps refusing this batch: its requests go back to pending (or fail)
+            # as those of a batch that ended unanswered, and the batch is closed.
+            from llmruns.services.batch.collection import batch_unanswered_settle
+
+            ProviderBatch.objects.filter(pk=batch.pk).update(error=error, provider_status="")
+            batch_unanswered_settle(batch=batch)
+            _release(batch, phase=BatchPhase.DONE, collected_at=timezone.now(), polls=batch.polls)
+            return "refused"
         _release(
             batch,
-            error=scrub(f"{type(exc).__name__}: {exc}", api_key)[:2000],
+            error=error,
             polls=batch.polls,
             next_poll_at=_backoff(batch),
         )
