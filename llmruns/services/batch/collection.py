@@ -186,6 +186,24 @@ def _entries(lines: list[str]) -> list[tuple[int, int, dict, str]]:
     return entries
 
 
+_OPEN_ATTEMPTS_SQL = f"""
+SELECT id, trial_id, number FROM {Attempt._meta.db_table}
+WHERE batch_id = %s AND error = %s AND trial_id IN ({{ids}})
+"""  # noqa: S608
+
+
+def _open_attempts(batch: ProviderBatch, trial_ids: list[int]) -> dict[tuple[int, int], int]:
+    """(trial, number) -> attempt id of the batch's requests among these not yet collected,
+    locked (where the database can), so a collector that took over a lapsed lease waits and then
+    sees them closed. In SQL: the ORM's `__in` cost a tenth of a millisecond per id."""
+    sql = _OPEN_ATTEMPTS_SQL.format(ids=", ".join(["%s"] * len(trial_ids)))
+    if connection.features.has_select_for_update:
+        sql += " FOR UPDATE"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [batch.pk, IN_BATCH, *trial_ids])
+        return {(trial_id, number): pk for pk, trial_id, number in cursor.fetchall()}
+
+
 def batch_lines_store(*, batch: ProviderBatch, lines: list[str], api_key: str) -> int:
     """Store a chunk of output or error lines, each into its trial exactly once.
 
@@ -208,13 +226,7 @@ def batch_lines_store(*, batch: ProviderBatch, lines: list[str], api_key: str) -
     failures: list[tuple[int, int, CallResult]] = []
     reviewed: list[TrialJob] = []
     with transaction.atomic():
-        # Locked, so a collector that took over a lapsed lease waits and then sees them closed.
-        open_attempts = {
-            (trial_id, number): attempt_id
-            for attempt_id, trial_id, number in Attempt.objects.select_for_update()
-            .filter(batch=batch, error=IN_BATCH, trial_id__in=[e[0] for e in entries])
-            .values_list("pk", "trial_id", "number")
-        }
+        open_attempts = _open_attempts(batch, sorted({e[0] for e in entries}))
         jobs = _load(sorted({trial_id for trial_id, _number in open_attempts}))
         for trial_id, number, entry, raw in entries:
             attempt_id = open_attempts.pop((trial_id, number), None)

@@ -82,14 +82,13 @@ def _priced_at_batch(endpoint: dict) -> dict:
 
 
 def _client(endpoint: dict) -> tuple[openai.OpenAI, str]:
+    """The SDK client for batch calls: the endpoint's, with a timeout long enough for files."""
     client, api_key = client_for(
         base_url=endpoint["base_url"],
         api_key_env=endpoint["api_key_env"],
-        timeout=endpoint["timeout_seconds"],
+        timeout=max(endpoint["timeout_seconds"], BATCH_HTTP_TIMEOUT),
     )
-    return client.with_options(
-        timeout=max(endpoint["timeout_seconds"], BATCH_HTTP_TIMEOUT)
-    ), api_key
+    return client, api_key
 
 
 def _retry_live(config: dict) -> bool:
