@@ -80,7 +80,7 @@ def batch_plan(*, run: Run, endpoint_id: int) -> ProviderBatch | None:
     token = batch_token(key)
     batch = ProviderBatch.objects.create(key=key, run=run, endpoint_id=endpoint_id)
     candidates = batch_bound(run).filter(endpoint_id=endpoint_id).order_by("pk")
-    count = size = last_pk = 0
+    count = size = planned = last_pk = 0
     full = False
     while not full and count < max_requests:
         ids = list(
@@ -92,18 +92,21 @@ def batch_plan(*, run: Run, endpoint_id: int) -> ProviderBatch | None:
             break
         last_pk = ids[-1]
         numbers = _next_numbers(ids)
-        chosen: dict[int, tuple[int, dict]] = {}
+        chosen: dict[int, tuple[int, dict, int]] = {}
         for job, body in _bodies(_load(ids), ids, endpoint, config):
             length = len(_request_line(job.pk, numbers[job.pk], body))
-            if size + length > max_bytes:
+            if planned + length > max_bytes:
                 if count + len(chosen) == 0:
                     _fail_oversized(job.pk, length, max_bytes)
                     continue
                 full = True
                 break
-            size += length
-            chosen[job.pk] = (numbers[job.pk], body)
-        count += _claim(batch, token, chosen)
+            planned += length
+            chosen[job.pk] = (numbers[job.pk], body, length)
+        # Another tick may have claimed some of them meanwhile: count only what this one got.
+        claimed = _claim(batch, token, chosen)
+        count += len(claimed)
+        size += sum(chosen[pk][2] for pk in claimed)
     if not count:
         batch.delete()
         return None
@@ -145,10 +148,11 @@ def _placeholders(count: int) -> str:
     return ", ".join(["%s"] * count)
 
 
-def _claim(batch: ProviderBatch, token: str, chosen: dict[int, tuple[int, dict]]) -> int:
-    """Lease the chosen trials to the batch (only those still pending) and write their Attempts."""
+def _claim(batch: ProviderBatch, token: str, chosen: dict[int, tuple[int, dict, int]]) -> list[int]:
+    """Lease the chosen trials to the batch (only those still pending) and write their Attempts;
+    the ids claimed."""
     if not chosen:
-        return 0
+        return []
     now = _when(timezone.now())
     ids = list(chosen)
     prepare = Attempt._meta.get_field("request_body").get_db_prep_value
@@ -167,7 +171,7 @@ def _claim(batch: ProviderBatch, token: str, chosen: dict[int, tuple[int, dict]]
                 for pk in claimed
             ],
         )  # fmt: skip
-    return len(claimed)
+    return claimed
 
 
 # -- submission --------------------------------------------------------------------------------
