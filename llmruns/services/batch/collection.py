@@ -225,6 +225,7 @@ def batch_lines_store(*, batch: ProviderBatch, lines: list[str], api_key: str) -
     stores: list[list] = []
     failures: list[tuple[int, int, CallResult]] = []
     reviewed: list[TrialJob] = []
+    structured_by_kind: dict[str, bool] = {}  # as the request was built: endpoint and kind
     with transaction.atomic():
         open_attempts = _open_attempts(batch, sorted({e[0] for e in entries}))
         jobs = _load(sorted({trial_id for trial_id, _number in open_attempts}))
@@ -238,7 +239,10 @@ def batch_lines_store(*, batch: ProviderBatch, lines: list[str], api_key: str) -
             if not result.ok:
                 failures.append((trial_id, number, result))
                 continue
-            structured = "response_format" in _request_body(job, endpoint, config, [])
+            structured = structured_by_kind.get(job.kind)
+            if structured is None:
+                body = _request_body(job, endpoint, config, [])
+                structured = structured_by_kind[job.kind] = "response_format" in body
             fields = _outcome_fields(
                 job, endpoint, config, [(attempt_id, number, result)], structured=structured
             )
