@@ -28,7 +28,7 @@ def setup_django(*, sqlite_name: str = "bench.sqlite3"):
     if database["ENGINE"].endswith("sqlite3"):
         path = REPO / "var" / sqlite_name
         path.unlink(missing_ok=True)
-        database.setdefault("TEST", {})["NAME"] = str(path)
+        database["TEST"] = {**database.get("TEST", {}), "NAME": str(path)}
     old = setup_databases(verbosity=0, interactive=False)
     from careers.services import instrument_load_file
 

@@ -206,8 +206,18 @@ CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
+# Batch execution: the beat tick that submits, polls and collects provider batches; the first
+# and the longest wait between polls of one batch; how long a step holds a batch row.
+LLM_BATCH_TICK_SECONDS = env.float("LLM_BATCH_TICK_SECONDS", default=30.0)
+LLM_BATCH_POLL_INITIAL = env.float("LLM_BATCH_POLL_INITIAL", default=30.0)
+LLM_BATCH_POLL_MAX = env.float("LLM_BATCH_POLL_MAX", default=600.0)
+LLM_BATCH_LEASE_SECONDS = env.int("LLM_BATCH_LEASE_SECONDS", default=300)
 CELERY_BEAT_SCHEDULE = {
     "reap-expired-leases": {"task": "llmruns.tasks.reap_expired_leases", "schedule": 30.0},
+    "advance-batches": {
+        "task": "llmruns.tasks.advance_batches",
+        "schedule": LLM_BATCH_TICK_SECONDS,
+    },
 }
 
 # Shared rate limiter: Redis when one is configured, a file lock on this machine otherwise.

@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
-from llmruns.models import Attempt, ModelEndpoint, Run, Trial
+from llmruns.models import Attempt, ModelEndpoint, ProviderBatch, Run, Trial
 from llmruns.services import (
     run_cancel,
     run_estimate,
@@ -33,7 +33,13 @@ class ModelEndpointAdmin(admin.ModelAdmin):
         "is_mock",
         "probed_at",
     ]
-    list_filter = ["provider", "is_mock", "supports_json_schema", "supports_logprobs"]
+    list_filter = [
+        "provider",
+        "is_mock",
+        "supports_json_schema",
+        "supports_logprobs",
+        "supports_batch",
+    ]
     search_fields = ["name", "model", "provider"]
     readonly_fields = ["probed_at", "capability_report"]
     exclude = ["capabilities"]
@@ -106,8 +112,16 @@ def retry_failed_runs(modeladmin, request, queryset):
 
 @admin.register(Run)
 class RunAdmin(admin.ModelAdmin):
-    list_display = ["name", "status", "instrument", "replications", "created_by", "created_at"]
-    list_filter = ["status", "instrument"]
+    list_display = [
+        "name",
+        "status",
+        "execution",
+        "instrument",
+        "replications",
+        "created_by",
+        "created_at",
+    ]
+    list_filter = ["status", "execution", "instrument"]
     search_fields = ["name"]
     actions = [start_runs, cancel_runs, resume_runs, retry_failed_runs]
     readonly_fields = [
@@ -205,6 +219,39 @@ class TrialAdmin(admin.ModelAdmin):
     list_select_related = ["run", "endpoint", "item"]
     search_fields = ["text", "outcome_reason"]
     inlines = [AttemptInline]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).defer("run__config")
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(ProviderBatch)
+class ProviderBatchAdmin(admin.ModelAdmin):
+    """Batches at the providers' batch APIs, with their provider status; read only (the beat
+    tick changes them)."""
+
+    list_display = [
+        "key",
+        "run",
+        "endpoint",
+        "phase",
+        "provider_status",
+        "request_count",
+        "completed_count",
+        "failed_count",
+        "collected_count",
+        "created_at",
+        "submitted_at",
+        "collected_at",
+    ]
+    list_filter = ["phase", "provider_status", "endpoint", "run"]
+    list_select_related = ["run", "endpoint"]
+    search_fields = ["key", "provider_batch_id", "input_file_id", "output_file_id"]
 
     def get_queryset(self, request):
         return super().get_queryset(request).defer("run__config")

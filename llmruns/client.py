@@ -97,6 +97,33 @@ def _first_token_logprobs(logprobs: Any) -> list[tuple[str, float]] | None:
     return [(str(entry["token"]), float(entry["logprob"])) for entry in alternatives]
 
 
+def completion_read(result: CallResult, completion: Any) -> None:
+    """Fill a result from a chat completion's JSON; raises as `chat_call` expects of a bad one.
+
+    Batch output lines carry the same completion object, so they are read by this too.
+    """
+    choice = completion["choices"][0]
+    message = choice["message"]
+    # Structured-output refusals come as `message.refusal` with no content: keep the words.
+    content = message.get("content") or message.get("refusal") or ""
+    if not isinstance(content, str):
+        raise TypeError(f"message content is {type(content).__name__}, not text")
+    result.content = content
+    result.finish_reason = choice.get("finish_reason")
+    usage = completion.get("usage") or {}
+    result.input_tokens = int(usage.get("prompt_tokens") or 0)
+    result.output_tokens = int(usage.get("completion_tokens") or 0)
+    # Reasoning models: the reasoning is kept apart from the answer and never parsed as it.
+    reasoning = message.get("reasoning_content") or message.get("reasoning") or ""
+    result.reasoning_text = reasoning if isinstance(reasoning, str) else json.dumps(reasoning)
+    details = usage.get("completion_tokens_details") or {}
+    result.reasoning_tokens = int(details.get("reasoning_tokens") or 0)
+    result.top_logprobs = _first_token_logprobs(choice.get("logprobs"))
+
+
+MALFORMED = (json.JSONDecodeError, KeyError, IndexError, ValueError, TypeError, AttributeError)
+
+
 def chat_call(*, client: openai.OpenAI, api_key: str, body: dict[str, Any]) -> CallResult:
     """Make one call. Never raises for what the server or network did: it is all in the result."""
     result = CallResult(request_body=body)
@@ -108,23 +135,7 @@ def chat_call(*, client: openai.OpenAI, api_key: str, body: dict[str, Any]) -> C
         response = client.post("/chat/completions", cast_to=httpx.Response, body=body)
         result.status_code = response.status_code
         result.response_text = response.text
-        completion = json.loads(result.response_text)
-        choice = completion["choices"][0]
-        message = choice["message"]
-        # Structured-output refusals come as `message.refusal` with no content: keep the words.
-        content = message.get("content") or message.get("refusal") or ""
-        if not isinstance(content, str):
-            raise TypeError(f"message content is {type(content).__name__}, not text")
-        result.content = content
-        result.finish_reason = choice.get("finish_reason")
-        usage = completion.get("usage") or {}
-        result.input_tokens = int(usage.get("prompt_tokens") or 0)
-        result.output_tokens = int(usage.get("completion_tokens") or 0)
-        reasoning = message.get("reasoning_content") or message.get("reasoning") or ""
-        result.reasoning_text = reasoning if isinstance(reasoning, str) else json.dumps(reasoning)
-        details = usage.get("completion_tokens_details") or {}
-        result.reasoning_tokens = int(details.get("reasoning_tokens") or 0)
-        result.top_logprobs = _first_token_logprobs(choice.get("logprobs"))
+        completion_read(result, json.loads(result.response_text))
     except openai.APIStatusError as exc:
         result.status_code = exc.status_code
         result.response_text = exc.response.text if exc.response is not None else ""
@@ -139,14 +150,7 @@ def chat_call(*, client: openai.OpenAI, api_key: str, body: dict[str, Any]) -> C
     except openai.APIConnectionError as exc:
         result.error = f"connection error: {exc.__cause__ or exc}"
         result.transient = True
-    except (
-        json.JSONDecodeError,
-        KeyError,
-        IndexError,
-        ValueError,
-        TypeError,
-        AttributeError,
-    ) as exc:
+    except MALFORMED as exc:
         result.error = f"malformed response: {type(exc).__name__}: {exc}"
         result.transient = True
     finally:

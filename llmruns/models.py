@@ -129,11 +129,50 @@ class ModelEndpoint(models.Model):
         blank=True,
         help_text=_("When set, new runs cannot use the endpoint; its runs and trials stay."),
     )
+    supports_batch = models.BooleanField(
+        default=False,
+        help_text=_("Offers the OpenAI-compatible batch API (/v1/files and /v1/batches)."),
+    )
+    batch_price_input_per_million = models.DecimalField(
+        max_digits=12,
+        decimal_places=4,
+        null=True,
+        blank=True,
+        help_text=_("Empty: the live price less the batch discount."),
+    )
+    batch_price_output_per_million = models.DecimalField(
+        max_digits=12,
+        decimal_places=4,
+        null=True,
+        blank=True,
+        help_text=_("Empty: the live price less the batch discount."),
+    )
+    batch_discount = models.DecimalField(
+        max_digits=4,
+        decimal_places=3,
+        default=Decimal("0.5"),
+        validators=[MinValueValidator(Decimal(0)), MaxValueValidator(Decimal(1))],
+        help_text=_("Share taken off the live price in batch mode where no batch price is set."),
+    )
+    batch_max_requests = models.PositiveIntegerField(
+        default=50_000,
+        validators=[MinValueValidator(1)],
+        help_text=_("Most requests in one batch input file."),
+    )
+    batch_max_bytes = models.PositiveBigIntegerField(
+        default=200_000_000,
+        validators=[MinValueValidator(1)],
+        help_text=_("Largest batch input file, in bytes."),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["name"]
         constraints = [
+            models.CheckConstraint(
+                condition=models.Q(batch_max_requests__gte=1) & models.Q(batch_max_bytes__gte=1),
+                name="endpoint_batch_limits_positive",
+            ),
             models.CheckConstraint(
                 condition=models.Q(max_requests_per_minute__gte=1), name="endpoint_rpm_positive"
             ),
@@ -193,6 +232,31 @@ class ModelEndpoint(models.Model):
             "extra_params": self.extra_params,
             "timeout_seconds": self.timeout_seconds,
             "is_mock": self.is_mock,
+            **self.frozen_batch(),
+        }
+
+    def batch_prices(self) -> tuple[Decimal, Decimal]:
+        """Price per million input and output tokens in batch mode."""
+        keep = Decimal(1) - Decimal(str(self.batch_discount))
+
+        def price(batch_price, live_price) -> Decimal:
+            if batch_price is not None and batch_price != "":
+                return Decimal(str(batch_price))
+            return (Decimal(str(live_price)) * keep).quantize(Decimal("0.0001"))
+
+        return (
+            price(self.batch_price_input_per_million, self.price_input_per_million),
+            price(self.batch_price_output_per_million, self.price_output_per_million),
+        )
+
+    def frozen_batch(self) -> dict:
+        batch_input, batch_output = self.batch_prices()
+        return {
+            "supports_batch": self.supports_batch,
+            "batch_price_input_per_million": str(batch_input),
+            "batch_price_output_per_million": str(batch_output),
+            "batch_max_requests": self.batch_max_requests,
+            "batch_max_bytes": self.batch_max_bytes,
         }
 
 
@@ -206,6 +270,11 @@ class RunStatus(models.TextChoices):
 
 def default_methods() -> list[str]:
     return [ElicitationMethod.VERBAL.value]
+
+
+class Execution(models.TextChoices):
+    LIVE = "live", _("Live calls")
+    BATCH = "batch", _("Provider batch API")
 
 
 class Run(models.Model):
@@ -245,6 +314,12 @@ class Run(models.Model):
             "token_probability: a trial whose probability mass on valid options is below this "
             "is invalid."
         ),
+    )
+    execution = models.CharField(
+        max_length=8,
+        choices=Execution.choices,
+        default=Execution.LIVE,
+        help_text=_("Live calls, or the providers' batch APIs (cheaper, answers within hours)."),
     )
     status = models.CharField(max_length=16, choices=RunStatus.choices, default=RunStatus.DRAFT)
     config = models.JSONField(
@@ -380,6 +455,14 @@ class Attempt(models.Model):
     error = models.TextField(blank=True)
     started_at = models.DateTimeField()
     duration_ms = models.FloatField()
+    batch = models.ForeignKey(
+        "ProviderBatch",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="attempts",
+        help_text=_("The provider batch that carried this request (batch execution)."),
+    )
 
     class Meta:
         ordering = ["trial", "number"]
@@ -389,3 +472,58 @@ class Attempt(models.Model):
 
     def __str__(self) -> str:
         return f"attempt {self.number} of trial {self.trial_id}"
+
+
+class BatchPhase(models.TextChoices):
+    """Where the platform is with a batch; recorded before and after each provider call."""
+
+    PLANNED = "planned", _("Planned (trials chosen, not yet uploaded)")
+    UPLOADED = "uploaded", _("Input file uploaded, batch not yet created")
+    SUBMITTED = "submitted", _("Submitted to the provider")
+    DONE = "done", _("Collected")
+
+
+PROVIDER_BATCH_OPEN = ("validating", "in_progress", "finalizing", "cancelling")
+PROVIDER_BATCH_TERMINAL = ("completed", "failed", "expired", "cancelled")
+
+
+class ProviderBatch(models.Model):
+    """One batch of a run's requests at a provider's batch API.
+
+    `key` is the platform's own name for it, sent in the batch's metadata and the input file's
+    name, so that a batch created by a worker that died before recording it is found and adopted
+    instead of created twice. Its requests are the Attempt rows that point at it.
+    """
+
+    key = models.CharField(max_length=64, unique=True)
+    run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="batches")
+    endpoint = models.ForeignKey(ModelEndpoint, on_delete=models.PROTECT, related_name="batches")
+    phase = models.CharField(max_length=16, choices=BatchPhase.choices, default=BatchPhase.PLANNED)
+    provider_status = models.CharField(max_length=16, blank=True)
+    provider_batch_id = models.CharField(max_length=200, blank=True)
+    input_file_id = models.CharField(max_length=200, blank=True)
+    output_file_id = models.CharField(max_length=200, blank=True)
+    error_file_id = models.CharField(max_length=200, blank=True)
+    request_count = models.PositiveIntegerField(default=0)
+    input_bytes = models.PositiveBigIntegerField(default=0)
+    completed_count = models.PositiveIntegerField(default=0)
+    failed_count = models.PositiveIntegerField(default=0)
+    collected_count = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+    polls = models.PositiveIntegerField(default=0)
+    next_poll_at = models.DateTimeField(null=True, blank=True)
+    lease_until = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    uploaded_at = models.DateTimeField(null=True, blank=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    provider_finished_at = models.DateTimeField(null=True, blank=True)
+    collected_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["run", "created_at"]
+        verbose_name = _("provider batch")
+        verbose_name_plural = _("provider batches")
+        indexes = [models.Index(fields=["phase", "next_poll_at"])]
+
+    def __str__(self) -> str:
+        return f"batch {self.key} ({self.provider_status or self.phase})"

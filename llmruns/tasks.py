@@ -55,6 +55,21 @@ def prepare_run(run_id: int, start: bool = False) -> int:
     return services.run_prepare(run_id=run_id, start=start)
 
 
+@shared_task(name="llmruns.tasks.advance_batches", ignore_result=True)
+def advance_batches() -> dict[str, int]:
+    """Beat: submit waiting trials of batch runs, poll their batches, collect the ended ones."""
+    from llmruns.services.batch import batches_advance
+
+    return batches_advance()
+
+
+@shared_task(name="llmruns.tasks.cancel_run_batches", acks_late=True, ignore_result=True)
+def cancel_run_batches(run_id: int) -> int:
+    from llmruns.services.batch import batches_cancel
+
+    return batches_cancel(run_id=run_id)
+
+
 @shared_task(name="llmruns.tasks.reap_expired_leases")
 def reap_expired_leases() -> dict[str, int]:
     return services.trials_reap()

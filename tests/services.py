@@ -131,3 +131,38 @@ def wait_for(
             return
         time.sleep(interval)
     raise AssertionError(f"timed out after {timeout}s waiting for {message}")
+
+
+class BeatProcess(WorkerProcess):
+    """A real `celery beat` process sending the periodic tasks of the settings' schedule."""
+
+    def start(self) -> BeatProcess:
+        self.log_path = REPO / "var" / f"test-beat-{self.name}.log"
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        schedule = REPO / "var" / f"test-beat-{self.name}-schedule"
+        for leftover in schedule.parent.glob(f"{schedule.name}*"):
+            leftover.unlink()
+        command = [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "config",
+            "beat",
+            "--loglevel",
+            "INFO",
+            "--schedule",
+            str(schedule),
+            "--pidfile",
+            str(REPO / "var" / f"test-beat-{self.name}.pid"),
+        ]
+        log = self.log_path.open("wb")
+        self.process = subprocess.Popen(
+            command,
+            cwd=REPO,
+            env=self.env(),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        return self

@@ -10,7 +10,7 @@ from rest_framework import serializers
 
 from careers.models import Instrument, QuestionKind
 from careers.permissions import is_study_admin
-from llmruns.models import ElicitationMethod, ModelEndpoint, Run, TrialStatus
+from llmruns.models import ElicitationMethod, Execution, ModelEndpoint, Run, TrialStatus
 from llmruns.services import RunSpec
 from llmruns.services.definition import SUPPORTED_LANGUAGES
 
@@ -73,6 +73,12 @@ class ModelEndpointSerializer(serializers.ModelSerializer):
             "timeout_seconds",
             "is_mock",
             "archived_at",
+            "supports_batch",
+            "batch_price_input_per_million",
+            "batch_price_output_per_million",
+            "batch_discount",
+            "batch_max_requests",
+            "batch_max_bytes",
             "created_at",
         ]
         read_only_fields = ["archived_at", "created_at", "capabilities", "probed_at"]
@@ -156,6 +162,17 @@ class RunCreateSerializer(serializers.Serializer):
         help_text="Empty: refuse a method an endpoint cannot serve. verbal: fall back, per trial.",
     )
     min_valid_mass = serializers.FloatField(min_value=0, max_value=1, default=0.5)
+    execution = serializers.ChoiceField(
+        choices=Execution.values,
+        default=Execution.LIVE,
+        help_text="live: one call per trial now; batch: the providers' batch APIs (about half "
+        "the price, answers within 24 hours). Batch needs endpoints with supports_batch.",
+    )
+    batch_retry_live = serializers.BooleanField(
+        default=False,
+        help_text="Batch runs: retry a request that errored or went unanswered with a live call "
+        "instead of in the next batch.",
+    )
     start = serializers.BooleanField(
         default=True, help_text="Start at once (the endpoints must answer). False leaves a draft."
     )
@@ -196,6 +213,7 @@ class RunSerializer(serializers.ModelSerializer):
             "methods",
             "method_fallback",
             "min_valid_mass",
+            "execution",
             "created_by",
             "created_at",
             "started_at",

@@ -31,6 +31,13 @@ class MockConfig:
     answer_distributions: dict | None = None
     # With logprobs, the probability of a first token that is no scale value.
     logprob_invalid_mass: float = 0.02
+    # Batch API: seconds from creation to completion, share of lines answered with an error,
+    # how many of the first batches created expire, and the share of an expiring batch's lines
+    # left unanswered.
+    batch_delay_s: float = 0.0
+    batch_line_failure_rate: float = 0.0
+    batch_expire_first: int = 0
+    batch_expire_unanswered: float = 0.3
 
     def __post_init__(self) -> None:
         rates = self.fault_rates()
@@ -47,7 +54,18 @@ class MockConfig:
 
         if problem := distribution_problem(self.answer_distributions):
             raise ValueError(problem)
-        for name in ("latency_ms", "latency_jitter_ms", "retry_after_s", "timeout_hang_s"):
+        for name in ("batch_line_failure_rate", "batch_expire_unanswered"):
+            if not 0.0 <= getattr(self, name) <= 1.0:
+                raise ValueError(f"{name} must be between 0 and 1")
+        if self.batch_expire_first < 0:
+            raise ValueError("batch_expire_first must not be negative")
+        for name in (
+            "latency_ms",
+            "latency_jitter_ms",
+            "retry_after_s",
+            "timeout_hang_s",
+            "batch_delay_s",
+        ):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must not be negative")
 

@@ -22,6 +22,7 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import urlsplit
 
+from llmruns.mockserver.batches import BatchService
 from llmruns.mockserver.config import MockConfig, RequestRecord
 from llmruns.mockserver.prompts import (
     DEFAULT_INSTRUMENT_PATH,
@@ -186,6 +187,7 @@ class MockLLMServer:
         self._stopping = threading.Event()
         self._httpd: _HTTPServer | None = None
         self._thread: threading.Thread | None = None
+        self.batch_api = BatchService(self._batch_answer)
 
     # -- lifecycle -----------------------------------------------------------------------------
 
@@ -284,8 +286,10 @@ class MockLLMServer:
             allowed = "GET"
         elif path == "/v1/chat/completions":
             allowed = "POST"
+        elif path.startswith(("/v1/files", "/v1/batches")):
+            allowed = method  # the batch API checks its own methods
         else:
-            message = f"Invalid URL ({method} {path}): the mock serves /v1/models and /v1/chat/completions"
+            message = f"Invalid URL ({method} {path}): the mock serves /v1/models, /v1/chat/completions, /v1/files and /v1/batches"
             self._error(exchange, 404, "not_found", message, code="unknown_url")
             return
         if method != allowed:
@@ -298,6 +302,16 @@ class MockLLMServer:
                 "Incorrect API key provided (the mock server was started with a different key)."
             )
             self._error(exchange, 401, "unauthorized", message, code="invalid_api_key")
+        elif path.startswith(("/v1/files", "/v1/batches")):
+            status, reply = self.batch_api.handle(
+                method,
+                path,
+                urlsplit(handler.path).query,
+                handler.headers.get("Content-Type") or "",
+                body,
+                config,
+            )
+            self._finish(exchange, status, "ok" if status == 200 else "batch_api_error", reply)
         elif allowed == "GET":
             self._reply_models(exchange)
         else:
@@ -452,6 +466,20 @@ class MockLLMServer:
         processing_ms = round((time.monotonic() - exchange.arrival) * 1000)
         headers = {**limit_headers, "openai-processing-ms": str(processing_ms)}
         self._finish(exchange, 200, fault or "ok", body_out, headers)
+
+    def _batch_answer(self, payload: dict[str, Any], config: MockConfig) -> dict[str, Any]:
+        """One request line of a batch, answered as the live route would (without faults)."""
+        problem = _chat_payload_problem(payload)
+        if problem is not None:
+            param, message = problem
+            return {"error": {"message": message, "type": "invalid_request_error", "param": param}}
+        prompt = "\n".join(_message_text(message.get("content")) for message in payload["messages"])
+        analysis = analyse_prompt(prompt, index=self._instrument.get())
+        with self._lock:
+            self._requested_models.setdefault(str(payload["model"]), None)
+            self._call_count += 1
+            call_number = self._call_count
+        return self._completion(payload, prompt, analysis, config, None, call_number)
 
     def _admit(self, arrival: float, config: MockConfig) -> tuple[dict[str, str], float | None]:
         """The sliding-window limit: rate-limit headers, and the wait in seconds if refused."""

@@ -18,7 +18,7 @@ from careers.models import Instrument, QuestionKind
 from careers.selectors import current_templates, instrument_language_gaps
 from config.errors import Conflict
 from llmruns.client import endpoint_reachable
-from llmruns.models import ElicitationMethod, ModelEndpoint, Run, RunStatus, Trial
+from llmruns.models import ElicitationMethod, Execution, ModelEndpoint, Run, RunStatus, Trial
 from llmruns.prompts import render_prompt, scale_is_reversed, template_variant, variants_for
 
 SUPPORTED_LANGUAGES = tuple(code for code, _name in settings.LANGUAGES)
@@ -44,6 +44,8 @@ class RunSpec:
     methods: list[str] = field(default_factory=lambda: [ElicitationMethod.VERBAL.value])
     method_fallback: str = ""
     min_valid_mass: float = 0.5
+    execution: str = Execution.LIVE
+    batch_retry_live: bool = False
 
 
 @lru_cache(maxsize=1)
@@ -103,6 +105,18 @@ def run_spec_problems(spec: RunSpec) -> dict[str, list[str]]:
     if not 1 <= spec.max_attempts <= 20:
         add("max_attempts", "max_attempts must be between 1 and 20")
     problems_of_methods(spec, add)
+    if spec.execution not in Execution.values:
+        add(
+            "execution",
+            f"unknown execution mode {spec.execution!r}; valid: {', '.join(Execution.values)}",
+        )
+    elif spec.execution == Execution.BATCH:
+        for endpoint in spec.endpoints:
+            if not endpoint.supports_batch:
+                add(
+                    "execution",
+                    f"endpoint {endpoint.name} offers no batch API (supports_batch is off)",
+                )
     known = [language for language in spec.languages if language in SUPPORTED_LANGUAGES]
     for gap in instrument_language_gaps(instrument=spec.instrument, languages=known):
         add("instrument", gap)
@@ -211,6 +225,7 @@ def frozen_config(spec: RunSpec) -> dict:
             "min_valid_mass": spec.min_valid_mass,
             "token_probability": {"top_logprobs": 20, "max_tokens": 1, "seed": "base seed"},
         },
+        "execution": {"mode": str(spec.execution), "retry_live": spec.batch_retry_live},
         "templates": templates,
         "items": items,
         "scales": scales,
@@ -275,6 +290,7 @@ def run_estimate(*, run: Run) -> dict:
         * run.replications
     )
     total_cost = Decimal(0)
+    total_batch_cost: Decimal | None = Decimal(0)
     total_input = 0
     total_output = 0
     for language in config["languages"]:
@@ -309,11 +325,28 @@ def run_estimate(*, run: Run) -> dict:
                     * Decimal(str(output_tokens))
                     * calls
                 ) / Decimal(1_000_000)
+                if total_batch_cost is not None and endpoint.get("supports_batch"):
+                    total_batch_cost += (
+                        Decimal(endpoint["batch_price_input_per_million"]) * input_tokens * calls
+                        + Decimal(endpoint["batch_price_output_per_million"])
+                        * Decimal(str(output_tokens))
+                        * calls
+                    ) / Decimal(1_000_000)
+                else:
+                    total_batch_cost = None  # an endpoint without a batch API has no batch price
+    execution = (config.get("execution") or {}).get("mode", Execution.LIVE)
+    cost_live = str(total_cost.quantize(Decimal("0.0001")))
+    cost_batch = (
+        str(total_batch_cost.quantize(Decimal("0.0001"))) if total_batch_cost is not None else None
+    )
     return {
         "calls": per_endpoint_calls * len(endpoints),
         "input_tokens": total_input,
         "output_tokens": round(total_output),
-        "cost": str(total_cost.quantize(Decimal("0.0001"))),
+        "execution": execution,
+        "cost": cost_batch if execution == Execution.BATCH and cost_batch else cost_live,
+        "cost_live": cost_live,
+        "cost_batch": cost_batch,
         "note": "self_review calls are counted for every work sample; retries are not counted",
     }
 
@@ -362,6 +395,7 @@ def run_create(
         methods=list(spec.methods),
         method_fallback=spec.method_fallback,
         min_valid_mass=spec.min_valid_mass,
+        execution=spec.execution,
         config=config,
         created_by=by,
     )

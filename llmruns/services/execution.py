@@ -311,47 +311,49 @@ def _begin_attempt(job: TrialJob, *, first: bool, token: str, body: dict) -> tup
         return attempt_id, number
 
 
+def _close_attempt_params(attempt_id: int, result: CallResult) -> list:
+    return [
+        result.response_text,
+        result.status_code,
+        result.error,
+        _when(datetime.fromtimestamp(result.started_at, tz=UTC)),
+        result.duration_ms,
+        attempt_id,
+    ]
+
+
 def _close_attempt(attempt_id: int, result: CallResult) -> None:
     with connection.cursor() as cursor:
-        cursor.execute(
-            _CLOSE_ATTEMPT_SQL,
-            [
-                result.response_text,
-                result.status_code,
-                result.error,
-                _when(datetime.fromtimestamp(result.started_at, tz=UTC)),
-                result.duration_ms,
-                attempt_id,
-            ],
-        )
+        cursor.execute(_CLOSE_ATTEMPT_SQL, _close_attempt_params(attempt_id, result))
+
+
+def _store_params(trial_id: int, token: str, fields: dict) -> list:
+    return [
+        fields["status"],
+        fields["value"],
+        fields["text"],
+        fields["outcome_reason"],
+        fields["attempt_count"],
+        fields["input_tokens"],
+        fields["output_tokens"],
+        connection.ops.adapt_decimalfield_value(fields["cost"]),
+        fields["latency_ms"],
+        _when(fields["finished_at"]),
+        _PROBABILITIES_FIELD.get_db_prep_value(fields["option_probabilities"], connection),
+        fields["valid_mass"],
+        fields["expected_value"],
+        fields["reasoning_text"],
+        fields["reasoning_tokens"],
+        trial_id,
+        TrialStatus.RUNNING,
+        token,
+    ]
 
 
 def _store(job: TrialJob, token: str, fields: dict) -> bool:
     """The outcome, stored only by the holder of the lease."""
     with connection.cursor() as cursor:
-        cursor.execute(
-            _STORE_SQL,
-            [
-                fields["status"],
-                fields["value"],
-                fields["text"],
-                fields["outcome_reason"],
-                fields["attempt_count"],
-                fields["input_tokens"],
-                fields["output_tokens"],
-                connection.ops.adapt_decimalfield_value(fields["cost"]),
-                fields["latency_ms"],
-                _when(fields["finished_at"]),
-                _PROBABILITIES_FIELD.get_db_prep_value(fields["option_probabilities"], connection),
-                fields["valid_mass"],
-                fields["expected_value"],
-                fields["reasoning_text"],
-                fields["reasoning_tokens"],
-                job.pk,
-                TrialStatus.RUNNING,
-                token,
-            ],
-        )
+        cursor.execute(_STORE_SQL, _store_params(job.pk, token, fields))
         return bool(cursor.rowcount)
 
 
@@ -483,8 +485,34 @@ def _store_outcome(
     *,
     then: _FollowUps,
 ) -> str:
+    fields = _outcome_fields(job, endpoint, config, calls)
+    last_attempt_id, _last_number, last = calls[-1]
+    spawns_review = (
+        job.kind == "work_sample"
+        and fields["status"] == TrialStatus.OK
+        and "self_review" in config["kinds"]
+    )
+    with transaction.atomic():
+        if not last.transient:
+            _close_attempt(last_attempt_id, last)
+        if not _store(job, token, fields):
+            return "lease lost"  # the worker that took over the reaped lease stores the result
+        if spawns_review:
+            then.reviews.extend(_create_self_reviews(job, config))
+    if not spawns_review:
+        then.runs_to_check.add(job.run_id)
+    return str(fields["status"])
+
+
+def _outcome_fields(
+    job: TrialJob,
+    endpoint: dict,
+    config: dict,
+    calls: list[tuple[int, int, CallResult]],
+) -> dict:
+    """The trial's stored fields after its calls: parsed answer or failure, tokens, cost."""
     results = [result for _attempt_id, _number, result in calls]
-    last_attempt_id, last_number, last = calls[-1]
+    _last_attempt_id, last_number, last = calls[-1]
     input_tokens = sum(r.input_tokens for r in results)
     output_tokens = sum(r.output_tokens for r in results)
     reasoning_tokens = sum(r.reasoning_tokens for r in results)
@@ -532,21 +560,7 @@ def _store_outcome(
             text="",
             outcome_reason=f"gave up after {len(results)} attempts: {last.error}"[:200],
         )
-    spawns_review = (
-        job.kind == "work_sample"
-        and fields["status"] == TrialStatus.OK
-        and "self_review" in config["kinds"]
-    )
-    with transaction.atomic():
-        if not last.transient:
-            _close_attempt(last_attempt_id, last)
-        if not _store(job, token, fields):
-            return "lease lost"  # the worker that took over the reaped lease stores the result
-        if spawns_review:
-            then.reviews.extend(_create_self_reviews(job, config))
-    if not spawns_review:
-        then.runs_to_check.add(job.run_id)
-    return str(fields["status"])
+    return fields
 
 
 def review_methods(config: dict, endpoint_id: int) -> list[tuple[str, str]]:

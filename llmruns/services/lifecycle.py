@@ -18,7 +18,7 @@ from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
 from config.errors import Conflict
-from llmruns.models import Attempt, ModelEndpoint, Run, RunStatus, Trial, TrialStatus
+from llmruns.models import Attempt, Execution, ModelEndpoint, Run, RunStatus, Trial, TrialStatus
 
 IN_FLIGHT = "in flight"
 WORKER_LOST = "worker lost before the response was stored"
@@ -77,6 +77,11 @@ def run_dispatch(*, run_id: int) -> tuple[int, bool]:
     if run is None or run.status != RunStatus.RUNNING:
         return 0, False
     pending = Trial.objects.filter(run_id=run_id, status=TrialStatus.PENDING)
+    if run.execution == Execution.BATCH:
+        # Batches are submitted by the beat tick; live calls take only the retries the run
+        # allows to go live.
+        retry_live = (run.config.get("execution") or {}).get("retry_live")
+        pending = pending.filter(attempt_count__gt=0) if retry_live else pending.none()
     in_flight = (
         pending.filter(enqueued_at__isnull=False).count()
         + Trial.objects.filter(run_id=run_id, status=TrialStatus.RUNNING).count()
@@ -150,6 +155,10 @@ def run_cancel(*, run: Run) -> Run:
     Trial.objects.filter(run=run, status=TrialStatus.PENDING).update(
         status=TrialStatus.CANCELLED, enqueued_at=None, finished_at=timezone.now()
     )
+    if run.execution == Execution.BATCH:
+        from llmruns.tasks import cancel_run_batches
+
+        transaction.on_commit(lambda: cancel_run_batches.delay(run.pk))
     return run
 
 
@@ -216,7 +225,7 @@ def run_progress(*, run: Run) -> dict:
     per_minute_done = recent_done / 5
     from llmruns.services.preparation import run_preparation
 
-    return {
+    progress = {
         "total": totals["total"],
         "preparation": run_preparation(run=run, trial_count=totals["total"]),
         "counts": {status: totals[status] for status in TrialStatus.values},
@@ -228,3 +237,8 @@ def run_progress(*, run: Run) -> dict:
         if per_minute_done and remaining
         else None,
     }
+    if run.execution == Execution.BATCH:
+        from llmruns.services.batch import batch_progress
+
+        progress["batch"] = batch_progress(run=run)
+    return progress

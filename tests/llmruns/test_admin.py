@@ -6,7 +6,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from llmruns.models import Run, Trial
+from llmruns.models import ProviderBatch, Run, Trial
 from llmruns.services import RunSpec, run_create
 
 
@@ -53,11 +53,13 @@ def test_run_and_trial_lists_take_a_constant_number_of_queries(
     client.force_login(admin_user)
     counts = []
     for index in range(3):
-        _run(instrument, mock_endpoints, f"run {index}")
+        run = _run(instrument, mock_endpoints, f"run {index}")
+        ProviderBatch.objects.create(key=f"key{index}", run=run, endpoint=mock_endpoints[0])
         for url in (
             "/admin/llmruns/run/",
             "/admin/llmruns/trial/",
             "/admin/llmruns/modelendpoint/",
+            "/admin/llmruns/providerbatch/",
         ):
             with CaptureQueriesContext(connection) as queries:
                 assert client.get(url).status_code == 200
@@ -66,3 +68,16 @@ def test_run_and_trial_lists_take_a_constant_number_of_queries(
     for url, count in counts[3:]:  # after the first run, lists grow but queries must not
         by_url.setdefault(url, set()).add(count)
     assert all(len(values) == 1 for values in by_url.values()), by_url
+
+
+@pytest.mark.django_db
+def test_provider_batches_are_listed_with_their_provider_status(
+    client, admin_user, instrument, mock_endpoints
+):
+    run = _run(instrument, mock_endpoints, "batch run")
+    ProviderBatch.objects.create(
+        key="k1", run=run, endpoint=mock_endpoints[0], provider_status="in_progress"
+    )
+    client.force_login(admin_user)
+    html = client.get("/admin/llmruns/providerbatch/").content.decode()
+    assert "k1" in html and "in_progress" in html and "batch run" in html

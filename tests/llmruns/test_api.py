@@ -154,3 +154,72 @@ def test_cancel_resume_actions(admin_api, instrument, mock_endpoints):
     assert admin_api.post(f"/api/v1/runs/{run_id}/cancel/").json()["status"] == "cancelled"
     response = admin_api.post(f"/api/v1/runs/{run_id}/resume/")
     assert response.status_code == 200 and response.json()["status"] == "running"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("overrides", "fragment"),
+    [
+        ({"execution": "turbo"}, "not a valid choice"),
+        ({"execution": "batch"}, "offers no batch API"),
+    ],
+)
+def test_bad_execution_modes_get_a_400_naming_the_field(
+    admin_api, instrument, mock_endpoints, overrides, fragment
+):
+    response = admin_api.post("/api/v1/runs/", _run_body(**overrides), format="json")
+    assert response.status_code == 400
+    assert fragment in str(response.json()["execution"])
+    assert not Run.objects.exists() and not Trial.objects.exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("field", "value", "fragment"),
+    [
+        ("batch_max_requests", 0, "greater than or equal to 1"),
+        ("batch_max_bytes", 0, "greater than or equal to 1"),
+        ("batch_discount", "1.5", "less than or equal to 1"),
+    ],
+)
+def test_bad_batch_limits_of_an_endpoint_get_a_400_naming_the_field(
+    admin_api, field, value, fragment
+):
+    body = {
+        "name": "batchy",
+        "base_url": "https://api.example.org/v1",
+        "model": "m",
+        "supports_batch": True,
+        field: value,
+    }
+    response = admin_api.post("/api/v1/endpoints/", body, format="json")
+    assert response.status_code == 400
+    assert fragment in str(response.json()[field])
+    assert not ModelEndpoint.objects.exists()
+
+
+@pytest.mark.django_db
+def test_batch_run_is_created_with_both_prices_in_its_estimate(
+    admin_api, instrument, mock_endpoints
+):
+    ModelEndpoint.objects.filter(name="Mock mock-alpha").update(
+        supports_batch=True, batch_price_input_per_million="0.25"
+    )
+    response = admin_api.post("/api/v1/runs/", _run_body(execution="batch"), format="json")
+    assert response.status_code == 201, response.json()
+    body = response.json()
+    assert body["execution"] == "batch"
+    assert body["config"]["execution"] == {"mode": "batch", "retry_live": False}
+    endpoint = body["config"]["endpoints"][0]
+    # Input at the set batch price, output at the live price less the default half discount.
+    assert endpoint["batch_price_input_per_million"] == "0.2500"
+    assert endpoint["batch_price_output_per_million"] == "1.0000"
+    estimate = body["estimate"]
+    assert estimate["cost"] == estimate["cost_batch"]
+    assert 0 < float(estimate["cost_batch"]) < float(estimate["cost_live"])
+    assert body["progress"]["batch"] == {
+        "submitted": 0,
+        "in_open_batches": 0,
+        "done": 0,
+        "batches": [],
+    }

@@ -68,3 +68,41 @@ def test_export_writes_one_row_per_trial(instrument, tmp_path, capsys):
     assert set(frame["kind"]) == {"interest", "self_competence", "work_sample"}
     assert set(frame["method"]) == {"verbal", "token_probability"}
     assert f"wrote the 6000 trials of run {run.pk}" in capsys.readouterr().out
+
+
+@pytest.mark.django_db
+def test_batch_study_file_runs_through_the_batch_api_at_the_batch_price(
+    instrument, capsys, tmp_path, settings
+):
+    from llmruns.mockserver import MockConfig, MockLLMServer
+    from llmruns.services.batch import batches_advance
+
+    settings.LLM_BATCH_POLL_INITIAL = 0.0
+    with MockLLMServer(MockConfig(seed=2)) as server:
+        study = tmp_path / "pilot-batch.toml"
+        study.write_text(
+            (PILOT.parent / "pilot-batch.toml")
+            .read_text()
+            .replace("http://127.0.0.1:8089/v1", server.base_url)
+            .replace("replications = 5", "replications = 1")
+        )
+        call_command("study", "create", str(study), "--start")
+        run = Run.objects.get()
+        out = capsys.readouterr().out
+        assert f"run {run.pk} (running): 480 calls" in out
+        assert "batch execution; live price" in out and "batch price 0." in out
+        for _tick in range(10):
+            batches_advance()
+            run.refresh_from_db()
+            if run.status == "finished":
+                break
+        assert run.status == "finished"
+        assert server.batch_api.batches_created == 2  # the work samples' self-reviews follow
+        assert not Trial.objects.filter(run=run, status__in=["pending", "running"]).exists()
+        call_command("study", "watch", str(run.pk), "--interval", "0")
+        total = Trial.objects.filter(run=run).count()
+        assert total > 400  # 360 and a self-review for each ok work sample
+        assert (
+            f"batch: submitted {total}, in open batches 0, done {total}; batches 2 completed"
+            in (capsys.readouterr().out)
+        )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 import time
+from collections import Counter
 
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
@@ -56,7 +57,9 @@ class Command(BaseCommand):
             raise _fail(exc) from exc
         estimate = run_estimate(run=run)
         self.stdout.write(
-            f"run {run.pk} ({run.status}): {estimate['calls']} calls, estimated cost {estimate['cost']}"
+            f"run {run.pk} ({run.status}): {estimate['calls']} calls, estimated cost "
+            f"{estimate['cost']} ({estimate['execution']} execution; live price "
+            f"{estimate['cost_live']}, batch price {estimate['cost_batch'] or 'not offered'})"
         )
 
     def do_start(self, *, run_id: int, **_options) -> None:
@@ -82,6 +85,17 @@ class Command(BaseCommand):
                 f"{progress['calls_per_minute']}/min cost {progress['cost']}"
                 f"{f' ~{left}s left' if left else ''}   "
             )
+            if batch := progress.get("batch"):
+                statuses = Counter(b["provider_status"] or b["phase"] for b in batch["batches"])
+                sys.stdout.write(
+                    f"\n  batch: submitted {batch['submitted']}, in open batches "
+                    f"{batch['in_open_batches']}, done {batch['done']}; batches "
+                    + (
+                        ", ".join(f"{n} {status}" for status, n in sorted(statuses.items()))
+                        or "none"
+                    )
+                    + "\n"
+                )
             sys.stdout.flush()
             run.refresh_from_db(fields=["status"])
             if run.status != RunStatus.RUNNING:

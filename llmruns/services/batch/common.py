@@ -1,0 +1,129 @@
+"""What the batch steps share: names, the provider client, custom ids and leases on batch rows."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from datetime import datetime, timedelta
+from typing import Any
+
+import openai
+from django.conf import settings
+from django.db.models import Q
+from django.utils import timezone
+
+from llmruns.client import client_for
+from llmruns.models import ProviderBatch, Run, Trial, TrialStatus
+
+logger = logging.getLogger(__name__)
+
+BATCH_KEY_METADATA = "vocationlab_batch_key"
+BATCH_URL = "/v1/chat/completions"
+COMPLETION_WINDOW = "24h"
+IN_BATCH = "in batch"  # Attempt.error of a request whose answer is not collected yet
+LEASE_PREFIX = "batch:"
+PLAN_CHUNK = 1000
+COLLECT_CHUNK = 500
+# Provider objects older than the batch row by more than this cannot be the batch's own.
+ADOPT_MARGIN = timedelta(minutes=10)
+BATCH_HTTP_TIMEOUT = 300.0
+CRASH_ENV = "VL_CRASH_AT"
+
+
+def _crash_point(name: str) -> None:
+    """Die here, at once and without cleaning up, when the environment names this point.
+
+    The kill tests use it to stop a real worker process exactly between a provider call and the
+    database write after it.
+    """
+    if os.environ.get(CRASH_ENV) == name:
+        logger.error("crash point %s reached: exiting as a crash would", name)
+        os._exit(70)
+
+
+def batch_token(key: str) -> str:
+    return f"{LEASE_PREFIX}{key}"
+
+
+def custom_id_for(trial_id: int, number: int) -> str:
+    return f"trial-{trial_id}-attempt-{number}"
+
+
+def custom_id_parse(custom_id: str) -> tuple[int, int]:
+    """(trial id, attempt number) of a custom_id made by `custom_id_for`; ValueError otherwise."""
+    prefix, trial_id, label, number = custom_id.split("-")
+    if prefix != "trial" or label != "attempt":
+        raise ValueError(f"not a platform custom_id: {custom_id!r}")
+    return int(trial_id), int(number)
+
+
+def _request_line(trial_id: int, number: int, body: dict) -> bytes:
+    line = {
+        "custom_id": custom_id_for(trial_id, number),
+        "method": "POST",
+        "url": BATCH_URL,
+        "body": body,
+    }
+    return json.dumps(line, ensure_ascii=False, separators=(",", ":")).encode("utf-8") + b"\n"
+
+
+def _endpoint(config: dict, endpoint_id: int) -> dict:
+    return next(e for e in config["endpoints"] if e["id"] == endpoint_id)
+
+
+def _priced_at_batch(endpoint: dict) -> dict:
+    """The endpoint as the live store code reads it, with the batch prices as its prices."""
+    return {
+        **endpoint,
+        "price_input_per_million": endpoint["batch_price_input_per_million"],
+        "price_output_per_million": endpoint["batch_price_output_per_million"],
+    }
+
+
+def _client(endpoint: dict) -> tuple[openai.OpenAI, str]:
+    """The SDK client for batch calls: the endpoint's, with a timeout long enough for files."""
+    client, api_key = client_for(
+        base_url=endpoint["base_url"],
+        api_key_env=endpoint["api_key_env"],
+        timeout=max(endpoint["timeout_seconds"], BATCH_HTTP_TIMEOUT),
+    )
+    return client, api_key
+
+
+def _retry_live(config: dict) -> bool:
+    return bool((config.get("execution") or {}).get("retry_live"))
+
+
+def batch_bound(run: Run) -> Any:
+    """The pending trials of a batch run that go into batches (the rest, if any, go live)."""
+    pending = Trial.objects.filter(run=run, status=TrialStatus.PENDING)
+    return pending.filter(attempt_count=0) if _retry_live(run.config) else pending
+
+
+# -- leases on batch rows ----------------------------------------------------------------------
+
+
+def _lease(batch_id: int) -> ProviderBatch | None:
+    now = timezone.now()
+    taken = ProviderBatch.objects.filter(
+        Q(lease_until__isnull=True) | Q(lease_until__lt=now), pk=batch_id
+    ).update(lease_until=now + timedelta(seconds=settings.LLM_BATCH_LEASE_SECONDS))
+    return ProviderBatch.objects.select_related("run").get(pk=batch_id) if taken else None
+
+
+def _renew(batch: ProviderBatch) -> None:
+    until = timezone.now() + timedelta(seconds=settings.LLM_BATCH_LEASE_SECONDS)
+    ProviderBatch.objects.filter(pk=batch.pk).update(lease_until=until)
+
+
+def _release(batch: ProviderBatch, **fields: Any) -> None:
+    ProviderBatch.objects.filter(pk=batch.pk).update(lease_until=None, **fields)
+
+
+def _backoff(batch: ProviderBatch) -> datetime:
+    seconds = min(
+        settings.LLM_BATCH_POLL_MAX,
+        settings.LLM_BATCH_POLL_INITIAL * 1.5 ** min(batch.polls, 30),
+    )
+    return timezone.now() + timedelta(seconds=seconds)

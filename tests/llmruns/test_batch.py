@@ -1,0 +1,416 @@
+"""Batch execution in one process: planning, submission, polling and collection against the
+mock's batch API over real HTTP through the `openai` SDK, beat ticks called directly."""
+
+from __future__ import annotations
+
+import io
+import json
+from decimal import Decimal
+
+import openai
+import pytest
+from django.core.management import call_command
+
+from llmruns.mockserver import MockConfig, MockLLMServer
+from llmruns.models import (
+    FINAL_TRIAL_STATUSES,
+    Attempt,
+    BatchPhase,
+    ModelEndpoint,
+    ProviderBatch,
+    Run,
+    RunStatus,
+    Trial,
+    TrialStatus,
+)
+from llmruns.services import RunSpec, run_cancel, run_create, run_estimate, run_progress
+from llmruns.services.batch import (
+    BATCH_KEY_METADATA,
+    IN_BATCH,
+    batch_bound,
+    batch_collect,
+    batch_plan,
+    batch_push,
+    batches_advance,
+    batches_cancel,
+    custom_id_for,
+    custom_id_parse,
+)
+from llmruns.services.batch.common import _client, _endpoint
+from llmruns.services.batch.submission import _file_name, _input_file
+from llmruns.services.execution import trials_execute
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _fast_polls(settings):
+    settings.LLM_BATCH_POLL_INITIAL = 0.0
+    settings.LLM_BATCH_POLL_MAX = 0.0
+
+
+def _batch_endpoint(server: MockLLMServer, **fields) -> ModelEndpoint:
+    values = {
+        "name": "Mock batch",
+        "provider": "mock",
+        "base_url": server.base_url,
+        "model": "mock-alpha",
+        "price_input_per_million": "1.00",
+        "price_output_per_million": "2.00",
+        "timeout_seconds": 10,
+        "is_mock": True,
+        "supports_batch": True,
+        "max_requests_per_minute": 60_000,
+        "max_concurrency": 8,
+    }
+    values.update(fields)
+    return ModelEndpoint.objects.create(**values)
+
+
+def _batch_run(instrument, endpoint, **overrides) -> Run:
+    values = {
+        "name": "batch run",
+        "instrument": instrument,
+        "endpoints": [endpoint],
+        "languages": ["en"],
+        "kinds": ["interest"],
+        "replications": 2,
+        "execution": "batch",
+    }
+    values.update(overrides)
+    run = run_create(spec=RunSpec(**values))
+    Run.objects.filter(pk=run.pk).update(status=RunStatus.RUNNING)
+    run.refresh_from_db()
+    return run
+
+
+def _tick_until_finished(run: Run, *, ticks: int = 50) -> list[str]:
+    """Beat ticks until the run is finished; the provider statuses seen after each."""
+    seen: list[str] = []
+    for _tick in range(ticks):
+        batches_advance()
+        seen += list(
+            ProviderBatch.objects.filter(run=run).values_list("provider_status", flat=True)
+        )
+        run.refresh_from_db()
+        if run.status != RunStatus.RUNNING:
+            return seen
+    raise AssertionError(f"run still {run.status} after {ticks} ticks")
+
+
+def _rows(run: Run) -> tuple[list, list]:
+    trials = list(
+        Trial.objects.filter(run=run)
+        .order_by("pk")
+        .values_list(
+            "pk", "status", "value", "text", "outcome_reason", "input_tokens", "output_tokens",
+            "cost", "attempt_count", "finished_at", "lease_owner",
+        )
+    )  # fmt: skip
+    attempts = list(
+        Attempt.objects.filter(trial__run=run)
+        .order_by("pk")
+        .values_list("pk", "trial_id", "number", "response_body", "status_code", "error",
+                     "started_at", "duration_ms", "batch_id")
+    )  # fmt: skip
+    return trials, attempts
+
+
+def test_custom_id_names_the_trial_and_its_attempt():
+    assert custom_id_parse(custom_id_for(1234, 3)) == (1234, 3)
+    with pytest.raises(ValueError, match="custom_id"):
+        custom_id_parse("other-1-thing-2")
+
+
+def test_batch_run_ends_with_each_trial_once_at_the_batch_price(instrument):
+    with MockLLMServer(MockConfig(seed=3)) as server:
+        endpoint = _batch_endpoint(server)
+        run = _batch_run(instrument, endpoint, replications=3)
+        _tick_until_finished(run)
+        trials = Trial.objects.filter(run=run)
+        assert trials.count() == 180
+        assert not trials.exclude(status__in=FINAL_TRIAL_STATUSES).exists()
+        assert trials.filter(status=TrialStatus.OK).count() >= 170
+        assert server.batch_api.batches_created == 1
+        assert not [r for r in server.request_log() if r.path == "/v1/chat/completions"]
+        # One Attempt per trial, carried by the batch, closed with the line it answered.
+        attempts = Attempt.objects.filter(trial__run=run)
+        assert attempts.count() == 180
+        assert not attempts.filter(batch__isnull=True).exists()
+        assert not attempts.filter(error=IN_BATCH).exists()
+        assert set(attempts.values_list("status_code", flat=True)) == {200}
+        for trial in trials.filter(status=TrialStatus.OK)[:20]:
+            # Half the live price (1 and 2 per million): 0.5 and 1 per million.
+            expected = (Decimal("0.5") * trial.input_tokens + trial.output_tokens) / 1_000_000
+            assert trial.cost == expected.quantize(Decimal("0.00000001")) and trial.cost > 0
+            assert trial.attempt_count == 1
+        batch = ProviderBatch.objects.get(run=run)
+        assert (batch.phase, batch.provider_status) == (BatchPhase.DONE, "completed")
+        assert batch.request_count == batch.completed_count == batch.collected_count == 180
+        assert run.status == RunStatus.FINISHED
+
+
+def test_batch_lines_are_parsed_like_live_answers(instrument):
+    """The same seeded respondent answers a run twice, once live and once in a batch."""
+    with MockLLMServer(MockConfig(seed=5)) as server:
+        endpoint = _batch_endpoint(server)
+        batch_run = _batch_run(instrument, endpoint, temperature=0.0, replications=1)
+        _tick_until_finished(batch_run)
+        live_run = _batch_run(
+            instrument, endpoint, name="live", temperature=0.0, replications=1, execution="live"
+        )
+        trials_execute(trial_ids=list(live_run.trials.values_list("pk", flat=True)))
+    by_item = {
+        trial.item_id: (trial.status, trial.value, trial.text)
+        for trial in Trial.objects.filter(run=live_run)
+    }
+    assert {
+        trial.item_id: (trial.status, trial.value, trial.text)
+        for trial in Trial.objects.filter(run=batch_run)
+    } == by_item
+
+
+def test_provider_status_sequence_is_followed_to_completion(instrument):
+    with MockLLMServer(MockConfig(seed=3, batch_delay_s=0.6)) as server:
+        run = _batch_run(instrument, _batch_endpoint(server), replications=1)
+        seen = []
+        for _tick in range(400):
+            batches_advance()
+            status = ProviderBatch.objects.filter(run=run).values_list("provider_status", flat=True)
+            if status and (not seen or seen[-1] != status[0]):
+                seen.append(status[0])
+            run.refresh_from_db()
+            if run.status == RunStatus.FINISHED:
+                break
+    assert seen == ["validating", "in_progress", "finalizing", "completed"]
+    assert run.status == RunStatus.FINISHED
+
+
+def test_requests_are_split_by_the_endpoints_request_and_byte_limits(instrument):
+    with MockLLMServer(MockConfig(seed=3)) as server:
+        endpoint = _batch_endpoint(server, batch_max_requests=50)
+        run = _batch_run(instrument, endpoint, replications=2)  # 120 trials
+        _tick_until_finished(run)
+        assert sorted(
+            ProviderBatch.objects.filter(run=run).values_list("request_count", flat=True)
+        ) == [20, 50, 50]
+        assert server.batch_api.batches_created == 3
+
+        small = _batch_endpoint(server, name="Mock small files", batch_max_bytes=8_000)
+        run = _batch_run(instrument, small, name="small files", replications=1)
+        _tick_until_finished(run)
+        batches = ProviderBatch.objects.filter(run=run)
+        assert batches.count() > 2
+        assert all(0 < b.input_bytes <= 8_000 for b in batches)
+        assert sum(b.request_count for b in batches) == 60
+        client, _key = _client(_endpoint(run.config, small.pk))
+        for batch in batches:
+            assert client.files.retrieve(batch.input_file_id).bytes == batch.input_bytes
+        assert Trial.objects.filter(run=run, status__in=FINAL_TRIAL_STATUSES).count() == 60
+
+
+def test_downloading_the_same_output_file_twice_changes_no_row(instrument):
+    with MockLLMServer(MockConfig(seed=3, batch_line_failure_rate=0.2)) as server:
+        endpoint = _batch_endpoint(server)
+        run = _batch_run(instrument, endpoint, replications=1, max_attempts=3)
+        _tick_until_finished(run)
+        first = ProviderBatch.objects.filter(run=run).order_by("created_at").first()
+        assert first.output_file_id and first.error_file_id
+        before = _rows(run)
+        client, api_key = _client(_endpoint(run.config, endpoint.pk))
+        batch_collect(batch=first, client=client, api_key=api_key)
+        batch_collect(batch=first, client=client, api_key=api_key)
+        assert _rows(run) == before
+        first.refresh_from_db()
+        assert first.collected_count == first.request_count
+
+
+def test_an_expired_batchs_unanswered_requests_are_resubmitted_and_finish(instrument):
+    config = MockConfig(seed=3, batch_expire_first=1, batch_expire_unanswered=0.3)
+    with MockLLMServer(config) as server:
+        run = _batch_run(instrument, _batch_endpoint(server), replications=5)  # 300 trials
+        _tick_until_finished(run)
+        first, second = ProviderBatch.objects.filter(run=run).order_by("created_at")
+        assert first.provider_status == "expired" and second.provider_status == "completed"
+        unanswered = first.request_count - first.completed_count
+        assert 60 <= unanswered <= 120, "about 30% of 300 lines"
+        assert second.request_count == unanswered
+        retried = Trial.objects.filter(run=run, attempts__batch=second)
+        assert retried.count() == unanswered
+        assert not retried.exclude(status__in=FINAL_TRIAL_STATUSES).exists()
+        assert not retried.filter(status=TrialStatus.FAILED).exists()
+        for trial in retried[:10]:
+            errors = list(trial.attempts.order_by("number").values_list("error", flat=True))
+            assert errors[0] == "no answer: the batch ended expired"
+            assert errors[1] == "" and trial.attempt_count == 2
+        assert server.batch_api.batches_created == 2
+        assert Trial.objects.filter(run=run).exclude(status__in=FINAL_TRIAL_STATUSES).count() == 0
+
+
+def test_line_errors_are_retried_up_to_max_attempts_then_failed_with_the_reason(instrument):
+    with MockLLMServer(MockConfig(seed=3, batch_line_failure_rate=0.4)) as server:
+        run = _batch_run(instrument, _batch_endpoint(server), replications=3, max_attempts=2)
+        _tick_until_finished(run)
+        trials = Trial.objects.filter(run=run)
+        failed = trials.filter(status=TrialStatus.FAILED)
+        # 0.4 ** 2 of 180 trials is about 29.
+        assert 10 <= failed.count() <= 55
+        for trial in failed:
+            assert trial.outcome_reason.startswith("gave up after 2 attempts: HTTP 500")
+            assert list(trial.attempts.values_list("status_code", flat=True)) == [500, 500]
+        recovered = trials.filter(status=TrialStatus.OK, attempt_count=2)
+        assert recovered.exists()
+        for trial in recovered[:10]:
+            assert list(
+                trial.attempts.order_by("number").values_list("status_code", flat=True)
+            ) == [500, 200]
+        assert server.batch_api.batches_created == 2  # first try, then one batch of the retries
+
+
+def test_a_crash_after_create_is_adopted_not_submitted_again(instrument):
+    """A worker that died after creating the batch left it unrecorded: the next step finds it
+    by the key in its metadata (and the file by its name) and creates nothing new."""
+    with MockLLMServer(MockConfig(seed=3)) as server:
+        endpoint = _batch_endpoint(server)
+        run = _batch_run(instrument, endpoint, replications=1)
+        batch = batch_plan(run=run, endpoint_id=endpoint.pk)
+        client, _key = _client(_endpoint(run.config, endpoint.pk))
+        with _input_file(batch) as handle:  # what the dead worker had done
+            uploaded = client.files.create(file=(_file_name(batch), handle), purpose="batch")
+        client.batches.create(
+            input_file_id=uploaded.id,
+            endpoint="/v1/chat/completions",
+            completion_window="24h",
+            metadata={BATCH_KEY_METADATA: batch.key},
+        )
+        assert batch_push(batch_id=batch.pk) == "submitted"
+        batch.refresh_from_db()
+        assert batch.input_file_id == uploaded.id
+        assert server.batch_api.files_created == 1 and server.batch_api.batches_created == 1
+        _tick_until_finished(run)
+        assert server.batch_api.batches_created == 1
+        assert Trial.objects.filter(run=run, status=TrialStatus.OK).count() >= 55
+
+
+def test_cancelling_a_run_cancels_its_open_batches_at_the_provider(
+    instrument, django_capture_on_commit_callbacks
+):
+    from config.celery_app import app
+
+    with MockLLMServer(MockConfig(seed=3, batch_delay_s=3600)) as server:
+        run = _batch_run(instrument, _batch_endpoint(server), replications=1)
+        batches_advance()
+        assert Trial.objects.filter(run=run, status=TrialStatus.RUNNING).count() == 60
+        app.conf.task_always_eager = True
+        try:
+            with django_capture_on_commit_callbacks(execute=True):
+                run_cancel(run=run)  # queues the task that cancels at the provider
+        finally:
+            app.conf.task_always_eager = False
+        assert server.batch_api.batches_cancelled == 1
+        assert batches_cancel(run_id=run.pk) == 0  # nothing left open to cancel
+        assert ProviderBatch.objects.get(run=run).provider_status == "cancelling"
+        server.batch_api._batches[ProviderBatch.objects.get().provider_batch_id].delay_s = 0
+        batches_advance()
+        batch = ProviderBatch.objects.get(run=run)
+        assert (batch.provider_status, batch.phase) == ("cancelled", BatchPhase.DONE)
+        assert Trial.objects.filter(run=run, status=TrialStatus.CANCELLED).count() == 60
+        errors = set(Attempt.objects.filter(trial__run=run).values_list("error", flat=True))
+        assert errors == {"no answer: the batch ended cancelled"}
+
+
+def test_a_batch_the_provider_keeps_refusing_is_given_up_and_its_trials_fail(instrument):
+    with MockLLMServer(MockConfig(seed=3, api_key="sk-mock-right-key")) as server:
+        endpoint = _batch_endpoint(server)  # sends no key: 401 on every upload
+        run = _batch_run(instrument, endpoint, replications=1, max_attempts=2)
+        _tick_until_finished(run, ticks=20)
+        assert server.batch_api.files_created == server.batch_api.batches_created == 0
+        batches = ProviderBatch.objects.filter(run=run)
+        assert batches.count() == 2 and {b.phase for b in batches} == {BatchPhase.DONE}
+        assert "AuthenticationError" in batches[0].error
+        failed = Trial.objects.filter(run=run, status=TrialStatus.FAILED)
+        assert failed.count() == 60
+        assert failed.first().outcome_reason.startswith(
+            "gave up after 2 attempts: no answer: the provider refused the batch"
+        )
+
+
+def test_retries_go_live_when_the_run_allows(instrument):
+    with MockLLMServer(MockConfig(seed=3, batch_line_failure_rate=0.3)) as server:
+        run = _batch_run(instrument, _batch_endpoint(server), replications=1, batch_retry_live=True)
+        batches_advance()  # submitted
+        batches_advance()  # collected
+        waiting = Trial.objects.filter(run=run, status=TrialStatus.PENDING)
+        assert waiting.exists() and not batch_bound(run).exists()
+        trials_execute(trial_ids=list(waiting.values_list("pk", flat=True)))
+        live = Attempt.objects.filter(trial__run=run, batch__isnull=True)
+        assert live.count() == waiting.model.objects.filter(run=run, attempt_count=2).count()
+        assert server.batch_api.batches_created == 1
+        assert not Trial.objects.filter(run=run).exclude(status__in=FINAL_TRIAL_STATUSES).exists()
+
+
+def test_work_samples_and_their_self_reviews_go_in_successive_batches(instrument):
+    with MockLLMServer(MockConfig(seed=3)) as server:
+        run = _batch_run(
+            instrument,
+            _batch_endpoint(server),
+            replications=1,
+            kinds=["work_sample", "self_review"],
+        )
+        _tick_until_finished(run)
+        reviews = Trial.objects.filter(run=run, kind="self_review")
+        ok_samples = Trial.objects.filter(run=run, kind="work_sample", status=TrialStatus.OK)
+        assert reviews.count() == ok_samples.count() > 50
+        assert not reviews.exclude(status__in=FINAL_TRIAL_STATUSES).exists()
+        assert server.batch_api.batches_created == 2
+
+
+def test_estimate_shows_both_prices_and_progress_shows_the_batches(instrument, capsys):
+    with MockLLMServer(MockConfig(seed=3, batch_delay_s=3600)) as server:
+        run = _batch_run(instrument, _batch_endpoint(server), replications=1)
+        estimate = run_estimate(run=run)
+        cost_live, cost_batch = Decimal(estimate["cost_live"]), Decimal(estimate["cost_batch"])
+        assert cost_live > 0 and abs(cost_batch * 2 - cost_live) <= Decimal("0.0002")
+        assert estimate["cost"] == estimate["cost_batch"] and estimate["execution"] == "batch"
+        batches_advance()
+        progress = run_progress(run=run)["batch"]
+        assert (progress["submitted"], progress["in_open_batches"], progress["done"]) == (60, 60, 0)
+        assert progress["batches"][0]["provider_status"] == "validating"
+        run_cancel(run=run)
+        call_command("study", "watch", str(run.pk), "--interval", "0")
+        out = capsys.readouterr().out
+        assert "batch: submitted 60, in open batches 60" in out
+        assert "validating" in out
+
+
+def test_mock_batch_api_over_the_sdk_rejects_bad_files_and_fails_bad_lines():
+    with MockLLMServer(MockConfig(seed=1)) as server:
+        client = openai.OpenAI(base_url=server.base_url, api_key="x", max_retries=0)
+        text = client.files.create(file=("notes.txt", io.BytesIO(b"x")), purpose="assistants")
+        with pytest.raises(openai.BadRequestError, match="purpose"):
+            client.batches.create(
+                input_file_id=text.id, endpoint="/v1/chat/completions", completion_window="24h"
+            )
+        with pytest.raises(openai.NotFoundError):
+            client.batches.retrieve("batch_nope")
+        bad = client.files.create(
+            file=("bad.jsonl", io.BytesIO(b'{"custom_id": "a"}\nnot json\n')), purpose="batch"
+        )
+        batch = client.batches.create(
+            input_file_id=bad.id, endpoint="/v1/chat/completions", completion_window="24h"
+        )
+        assert client.batches.retrieve(batch.id).status == "failed"
+        assert client.batches.retrieve(batch.id).errors.data[0].line == 1
+        line = {"custom_id": "x", "method": "POST", "url": "/v1/chat/completions",
+                "body": {"model": "m", "messages": []}}  # fmt: skip
+        invalid = client.files.create(
+            file=("i.jsonl", io.BytesIO(json.dumps(line).encode())), purpose="batch"
+        )
+        batch = client.batches.create(
+            input_file_id=invalid.id, endpoint="/v1/chat/completions", completion_window="24h"
+        )
+        done = client.batches.retrieve(batch.id)
+        assert (done.status, done.request_counts.failed) == ("completed", 1)
+        errors = client.files.content(done.error_file_id).text
+        assert json.loads(errors)["response"]["status_code"] == 400
+        assert [b.id for b in client.batches.list()][0] == batch.id
