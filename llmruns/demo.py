@@ -17,7 +17,13 @@ from django.db import close_old_connections
 from careers.models import Instrument
 from llmruns.mockserver import MockConfig, MockLLMServer
 from llmruns.models import ModelEndpoint, Run, RunStatus, Trial, TrialStatus
-from llmruns.services import RunSpec, run_create, run_finish_if_done, trial_execute
+from llmruns.services import (
+    RunSpec,
+    run_create,
+    run_finish_if_done,
+    run_progress,
+    trial_execute,
+)
 
 DEMO_RUN_NAME = "Demo: two mock models, English and Chinese"
 DEMO_MODELS = (("Mock alpha", "mock-alpha"), ("Mock beta", "mock-beta"))
@@ -52,8 +58,17 @@ def _execute(trial_id: int) -> None:
         close_old_connections()
 
 
-def demo_run_ensure(*, progress: Callable[[int, int], None] | None = None) -> Run:
-    """Create and finish the demo run once; later calls return the finished run."""
+def _execute_here(trial_id: int) -> None:
+    trial_execute(trial_id=trial_id)
+
+
+def demo_run_ensure(
+    *, progress: Callable[[int, int], None] | None = None, workers: int | None = None
+) -> Run:
+    """Create and finish the demo run once; later calls return the finished run.
+
+    `progress(done, total)` is called every 100 trials with the run's fixed planned total.
+    """
     existing = Run.objects.filter(name=DEMO_RUN_NAME, status=RunStatus.FINISHED).first()
     if existing:
         return existing
@@ -75,53 +90,24 @@ def demo_run_ensure(*, progress: Callable[[int, int], None] | None = None) -> Ru
         )
         Run.objects.filter(pk=run.pk).update(status=RunStatus.RUNNING)
         # SQLite takes one writer at a time; two threads keep the HTTP calls overlapping.
-        workers = 2 if settings.DATABASES["default"]["ENGINE"].endswith("sqlite3") else 4
-        with ThreadPoolExecutor(max_workers=workers) as pool:
+        if workers is None:
+            workers = 2 if settings.DATABASES["default"]["ENGINE"].endswith("sqlite3") else 4
+        # One worker runs the trials in this thread (what an in-memory test database needs).
+        pool = ThreadPoolExecutor(max_workers=workers) if workers > 1 else None
+        try:
             while ids := list(
                 Trial.objects.filter(run=run, status=TrialStatus.PENDING).values_list(
                     "pk", flat=True
                 )
             ):
-                for done, _ in enumerate(pool.map(_execute, ids), start=1):
+                results = pool.map(_execute, ids) if pool else map(_execute_here, ids)
+                for done, _ in enumerate(results, start=1):
                     if progress and done % 100 == 0:
-                        progress(
-                            Trial.objects.filter(run=run)
-                            .exclude(status=TrialStatus.PENDING)
-                            .count(),
-                            Trial.objects.filter(run=run).count(),
-                        )
+                        counts = run_progress(run=run)
+                        progress(counts["done"], counts["total"])
+        finally:
+            if pool:
+                pool.shutdown()
         run_finish_if_done(run_id=run.pk)
     run.refresh_from_db()
     return run
-
-
-DEMO_CAMPAIGN_NAME = "Demo: rate the mock models' work samples"
-DEMO_INSTRUCTIONS = {
-    "en": "Rate how competently each answer does the task, on the 1-5 scale, as you would judge "
-    "a written answer from a job applicant. You do not know who wrote it, and that is on purpose.",
-    "zh-hans": "请按 1-5 分评价每个回答完成任务的胜任程度，就像评价求职者的书面回答一样。"
-    "你不知道回答出自谁，这是有意为之。",
-}
-
-
-def demo_campaign_ensure(*, run: Run):
-    """A small campaign over the demo run for the two demo experts (both read both languages)."""
-    from ratings.models import Campaign, ExpertProfile, Panel
-    from ratings.services import campaign_create
-
-    existing = Campaign.objects.filter(name=DEMO_CAMPAIGN_NAME).first()
-    if existing:
-        return existing
-    panel, _ = Panel.objects.get_or_create(name="Demo panel")
-    panel.experts.add(*ExpertProfile.objects.filter(user__username__in=["expert1", "expert2"]))
-    return campaign_create(
-        name=DEMO_CAMPAIGN_NAME,
-        run=run,
-        panel=panel,
-        areas=["S", "A", "I"],
-        samples_per_cell=1,
-        raters_per_unit=2,
-        instructions=DEMO_INSTRUCTIONS,
-        match_expertise=False,
-        seed=2024,
-    )

@@ -37,6 +37,7 @@ from ratings.analysis import (
     run_profiles,
 )
 from ratings.models import Campaign
+from ratings.selectors import simulated_ratings_count
 
 View = Callable[..., HttpResponse]
 
@@ -90,6 +91,13 @@ def _api_csv(name: str, pk: int, **query: str) -> str:
     return f"{reverse(name, args=[pk])}?{urlencode({**query, 'format': 'csv'})}"
 
 
+def _campaigns():
+    """Campaigns with their run and how many of their ratings are simulated, in one query."""
+    return Campaign.objects.select_related("run").annotate(
+        simulated_ratings=simulated_ratings_count()
+    )
+
+
 def _area_labels() -> dict[str, str]:
     return {area.value: f"{area.value} {area.label}" for area in Area}
 
@@ -101,7 +109,7 @@ def _area_labels() -> dict[str, str]:
 def dashboard_index(request: HttpRequest) -> HttpResponse:
     runs = Run.objects.only("id", "name", "status", "created_at").order_by("-created_at")
     campaigns = (
-        Campaign.objects.select_related("run")
+        _campaigns()
         .only("id", "name", "status", "created_at", "run__id", "run__name")
         .order_by("-created_at")
     )
@@ -161,7 +169,7 @@ def run_profile_page(request: HttpRequest, run_id: int) -> HttpResponse:
 
 @researcher_required
 def campaign_agreement_page(request: HttpRequest, campaign_id: int) -> HttpResponse:
-    campaign = get_object_or_404(Campaign.objects.select_related("run"), pk=campaign_id)
+    campaign = get_object_or_404(_campaigns(), pk=campaign_id)
     try:
         parameters = _parameters(AGREEMENT_PARAMETERS, request.GET, ["level"])
         rater_parameters = _parameters(RATER_PARAMETERS, request.GET, ["level"])
@@ -231,7 +239,7 @@ def campaign_agreement_page(request: HttpRequest, campaign_id: int) -> HttpRespo
 
 @researcher_required
 def campaign_discrepancy_page(request: HttpRequest, campaign_id: int) -> HttpResponse:
-    campaign = get_object_or_404(Campaign.objects.select_related("run"), pk=campaign_id)
+    campaign = get_object_or_404(_campaigns(), pk=campaign_id)
     try:
         parameters = _parameters(DISCREPANCY_PARAMETERS, request.GET, ["source"])
     except ParameterError as error:

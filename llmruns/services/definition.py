@@ -188,6 +188,21 @@ def _trial_grid(run: Run, config: dict) -> list[Trial]:
     return trials
 
 
+def run_planned_trials(*, config: dict, replications: int) -> int:
+    """Every trial the frozen configuration plans, including self-reviews not yet created.
+
+    A self-review is created only once its work sample is ok, so the trial table grows during a
+    run; progress counts against this fixed figure instead (one self-review per work sample).
+    """
+    return (
+        len(config["endpoints"])
+        * len(config["languages"])
+        * len(config["kinds"])
+        * len(config["items"])
+        * replications
+    )
+
+
 def run_estimate(*, run: Run) -> dict:
     """Number of calls (one per trial, before retries) and a cost estimate from prompt lengths."""
     config = run.config
@@ -224,10 +239,13 @@ def run_estimate(*, run: Run) -> dict:
                 ) / Decimal(1_000_000)
     return {
         "calls": per_endpoint_calls * len(endpoints),
+        "planned_trials": run_planned_trials(config=config, replications=run.replications),
         "input_tokens": total_input,
         "output_tokens": total_output,
         "cost": str(total_cost.quantize(Decimal("0.0001"))),
-        "note": "self_review calls are counted for every work sample; retries are not counted",
+        "note": "planned_trials is the run's fixed progress total: self_review trials are "
+        "counted for every work sample from the start, though they are created only once their "
+        "work sample is ok; retries are not counted",
     }
 
 

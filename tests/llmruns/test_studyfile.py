@@ -45,7 +45,8 @@ def test_watch_prints_progress_until_the_run_ends(instrument, capsys):
     Run.objects.filter(pk=run.pk).update(status="cancelled")
     call_command("study", "watch", str(run.pk), "--interval", "0")
     out = capsys.readouterr().out
-    assert "0/3600" in out and f"run {run.pk} is cancelled" in out
+    # 3600 trials exist; the 1200 self-reviews are planned from the start (2x2x4x60x5 = 4800).
+    assert "0/4800" in out and f"run {run.pk} is cancelled" in out
 
 
 @pytest.mark.django_db
