@@ -339,3 +339,11 @@ def campaign_progress_page(request: HttpRequest, campaign_id: int) -> HttpRespon
         return redirect("campaign-progress", campaign.pk)
     progress = campaign_progress(campaign=campaign)
     return render(request, "ratings/progress.html", {"progress": progress, "campaign": campaign})
+
+
+@study_admin_required
+def study_overview_page(request: HttpRequest) -> HttpResponse:
+    """Where a study admin lands: runs and campaigns with progress, and what needs attention."""
+    from ratings.overview import study_overview
+
+    return render(request, "ratings/overview.html", {"overview": study_overview()})
