@@ -142,13 +142,23 @@ def _answers(url: str) -> bool:
         return False
 
 
+def _scripts(segment: list[str]) -> list[str]:
+    """Each line on its own (to time and report it), unless the block exports a variable that
+    later lines use: then the lines run together in one shell, as in one terminal."""
+    if any(line.startswith("export ") for line in segment):
+        return ["\n".join(segment)]
+    return segment
+
+
 class Shell:
     def __init__(self, cwd: Path, env: dict[str, str]) -> None:
         self.cwd = cwd
         self.env = env
         self.background: list[tuple[str, subprocess.Popen, Path]] = []
+        self.timings: list[tuple[float, str]] = []
 
     def run(self, script: str, *, where: str, timeout: float = 600) -> None:
+        started = time.monotonic()
         result = subprocess.run(
             ["bash", "-euo", "pipefail", "-c", script],
             cwd=self.cwd,
@@ -159,6 +169,7 @@ class Shell:
             timeout=timeout,
             start_new_session=True,
         )
+        self.timings.append((time.monotonic() - started, script))
         if result.returncode != 0:
             pytest.fail(
                 f"{where}: exit {result.returncode}\n$ {script}\n"
@@ -188,6 +199,7 @@ class Shell:
             if (web and _answers(f"http://{address}/accounts/login/")) or (
                 not web and time.monotonic() > deadline - 295
             ):
+                self.timings.append((time.monotonic() - deadline + 300, f"{line} (until up)"))
                 return
             time.sleep(1)
         pytest.fail(f"{where}: `{line}` did not come up in 300 s\n{log.read_text()[-3000:]}")
@@ -223,7 +235,7 @@ def test_every_readme_command_works_as_printed_after_make_setup(tmp_path):
         PYTHONUNBUFFERED="1",
     )
     shell = Shell(clone, env)
-    shell.run("make setup", where="make setup")
+    shell.run("make setup", where="make setup (before the README)")
     development = (clone / ".env.development").read_text()
     assert "DEVELOPMENT ONLY" in development and "DJANGO_SECRET_KEY=dev-" in development
 
@@ -236,10 +248,10 @@ def test_every_readme_command_works_as_printed_after_make_setup(tmp_path):
             for line in block.lines:
                 where = f"README.md block at line {block.line_number}"
                 if LONG_RUNNING.match(line):
-                    if segment:
-                        shell.run("\n".join(segment), where=where)
-                        ran.extend(segment)
-                        segment = []
+                    for script in _scripts(segment):
+                        shell.run(script, where=where)
+                    ran.extend(segment)
+                    segment = []
                     command = line.split("  #")[0].strip()
                     if any(
                         command == started.split("  #")[0].strip()
@@ -250,11 +262,13 @@ def test_every_readme_command_works_as_printed_after_make_setup(tmp_path):
                     ran.append(line)
                 else:
                     segment.append(line)
-            if segment:
-                shell.run("\n".join(segment), where=f"README.md block at line {block.line_number}")
-                ran.extend(segment)
+            for script in _scripts(segment):
+                shell.run(script, where=f"README.md block at line {block.line_number}")
+            ran.extend(segment)
     finally:
         dead = shell.stop_all()
+        for seconds, script in shell.timings:  # shown with -rP: where the time goes
+            print(f"{seconds:6.1f} s  {script.splitlines()[0][:90]}")
     assert not dead, f"stopped running before the end: {dead}"
     assert any(line.startswith("make run") for line in ran)
     assert any("researcher_pandas.py" in line for line in ran)
