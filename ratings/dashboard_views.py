@@ -20,7 +20,7 @@ from django.utils.http import urlencode
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
-from careers.models import Area
+from careers.models import Area, Instrument
 from careers.permissions import is_researcher
 from llmruns.models import Run
 from ratings import plots
@@ -113,7 +113,12 @@ def dashboard_index(request: HttpRequest) -> HttpResponse:
         .only("id", "name", "status", "created_at", "run__id", "run__name")
         .order_by("-created_at")
     )
-    return render(request, "dashboards/index.html", {"runs": runs, "campaigns": campaigns})
+    instruments = Instrument.objects.only("name", "version", "attribution", "attribution_zh")
+    return render(
+        request,
+        "dashboards/index.html",
+        {"runs": runs, "campaigns": campaigns, "instruments": instruments},
+    )
 
 
 @researcher_required
