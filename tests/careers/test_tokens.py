@@ -92,3 +92,13 @@ def test_the_command_creates_lists_and_revokes(researcher, expert1):
         call_command("api_token", "create", expert1.username, stdout=io.StringIO())
     with pytest.raises(CommandError, match="no user"):
         call_command("api_token", "create", "nobody", stdout=io.StringIO())
+
+
+@pytest.mark.django_db
+def test_the_api_docs_say_how_to_get_and_send_a_token(researcher_api):
+    schema = researcher_api.get("/api/v1/schema/?format=json").json()
+    description = schema["info"]["description"]
+    assert "/account/tokens/" in description and "Authorization: Token" in description
+    assert "api_token create" in description
+    token_scheme = schema["components"]["securitySchemes"]["knoxApiToken"]
+    assert token_scheme["in"] == "header" and token_scheme["name"] == "Authorization"
