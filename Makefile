@@ -1,6 +1,8 @@
 # The front door: `make run` serves the embedded set-up, `make test` runs the whole suite.
 PYTHON ?= python3
 VENV := .venv
+# Where `make run` serves the web pages.
+ADDRESS ?= 127.0.0.1:8000
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
@@ -14,8 +16,11 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-# Migrate, load the inventory, the demo accounts and the demo study (idempotent).
+# Write the development env file once (debug on, a secret for this checkout: see
+# config/devenv.py), migrate, load the inventory, the demo accounts and the demo study
+# (idempotent). Afterwards every `.venv/bin/python manage.py ...` works in a new terminal.
 setup: install
+	$(PY) config/devenv.py
 	DJANGO_DEBUG=1 $(PY) manage.py migrate --noinput
 	DJANGO_DEBUG=1 $(PY) manage.py load_instrument
 	DJANGO_DEBUG=1 $(PY) manage.py demo_accounts
@@ -24,7 +29,7 @@ setup: install
 # Embedded default: SQLite, a real Celery worker (+beat) on kombu's filesystem broker, the mock
 # LLM server and the web server on 127.0.0.1:8000. Ctrl-C stops all of them.
 run: setup
-	DJANGO_DEBUG=1 $(PY) manage.py serve_embedded
+	DJANGO_DEBUG=1 $(PY) manage.py serve_embedded --address $(ADDRESS)
 
 test: install
 	$(VENV)/bin/pytest

@@ -47,7 +47,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
+    "knox",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -145,7 +145,7 @@ SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "knox.auth.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -158,10 +158,18 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "config.schema.ProjectAutoSchema",
     "EXCEPTION_HANDLER": "config.rest.exception_handler",
 }
+# Personal API tokens (django-rest-knox): stored as SHA-512 digests, shown once, valid until
+# revoked; `Authorization: Token vl_...`. A deactivated user's tokens stop working.
+REST_KNOX = {"TOKEN_TTL": None, "TOKEN_PREFIX": "vl_", "AUTO_REFRESH": False}
 SPECTACULAR_SETTINGS = {
     "TITLE": "Vocation Lab API",
     "DESCRIPTION": "Career interests and competence of large language models: instruments, "
-    "runs, campaigns, agreement and discrepancy statistics, exports.",
+    "runs, campaigns, agreement and discrepancy statistics, exports.\n\n"
+    "**Authentication.** In the browser, your signed-in session is used. From scripts, send a "
+    "personal token: `Authorization: Token vl_...`. Researchers and study admins create one on "
+    "the page [API tokens](/account/tokens/) (it is shown once; keep it like a password, revoke "
+    "it there), or on the server with `.venv/bin/python manage.py api_token create USERNAME`. "
+    "A token stops working when it is revoked or its user is deactivated.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",

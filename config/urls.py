@@ -15,6 +15,7 @@ handler404 = "config.rest.not_found"
 
 urlpatterns = [
     path("", careers_views.home, name="home"),
+    path("account/tokens/", careers_views.api_tokens_page, name="api-tokens"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -165,10 +165,15 @@ class RunAdmin(admin.ModelAdmin):
             return "-"
         run.config = Run.objects.values_list("config", flat=True).get(pk=run.pk)
         estimate = run_estimate(run=run)
-        return _("%(calls)s calls, about %(cost)s (in the endpoints' price units)") % {
+        calls = _("%(calls)s calls, about %(cost)s (in the endpoints' price units)") % {
             "calls": estimate["calls"],
             "cost": estimate["cost"],
         }
+        planned = _(
+            "Progress counts against %(planned)s planned trials: self-reviews count before "
+            "they are created."
+        ) % {"planned": estimate["planned_trials"]}
+        return f"{calls}. {planned}"
 
     @admin.display(description=_("progress"))
     def progress(self, run: Run) -> str:

@@ -18,7 +18,13 @@ from django.db import close_old_connections
 from careers.models import Instrument
 from llmruns.mockserver import MockConfig, MockLLMServer
 from llmruns.models import ModelEndpoint, Run, RunStatus, Trial, TrialStatus
-from llmruns.services import RunSpec, run_create, run_finish_if_done, trial_execute
+from llmruns.services import (
+    RunSpec,
+    run_create,
+    run_finish_if_done,
+    run_progress,
+    trial_execute,
+)
 from llmruns.services.capabilities import endpoint_probe
 
 DEMO_RUN_NAME = "Demo: two mock models, English and Chinese"
@@ -54,8 +60,17 @@ def _execute(trial_id: int) -> None:
         close_old_connections()
 
 
-def demo_run_ensure(*, progress: Callable[[int, int], None] | None = None) -> Run:
-    """Create and finish the demo run once; later calls return the finished run."""
+def _execute_here(trial_id: int) -> None:
+    trial_execute(trial_id=trial_id)
+
+
+def demo_run_ensure(
+    *, progress: Callable[[int, int], None] | None = None, workers: int | None = None
+) -> Run:
+    """Create and finish the demo run once; later calls return the finished run.
+
+    `progress(done, total)` is called every 100 trials with the run's fixed planned total.
+    """
     existing = Run.objects.filter(name=DEMO_RUN_NAME, status=RunStatus.FINISHED).first()
     if existing:
         return existing
@@ -80,21 +95,24 @@ def demo_run_ensure(*, progress: Callable[[int, int], None] | None = None) -> Ru
         )
         Run.objects.filter(pk=run.pk).update(status=RunStatus.RUNNING)
         # SQLite takes one writer at a time; two threads keep the HTTP calls overlapping.
-        workers = 2 if settings.DATABASES["default"]["ENGINE"].endswith("sqlite3") else 4
-        with ThreadPoolExecutor(max_workers=workers) as pool:
+        if workers is None:
+            workers = 2 if settings.DATABASES["default"]["ENGINE"].endswith("sqlite3") else 4
+        # One worker runs the trials in this thread (what an in-memory test database needs).
+        pool = ThreadPoolExecutor(max_workers=workers) if workers > 1 else None
+        try:
             while ids := list(
                 Trial.objects.filter(run=run, status=TrialStatus.PENDING).values_list(
                     "pk", flat=True
                 )
             ):
-                for done, _ in enumerate(pool.map(_execute, ids), start=1):
+                results = pool.map(_execute, ids) if pool else map(_execute_here, ids)
+                for done, _ in enumerate(results, start=1):
                     if progress and done % 100 == 0:
-                        progress(
-                            Trial.objects.filter(run=run)
-                            .exclude(status=TrialStatus.PENDING)
-                            .count(),
-                            Trial.objects.filter(run=run).count(),
-                        )
+                        counts = run_progress(run=run)
+                        progress(counts["done"], counts["total"])
+        finally:
+            if pool:
+                pool.shutdown()
         run_finish_if_done(run_id=run.pk)
     run.refresh_from_db()
     return run

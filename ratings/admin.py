@@ -336,8 +336,8 @@ class AssignmentAdmin(ReadOnlyAdmin):
 
 @admin.register(Rating)
 class RatingAdmin(ReadOnlyAdmin):
-    list_display = ["assignment", "revision", "value", "flag_list", "created_at"]
-    list_filter = ["assignment__campaign", "value"]
+    list_display = ["assignment", "revision", "value", "flag_list", "simulated", "created_at"]
+    list_filter = ["assignment__campaign", "value", "simulated"]
     search_fields = ["assignment__unit__blind_code", "comment"]
     list_select_related = ["assignment__unit", "assignment__expert"]
 

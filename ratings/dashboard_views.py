@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
+from careers.models import Instrument
 from llmruns import plots
 from llmruns.dashboard_views import (
     _cell,
@@ -38,6 +39,15 @@ from ratings.analysis import (
 from ratings.api.views import DriftParameters, drift_payload
 from ratings.calibration import campaign_drift
 from ratings.models import Campaign
+from ratings.selectors import simulated_ratings_count
+
+
+def _campaigns():
+    """Campaigns with their run and how many of their ratings are simulated, in one query."""
+    return Campaign.objects.select_related("run").annotate(
+        simulated_ratings=simulated_ratings_count()
+    )
+
 
 # --- pages -------------------------------------------------------------------------------------
 
@@ -46,16 +56,21 @@ from ratings.models import Campaign
 def dashboard_index(request: HttpRequest) -> HttpResponse:
     runs = Run.objects.only("id", "name", "status", "created_at").order_by("-created_at")
     campaigns = (
-        Campaign.objects.select_related("run")
+        _campaigns()
         .only("id", "name", "status", "created_at", "run__id", "run__name")
         .order_by("-created_at")
     )
-    return render(request, "dashboards/index.html", {"runs": runs, "campaigns": campaigns})
+    instruments = Instrument.objects.only("name", "version", "attribution", "attribution_zh")
+    return render(
+        request,
+        "dashboards/index.html",
+        {"runs": runs, "campaigns": campaigns, "instruments": instruments},
+    )
 
 
 @researcher_required
 def campaign_agreement_page(request: HttpRequest, campaign_id: int) -> HttpResponse:
-    campaign = get_object_or_404(Campaign.objects.select_related("run"), pk=campaign_id)
+    campaign = get_object_or_404(_campaigns(), pk=campaign_id)
     try:
         parameters = page_parameters(AGREEMENT_PARAMETERS, request.GET, ["level"])
         rater_parameters = page_parameters(RATER_PARAMETERS, request.GET, ["level"])
@@ -124,7 +139,7 @@ def campaign_agreement_page(request: HttpRequest, campaign_id: int) -> HttpRespo
 
 @researcher_required
 def campaign_discrepancy_page(request: HttpRequest, campaign_id: int) -> HttpResponse:
-    campaign = get_object_or_404(Campaign.objects.select_related("run"), pk=campaign_id)
+    campaign = get_object_or_404(_campaigns(), pk=campaign_id)
     try:
         parameters = page_parameters(DISCREPANCY_PARAMETERS, request.GET, ["source"])
     except ParameterError as error:

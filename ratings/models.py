@@ -400,6 +400,12 @@ class Rating(models.Model):
     flag_identifies_model = models.BooleanField(default=False)
     flag_off_task = models.BooleanField(default=False)
     flag_unsafe = models.BooleanField(default=False)
+    simulated = models.BooleanField(
+        default=False,
+        help_text=_(
+            "Made up by the demo set-up, not given by a person; counted like any other rating."
+        ),
+    )
     server_seconds = models.FloatField(null=True, blank=True)
     active_seconds = models.FloatField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -280,6 +280,7 @@ class ExpertProgress:
     active_seconds: list[float] = field(default_factory=list)
     gold_rated: int = 0
     gold_within_range: int = 0
+    simulated: int = 0  # ratings the demo set-up made up (latest revisions)
 
     @property
     def left(self) -> int:
@@ -315,6 +316,7 @@ class CampaignProgress:
     flagged_units: int
     flag_counts: dict[str, int]
     experts: list[ExpertProgress]
+    simulated: int = 0
 
     @property
     def completion(self) -> float | None:
@@ -342,7 +344,7 @@ def campaign_progress(*, campaign: Campaign) -> CampaignProgress:
         )
     )
     latest: dict[int, dict] = {}
-    rating_fields = ["assignment_id", "revision", "value", *RATING_FLAGS.values()]
+    rating_fields = ["assignment_id", "revision", "value", "simulated", *RATING_FLAGS.values()]
     for rating in (
         Rating.objects.filter(assignment__campaign=campaign)
         .order_by("assignment_id", "revision")
@@ -375,6 +377,7 @@ def campaign_progress(*, campaign: Campaign) -> CampaignProgress:
         rating = latest.get(row["pk"])
         if rating is None:
             continue
+        progress.simulated += rating["simulated"]
         for flag, rating_field in RATING_FLAGS.items():
             if rating[rating_field]:
                 flagged_units[flag].add(row["unit_id"])
@@ -401,6 +404,7 @@ def campaign_progress(*, campaign: Campaign) -> CampaignProgress:
         flagged_units=len(set().union(*flagged_units.values())),
         flag_counts={flag: len(units) for flag, units in flagged_units.items()},
         experts=sorted(experts.values(), key=lambda p: p.pseudonym),
+        simulated=sum(p.simulated for p in experts.values()),
     )
 
 
@@ -436,3 +440,15 @@ def campaigns_with_counts() -> QuerySet[Campaign]:
             ),
         )
     )
+
+
+def simulated_ratings_count() -> Coalesce:
+    """An annotation for campaigns: how many of their ratings are simulated (one subquery)."""
+    counts = (
+        Rating.objects.filter(assignment__campaign=OuterRef("pk"), simulated=True)
+        .order_by()
+        .values("assignment__campaign")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return Coalesce(Subquery(counts), 0)

@@ -204,6 +204,7 @@ RATING_EXPORT_FIELDS: dict[str, str] = {
     "flag_identifies_model": "flag_identifies_model",
     "flag_off_task": "flag_off_task",
     "flag_unsafe": "flag_unsafe",
+    "simulated": "simulated",
     "comment": "comment",
     "server_seconds": "server_seconds",
     "active_seconds": "active_seconds",

@@ -8,6 +8,7 @@ from django.urls import path, reverse_lazy
 from ratings import views
 
 urlpatterns = [
+    path("overview/", views.study_overview_page, name="study-overview"),
     path("rate/", views.rate_queue, name="rate-queue"),
     path("rate/<str:blind_code>/", views.rate_unit, name="rate-unit"),
     path("rate/<str:blind_code>/draft/", views.rate_draft, name="rate-draft"),

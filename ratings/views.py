@@ -418,3 +418,11 @@ def campaign_review_page(request: HttpRequest, campaign_id: int) -> HttpResponse
         "show_all": show_all,
     }
     return render(request, "ratings/review.html", context)
+
+
+@study_admin_required
+def study_overview_page(request: HttpRequest) -> HttpResponse:
+    """Where a study admin lands: runs and campaigns with progress, and what needs attention."""
+    from ratings.overview import study_overview
+
+    return render(request, "ratings/overview.html", {"overview": study_overview()})

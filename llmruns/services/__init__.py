@@ -9,6 +9,7 @@ from llmruns.services.definition import (
     RunSpec,
     run_create,
     run_estimate,
+    run_planned_trials,
     run_start,
 )
 from llmruns.services.endpoints import endpoint_archive, endpoint_delete, endpoint_unarchive
@@ -22,13 +23,14 @@ from llmruns.services.lifecycle import (
     run_retry_failed,
     trials_reap,
 )
-from llmruns.services.preparation import run_planned_trials, run_preparation, run_prepare
+from llmruns.services.preparation import run_grid_size, run_preparation, run_prepare
 
 __all__ = [
     "RunSpec",
     "endpoint_archive",
     "endpoint_delete",
     "endpoint_unarchive",
+    "run_grid_size",
     "run_planned_trials",
     "run_prepare",
     "run_preparation",

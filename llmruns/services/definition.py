@@ -278,6 +278,23 @@ def _trial_grid(run: Run, config: dict) -> Iterator[Trial]:
                     )
 
 
+def run_planned_trials(*, config: dict, replications: int) -> int:
+    """Every trial the frozen configuration plans, including self-reviews not yet created.
+
+    A self-review is created only once its work sample is ok, so the trial table grows during a
+    run; progress counts against this fixed figure instead (one self-review per work sample).
+    """
+    # Each kind is asked by its methods; a work sample gets one self-review per method.
+    cells_per_language = sum(len(methods_for(config, kind=kind)) for kind in config["kinds"])
+    return (
+        len(config["endpoints"])
+        * len(config["languages"])
+        * cells_per_language
+        * len(config["items"])
+        * replications
+    )
+
+
 def run_estimate(*, run: Run) -> dict:
     """Number of calls (one per trial, before retries) and a cost estimate from prompt lengths."""
     config = run.config
@@ -341,13 +358,16 @@ def run_estimate(*, run: Run) -> dict:
     )
     return {
         "calls": per_endpoint_calls * len(endpoints),
+        "planned_trials": run_planned_trials(config=config, replications=run.replications),
         "input_tokens": total_input,
         "output_tokens": round(total_output),
         "execution": execution,
         "cost": cost_batch if execution == Execution.BATCH and cost_batch else cost_live,
         "cost_live": cost_live,
         "cost_batch": cost_batch,
-        "note": "self_review calls are counted for every work sample; retries are not counted",
+        "note": "planned_trials is the run's fixed progress total: self_review trials are "
+        "counted for every work sample from the start, though they are created only once their "
+        "work sample is ok; retries are not counted",
     }
 
 
@@ -360,7 +380,7 @@ def run_create(
     A run of up to `LLM_PREPARE_INLINE_TRIALS` trials gets them here and is a draft; a larger
     one is `preparing` while a task creates them (and then starts it if `start_when_prepared`).
     """
-    from llmruns.services.preparation import run_planned_trials, run_prepare_inline
+    from llmruns.services.preparation import run_grid_size, run_prepare_inline
     from llmruns.tasks import prepare_run
 
     problems = run_spec_problems(spec)
@@ -376,7 +396,7 @@ def run_create(
     if problems:
         raise ValidationError(problems)
     config = frozen_config(spec)
-    planned = run_planned_trials(config=config, replications=spec.replications)
+    planned = run_grid_size(config=config, replications=spec.replications)
     in_background = planned > settings.LLM_PREPARE_INLINE_TRIALS
     run = Run.objects.create(
         status=RunStatus.PREPARING if in_background else RunStatus.DRAFT,

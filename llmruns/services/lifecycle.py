@@ -184,9 +184,9 @@ def run_resume(*, run: Run) -> int:
     run = Run.objects.select_for_update().get(pk=run.pk)
     if run.status != RunStatus.CANCELLED:
         raise Conflict(f"only a cancelled run can be resumed; this one is {run.status}")
-    from llmruns.services.preparation import run_planned_trials
+    from llmruns.services.preparation import run_grid_size
 
-    planned = run_planned_trials(config=run.config, replications=run.replications)
+    planned = run_grid_size(config=run.config, replications=run.replications)
     if run.started_at is None and Trial.objects.filter(run=run).count() < planned:
         # Cancelled while it was being prepared: finish preparing, then start.
         from llmruns.tasks import prepare_run
@@ -210,9 +210,23 @@ def run_retry_failed(*, run: Run) -> int:
 
 
 def run_progress(*, run: Run) -> dict:
-    """Counts per status, calls per minute, tokens, cost so far and an estimate of time left."""
+    """Counts per status against the run's fixed planned total, rates, cost, time left.
+
+    `total` is planned from the frozen configuration and never changes during the run. Trials
+    planned but not yet created (a self-review waits for its work sample) are `waiting`; the
+    self-reviews of work samples that ended without an answer are `not_needed` and count as done.
+    """
+    from llmruns.services.definition import methods_for, run_planned_trials
+
     totals = Trial.objects.filter(run=run).aggregate(
-        total=Count("pk"),
+        created=Count("pk"),
+        work_samples_unanswered=Count(
+            "pk",
+            filter=Q(
+                kind="work_sample",
+                status__in=[TrialStatus.INVALID, TrialStatus.REFUSED, TrialStatus.FAILED],
+            ),
+        ),
         **{status: Count("pk", filter=Q(status=status)) for status in TrialStatus.values},
     )
     sums = Trial.objects.filter(run=run).aggregate(
@@ -221,13 +235,27 @@ def run_progress(*, run: Run) -> dict:
     window = timezone.now() - timedelta(minutes=5)
     recent_calls = Attempt.objects.filter(trial__run=run, started_at__gte=window).count()
     recent_done = Trial.objects.filter(run=run, finished_at__gte=window).count()
-    remaining = totals["pending"] + totals["running"]
+    planned = run_planned_trials(config=run.config, replications=run.replications)
+    reviews_per_sample = (
+        len(methods_for(run.config, kind="self_review"))
+        if "self_review" in run.config["kinds"]
+        else 0
+    )
+    not_needed = totals["work_samples_unanswered"] * reviews_per_sample
+    # Never below what exists: a total that moved would make the progress bar go backwards.
+    total = max(planned, totals["created"] + not_needed)
+    waiting = total - totals["created"] - not_needed
+    remaining = totals["pending"] + totals["running"] + waiting
     per_minute_done = recent_done / 5
     from llmruns.services.preparation import run_preparation
 
     progress = {
-        "total": totals["total"],
-        "preparation": run_preparation(run=run, trial_count=totals["total"]),
+        "total": total,
+        "done": total - remaining,
+        "created": totals["created"],
+        "waiting": waiting,
+        "not_needed": not_needed,
+        "preparation": run_preparation(run=run, trial_count=totals["created"]),
         "counts": {status: totals[status] for status in TrialStatus.values},
         "calls_per_minute": round(recent_calls / 5, 2),
         "input_tokens": sums["input_tokens"] or 0,
@@ -236,6 +264,8 @@ def run_progress(*, run: Run) -> dict:
         "seconds_left": round(remaining / per_minute_done * 60)
         if per_minute_done and remaining
         else None,
+        "note": "total is planned from the start: a self-review counts before it is created "
+        "(waiting) and, when its work sample got no usable answer, as not needed",
     }
     if run.execution == Execution.BATCH:
         from llmruns.services.batch import batch_progress

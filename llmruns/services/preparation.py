@@ -24,8 +24,9 @@ from llmruns.services.definition import _trial_grid, methods_for, run_start
 logger = logging.getLogger(__name__)
 
 
-def run_planned_trials(*, config: dict, replications: int) -> int:
-    """Trials the grid creates up front (self_review trials come later, one per work sample)."""
+def run_grid_size(*, config: dict, replications: int) -> int:
+    """Trials the grid creates up front (self_review trials come later, one per work sample and
+    method); `run_planned_trials` is the progress total that counts them too."""
     cells_per_language = sum(
         len(methods_for(config, kind=kind)) for kind in config["kinds"] if kind != "self_review"
     )
@@ -138,7 +139,7 @@ def run_preparation(*, run: Run, trial_count: int) -> dict | None:
     """Progress of a preparing run for the API (None once it is prepared)."""
     if run.status != RunStatus.PREPARING:
         return None
-    planned = run_planned_trials(config=run.config, replications=run.replications)
+    planned = run_grid_size(config=run.config, replications=run.replications)
     return {
         "planned": planned,
         "created": trial_count,

@@ -30,6 +30,7 @@ RATING_COLUMN_TYPES: dict[str, pa.DataType] = {
     "flag_identifies_model": pa.bool_(),
     "flag_off_task": pa.bool_(),
     "flag_unsafe": pa.bool_(),
+    "simulated": pa.bool_(),
     "comment": pa.string(),
     "server_seconds": pa.float64(),
     "active_seconds": pa.float64(),

@@ -173,6 +173,7 @@ def _rating_record(
     submission_id: uuid.UUID | None,
     revision: int,
     now: datetime,
+    simulated: bool = False,
 ) -> Rating:
     rating = Rating.objects.create(
         assignment=assignment,
@@ -182,6 +183,7 @@ def _rating_record(
         comment=comment,
         server_seconds=_seconds_since(assignment.last_opened_at or assignment.opened_at, now),
         active_seconds=active_seconds,
+        simulated=simulated,
         **{field: flag in flags for flag, field in RATING_FLAGS.items()},
     )
     if IDENTIFIES_MODEL in flags:
@@ -211,8 +213,11 @@ def rating_submit(
     flags: Iterable[str] = (),
     active_seconds: float | None = None,
     submission_id: uuid.UUID | None = None,
+    simulated: bool = False,
 ) -> Rating:
     """Record the first rating of an assignment (revision 1).
+
+    `simulated` marks a rating the demo set-up made up rather than one a person gave.
 
     A repeated submission carrying the same submission_id returns the rating it created, so a
     double click or a retried request never makes a second rating. A different submission on an
@@ -250,6 +255,7 @@ def rating_submit(
         submission_id=submission_id,
         revision=1,
         now=now,
+        simulated=simulated,
     )
     assignment.status = AssignmentStatus.SUBMITTED
     assignment.submitted_at = now

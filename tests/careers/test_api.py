@@ -66,11 +66,11 @@ def test_instruments_list_counts_items(researcher_api, instrument, django_assert
 
 @pytest.mark.django_db
 def test_token_authentication_works(researcher, instrument):
-    from rest_framework.authtoken.models import Token
+    from careers.tokens import api_token_create
 
-    token = Token.objects.create(user=researcher)
+    _record, token = api_token_create(user=researcher)
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
     assert client.get("/api/v1/items/").status_code == 200
 
 

@@ -24,5 +24,5 @@ def test_language_switch_to_chinese_translates_the_page(client):
 @pytest.mark.django_db
 def test_researcher_home_shows_attribution(client, researcher, instrument):
     client.force_login(researcher)
-    html = client.get("/").content.decode()
+    html = client.get("/", follow=True).content.decode()  # the dashboards
     assert "USDOL/ETA" in html

@@ -28,7 +28,7 @@ def test_run_page_shows_calls_cost_and_progress(client, admin_user, instrument, 
     run = _run(instrument, mock_endpoints, "admin run")
     client.force_login(admin_user)
     html = client.get(f"/admin/llmruns/run/{run.pk}/change/").content.decode()
-    assert "240 calls" in html
+    assert "240 calls" in html and "against 240 planned trials" in html
     assert "&quot;pending&quot;: 240" in html or '"pending": 240' in html
     assert "interest/en/1" in html  # the frozen configuration is shown
 

@@ -251,8 +251,42 @@ def test_estimate_and_progress(instrument, mock_endpoints):
     estimate = run_estimate(run=run)
     assert estimate["calls"] == 2 * 2 * 2 * 60 * 2
     assert float(estimate["cost"]) > 0
+    assert estimate["planned_trials"] == 960
     progress = run_progress(run=run)
     assert progress["counts"]["pending"] == progress["total"] == 960
+    assert progress["done"] == 0 and progress["waiting"] == 0
+
+
+@pytest.mark.django_db
+def test_the_planned_total_counts_self_reviews_before_they_exist(instrument, mock_endpoints):
+    run = run_create(
+        spec=_spec(
+            instrument, mock_endpoints[:1], languages=["en"], kinds=["work_sample", "self_review"]
+        )
+    )
+    planned = run_estimate(run=run)["planned_trials"]
+    assert planned == 1 * 1 * 2 * 60 * 2
+    progress = run_progress(run=run)
+    assert progress["total"] == planned and progress["created"] == planned // 2
+    assert progress["waiting"] == planned // 2 and progress["done"] == 0
+    work_samples = list(Trial.objects.filter(run=run).order_by("pk"))
+    # Two work samples end: one without an answer (its self-review is never needed), one ok
+    # (its self-review is created). The total does not move; done counts the one not needed.
+    Trial.objects.filter(pk=work_samples[0].pk).update(status=TrialStatus.REFUSED)
+    Trial.objects.filter(pk=work_samples[1].pk).update(status=TrialStatus.OK)
+    Trial.objects.create(
+        run=run,
+        endpoint=work_samples[1].endpoint,
+        language="en",
+        item=work_samples[1].item,
+        kind="self_review",
+        replication=work_samples[1].replication,
+        work_sample=work_samples[1],
+    )
+    progress = run_progress(run=run)
+    assert progress["total"] == planned
+    assert progress["not_needed"] == 1 and progress["waiting"] == planned // 2 - 2
+    assert progress["done"] == 1 + 1 + 1  # refused, ok, and the review not needed
 
 
 def _chat_calls(server) -> int:

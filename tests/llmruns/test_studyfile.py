@@ -52,7 +52,9 @@ def test_watch_prints_progress_until_the_run_ends(instrument, capsys):
     Run.objects.filter(pk=run.pk).update(status="cancelled")
     call_command("study", "watch", str(run.pk), "--interval", "0")
     out = capsys.readouterr().out
-    assert "0/6000" in out and f"run {run.pk} is cancelled" in out
+    # 6000 trials exist; the 2400 self-reviews (one per work sample and method) are planned from
+    # the start: 2 endpoints x 2 languages x 60 items x 5 replications x 7 (kind, method) cells.
+    assert "0/8400" in out and f"run {run.pk} is cancelled" in out
 
 
 @pytest.mark.django_db

@@ -73,8 +73,9 @@ def test_index_lists_runs_and_campaigns_in_a_constant_number_of_queries(
     researcher_client, study, instrument, django_assert_num_queries
 ):
     # Queries: the user, the user's role groups, whether the user is an expert (navigation),
-    # the runs, the campaigns with their run. The session comes from the cache.
-    with django_assert_num_queries(5):
+    # the runs, the campaigns with their run and simulated-rating count, the instruments (for
+    # their attribution). The session comes from the cache.
+    with django_assert_num_queries(6):
         response = researcher_client.get("/dashboards/")
     html = response.content.decode()
     assert response.status_code == 200
@@ -86,7 +87,7 @@ def test_index_lists_runs_and_campaigns_in_a_constant_number_of_queries(
     endpoint = make_endpoint("Model-Z")
     for index in range(5):
         make_run(instrument, [endpoint], name=f"Extra run {index}")
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(6):
         response = researcher_client.get("/dashboards/")
     assert response.content.decode().count("/profile/") == 6
 
@@ -217,8 +218,8 @@ def test_dashboards_render_in_chinese(researcher_client, study):
 
 
 @pytest.mark.django_db
-def test_home_links_researchers_to_the_dashboards(researcher_client, expert1):
-    assert 'href="/dashboards/"' in researcher_client.get("/").content.decode()
+def test_home_sends_researchers_to_the_dashboards(researcher_client, expert1):
+    assert researcher_client.get("/")["Location"] == "/dashboards/"
     expert = Client()
     expert.force_login(expert1)
-    assert 'href="/dashboards/"' not in expert.get("/").content.decode()
+    assert 'href="/dashboards/"' not in expert.get("/", follow=True).content.decode()

@@ -460,9 +460,9 @@ def test_navigation_links_the_queue_for_experts_only(client, expert1, researcher
     from django.contrib.auth import get_user_model
 
     client.force_login(expert1)
-    assert 'href="/rate/"' in client.get("/").content.decode()
+    assert 'href="/rate/"' in client.get("/", follow=True).content.decode()
     client.force_login(researcher)
-    assert 'href="/rate/"' not in client.get("/").content.decode()
+    assert 'href="/rate/"' not in client.get("/", follow=True).content.decode()
     # A user in the expert group without a profile gets no link and no error.
     plain = get_user_model().objects.create_user(username="noprofile", password="x-12345678")
     client.force_login(plain)

@@ -74,7 +74,7 @@ class Command(BaseCommand):
         while True:
             progress = run_progress(run=run)
             total = progress["total"] or 1
-            done = total - progress["counts"]["pending"] - progress["counts"]["running"]
+            done = progress["done"]
             width = 40
             filled = int(width * done / total)
             left = progress["seconds_left"]

@@ -7,7 +7,7 @@ import sys
 from django.core.management.base import BaseCommand
 
 from llmruns.demo import demo_run_ensure
-from ratings.demo import demo_campaign_ensure
+from ratings.demo import SIMULATED_RATERS, demo_campaign_ensure
 
 
 class Command(BaseCommand):
@@ -24,6 +24,14 @@ class Command(BaseCommand):
         }
         self.stdout.write(f"\nDemo run {run.pk} is {run.status}: {counts}")
         campaign = demo_campaign_ensure(run=run)
+        simulated = campaign.assignments.filter(
+            expert__user__username__in=SIMULATED_RATERS, ratings__simulated=True
+        ).count()
+        left = campaign.assignments.filter(
+            expert__user__username__in=["expert1", "expert2"], status="pending"
+        ).count()
         self.stdout.write(
-            f"Demo campaign {campaign.pk}: {campaign.units.count()} blind units for expert1 and expert2"
+            f"Demo campaign {campaign.pk}: {campaign.units.count()} blind units, "
+            f"{simulated} simulated ratings by {len(SIMULATED_RATERS)} simulated raters, "
+            f"{left} units left for expert1 and expert2 to rate by hand"
         )
