@@ -165,6 +165,21 @@ CONFIDENCE = Parameter(
     exclusive_maximum=True,
 )
 
+# Every statistic of a run's answers reads one elicitation method at a time: a run with several
+# methods has one answer per method for each item and replication.
+METHOD = Parameter(
+    "choice",
+    FIRST_METHOD,
+    "Elicitation method of the answers ('first': the run's first method).",
+    choices=METHOD_CHOICES,
+)
+BASIS = Parameter(
+    "choice",
+    ANSWER,
+    "answer: the answers (for token_probability the most likely value); expected_value: "
+    "a token_probability trial's expected value (other methods' answers as they are).",
+    choices=ANSWER_BASES,
+)
 PROFILE_PARAMETERS: dict[str, Parameter] = {
     "by": Parameter(
         "choices",
@@ -174,21 +189,14 @@ PROFILE_PARAMETERS: dict[str, Parameter] = {
         choices=("endpoint", "language"),
     ),
     "confidence": CONFIDENCE,
-    "method": Parameter(
-        "choice",
-        FIRST_METHOD,
-        "Elicitation method of the answers profiled ('first': the run's first method).",
-        choices=METHOD_CHOICES,
-    ),
-    "basis": Parameter(
-        "choice",
-        ANSWER,
-        "answer: the answers (for token_probability the most likely value); expected_value: "
-        "a token_probability trial's expected value (other methods' answers as they are).",
-        choices=ANSWER_BASES,
-    ),
+    "method": METHOD,
+    "basis": BASIS,
 }
-MIXED_MODEL_PARAMETERS: dict[str, Parameter] = {"confidence": CONFIDENCE}
+MIXED_MODEL_PARAMETERS: dict[str, Parameter] = {
+    "confidence": CONFIDENCE,
+    "method": METHOD,
+    "basis": BASIS,
+}
 DIAGNOSTIC_PARAMETERS: dict[str, Parameter] = {
     "by": Parameter(
         "choices",

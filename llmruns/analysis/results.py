@@ -238,13 +238,17 @@ def run_mixed_model(*, run: Run, parameters: Mapping[str, Any]) -> dict[str, Any
     fitted to the data."""
 
     def compute() -> dict[str, Any]:
-        frame = interest_frame(run_id=run.pk)
+        method = resolve_method(run, parameters.get("method"))
+        basis = parameters.get("basis", ANSWER)
+        frame = interest_frame(run_id=run.pk, method=method, basis=basis)
         answered = answered_only(frame)
         exclusions = answer_status_exclusions(frame, what="interest")
         base = {
             "statistic": MIXED_MODEL,
             "run": run_scope(run),
             "parameters": plain_parameters(parameters),
+            "method": method,
+            "basis": basis,
             "exclusions": exclusions,
         }
         try:

@@ -112,8 +112,11 @@ def self_assessed_frame(
     endpoint_names: Sequence[str] | None = None,
     languages: Sequence[str] | None = None,
     areas: Sequence[str] | None = None,
+    method: str | None = None,
+    basis: str = ANSWER,
 ) -> pd.DataFrame:
-    """Self-assessed competence answers (`self_competence`) or self-reviews (`self_review`)."""
+    """Self-assessed competence answers (`self_competence`) or self-reviews (`self_review`), of
+    one elicitation method (the run's first unless `method` names another)."""
     if source not in (QuestionKind.SELF_COMPETENCE, QuestionKind.SELF_REVIEW):
         raise ValueError(f"source must be self_competence or self_review, got {source!r}")
     return run_answers_frame(
@@ -122,6 +125,8 @@ def self_assessed_frame(
         endpoint_names=endpoint_names,
         languages=languages,
         areas=areas,
+        method=method,
+        basis=basis,
     )
 
 

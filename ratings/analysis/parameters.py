@@ -6,7 +6,7 @@ with the run statistics (bootstrap, seed, confidence) are in `llmruns.analysis.p
 
 from __future__ import annotations
 
-from llmruns.analysis.parameters import BOOTSTRAP, CONFIDENCE, SEED, Parameter
+from llmruns.analysis.parameters import BASIS, BOOTSTRAP, CONFIDENCE, METHOD, SEED, Parameter
 
 LEVEL_CHOICES = ("nominal", "ordinal", "interval", "ratio")
 SOURCE_CHOICES = ("self_competence", "self_review")
@@ -74,6 +74,8 @@ DISCREPANCY_PARAMETERS: dict[str, Parameter] = {
         "Groups of the aggregated discrepancy (comma-separated; 'none' for one overall group).",
         choices=("endpoint", "language", "area"),
     ),
+    "method": METHOD,
+    "basis": BASIS,
     "bootstrap": BOOTSTRAP,
     "seed": SEED,
     "confidence": CONFIDENCE,

@@ -24,6 +24,7 @@ from llmruns.analysis.results import (
     records,
 )
 from llmruns.analysis.selectors import run_data_version, self_assessed_frame
+from llmruns.selectors import ANSWER, resolve_method
 from ratings.analysis.tables import AGREEMENT, DISCREPANCY, RATERS, UNITS
 from ratings.models import Campaign
 from ratings.stats import (
@@ -229,7 +230,11 @@ def campaign_discrepancy(*, campaign: Campaign, parameters: Mapping[str, Any]) -
         ratings = campaign_ratings_frame(campaign_id=campaign.pk)
         counts = campaign_assignment_counts(campaign_id=campaign.pk)
         selection = campaign_selection(campaign=campaign)
-        self_frame = self_assessed_frame(run_id=campaign.run_id, source=source, **selection)
+        method = resolve_method(campaign.run, parameters.get("method"))
+        basis = parameters.get("basis", ANSWER)
+        self_frame = self_assessed_frame(
+            run_id=campaign.run_id, source=source, method=method, basis=basis, **selection
+        )
         result = discrepancy(
             answered_only(self_frame)[list(SELF_COLUMNS)],
             ratings[list(EXPERT_COLUMNS)],
@@ -250,6 +255,8 @@ def campaign_discrepancy(*, campaign: Campaign, parameters: Mapping[str, Any]) -
             "parameters": {**plain_parameters(parameters), "selection": selection},
             "n": paired,
             "by": list(result.by),
+            "method": method,
+            "basis": basis,
             "groups": records(result.groups),
             "items": records(items),
             "excluded_items": records(result.excluded),
