@@ -20,7 +20,15 @@ from django.utils.translation import ngettext
 
 from careers.models import Item
 from llmruns.models import Run, Trial, TrialStatus
-from ratings.models import RATING_FLAGS, Assignment, AssignmentStatus, CampaignStatus, Rating
+from ratings.models import (
+    RATING_FLAGS,
+    Assignment,
+    AssignmentStatus,
+    CampaignStatus,
+    Rating,
+    Unit,
+    UnitReviewStatus,
+)
 from ratings.selectors import campaigns_with_counts
 from ratings.stats_selectors import latest_revision_filter
 
@@ -163,6 +171,31 @@ def flagged_units_check(overview: StudyOverview) -> list[AttentionItem]:
     ]
 
 
+def units_awaiting_review_check(overview: StudyOverview) -> list[AttentionItem]:
+    """Units on a campaign's review list: redactions to approve or edit before experts see them
+    (a campaign awaiting review cannot open; a flagged unit is withheld until it is settled)."""
+    rows = (
+        Unit.objects.filter(review_status=UnitReviewStatus.PENDING)
+        .order_by()
+        .values("campaign_id", "campaign__name")
+        .annotate(units=Count("pk"))
+        .order_by("campaign__name")
+    )
+    return [
+        AttentionItem(
+            kind="units_awaiting_review",
+            text=ngettext(
+                "Campaign “%(name)s”: %(count)d unit awaits review of its redacted text.",
+                "Campaign “%(name)s”: %(count)d units await review of their redacted text.",
+                row["units"],
+            )
+            % {"name": row["campaign__name"], "count": row["units"]},
+            url=reverse("campaign-review", args=[row["campaign_id"]]),
+        )
+        for row in rows
+    ]
+
+
 def experts_not_started_check(overview: StudyOverview) -> list[AttentionItem]:
     """Experts with units in an open campaign who have not opened a single one."""
     started = Assignment.objects.filter(
@@ -198,6 +231,7 @@ def experts_not_started_check(overview: StudyOverview) -> list[AttentionItem]:
 
 ATTENTION_CHECKS: list[Callable[[StudyOverview], list[AttentionItem]]] = [
     failed_trials_check,
+    units_awaiting_review_check,
     flagged_units_check,
     experts_not_started_check,
 ]

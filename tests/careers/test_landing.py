@@ -65,7 +65,12 @@ def rated_study_for_overview(suffix: str = "") -> dict:
     panel = Panel.objects.create(name=f"Overview panel{suffix}")
     panel.experts.set([busy, idle])
     campaign = campaign_create(
-        name=f"Overview campaign{suffix}", run=run, panel=panel, raters_per_unit=2, seed=1
+        name=f"Overview campaign{suffix}",
+        run=run,
+        panel=panel,
+        raters_per_unit=2,
+        seed=1,
+        skip_review=True,
     )
     assignment = campaign.assignments.filter(expert=busy).order_by("position").first()
     rating_submit(assignment=assignment, value=3, flags=["identifies_model"])
@@ -79,20 +84,22 @@ def test_the_overview_shows_progress_and_attention_in_constant_queries(
     study = rated_study_for_overview()
     client = _client(admin_user)
     # Queries: the session user (a superuser: no role-group query), the runs with their trial
-    # counts, the campaigns with their counts, the flagged units, the experts who have not
-    # started, whether the user is an expert (navigation).
-    with django_assert_num_queries(6):
+    # counts, the campaigns with their counts, the units awaiting review, the flagged units, the
+    # experts who have not started, whether the user is an expert (navigation).
+    with django_assert_num_queries(7):
         page = client.get("/overview/").content.decode()
     assert study["run"].name in page and study["campaign"].name in page
     assert "attention-failed_trials" in page and "1 failed trial" in page
     assert "attention-flagged_units" in page and "1 unit flagged by experts" in page
+    # The expert's flag put the unit back on the review list.
+    assert "attention-units_awaiting_review" in page and "1 unit awaits review" in page
     assert "attention-experts_not_started" in page
     attention = page[page.index('id="attention"') : page.index('id="runs"')]
     assert study["idle"].pseudonym in attention and study["busy"].pseudonym not in attention
 
     # More runs, campaigns, flags and idle experts: the same number of queries.
     rated_study_for_overview(suffix="2")
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(7):
         page = client.get("/overview/").content.decode()
     assert page.count("attention-failed_trials") == 2
     assert Rating.objects.count() == 2
