@@ -175,7 +175,9 @@ class CampaignSerializer(serializers.ModelSerializer):
     assignment_count = serializers.IntegerField(read_only=True)
     submitted_count = serializers.IntegerField(read_only=True)
     skipped_count = serializers.IntegerField(read_only=True)
-    review_skipped_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    review_skipped_by = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True
+    )
     redaction = serializers.SerializerMethodField()
 
     class Meta:

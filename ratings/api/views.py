@@ -225,7 +225,7 @@ class CampaignViewSet(
         ],
         responses=ReviewEntrySerializer(many=True),
     )
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], pagination_class=None)
     def review(self, request: Request, pk: str | None = None) -> Response:
         """The review list: each unit's original text beside its redacted text, why it is
         listed, identity patterns still in it, and its review history."""

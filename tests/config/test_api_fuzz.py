@@ -15,7 +15,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-from rest_framework.authtoken.models import Token
 
 pytestmark = [pytest.mark.fuzz, pytest.mark.django_db(transaction=True)]
 
@@ -35,6 +34,7 @@ def _study(admin_user, researcher):
     """Instrument, two endpoints (one a run used, one free), a finished run, a panel, a campaign
     with a rating, and tokens for both roles."""
     from careers.services import instrument_load_file
+    from careers.tokens import api_token_create
     from llmruns.models import ModelEndpoint
     from ratings.models import Assignment, ExpertProfile, Panel
     from ratings.services import assignment_open, campaign_create, rating_submit
@@ -54,13 +54,15 @@ def _study(admin_user, researcher):
     panel = Panel.objects.create(name="Main panel")
     panel.experts.set(ExpertProfile.objects.filter(user__in=experts))
     Panel.objects.create(name="Empty panel")
-    campaign = campaign_create(name="Pilot", run=run, panel=panel, raters_per_unit=2, seed=1)
+    campaign = campaign_create(
+        name="Pilot", run=run, panel=panel, raters_per_unit=2, seed=1, skip_review=True
+    )
     assignment = Assignment.objects.filter(campaign=campaign).first()
     assignment_open(assignment=assignment)
     rating_submit(assignment=assignment, value=3)
     return {
-        "admin": Token.objects.create(user=admin_user).key,
-        "researcher": Token.objects.create(user=researcher).key,
+        "admin": api_token_create(user=admin_user)[1],
+        "researcher": api_token_create(user=researcher)[1],
     }
 
 

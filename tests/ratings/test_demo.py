@@ -44,9 +44,10 @@ def test_demo_setup_gives_every_dashboard_and_statistic_data(settings, instrumen
     run = demo_run_ensure(progress=progress, workers=1)
     assert run.status == RunStatus.FINISHED
 
-    # The planned total: 2 models x 2 languages x 4 kinds x 60 items x 3 replications, fixed
-    # from the first report to the last although self-reviews were created along the way.
-    planned = 2 * 2 * 4 * 60 * 3
+    # The planned total: 2 models x 2 languages x 60 items x 3 replications x 7 cells (interest
+    # and self-competence by two methods, the work sample, a self-review per method), fixed from
+    # the first report to the last although self-reviews were created along the way.
+    planned = 2 * 2 * 60 * 3 * 7
     assert len(totals) > 10
     assert set(totals) == {planned}
     assert done == sorted(done)
