@@ -15,11 +15,10 @@ import pytest
 from django.test import Client
 from rest_framework.test import APIClient
 
-from careers.accounts import demo_accounts_ensure
 from llmruns.demo import demo_run_ensure
 from llmruns.models import RunStatus, Trial
 from llmruns.services import run_progress
-from ratings.demo import SIMULATED_RATERS, demo_campaign_ensure
+from ratings.demo import SIMULATED_RATERS, demo_accounts_ensure, demo_campaign_ensure
 from ratings.models import Assignment, AssignmentStatus, Rating
 
 
