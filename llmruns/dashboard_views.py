@@ -62,7 +62,7 @@ def bad_request(error: ParameterError) -> HttpResponse:
     return HttpResponseBadRequest(str(error), content_type="text/plain; charset=utf-8")
 
 
-def _cell(value: Any) -> str:
+def cell_text(value: Any) -> str:
     if value is None:
         return "–"
     if isinstance(value, bool):
@@ -70,7 +70,7 @@ def _cell(value: Any) -> str:
     if isinstance(value, float):
         return f"{value:.3f}"
     if isinstance(value, list):
-        return ", ".join(_cell(item) for item in value) or "–"
+        return ", ".join(cell_text(item) for item in value) or "–"
     return str(value)
 
 
@@ -78,7 +78,7 @@ def table(rows: Sequence[Mapping[str, Any]], columns: Sequence[tuple[str, str]])
     """Rows for the table template: (key, translated heading) pairs pick and name the columns."""
     return {
         "headings": [heading for _key, heading in columns],
-        "rows": [[_cell(row.get(key)) for key, _heading in columns] for row in rows],
+        "rows": [[cell_text(row.get(key)) for key, _heading in columns] for row in rows],
     }
 
 

@@ -18,10 +18,10 @@ from django.utils.translation import gettext as _
 from careers.models import Instrument
 from llmruns import plots
 from llmruns.dashboard_views import (
-    _cell,
     api_csv,
     area_labels,
     bad_request,
+    cell_text,
     page_parameters,
     researcher_required,
     table,
@@ -216,7 +216,7 @@ def campaign_drift_page(request: HttpRequest, campaign_id: int) -> HttpResponse:
     rows = [
         {
             **row,
-            "by_block": [_cell(block["mean_deviation"]) for block in row["blocks"]]
+            "by_block": [cell_text(block["mean_deviation"]) for block in row["blocks"]]
             + ["–"] * (block_count - len(row["blocks"])),
         }
         for row in payload["experts"]
