@@ -25,6 +25,9 @@ from django.utils.translation import gettext as _
 
 from ratings.adaptive_assignment import (
     DISAGREEMENT_RANGE,
+    MIN_PAIRABLE_UNITS,
+    STOPPING_BOOTSTRAP,
+    STOPPING_LEVEL,
     choose_extra_rater,
     eligibility_groups,
     needs_extra_rater,
@@ -49,12 +52,6 @@ from ratings.stats_selectors import (
 )
 
 UNFINISHED = (AssignmentStatus.PENDING, AssignmentStatus.DRAFT)
-# The campaign alpha the stopping rule watches: the agreement API's default.
-STOPPING_LEVEL = "ordinal"
-STOPPING_BOOTSTRAP = 1000
-# A bootstrap over a handful of units says little (over one unit its interval has no width at
-# all): the half-width counts once this many units are pairable, or every unit is.
-MIN_PAIRABLE_UNITS = 20
 
 
 def adaptive_settings_errors(

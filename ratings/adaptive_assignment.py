@@ -29,6 +29,12 @@ from collections.abc import Collection, Hashable, Mapping, Sequence
 from ratings.assignment import ExpertSpec, UnitSpec, is_eligible
 
 DISAGREEMENT_RANGE = 2
+# The campaign alpha the stopping rule watches: the agreement API's default.
+STOPPING_LEVEL = "ordinal"
+STOPPING_BOOTSTRAP = 1000
+# A bootstrap over a handful of units says little (over one unit its interval has no width at
+# all): the half-width counts once this many units are pairable, or every unit is.
+MIN_PAIRABLE_UNITS = 20
 
 
 def unit_disagrees(values: Sequence[float], *, min_range: float = DISAGREEMENT_RANGE) -> bool:

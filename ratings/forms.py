@@ -121,22 +121,84 @@ class CampaignCreateForm(forms.Form):
         help_text=_("One gold unit per line: trial id, expected minimum, expected maximum."),
     )
     seed = forms.IntegerField(required=False, help_text=_("Empty: a random seed, stored."))
+    adaptive = forms.BooleanField(
+        required=False,
+        help_text=_(
+            "Start every unit with the raters per unit above (k0, at least 2) and add one more "
+            "rater to a unit whose ratings are two or more points apart, up to the maximum, "
+            "until the alpha CI reaches its target or the budget is spent."
+        ),
+    )
+    max_raters_per_unit = forms.IntegerField(
+        required=False, min_value=1, help_text=_("Adaptive: at most this many raters per unit.")
+    )
+    rating_budget = forms.IntegerField(
+        required=False,
+        min_value=1,
+        help_text=_("Adaptive: ratings the campaign may spend, initial ones included."),
+    )
+    target_ci_half_width = forms.FloatField(
+        required=False,
+        help_text=_("Adaptive: stop adding raters once the alpha CI half-width is at most this."),
+    )
+    calibration = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_(
+            "One calibration unit per line: trial id, expected minimum, expected maximum, then "
+            "the rationale the expert sees after rating it. Rated first by every eligible expert."
+        ),
+    )
+    qualification_threshold = forms.FloatField(
+        required=False,
+        help_text=_(
+            "With calibration units: the share of calibration ratings within the expected range "
+            "an expert needs to receive the real units (0 to 1)."
+        ),
+    )
 
-    def clean_gold(self) -> list[GoldUnit]:
+    @staticmethod
+    def _gold_lines(text: str, *, rationale: bool) -> list[GoldUnit]:
         entries = []
-        for number, line in enumerate(self.cleaned_data["gold"].splitlines(), start=1):
+        for number, line in enumerate(text.splitlines(), start=1):
             if not line.strip():
                 continue
-            parts = line.replace(",", " ").split()
+            parts = line.replace(",", " ", 3 if rationale else -1).split(maxsplit=3)
             try:
-                trial_id, low, high = (int(part) for part in parts)
+                trial_id, low, high = (int(part) for part in parts[:3])
+                if len(parts) > 3 and not rationale:
+                    raise ValueError
             except ValueError as exc:
                 raise ValidationError(
-                    _("Line %(n)s: expected three whole numbers: trial id, minimum, maximum."),
+                    _("Line %(n)s: expected three whole numbers: trial id, minimum, maximum.")
+                    if not rationale
+                    else _(
+                        "Line %(n)s: expected trial id, minimum and maximum (whole numbers), "
+                        "then the rationale."
+                    ),
                     params={"n": number},
                 ) from exc
-            entries.append(GoldUnit(trial_id=trial_id, expected_min=low, expected_max=high))
+            if rationale and len(parts) < 4:
+                raise ValidationError(
+                    _("Line %(n)s: the rationale is missing: the expert sees it after rating."),
+                    params={"n": number},
+                )
+            entries.append(
+                GoldUnit(
+                    trial_id=trial_id,
+                    expected_min=low,
+                    expected_max=high,
+                    calibration=rationale,
+                    rationale=parts[3].strip() if rationale else "",
+                )
+            )
         return entries
+
+    def clean_gold(self) -> list[GoldUnit]:
+        return self._gold_lines(self.cleaned_data["gold"], rationale=False)
+
+    def clean_calibration(self) -> list[GoldUnit]:
+        return self._gold_lines(self.cleaned_data["calibration"], rationale=True)
 
     def service_arguments(self) -> dict[str, Any]:
         data = self.cleaned_data
@@ -160,6 +222,11 @@ class CampaignCreateForm(forms.Form):
             "raters_per_unit": data["raters_per_unit"],
             "match_expertise": data["match_expertise"],
             "instructions": instructions,
-            "gold": data["gold"],
+            "gold": [*data["gold"], *data["calibration"]],
             "seed": data["seed"],
+            "adaptive": data["adaptive"],
+            "max_raters_per_unit": data["max_raters_per_unit"],
+            "rating_budget": data["rating_budget"],
+            "target_ci_half_width": data["target_ci_half_width"],
+            "qualification_threshold": data["qualification_threshold"],
         }

@@ -440,6 +440,89 @@ def test_admin_creates_a_campaign_and_lands_on_its_progress(
     assert not Campaign.objects.filter(name="Too many").exists()
 
 
+def test_admin_creates_an_adaptive_calibrated_campaign(client, admin_user, finished_run, panel):
+    trials = list(finished_run.trials.filter(language="en", item__area="A").order_by("pk")[:2])
+    client.force_login(admin_user)
+    form_page = client.get("/admin/ratings/campaign/add/").content.decode()
+    for field in (
+        "adaptive",
+        "max_raters_per_unit",
+        "rating_budget",
+        "target_ci_half_width",
+        "calibration",
+        "qualification_threshold",
+    ):
+        assert f'name="{field}"' in form_page
+    response = client.post(
+        "/admin/ratings/campaign/add/",
+        {
+            "name": "Adaptive from the admin",
+            "run": finished_run.pk,
+            "panel": panel.pk,
+            "languages": ["en"],
+            "areas": ["A"],
+            "samples_per_cell": 1,
+            "raters_per_unit": 2,
+            "match_expertise": "on",
+            "adaptive": "on",
+            "max_raters_per_unit": 3,
+            "rating_budget": 9,
+            "target_ci_half_width": "0.05",
+            "calibration": "\n".join(
+                f"{trial.pk}, 2, 3, Names the steps, misses the check" for trial in trials
+            ),
+            "qualification_threshold": "0.5",
+            "gold": "",
+        },
+    )
+    campaign = Campaign.objects.get(name="Adaptive from the admin")
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert campaign.adaptive and campaign.raters_per_unit == 2
+    assert campaign.max_raters_per_unit == 3 and campaign.rating_budget == 9
+    assert campaign.target_ci_half_width == 0.05 and campaign.qualification_threshold == 0.5
+    calibration = campaign.units.filter(is_calibration=True)
+    assert sorted(calibration.values_list("trial_id", flat=True)) == [t.pk for t in trials]
+    assert set(calibration.values_list("rationale", flat=True)) == {
+        "Names the steps, misses the check"
+    }
+    assert campaign.units.filter(is_calibration=False).count() == 2
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"raters_per_unit": 3, "max_raters_per_unit": 2}, "must be at least raters_per_unit"),
+        ({"rating_budget": 3}, "is below the initial ratings"),
+        ({"target_ci_half_width": "1.5"}, "must lie strictly between 0 and 1"),
+        ({"calibration": "12, 2, 3"}, "Line 1: the rationale is missing"),
+        ({"calibration": "x, 2, 3, why"}, "Line 1: expected trial id, minimum and maximum"),
+    ],
+)
+def test_admin_form_refuses_bad_adaptive_and_calibration_settings(
+    client, admin_user, finished_run, panel, fields, message
+):
+    client.force_login(admin_user)
+    data = {
+        "name": "Refused",
+        "run": finished_run.pk,
+        "panel": panel.pk,
+        "languages": ["en"],
+        "areas": ["A"],
+        "samples_per_cell": 1,
+        "raters_per_unit": 2,
+        "adaptive": "on",
+        "max_raters_per_unit": 3,
+        "rating_budget": 9,
+        "target_ci_half_width": "0.05",
+        "gold": "",
+        **fields,
+    }
+    response = client.post("/admin/ratings/campaign/add/", data)
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    assert not Campaign.objects.filter(name="Refused").exists()
+
+
 def test_admin_lists_show_the_original_text_to_admins(client, admin_user, campaign):
     client.force_login(admin_user)
     for url in (
