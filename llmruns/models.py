@@ -235,8 +235,11 @@ class ModelEndpoint(models.Model):
             **self.frozen_batch(),
         }
 
-    def batch_prices(self) -> tuple[Decimal, Decimal]:
-        """Price per million input and output tokens in batch mode."""
+    def batch_prices(self) -> tuple[Decimal, Decimal, Decimal | None]:
+        """Price per million input, output and reasoning tokens in batch mode.
+
+        Reasoning tokens are output tokens: with a reasoning price set, batch mode takes the
+        batch discount off it too; without one (None), they cost the batch output price."""
         keep = Decimal(1) - Decimal(str(self.batch_discount))
 
         def price(batch_price, live_price) -> Decimal:
@@ -244,17 +247,22 @@ class ModelEndpoint(models.Model):
                 return Decimal(str(batch_price))
             return (Decimal(str(live_price)) * keep).quantize(Decimal("0.0001"))
 
+        reasoning = self.price_reasoning_per_million
         return (
             price(self.batch_price_input_per_million, self.price_input_per_million),
             price(self.batch_price_output_per_million, self.price_output_per_million),
+            None if reasoning is None else price(None, reasoning),
         )
 
     def frozen_batch(self) -> dict:
-        batch_input, batch_output = self.batch_prices()
+        batch_input, batch_output, batch_reasoning = self.batch_prices()
         return {
             "supports_batch": self.supports_batch,
             "batch_price_input_per_million": str(batch_input),
             "batch_price_output_per_million": str(batch_output),
+            "batch_price_reasoning_per_million": (
+                None if batch_reasoning is None else str(batch_reasoning)
+            ),
             "batch_max_requests": self.batch_max_requests,
             "batch_max_bytes": self.batch_max_bytes,
         }

@@ -150,6 +150,46 @@ def test_batch_run_ends_with_each_trial_once_at_the_batch_price(instrument):
         assert run.status == RunStatus.FINISHED
 
 
+def test_reasoning_tokens_in_batch_mode_cost_the_batch_reasoning_price(instrument):
+    """Reasoning tokens are output tokens: the batch discount comes off their price too."""
+    with MockLLMServer(MockConfig(seed=3)) as server:
+        endpoint = _batch_endpoint(
+            server, model="mock-reasoning-field", price_reasoning_per_million="8.00"
+        )
+        assert endpoint.batch_prices() == (Decimal("0.5"), Decimal("1"), Decimal("4"))
+        run = _batch_run(instrument, endpoint, replications=1)
+        _tick_until_finished(run)
+        priced = Trial.objects.filter(run=run, status=TrialStatus.OK, reasoning_tokens__gt=0)
+        assert priced.count() >= 50
+        for trial in priced[:20]:
+            answer_tokens = trial.output_tokens - trial.reasoning_tokens
+            expected = (
+                Decimal("0.5") * trial.input_tokens + answer_tokens + 4 * trial.reasoning_tokens
+            ) / 1_000_000
+            assert trial.cost == expected.quantize(Decimal("0.00000001"))
+
+
+def test_a_configuration_frozen_without_a_batch_reasoning_price_scales_the_live_one():
+    from llmruns.services.batch.common import _priced_at_batch
+
+    frozen = {
+        "price_input_per_million": "1.00",
+        "price_output_per_million": "2.00",
+        "price_reasoning_per_million": "8.00",
+        "batch_price_input_per_million": "0.5",
+        "batch_price_output_per_million": "1.5",
+    }
+    assert _priced_at_batch(frozen)["price_reasoning_per_million"] == "6.0000"
+    assert (
+        _priced_at_batch({**frozen, "price_reasoning_per_million": None})[
+            "price_reasoning_per_million"
+        ]
+        is None
+    )  # then reasoning costs the batch output price
+    recorded = {**frozen, "batch_price_reasoning_per_million": "3.0000"}
+    assert _priced_at_batch(recorded)["price_reasoning_per_million"] == "3.0000"
+
+
 def test_batch_lines_are_parsed_like_live_answers(instrument):
     """The same seeded respondent answers a run twice, once live and once in a batch."""
     with MockLLMServer(MockConfig(seed=5)) as server:

@@ -6,6 +6,7 @@ import json
 import logging
 import os
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 import openai
@@ -72,12 +73,31 @@ def _endpoint(config: dict, endpoint_id: int) -> dict:
     return next(e for e in config["endpoints"] if e["id"] == endpoint_id)
 
 
+def _batch_reasoning_price(endpoint: dict) -> str | None:
+    """The batch price of reasoning tokens; None: they cost the batch output price.
+
+    A configuration frozen before batch reasoning prices were recorded scales the live
+    reasoning price by the batch output price's share of the live output price."""
+    if "batch_price_reasoning_per_million" in endpoint:
+        return endpoint["batch_price_reasoning_per_million"]
+    live = endpoint.get("price_reasoning_per_million")
+    if live is None:
+        return None
+    live_output = Decimal(endpoint["price_output_per_million"])
+    if not live_output:
+        return endpoint["batch_price_output_per_million"]
+    share = Decimal(endpoint["batch_price_output_per_million"]) / live_output
+    return str((Decimal(live) * share).quantize(Decimal("0.0001")))
+
+
 def _priced_at_batch(endpoint: dict) -> dict:
-    """The endpoint as the live store code reads it, with the batch prices as its prices."""
+    """The endpoint as the live store code reads it, with the batch prices as its prices
+    (reasoning tokens included)."""
     return {
         **endpoint,
         "price_input_per_million": endpoint["batch_price_input_per_million"],
         "price_output_per_million": endpoint["batch_price_output_per_million"],
+        "price_reasoning_per_million": _batch_reasoning_price(endpoint),
     }
 
 
