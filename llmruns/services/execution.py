@@ -458,9 +458,17 @@ def _execute_job(job: TrialJob | None, *, worker: str, then: _FollowUps) -> str:
         calls.append((attempt_id, number, result))
         return result
 
+    max_attempts = int(config.get("max_attempts", settings.LLM_MAX_ATTEMPTS))
+
+    def budget_spent(state: RetryCallState) -> bool:
+        # Attempt numbers count every call the trial ever had (a batch line, a call cut off by a
+        # crash), so a trial retried live after a batch failure or a crash gets what is left of
+        # its budget, not a new one; each execution still makes at least one call.
+        return calls[-1][1] >= max_attempts or stop_after_attempt(max_attempts)(state)
+
     try:
         Retrying(
-            stop=stop_after_attempt(int(config.get("max_attempts", settings.LLM_MAX_ATTEMPTS))),
+            stop=budget_spent,
             wait=_WaitRetryAfter(),
             retry=retry_if_result(lambda r: r.transient),
             retry_error_callback=lambda state: state.outcome.result(),

@@ -389,6 +389,32 @@ def test_retries_go_live_when_the_run_allows(instrument):
         assert not Trial.objects.filter(run=run).exclude(status__in=FINAL_TRIAL_STATUSES).exists()
 
 
+def test_a_trial_retried_live_gets_what_is_left_of_its_attempts(instrument, settings):
+    """max_attempts counts the batch line too: after one failed line, two live calls, not three."""
+    settings.LLM_BACKOFF_INITIAL = 0.0
+    config = MockConfig(seed=3, batch_line_failure_rate=1.0, rate_500=1.0)
+    with MockLLMServer(config) as server:
+        run = _batch_run(
+            instrument,
+            _batch_endpoint(server),
+            replications=1,
+            batch_retry_live=True,
+            max_attempts=3,
+        )
+        batches_advance()  # submitted
+        batches_advance()  # collected: every line failed once
+        waiting = list(
+            Trial.objects.filter(run=run, status=TrialStatus.PENDING).values_list("pk", flat=True)
+        )
+        assert waiting and not Attempt.objects.filter(trial__run=run, batch__isnull=True).exists()
+        trials_execute(trial_ids=waiting)
+        for trial in Trial.objects.filter(pk__in=waiting):
+            assert trial.status == TrialStatus.FAILED and trial.attempt_count == 3
+            numbers = list(trial.attempts.order_by("number").values_list("number", "batch_id"))
+            assert [number for number, _batch in numbers] == [1, 2, 3]
+            assert numbers[0][1] is not None and numbers[1][1] is None and numbers[2][1] is None
+
+
 def test_work_samples_and_their_self_reviews_go_in_successive_batches(instrument):
     with MockLLMServer(MockConfig(seed=3)) as server:
         run = _batch_run(
