@@ -280,6 +280,15 @@ def get_limiter() -> Limiter:
     return _cached
 
 
+# How long past the endpoint's timeout a call may keep its concurrency slot.
+SLOT_MARGIN_SECONDS = 30.0
+
+
+def endpoint_limiter_key(endpoint_id: int) -> str:
+    """The limiter's key of an endpoint: every call to it, a run's or a probe's, shares it."""
+    return f"endpoint-{endpoint_id}"
+
+
 @contextmanager
 def endpoint_turn(
     limiter: Limiter,

@@ -11,6 +11,8 @@ supported, the HTTP status and the raw error text. No Django here: the service s
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,6 +37,10 @@ CAPABILITIES = (
     "json_schema",
     "logprobs",
 )
+
+
+class ProbeBusy(Exception):
+    """A probe request got no turn from the endpoint's limits in time; the message says why."""
 
 
 @dataclass(frozen=True)
@@ -64,15 +70,34 @@ def _logprobs_ok(result: CallResult) -> bool:
 
 
 def probe_capabilities(
-    *, base_url: str, model: str, api_key_env: str, timeout: float = 20.0
+    *,
+    base_url: str,
+    model: str,
+    api_key_env: str,
+    timeout: float = 20.0,
+    turn: Callable[[], AbstractContextManager] = nullcontext,
 ) -> ProbeReport:
-    """Probe an endpoint; every request goes over HTTP through the `openai` SDK."""
+    """Probe an endpoint; every request goes over HTTP through the `openai` SDK, each inside a
+    ``turn()`` (the endpoint's rate and concurrency limits, shared with its runs). A turn that
+    raises ProbeBusy ends the probe with nothing learnt and the reason in every entry."""
     client, api_key = client_for(base_url=base_url, api_key_env=api_key_env, timeout=timeout)
-    user = [{"role": "user", "content": PROBE_QUESTION}]
 
     def call(body: dict[str, Any]) -> CallResult:
-        return chat_call(client=client, api_key=api_key, body={"model": model, **body})
+        with turn():
+            return chat_call(client=client, api_key=api_key, body={"model": model, **body})
 
+    try:
+        return _probe(call)
+    except ProbeBusy as busy:
+        # Nothing is known: every capability keeps its flag, and the report says why.
+        results = {
+            name: {"supported": False, "status": None, "error": str(busy)} for name in CAPABILITIES
+        }
+        return ProbeReport(results, None)
+
+
+def _probe(call: Callable[[dict[str, Any]], CallResult]) -> ProbeReport:
+    user = [{"role": "user", "content": PROBE_QUESTION}]
     results: dict[str, dict[str, Any]] = {}
     for param in ("max_tokens", "max_completion_tokens"):
         result = call({"messages": user, param: PROBE_TOKENS})

@@ -7,22 +7,62 @@ error texts and the date, shown in the admin and the API.
 
 from __future__ import annotations
 
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import partial
+
 from django.db import transaction
 from django.utils import timezone
 
+from llmruns.limiter import (
+    SLOT_MARGIN_SECONDS,
+    LimiterCancelled,
+    endpoint_limiter_key,
+    endpoint_turn,
+    get_limiter,
+)
 from llmruns.models import ModelEndpoint, TokenLimitParam
-from llmruns.probe import ProbeReport, probe_capabilities
+from llmruns.probe import ProbeBusy, ProbeReport, probe_capabilities
+
+# How long one probe request may wait for a turn under the endpoint's limits.
+PROBE_WAIT_SECONDS = 30.0
 
 
 def endpoint_probe(*, endpoint: ModelEndpoint, timeout: float | None = None) -> ModelEndpoint:
     """Probe `endpoint` over HTTP and store what it supports."""
+    timeout = timeout or endpoint.timeout_seconds
     report = probe_capabilities(
         base_url=endpoint.base_url,
         model=endpoint.model,
         api_key_env=endpoint.api_key_env,
-        timeout=timeout or endpoint.timeout_seconds,
+        timeout=timeout,
+        # The probe's requests count against the endpoint's limits like a run's calls do.
+        turn=partial(_turn, endpoint, slot_seconds=timeout + SLOT_MARGIN_SECONDS),
     )
     return endpoint_capabilities_store(endpoint=endpoint, report=report)
+
+
+@contextmanager
+def _turn(endpoint: ModelEndpoint, *, slot_seconds: float) -> Iterator[None]:
+    """One probe request's turn under the endpoint's limits, waited for at most
+    PROBE_WAIT_SECONDS (a probe is asked for in a web request)."""
+    deadline = time.monotonic() + PROBE_WAIT_SECONDS
+    try:
+        with endpoint_turn(
+            get_limiter(),
+            endpoint_limiter_key(endpoint.pk),
+            requests_per_minute=endpoint.max_requests_per_minute,
+            concurrency=endpoint.max_concurrency,
+            cancelled=lambda: time.monotonic() > deadline,
+            slot_seconds=slot_seconds,
+        ):
+            yield
+    except LimiterCancelled as exc:
+        raise ProbeBusy(
+            f"no turn within {PROBE_WAIT_SECONDS:g} s under the endpoint's rate and concurrency "
+            "limits (runs are using it); probe again later"
+        ) from exc
 
 
 @transaction.atomic

@@ -37,7 +37,13 @@ from tenacity import (
 
 from careers.models import Item
 from llmruns.client import CallResult, chat_call, client_for
-from llmruns.limiter import LimiterCancelled, endpoint_turn, get_limiter
+from llmruns.limiter import (
+    SLOT_MARGIN_SECONDS,
+    LimiterCancelled,
+    endpoint_limiter_key,
+    endpoint_turn,
+    get_limiter,
+)
 from llmruns.models import Attempt, ElicitationMethod, Run, RunStatus, Trial, TrialStatus
 from llmruns.parsing import (
     ParseResult,
@@ -64,7 +70,6 @@ LIKERT_KINDS = ("interest", "self_competence", "self_review")
 MAX_RETRY_WAIT_SECONDS = 60.0
 # A concurrency slot outlives the call it was taken for by at most this much past the endpoint's
 # timeout, so a killed worker's slots come back within a minute, not after ten.
-SLOT_MARGIN_SECONDS = 30.0
 
 
 @dataclass(frozen=True)
@@ -445,7 +450,7 @@ def _execute_job(job: TrialJob | None, *, worker: str, then: _FollowUps) -> str:
             raise LimiterCancelled  # no retries for a run that was cancelled meanwhile
         with endpoint_turn(
             limiter,
-            f"endpoint-{job.endpoint_id}",
+            endpoint_limiter_key(job.endpoint_id),
             requests_per_minute=endpoint["max_requests_per_minute"],
             concurrency=endpoint["max_concurrency"],
             cancelled=lambda: _run_cancelled(job.run_id),

@@ -95,6 +95,64 @@ def test_probe_of_an_unreachable_endpoint_keeps_the_flags_and_says_why(mock_llm)
     assert "connection error" in endpoint.capabilities["results"]["max_tokens"]["error"]
 
 
+class _CountingLimiter:
+    """The configured limiter, counting the turns it grants per key."""
+
+    def __init__(self, inner) -> None:
+        self.inner = inner
+        self.granted: dict[str, int] = {}
+
+    def try_acquire_turn(self, key: str, **kwargs) -> float:
+        wait = self.inner.try_acquire_turn(key, **kwargs)
+        if wait == 0:
+            self.granted[key] = self.granted.get(key, 0) + 1
+        return wait
+
+    def __getattr__(self, name):
+        return getattr(self.inner, name)
+
+
+@pytest.mark.django_db
+def test_the_probe_takes_its_turns_from_the_endpoints_limiter(mock_llm, monkeypatch, tmp_path):
+    """Each probe request waits for the endpoint's rate and concurrency limits, under the key its
+    runs use, so probing a busy endpoint cannot push it past its provider's limits."""
+    from llmruns.limiter import FileLimiter, endpoint_limiter_key
+    from llmruns.services import capabilities
+
+    limiter = _CountingLimiter(FileLimiter(tmp_path))
+    monkeypatch.setattr(capabilities, "get_limiter", lambda: limiter)
+    endpoint = _endpoint(mock_llm, "mock-alpha")
+    mock_llm.reset_log()
+    endpoint_probe(endpoint=endpoint)
+    sent = [record for record in mock_llm.request_log() if record.path == "/v1/chat/completions"]
+    assert len(sent) == 8
+    assert limiter.granted == {endpoint_limiter_key(endpoint.pk): 8}
+
+
+@pytest.mark.django_db
+def test_a_probe_of_an_endpoint_whose_slots_are_taken_gives_up_and_keeps_the_flags(
+    mock_llm, monkeypatch, tmp_path
+):
+    from llmruns.limiter import FileLimiter, endpoint_limiter_key
+    from llmruns.services import capabilities
+
+    limiter = FileLimiter(tmp_path)
+    monkeypatch.setattr(capabilities, "get_limiter", lambda: limiter)
+    monkeypatch.setattr(capabilities, "PROBE_WAIT_SECONDS", 0.2)
+    endpoint = _endpoint(mock_llm, "mock-nojson", supports_json_schema=True, max_concurrency=1)
+    # A run's call holds the endpoint's only concurrency slot.
+    key = endpoint_limiter_key(endpoint.pk)
+    assert limiter.try_acquire_slot(key, limit=1, holder="run-worker", slot_seconds=600)
+    mock_llm.reset_log()
+    endpoint = endpoint_probe(endpoint=endpoint)
+    assert not mock_llm.request_log()
+    assert endpoint.supports_json_schema  # unchanged: nothing was learnt
+    error = endpoint.capabilities["results"]["json_schema"]["error"]
+    assert "no turn within 0.2 s" in error and "probe again later" in error
+    limiter.release_slot(key, holder="run-worker")
+    assert not endpoint_probe(endpoint=endpoint).supports_json_schema
+
+
 @pytest.mark.django_db
 def test_probe_endpoint_command(mock_llm, capsys):
     _endpoint(mock_llm, "mock-nojson")
