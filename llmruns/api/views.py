@@ -22,7 +22,7 @@ from llmruns.api.serializers import (
     RunDetailSerializer,
     RunSerializer,
 )
-from llmruns.models import FINAL_TRIAL_STATUSES, ModelEndpoint, Run, RunStatus
+from llmruns.models import FINAL_TRIAL_STATUSES, ModelEndpoint, Run, RunStatus, Trial
 from llmruns.services import (
     endpoint_archive,
     endpoint_delete,
@@ -133,16 +133,42 @@ class RunViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     filterset_fields = ["status", "instrument__slug"]
 
     def get_queryset(self):
-        return (
+        runs = (
             Run.objects.select_related("instrument", "created_by")
             .prefetch_related("endpoints")
-            .annotate(
-                trial_count=Count("trials"),
-                finished_count=Count("trials", filter=Q(trials__status__in=FINAL_TRIAL_STATUSES)),
-            )
             .defer("config")
             .order_by("-created_at")
         )
+        if self.action == "list":
+            return runs  # the page's trial counts come in one query (list)
+        return runs.annotate(
+            trial_count=Count("trials"),
+            finished_count=Count("trials", filter=Q(trials__status__in=FINAL_TRIAL_STATUSES)),
+        )
+
+    def list(self, request: Request, *args, **kwargs) -> Response:
+        """Runs, newest first, with their trial counts. The counts are taken for the page's runs
+        only, in one grouped query on the (run, status) index, so the list does not count every
+        trial of every run on each request."""
+        queryset = self.filter_queryset(self.get_queryset())
+        page = self.paginate_queryset(queryset)
+        runs = list(queryset) if page is None else page
+        counts = {
+            row["run_id"]: row
+            for row in Trial.objects.filter(run__in=[run.pk for run in runs])
+            .order_by()
+            .values("run_id")
+            .annotate(
+                total=Count("pk"),
+                finished=Count("pk", filter=Q(status__in=FINAL_TRIAL_STATUSES)),
+            )
+        }
+        for run in runs:
+            row = counts.get(run.pk, {})
+            run.trial_count = row.get("total", 0)
+            run.finished_count = row.get("finished", 0)
+        data = self.get_serializer(runs, many=True).data
+        return Response(data) if page is None else self.get_paginated_response(data)
 
     def get_object(self):
         run = super().get_object()

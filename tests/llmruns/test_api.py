@@ -139,12 +139,21 @@ def test_run_list_has_a_constant_number_of_queries(
 ):
     for index in range(3):
         admin_api.post("/api/v1/runs/", _run_body(name=f"r{index}"), format="json")
-    # Queries: role groups, count, the page of runs with instrument/creator and trial counts,
-    # the prefetched endpoints.
-    with django_assert_num_queries(4):
+    newest = Run.objects.order_by("-created_at").first()
+    newest.trials.filter(pk__in=newest.trials.values("pk")[:7]).update(status=TrialStatus.OK)
+    # Queries: role groups, count, the page of runs with instrument/creator, the prefetched
+    # endpoints, the trial counts of the page's runs.
+    with django_assert_num_queries(5):
         response = researcher_api.get("/api/v1/runs/")
-    assert len(response.json()["results"]) == 3
-    assert response.json()["results"][0]["trial_count"] == 60
+    results = response.json()["results"]
+    assert len(results) == 3 and results[0]["id"] == newest.pk
+    assert [run["trial_count"] for run in results] == [60, 60, 60]
+    assert [run["finished_count"] for run in results] == [7, 0, 0]
+    # A page counts its own runs' trials only, and the counts stay right when paged (the same
+    # queries, but the role groups, which this client's user now caches).
+    with django_assert_num_queries(4):
+        paged = researcher_api.get("/api/v1/runs/?limit=1&offset=1").json()
+    assert [(run["id"], run["trial_count"]) for run in paged["results"]] == [(results[1]["id"], 60)]
 
 
 @pytest.mark.django_db
