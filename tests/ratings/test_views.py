@@ -440,6 +440,25 @@ def test_admin_creates_a_campaign_and_lands_on_its_progress(
     assert not Campaign.objects.filter(name="Too many").exists()
 
 
+def _adaptive_form(run, panel, **fields) -> dict:
+    """The admin's create-campaign form for an adaptive campaign of the run's English A units."""
+    return {
+        "run": run.pk,
+        "panel": panel.pk,
+        "languages": ["en"],
+        "areas": ["A"],
+        "samples_per_cell": 1,
+        "raters_per_unit": 2,
+        "match_expertise": "on",
+        "adaptive": "on",
+        "max_raters_per_unit": 3,
+        "rating_budget": 9,
+        "target_ci_half_width": "0.05",
+        "gold": "",
+        **fields,
+    }
+
+
 def test_admin_creates_an_adaptive_calibrated_campaign(client, admin_user, finished_run, panel):
     trials = list(finished_run.trials.filter(language="en", item__area="A").order_by("pk")[:2])
     client.force_login(admin_user)
@@ -455,25 +474,15 @@ def test_admin_creates_an_adaptive_calibrated_campaign(client, admin_user, finis
         assert f'name="{field}"' in form_page
     response = client.post(
         "/admin/ratings/campaign/add/",
-        {
-            "name": "Adaptive from the admin",
-            "run": finished_run.pk,
-            "panel": panel.pk,
-            "languages": ["en"],
-            "areas": ["A"],
-            "samples_per_cell": 1,
-            "raters_per_unit": 2,
-            "match_expertise": "on",
-            "adaptive": "on",
-            "max_raters_per_unit": 3,
-            "rating_budget": 9,
-            "target_ci_half_width": "0.05",
-            "calibration": "\n".join(
+        _adaptive_form(
+            finished_run,
+            panel,
+            name="Adaptive from the admin",
+            calibration="\n".join(
                 f"{trial.pk}, 2, 3, Names the steps, misses the check" for trial in trials
             ),
-            "qualification_threshold": "0.5",
-            "gold": "",
-        },
+            qualification_threshold="0.5",
+        ),
     )
     campaign = Campaign.objects.get(name="Adaptive from the admin")
     assert response.status_code == 302, response.content.decode()[:2000]
@@ -502,21 +511,7 @@ def test_admin_form_refuses_bad_adaptive_and_calibration_settings(
     client, admin_user, finished_run, panel, fields, message
 ):
     client.force_login(admin_user)
-    data = {
-        "name": "Refused",
-        "run": finished_run.pk,
-        "panel": panel.pk,
-        "languages": ["en"],
-        "areas": ["A"],
-        "samples_per_cell": 1,
-        "raters_per_unit": 2,
-        "adaptive": "on",
-        "max_raters_per_unit": 3,
-        "rating_budget": 9,
-        "target_ci_half_width": "0.05",
-        "gold": "",
-        **fields,
-    }
+    data = _adaptive_form(finished_run, panel, name="Refused", **fields)
     response = client.post("/admin/ratings/campaign/add/", data)
     assert response.status_code == 200
     assert message in response.content.decode()
