@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -12,6 +13,18 @@ from careers.accounts import role_groups_ensure
 from careers.permissions import EXPERT, RESEARCHER, STUDY_ADMIN
 
 pytest_plugins = ["tests.services"]
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """This process's filesystem broker queue (its own, see config/settings_test.py) starts
+    empty: on SQLite the tests publish tasks that no worker takes, which would pile up run after
+    run."""
+    from django.conf import settings
+
+    if settings.CELERY_BROKER_URL.startswith("filesystem://"):
+        for message in Path(settings.BROKER_DIR, "queue").glob("*"):
+            message.unlink(missing_ok=True)
+
 
 # Tests that take tens of seconds or minutes: real worker processes, the fuzzer, the browser,
 # and those marked `slow`.
