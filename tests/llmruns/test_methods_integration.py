@@ -16,16 +16,8 @@ from tests.services import wait_for
 pytestmark = pytest.mark.integration
 
 
-@pytest.fixture
-def fast_backoff(settings, monkeypatch):
-    """Retries after the injected 500s and 429s wait from 0.05 s instead of production's 1 s, in
-    this process and in the worker process it starts (so before that starts)."""
-    monkeypatch.setenv("LLM_BACKOFF_INITIAL", "0.05")
-    settings.LLM_BACKOFF_INITIAL = 0.05
-
-
 def test_three_methods_and_a_reasoning_model_through_a_real_worker(
-    fast_backoff, settings, instrument, celery_worker_process
+    settings, instrument, celery_worker_process
 ):
     settings.RATE_LIMIT_URL = settings.CELERY_BROKER_URL
     from llmruns import limiter
