@@ -31,8 +31,13 @@ setup: install
 run: setup
 	DJANGO_DEBUG=1 $(PY) manage.py serve_embedded --address $(ADDRESS)
 
+# The suite in parallel on TEST_WORKERS processes (pytest-xdist), handed out one test at a time
+# so a long test never holds up a queue behind it; config/settings_test.py gives each process its
+# own test database, Redis database index and var/ folder.
+TEST_WORKERS ?= 2
+
 test: install
-	$(VENV)/bin/pytest
+	$(VENV)/bin/pytest -n $(TEST_WORKERS) --dist load --maxschedchunk 1
 
 lint: install
 	$(VENV)/bin/ruff check .

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -12,6 +13,58 @@ from careers.accounts import role_groups_ensure
 from careers.permissions import EXPERT, RESEARCHER, STUDY_ADMIN
 
 pytest_plugins = ["tests.services"]
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """This process's filesystem broker queue (its own, see config/settings_test.py) starts
+    empty: on SQLite the tests publish tasks that no worker takes, which would pile up run after
+    run."""
+    from django.conf import settings
+
+    if settings.CELERY_BROKER_URL.startswith("filesystem://"):
+        for message in Path(settings.BROKER_DIR, "queue").glob("*"):
+            message.unlink(missing_ok=True)
+
+
+# Tests that take tens of seconds or minutes: real worker processes, the fuzzer, the browser,
+# and those marked `slow`.
+LONG_RUNNING_MARKERS = ("slow", "integration", "fuzz", "browser")
+
+
+def _database_order(item: pytest.Item) -> int:
+    """pytest-django's order: database tests (0), then transactional ones (1), then the rest (2).
+
+    A transactional test empties the tables when it ends, also what the migrations loaded, so
+    no plain database test may run after one in the same process."""
+    marker = item.get_closest_marker("django_db")
+    fixtures = getattr(item, "fixturenames", ())
+    if (
+        "transactional_db" in fixtures
+        or "live_server" in fixtures
+        or (marker and (marker.kwargs.get("transaction") or marker.kwargs.get("reset_sequences")))
+    ):
+        return 1
+    return 0 if marker or "db" in fixtures else 2
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Long tests first, so that a parallel run (`make test`) does not end with one worker still
+    on a long test while the others have nothing left to do.
+
+    Within pytest-django's order, which this keeps (xdist hands each worker its tests in this
+    order): the long tests that use no database go first of all, and the long tests of each of
+    pytest-django's groups first in their group. Nothing else moves."""
+
+    def long_running(item: pytest.Item) -> bool:
+        return any(item.get_closest_marker(name) for name in LONG_RUNNING_MARKERS)
+
+    def rank(item: pytest.Item) -> tuple[int, bool]:
+        group = _database_order(item)
+        long = long_running(item)
+        return (-1 if group == 2 and long else group, not long)
+
+    items.sort(key=rank)
 
 
 @pytest.fixture(autouse=True)

@@ -48,7 +48,9 @@ class WorkerProcess:
         self.queues = queues
         self.name = name
         self.process: subprocess.Popen | None = None
-        self.log_path = REPO / "var" / f"test-worker-{name}.log"
+        # In this test process's own folder (settings.TEST_VAR_DIR), as pytest-xdist workers
+        # start workers of the same names side by side.
+        self.log_path = Path(settings.TEST_VAR_DIR) / f"worker-{name}.log"
 
     def env(self) -> dict[str, str]:
         database = settings.DATABASES["default"]
@@ -137,9 +139,10 @@ class BeatProcess(WorkerProcess):
     """A real `celery beat` process sending the periodic tasks of the settings' schedule."""
 
     def start(self) -> BeatProcess:
-        self.log_path = REPO / "var" / f"test-beat-{self.name}.log"
+        folder = Path(settings.TEST_VAR_DIR)
+        self.log_path = folder / f"beat-{self.name}.log"
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
-        schedule = REPO / "var" / f"test-beat-{self.name}-schedule"
+        schedule = folder / f"beat-{self.name}-schedule"
         for leftover in schedule.parent.glob(f"{schedule.name}*"):
             leftover.unlink()
         command = [
@@ -154,7 +157,7 @@ class BeatProcess(WorkerProcess):
             "--schedule",
             str(schedule),
             "--pidfile",
-            str(REPO / "var" / f"test-beat-{self.name}.pid"),
+            str(folder / f"beat-{self.name}.pid"),
         ]
         log = self.log_path.open("wb")
         self.process = subprocess.Popen(

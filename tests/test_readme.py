@@ -219,6 +219,7 @@ class Shell:
         return dead
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(shutil.which("make") is None, reason="needs make")
 def test_every_readme_command_works_as_printed_after_make_setup(tmp_path):
     stamp = Path(sys.prefix) / ".installed-stamp"

@@ -78,6 +78,7 @@ def _remove_items_above(instrument, last: int) -> None:
     instrument.items.filter(number__gt=last).delete()
 
 
+@pytest.mark.slow
 @pytest.mark.django_db
 def test_three_methods_on_one_model_recover_its_answer_distribution(
     instrument, mock_llm, monkeypatch, researcher_api

@@ -139,11 +139,16 @@ def test_a_preparing_run_cannot_be_started_yet(settings, admin_api, instrument, 
     assert "preparing" in response.json()["detail"]
 
 
+@pytest.fixture
+def worker_batches_of_500(monkeypatch):
+    """The worker's batches; set before the worker process starts, which reads it once."""
+    monkeypatch.setenv("LLM_PREPARE_BATCH", "500")
+
+
 @pytest.mark.integration
 def test_a_worker_prepares_a_large_run_and_starts_it_with_progress_on_the_way(
-    settings, monkeypatch, admin_api, instrument, mock_endpoints, celery_worker_process
+    worker_batches_of_500, settings, admin_api, instrument, mock_endpoints, celery_worker_process
 ):
-    monkeypatch.setenv("LLM_PREPARE_BATCH", "500")  # the worker's batches
     settings.LLM_PREPARE_INLINE_TRIALS = 1000
     body = _body(languages=["en"], kinds=["interest"], replications=50, start=True)
     response = admin_api.post("/api/v1/runs/", body, format="json")

@@ -28,6 +28,7 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
+@pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_demo_setup_gives_every_dashboard_and_statistic_data(settings, instrument):
     settings.MOCK_LLM_URL = f"http://127.0.0.1:{_free_port()}/v1"

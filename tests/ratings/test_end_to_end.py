@@ -116,6 +116,7 @@ def _simulated_ratings(campaign, experts) -> dict[str, int]:
     return truth
 
 
+@pytest.mark.slow
 @pytest.mark.django_db
 def test_a_run_rated_by_a_panel_with_a_lenient_expert_end_to_end(
     instrument, mock_llm, researcher_api, admin_user

@@ -112,6 +112,7 @@ def _text(response) -> str:
     return headers + "\n" + response.content.decode()
 
 
+@pytest.mark.slow
 def test_nothing_an_expert_can_reach_reveals_models_runs_ids_or_other_ratings(
     rated_by_others, foreign_codes, expert1, expert2, expert3, finished_run
 ):
