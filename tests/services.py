@@ -114,11 +114,25 @@ class WorkerProcess:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
 
 
-@pytest.fixture
-def celery_worker_process(integration_services, transactional_db) -> Iterator[WorkerProcess]:
+def broker_empty() -> None:
+    """No message from before: the queues purged and, on Redis, also the messages that workers
+    took and never acknowledged (tests kill workers on purpose). Redis would hand those out
+    again once their visibility timeout (an hour) has passed, to the worker of a later test or
+    a later run, which would then execute trials by ids that now belong to another run."""
     from config.celery_app import app
 
     app.control.purge()
+    if app.conf.broker_url.startswith(("redis://", "rediss://")):
+        with app.connection_for_write() as connection:
+            channel = connection.default_channel
+            channel.client.delete(
+                channel.unacked_key, channel.unacked_index_key, channel.unacked_mutex_key
+            )
+
+
+@pytest.fixture
+def celery_worker_process(integration_services, transactional_db) -> Iterator[WorkerProcess]:
+    broker_empty()
     worker = WorkerProcess().start()
     yield worker
     worker.stop()

@@ -23,7 +23,7 @@ from llmruns.models import (
 )
 from llmruns.services import RunSpec, run_create, run_estimate, run_start
 from llmruns.services.batch.common import CRASH_ENV
-from tests.services import BeatProcess, WorkerProcess, wait_for
+from tests.services import BeatProcess, WorkerProcess, broker_empty, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -44,9 +44,7 @@ def batch_settings(settings, monkeypatch):
 @pytest.fixture
 def services(integration_services, transactional_db, batch_settings):
     """Start worker and beat processes on demand; stop whatever is left at the end."""
-    from config.celery_app import app
-
-    app.control.purge()
+    broker_empty()
     started: list[WorkerProcess] = []
 
     def start(name: str) -> tuple[WorkerProcess, BeatProcess]:
