@@ -280,7 +280,8 @@ def get_limiter() -> Limiter:
     return _cached
 
 
-# How long past the endpoint's timeout a call may keep its concurrency slot.
+# A concurrency slot outlives the call it was taken for by at most this much past the endpoint's
+# timeout, so a killed worker's slots come back within a minute, not after ten.
 SLOT_MARGIN_SECONDS = 30.0
 
 

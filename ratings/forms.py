@@ -163,11 +163,10 @@ class CampaignCreateForm(forms.Form):
         for number, line in enumerate(text.splitlines(), start=1):
             if not line.strip():
                 continue
-            parts = line.replace(",", " ", 3 if rationale else -1).split(maxsplit=3)
+            # Commas or spaces between the numbers; a rationale may hold commas of its own.
+            parts = line.replace(",", " ", 3).split(maxsplit=3)
             try:
-                trial_id, low, high = (int(part) for part in parts[:3])
-                if len(parts) > 3 and not rationale:
-                    raise ValueError
+                trial_id, low, high = (int(part) for part in (parts[:3] if rationale else parts))
             except ValueError as exc:
                 raise ValidationError(
                     _("Line %(n)s: expected three whole numbers: trial id, minimum, maximum.")

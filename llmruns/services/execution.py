@@ -68,8 +68,6 @@ logger = logging.getLogger(__name__)
 WORKER_NAME = socket.gethostname()
 LIKERT_KINDS = ("interest", "self_competence", "self_review")
 MAX_RETRY_WAIT_SECONDS = 60.0
-# A concurrency slot outlives the call it was taken for by at most this much past the endpoint's
-# timeout, so a killed worker's slots come back within a minute, not after ten.
 
 
 @dataclass(frozen=True)
