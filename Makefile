@@ -55,4 +55,4 @@ messages: install
 	cd $(CURDIR) && DJANGO_DEBUG=1 $(PY) manage.py compilemessages -l zh_Hans --ignore=.venv
 
 clean:
-	rm -rf var/broker var/celery-results var/cache
+	rm -rf var/broker var/celery-results var/cache var/test-*

@@ -130,7 +130,12 @@ class CampaignCreateForm(forms.Form):
         ),
     )
     max_raters_per_unit = forms.IntegerField(
-        required=False, min_value=1, help_text=_("Adaptive: at most this many raters per unit.")
+        required=False,
+        min_value=1,
+        help_text=_(
+            "Adaptive: at most this many raters per unit. One more than the initial raters is "
+            "usually best: a disagreeing unit keeps getting raters up to this number."
+        ),
     )
     rating_budget = forms.IntegerField(
         required=False,

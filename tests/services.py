@@ -8,7 +8,9 @@ reason; with REQUIRE_SERVICES=1 (CI) a missing service is a failure instead.
 from __future__ import annotations
 
 import os
+import random
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -19,6 +21,35 @@ import pytest
 from django.conf import settings
 
 REPO = Path(__file__).resolve().parent.parent
+
+
+def _ephemeral_low() -> int:
+    try:
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
+
+
+def free_port() -> int:
+    """A port on 127.0.0.1 that nothing listens on, for a server a test starts.
+
+    Chosen at random below the kernel's ephemeral range, so that the outgoing connections other
+    test workers open meanwhile (which take ephemeral ports) cannot take it before the server
+    binds it; the kernel's own choice (bind to port 0) only where no such port is free.
+    """
+    low = _ephemeral_low()
+    chooser = random.SystemRandom()
+    for _ in range(50):
+        port = chooser.randrange(10_000, max(low, 10_001))
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
 def integration_skip_reason() -> str | None:

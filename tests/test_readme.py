@@ -24,7 +24,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -33,6 +32,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+from tests.services import free_port
 
 REPO = Path(__file__).resolve().parent.parent
 README = REPO / "README.md"
@@ -109,12 +110,6 @@ def test_the_readme_example_is_the_file_it_names():
     text = README.read_text()
     example = (REPO / "examples" / "researcher_pandas.py").read_text()
     assert f"```python\n{example}```" in text
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def _fresh_copy(target: Path) -> None:
@@ -227,11 +222,11 @@ def test_every_readme_command_works_as_printed_after_make_setup(tmp_path):
         pytest.skip(f"needs an environment installed by `make install` ({stamp} is missing)")
     clone = tmp_path / "clone"
     _fresh_copy(clone)
-    address = f"127.0.0.1:{_free_port()}"
+    address = f"127.0.0.1:{free_port()}"
     env = {name: value for name, value in os.environ.items() if not PROJECT_VARIABLES.match(name)}
     env.update(
         ADDRESS=address,
-        MOCK_LLM_URL=f"http://127.0.0.1:{_free_port()}/v1",
+        MOCK_LLM_URL=f"http://127.0.0.1:{free_port()}/v1",
         VOCATIONLAB_API=f"http://{address}/api/v1",
         PYTHONUNBUFFERED="1",
     )

@@ -27,15 +27,9 @@ from tests.llmruns.test_integration import (
     fault_settings,  # noqa: F401 (a fixture)
     reap_until_finished,
 )
-from tests.services import WorkerProcess, integration_skip_reason, wait_for
+from tests.services import WorkerProcess, free_port, integration_skip_reason, wait_for
 
 pytestmark = pytest.mark.integration
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 class RedisServer:
@@ -43,7 +37,7 @@ class RedisServer:
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
-        self.port = _free_port()
+        self.port = free_port()
         self.process: subprocess.Popen | None = None
 
     @property

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import csv
 import io
-import socket
 
 import pytest
 from django.test import Client
@@ -20,18 +19,13 @@ from llmruns.models import RunStatus, Trial
 from llmruns.services import run_progress
 from ratings.demo import SIMULATED_RATERS, demo_accounts_ensure, demo_campaign_ensure
 from ratings.models import Assignment, AssignmentStatus, Rating
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+from tests.services import free_port
 
 
 @pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_demo_setup_gives_every_dashboard_and_statistic_data(settings, instrument):
-    settings.MOCK_LLM_URL = f"http://127.0.0.1:{_free_port()}/v1"
+    settings.MOCK_LLM_URL = f"http://127.0.0.1:{free_port()}/v1"
     demo_accounts_ensure()
     totals: list[int] = []
     done: list[int] = []
