@@ -16,8 +16,8 @@ how many experts rate each unit.
   makes with k0 raters); the added unit goes to the end of that expert's queue. Every
   ``--check-every`` ratings the campaign's ordinal alpha and its 1,000-replicate bootstrap CI
   are computed as the stopping rule computes them (`ratings.adaptive`: once 20 units are
-  pairable); when the half-width is at or below ``--target``, no more raters are added and the
-  ratings already assigned are still made.
+  pairable); while the half-width is at or below ``--target``, no more raters are added (the
+  ratings already assigned are still made).
 - Fixed k: every unit gets k raters (k = 2, 3, 4). A fixed design has no stopping rule: it
   reaches the target when its final CI half-width is at or below the target. The fixed k a
   team needs at a study size is the smallest k that reaches the target in at least
@@ -156,11 +156,14 @@ def run_campaign(
             for added in raters[known[other] :]:
                 queues[added].append(other)
             known[other] = len(raters)
-        if ledger.extensions_allowed and made % check_every == 0:
+        if adaptive and made % check_every == 0:
+            # As the application decides: at every check, not once for all (an interval that
+            # widens again above the target lets extra raters in again).
             _, half_width, pairable = precision(ledger, seed=seed)
             trusted = pairable >= min(MIN_PAIRABLE_UNITS, len(known))
-            if trusted and half_width is not None and half_width <= target:
-                ledger.extensions_allowed = False
+            ledger.extensions_allowed = not (
+                trusted and half_width is not None and half_width <= target
+            )
     value, half_width, _ = precision(ledger, seed=seed)
     return Outcome(
         ratings=ledger.ratings,
