@@ -89,6 +89,30 @@ def test_icc_reproduces_shrout_and_fleiss():
     assert table["ICC(1,1)"]["description"].startswith("one-way random")
 
 
+# 95% intervals and F tests of the same table as printed by psych::ICC (Revelle, the psych
+# package for R, example of ICC() on the Shrout-Fleiss data), from the McGraw and Wong (1996)
+# formulas: (lower, upper, F, df1, df2, p).
+PUBLISHED_ICC_INTERVALS = {
+    "ICC(1,1)": (-0.133, 0.72, 1.8, 5, 18, 0.16477),
+    "ICC(2,1)": (0.019, 0.76, 11.0, 5, 15, 0.00013),
+    "ICC(3,1)": (0.342, 0.95, 11.0, 5, 15, 0.00013),
+    "ICC(1,k)": (-0.884, 0.91, 1.8, 5, 18, 0.16477),
+    "ICC(2,k)": (0.071, 0.93, 11.0, 5, 15, 0.00013),
+    "ICC(3,k)": (0.676, 0.99, 11.0, 5, 15, 0.00013),
+}
+
+
+def test_icc_intervals_and_f_tests_reproduce_the_published_values():
+    table = {row["form"]: row for row in icc_table(shrout_fleiss_table())}
+    for form, (low, high, f, df1, df2, p) in PUBLISHED_ICC_INTERVALS.items():
+        row = table[form]
+        assert round(row["ci_low"], 3) == low, form
+        assert round(row["ci_high"], 2) == high, form
+        assert round(row["f"], 1) == f, form
+        assert (row["df1"], row["df2"]) == (df1, df2), form
+        assert row["p"] == pytest.approx(p, abs=5e-6), form
+
+
 def test_cronbach_alpha_reproduces_the_published_value():
     alpha, note = cronbach_alpha(shrout_fleiss_table())
     assert note is None and round(alpha, 4) == PUBLISHED_ALPHA
