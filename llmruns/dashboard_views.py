@@ -309,6 +309,7 @@ def run_diagnostics_page(request: HttpRequest, run_id: int) -> HttpResponse:
                 ("holland_a", _("Holland code A")),
                 ("holland_b", _("Holland code B")),
                 ("holland_agreement", _("Same code")),
+                ("note", _("Note")),
             ],
         ),
         "rates_table": table(

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from django.db.models import Count, Exists, OuterRef, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
 from careers.models import ScalePoint
 from llmruns.analysis.selectors import plain_rows, rows_frame
@@ -122,11 +122,13 @@ def campaign_agreement_frame(*, campaign_id: int) -> pd.DataFrame:
 
 @dataclass(frozen=True)
 class AssignmentCounts:
-    """What a campaign's ratings frame leaves out: units and assignments without a rating."""
+    """What a campaign's ratings frame leaves out: units and assignments without a rating
+    (real units only), and the calibration units, which are never the campaign's data."""
 
     n_units: int
     by_status: dict[str, int]
     skipped_by_reason: dict[str, int]
+    calibration_units: int = 0
 
     @property
     def unrated_assignments(self) -> int:
@@ -139,7 +141,7 @@ def campaign_assignment_counts(*, campaign_id: int) -> AssignmentCounts:
     by_status: dict[str, int] = {}
     skipped: dict[str, int] = {}
     for status, reason, count in (
-        Assignment.objects.filter(campaign_id=campaign_id)
+        Assignment.objects.filter(campaign_id=campaign_id, unit__is_calibration=False)
         .values_list("status", "skip_reason")
         .annotate(n=Count("id"))
         .order_by("status", "skip_reason")
@@ -147,8 +149,16 @@ def campaign_assignment_counts(*, campaign_id: int) -> AssignmentCounts:
         by_status[status] = by_status.get(status, 0) + count
         if status == AssignmentStatus.SKIPPED:
             skipped[reason or "unspecified"] = skipped.get(reason or "unspecified", 0) + count
-    n_units = Unit.objects.filter(campaign_id=campaign_id).count()
-    return AssignmentCounts(n_units=n_units, by_status=by_status, skipped_by_reason=skipped)
+    units = Unit.objects.filter(campaign_id=campaign_id).aggregate(
+        real=Count("id", filter=Q(is_calibration=False)),
+        calibration=Count("id", filter=Q(is_calibration=True)),
+    )
+    return AssignmentCounts(
+        n_units=units["real"],
+        by_status=by_status,
+        skipped_by_reason=skipped,
+        calibration_units=units["calibration"],
+    )
 
 
 def campaign_scale_values(*, campaign: Campaign) -> list[int]:

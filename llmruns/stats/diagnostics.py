@@ -27,7 +27,9 @@ out is pooled, its respondents kept apart), so each can be split by method.
   interval excludes 0.
 - Method effects (`method_comparison`): for the same cell without method, each pair of methods:
   the correlation of item means, their mean difference (interval and paired test as above) and
-  the agreement of the Holland codes.
+  the agreement of the Holland codes. A tie between area means that reaches into the top three
+  is not broken: each agreement is true when both codes allow the same readings, false when
+  they share none, and None (with the tie in the note) when the data do not decide it.
 - Answer rates (`answer_rates`): invalid, refused and failed trials by endpoint, language, kind
   and method.
 """
@@ -43,7 +45,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from careers.scoring import AREAS, TIE_TOLERANCE, holland_code
+from careers.scoring import AREAS, TIE_TOLERANCE, HollandCode, holland_code
 from llmruns.stats.inference import riasec_sort_key
 from llmruns.stats.reliability import consistency_many, icc_table
 
@@ -541,6 +543,67 @@ def _ordered_methods(methods: Sequence[str]) -> list[str]:
     return known + sorted(set(methods) - set(METHOD_ORDER))
 
 
+CODE_LENGTH = 3
+
+
+def _possible_codes(result: HollandCode) -> set[str]:
+    """Every code the area means allow: each run of equal means that reaches into the top
+    three may be read in any order."""
+    groups: list[list[str]] = []
+    for area, mean in result.ranking:
+        if groups and abs(groups[-1][0][1] - mean) <= TIE_TOLERANCE:
+            groups[-1].append((area, mean))
+        else:
+            groups.append([(area, mean)])
+    codes = {""}
+    placed = 0
+    for group in groups:
+        if placed >= CODE_LENGTH:
+            break
+        letters = [area for area, _mean in group]
+        codes = {
+            code + "".join(order) for code in codes for order in itertools.permutations(letters)
+        }
+        placed += len(letters)
+    return {code[:CODE_LENGTH] for code in codes}
+
+
+def _agreement(first: set, second: set) -> bool | None:
+    """True when both sides allow the same readings, False when they share none, else None."""
+    if first == second:
+        return True
+    if first.isdisjoint(second):
+        return False
+    return None
+
+
+def _code_comparison(
+    result_a: HollandCode, result_b: HollandCode, names: tuple[str, str]
+) -> dict[str, object]:
+    codes_a, codes_b = _possible_codes(result_a), _possible_codes(result_b)
+    if not result_a.code or not result_b.code:
+        return {
+            "holland_agreement": False,
+            "first_letter_agreement": False,
+            "shared_letters": len(set(result_a.code) & set(result_b.code)),
+            "tie_note": None,
+        }
+    shared = {len(set(a) & set(b)) for a in codes_a for b in codes_b}
+    ties = [
+        f"{name} ties {' = '.join(group)}"
+        for name, result in zip(names, (result_a, result_b), strict=True)
+        for group in result.ties
+    ]
+    return {
+        "holland_agreement": _agreement(codes_a, codes_b),
+        "first_letter_agreement": _agreement(
+            {code[:1] for code in codes_a}, {code[:1] for code in codes_b}
+        ),
+        "shared_letters": shared.pop() if len(shared) == 1 else None,
+        "tie_note": "; ".join(ties) or None,
+    }
+
+
 def method_comparison(
     answers: pd.DataFrame, *, by: Sequence[str] = ("endpoint", "language"), confidence: float = 0.95
 ) -> pd.DataFrame:
@@ -555,7 +618,7 @@ def method_comparison(
         codes = {}
         for method in methods:
             areas = item_means.loc[method].groupby(level="area").mean()
-            codes[method] = holland_code(areas.to_dict()).code
+            codes[method] = holland_code(areas.to_dict())
         for method_a, method_b in itertools.combinations(methods, 2):
             paired = pd.concat(
                 [
@@ -569,7 +632,7 @@ def method_comparison(
             summary = paired_difference(
                 paired["a"].to_numpy(), paired["b"].to_numpy(), confidence=confidence
             )
-            code_a, code_b = codes[method_a], codes[method_b]
+            comparison = _code_comparison(codes[method_a], codes[method_b], (method_a, method_b))
             rows.append(
                 {
                     **key,
@@ -581,12 +644,13 @@ def method_comparison(
                     "ci_low": summary.get("ci_low"),
                     "ci_high": summary.get("ci_high"),
                     "p": summary.get("p"),
-                    "holland_a": code_a,
-                    "holland_b": code_b,
-                    "holland_agreement": bool(code_a) and code_a == code_b,
-                    "first_letter_agreement": bool(code_a) and code_a[:1] == code_b[:1],
-                    "shared_letters": len(set(code_a) & set(code_b)),
-                    "note": summary.get("note"),
+                    "holland_a": codes[method_a].code,
+                    "holland_b": codes[method_b].code,
+                    "holland_agreement": comparison["holland_agreement"],
+                    "first_letter_agreement": comparison["first_letter_agreement"],
+                    "shared_letters": comparison["shared_letters"],
+                    "note": "; ".join(filter(None, [summary.get("note"), comparison["tie_note"]]))
+                    or None,
                 }
             )
     return _result(rows, METHOD_COLUMNS, by)

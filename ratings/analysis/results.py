@@ -54,12 +54,21 @@ def campaign_scope(campaign: Campaign) -> dict[str, Any]:
 
 
 def assignment_exclusions(counts: AssignmentCounts, *, rated_units: int) -> list[dict[str, Any]]:
-    """What a campaign's ratings frame leaves out: skipped and unrated assignments, and units
-    without any submitted rating."""
-    exclusions = [
+    """What a campaign's ratings frame leaves out: calibration units, skipped and unrated
+    assignments, and units without any submitted rating."""
+    exclusions = []
+    if counts.calibration_units:
+        exclusions.append(
+            exclusion(
+                "calibration unit (trains the experts; not the campaign's data)",
+                counts.calibration_units,
+                "units",
+            )
+        )
+    exclusions.extend(
         exclusion(f"assignment skipped ({reason})", count, "assignments")
         for reason, count in sorted(counts.skipped_by_reason.items())
-    ]
+    )
     if counts.unrated_assignments:
         exclusions.append(
             exclusion(

@@ -89,6 +89,30 @@ def test_icc_reproduces_shrout_and_fleiss():
     assert table["ICC(1,1)"]["description"].startswith("one-way random")
 
 
+# 95% intervals and F tests of the same table as printed by psych::ICC (Revelle, the psych
+# package for R, example of ICC() on the Shrout-Fleiss data), from the McGraw and Wong (1996)
+# formulas: (lower, upper, F, df1, df2, p).
+PUBLISHED_ICC_INTERVALS = {
+    "ICC(1,1)": (-0.133, 0.72, 1.8, 5, 18, 0.16477),
+    "ICC(2,1)": (0.019, 0.76, 11.0, 5, 15, 0.00013),
+    "ICC(3,1)": (0.342, 0.95, 11.0, 5, 15, 0.00013),
+    "ICC(1,k)": (-0.884, 0.91, 1.8, 5, 18, 0.16477),
+    "ICC(2,k)": (0.071, 0.93, 11.0, 5, 15, 0.00013),
+    "ICC(3,k)": (0.676, 0.99, 11.0, 5, 15, 0.00013),
+}
+
+
+def test_icc_intervals_and_f_tests_reproduce_the_published_values():
+    table = {row["form"]: row for row in icc_table(shrout_fleiss_table())}
+    for form, (low, high, f, df1, df2, p) in PUBLISHED_ICC_INTERVALS.items():
+        row = table[form]
+        assert round(row["ci_low"], 3) == low, form
+        assert round(row["ci_high"], 2) == high, form
+        assert round(row["f"], 1) == f, form
+        assert (row["df1"], row["df2"]) == (df1, df2), form
+        assert row["p"] == pytest.approx(p, abs=5e-6), form
+
+
 def test_cronbach_alpha_reproduces_the_published_value():
     alpha, note = cronbach_alpha(shrout_fleiss_table())
     assert note is None and round(alpha, 4) == PUBLISHED_ALPHA
@@ -407,3 +431,52 @@ def test_templates_are_compared_within_the_same_scale_direction():
     direction = result.loc["reversed - normal"]
     assert direction["mean_difference"] == pytest.approx(2.0) and direction["flagged"]
     assert "within the same template" in direction["note"]
+
+
+def _two_method_rows(verbal: list[float], structured: list[float]) -> pd.DataFrame:
+    areas = ["R", "I", "A", "S", "E", "C"]
+    return answers(
+        [
+            {"method": method, "item": item, "area": areas[item - 1], "replication": 1, "value": v}
+            for method, values in (("verbal", verbal), ("structured", structured))
+            for item, v in enumerate(values, start=1)
+        ]
+    )
+
+
+def test_method_comparison_does_not_break_a_tie_at_the_top_silently():
+    # verbal ties R and I for first place (4 and 4): its code is RIA or IRA, so whether it
+    # matches structured's IRA, or its first letter structured's I, is not decided by the data
+    # (DESIGN: ties are reported, not broken silently). Both put R, I and A in the top three.
+    row = method_comparison(_two_method_rows([4, 4, 3, 2, 1, 1], [4, 5, 3, 2, 1, 1])).iloc[0]
+    assert (row["holland_a"], row["holland_b"]) == ("RIA", "IRA")
+    assert row["holland_agreement"] is None
+    assert row["first_letter_agreement"] is None
+    assert row["shared_letters"] == 3
+    assert "verbal" in row["note"] and "R = I" in row["note"]
+
+
+def test_method_comparison_reports_no_agreement_that_rests_on_a_broken_tie():
+    # verbal's RIA comes from breaking the R = I tie in RIASEC order; structured is RIA with
+    # R above I. Whether the codes agree is not decided by the data.
+    row = method_comparison(_two_method_rows([4, 4, 3, 2, 1, 1], [5, 4, 3, 2, 1, 1])).iloc[0]
+    assert (row["holland_a"], row["holland_b"]) == ("RIA", "RIA")
+    assert row["holland_agreement"] is None
+    assert row["first_letter_agreement"] is None
+
+
+def test_method_comparison_with_a_tie_across_the_third_place():
+    # verbal: R 5, I 4, A = S = 3: its third letter is A or S, so the letters shared with
+    # structured's RIA are 3 or 2; the first letter (R) is decided and agrees.
+    row = method_comparison(_two_method_rows([5, 4, 3, 3, 1, 1], [5, 4, 3, 2, 1, 1])).iloc[0]
+    assert row["holland_agreement"] is None
+    assert row["first_letter_agreement"] is True
+    assert row["shared_letters"] is None
+
+
+def test_method_comparison_with_the_same_tie_in_both_codes_agrees():
+    # Both methods tie R and I on top with A third: the same profile, whichever order is read.
+    row = method_comparison(_two_method_rows([4, 4, 3, 2, 1, 1], [4, 4, 3, 1, 2, 1])).iloc[0]
+    assert row["holland_agreement"] is True
+    assert row["first_letter_agreement"] is True
+    assert row["shared_letters"] == 3

@@ -302,3 +302,26 @@ def test_the_rationale_shown_to_experts_is_redacted(finished_run, panel, expert1
     client.post(f"/rate/{unit.blind_code}/submit/", {"value": 2})
     html = client.get(f"/rate/{unit.blind_code}/").content.decode()
     assert 'id="feedback-rationale"' in html and name not in html
+
+
+def test_campaign_statistics_count_calibration_units_apart_from_unrated_ones(calibrated, expert2):
+    """Three calibration units and 21 real ones of two raters each (three experts). expert2
+    rates the three calibration units and one real unit: the statistics leave out the three
+    calibration units as such, 20 real units without a rating and 41 real assignments not
+    rated yet (the other experts' six calibration assignments are not the campaign's data)."""
+    from ratings.analysis.parameters import AGREEMENT_PARAMETERS
+    from ratings.analysis.results import campaign_agreement
+
+    _calibrate(_client(expert2), calibrated, expert2, [2, 3, 3])
+    _client(expert2).post(f"/rate/{_real_code(calibrated, expert2)}/submit/", {"value": 4})
+    parameters = {name: parameter.default for name, parameter in AGREEMENT_PARAMETERS.items()}
+
+    result = campaign_agreement(campaign=calibrated, parameters=parameters)
+
+    exclusions = {(entry["reason"], entry["of"]): entry["count"] for entry in result["exclusions"]}
+    assert exclusions == {
+        ("calibration unit (trains the experts; not the campaign's data)", "units"): 3,
+        ("assignment not rated yet (pending or draft)", "assignments"): 41,
+        ("unit has no submitted rating", "units"): 20,
+        ("unit has a single rating (not pairable)", "units"): 1,
+    }
