@@ -353,9 +353,12 @@ def response_styles(
 ) -> pd.DataFrame:
     """Acquiescence, extreme and midpoint responding and straight-lining per cell.
 
-    The interval of the acquiescence index is a t interval over the respondents' own means; a
-    cell is flagged acquiescent when the index exceeds `threshold` scale points, disacquiescent
-    when it is below minus `threshold`.
+    The respondent is the unit, as for the profiles: the mean agreement is the mean over
+    respondents of each one's mean answer (so a respondent with fewer valid answers weighs as
+    much as the others, and the index lies inside its own interval), and the interval of the
+    acquiescence index is a t interval over those respondents' means. A cell is flagged
+    acquiescent when the index exceeds `threshold` scale points, disacquiescent when it is
+    below minus `threshold`. The extreme and midpoint shares count answers.
     """
     frame = pool(answers, by=by)
     midpoint = (scale_min + scale_max) / 2.0
@@ -369,7 +372,7 @@ def response_styles(
         per_respondent = valid.groupby("respondent")["value"]
         means = per_respondent.mean().to_numpy()
         straight = (per_respondent.count() >= 2) & (per_respondent.max() == per_respondent.min())
-        mean = float(valid["value"].mean())
+        mean = float(means.mean())
         index = mean - midpoint
         low, high = _t_summary(means, confidence)
         if low is None:

@@ -223,6 +223,29 @@ def test_response_styles_by_hand():
     assert row["ci_high"] == pytest.approx(3.75 + half - 3)
 
 
+def test_the_acquiescence_index_weighs_respondents_equally_and_lies_in_its_interval():
+    # Respondent 1 gave one valid answer (5; the others failed to parse), respondent 2 three
+    # (1, 1, 2): respondent means 5 and 4/3, so mean agreement (5 + 4/3) / 2 = 19/6, index
+    # 19/6 - 3 = 1/6. Pooling the answers would give (5 + 1 + 1 + 2) / 4 = 2.25, outside the
+    # interval over the respondents, which is centred on 19/6.
+    rows = [
+        {"item": item, "area": "R", "replication": 1, "value": value}
+        for item, value in zip(range(1, 4), [5, None, None], strict=True)
+    ] + [
+        {"item": item, "area": "R", "replication": 2, "value": value}
+        for item, value in zip(range(1, 4), [1, 1, 2], strict=True)
+    ]
+    row = response_styles(answers(rows)).iloc[0]
+    assert row["n_respondents"] == 2 and row["n_answers"] == 4
+    assert row["mean_agreement"] == pytest.approx(19 / 6)
+    assert row["acquiescence_index"] == pytest.approx(1 / 6)
+    half = stats.t.ppf(0.975, 1) * np.std([5, 4 / 3], ddof=1) / math.sqrt(2)
+    assert row["ci_low"] == pytest.approx(19 / 6 - half - 3)
+    assert row["ci_high"] == pytest.approx(19 / 6 + half - 3)
+    assert row["ci_low"] <= row["acquiescence_index"] <= row["ci_high"]
+    assert row["extreme_share"] == pytest.approx(3 / 4)  # answers: one 5, two 1s, one 2
+
+
 def test_a_respondent_one_point_higher_is_flagged_acquiescent_and_the_base_is_not():
     base = [3, 2, 4, 3, 3, 2, 4, 3, 2, 4, 3, 3]
     rows = []
