@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from careers.models import Area, QuestionKind, Scale, ScalePoint
 from config.errors import DependantsExist, protected_dependants
 from llmruns.models import ModelEndpoint, Run, RunStatus, Trial, TrialStatus
+from llmruns.parsing.text import without_reasoning
 from ratings.adaptive import adaptive_settings_errors, budget_errors
 from ratings.assignment import AssignmentError, AssignmentPlan, ExpertSpec, UnitSpec, assign
 from ratings.calibration import calibration_queues, calibrations_create
@@ -461,6 +462,13 @@ def _gold_trials(
     return found
 
 
+def _answer(text: str) -> str:
+    """What experts rate: the reply without the reasoning a model returned inline
+    (`<think>...</think>`), which is not part of the answer and marks the kind of model."""
+    answer = without_reasoning(text, fill="")
+    return answer.strip() if answer != text else text
+
+
 def _units_create(
     *, campaign: Campaign, trials: Sequence[Trial], gold: Sequence[GoldUnit]
 ) -> list[Unit]:
@@ -470,7 +478,7 @@ def _units_create(
     codes = _unique_blind_codes(len(trials))
     units = []
     for trial, code in zip(trials, codes, strict=True):
-        redacted = redact(trial.text, names=names, name_list=name_list)
+        redacted = redact(_answer(trial.text), names=names, name_list=name_list)
         reasons = review_reasons(redacted)
         expected = gold_by_trial.get(trial.pk)
         units.append(
