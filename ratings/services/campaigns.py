@@ -92,10 +92,20 @@ def _select_work_samples(
     return selected
 
 
+def _model_id_forms(model: str) -> list[str]:
+    """A served model id and the forms a model writes itself by: without its namespace
+    ("acme-labs/quokka-13b-chat" -> "quokka-13b-chat") and without a tag after a colon
+    ("quokka-13b-chat:free", "qwen2.5:7b")."""
+    bare = model.rsplit("/", 1)[-1]
+    return list(dict.fromkeys(form for form in (model, bare, bare.split(":", 1)[0]) if form))
+
+
 def _redaction_names() -> list[str]:
     names: list[str] = []
-    for row in ModelEndpoint.objects.values_list("name", "model", "provider"):
-        names.extend(value for value in row if value)
+    for name, model, provider in ModelEndpoint.objects.values_list("name", "model", "provider"):
+        names.extend(value for value in (name, provider) if value)
+        if model:
+            names.extend(_model_id_forms(model))
     return names
 
 

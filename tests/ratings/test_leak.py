@@ -266,3 +266,24 @@ def test_an_inline_reasoning_block_never_reaches_the_expert(
         assert "think&gt;" not in html and "house style" not in html
     # The original, reasoning and all, stays with the trial for admins and researchers.
     assert Trial.objects.filter(run=run, text__startswith="<think>").count() == 24
+
+
+def test_a_namespaced_model_id_is_redacted_as_the_model_writes_it(instrument, panel, expert1):
+    """Served model ids carry a namespace or a tag ("org/model", "model:free"); a model names
+    itself without them, and the name must go all the same, listed or not."""
+    endpoint = ModelEndpoint.objects.create(
+        name="Local chat",
+        model="acme-labs/quokka-13b-chat:free",
+        provider="vLLM",
+        base_url="http://127.0.0.1:9/v1",
+    )
+
+    def text(endpoint, *, language: str, item_number: int) -> str:
+        return f"Quokka-13B-Chat recommends, for task {item_number}: measure twice."
+
+    from tests.ratings.conftest import build_run
+
+    run = build_run(instrument, [endpoint], languages=["en"], text=text)
+    campaign = campaign_create(skip_review=True, name="Local", run=run, panel=panel)
+    for text_shown in campaign.units.values_list("text_redacted", flat=True):
+        assert "quokka" not in text_shown.casefold()
