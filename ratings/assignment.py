@@ -19,8 +19,9 @@ What a plan guarantees:
   count is within 1 of its proportional share (strictly less); with gold, where the two
   orders are merged, within 2.5 (|regular error| < 1, |gold error| < 1, and the merge adds at
   most 1/2). Areas go by the same rule within the stratum chosen: exactly even when a queue
-  has one stratum, roughly so otherwise. Ties go to seeded random ranks, so no key order leaks
-  into a queue and two experts do not see the same order.
+  has one stratum, roughly so otherwise. Ties go to a seeded random draw at each position, so
+  no key order leaks into a queue, two experts do not see the same order, and no position
+  stands for an endpoint (equal strata do not rotate in a fixed order, ABAB... or ABCABC...).
 - Gold units are spread through the queue: after t positions a queue of n holding g gold units
   has round(t * g / n) of them (within 1/2 of its share), so the j-th sits in the middle of the
   j-th of g equal slices; none cluster at the start or the end.
@@ -340,7 +341,9 @@ class _ChairmanRule:
     A class may go once it is at least `slack` behind its proportional share; of those, the one
     whose next unit is due soonest goes. When any class with units left may go at every step,
     every class stays within 1 - slack of its share at every prefix (R. Tijdeman, "The chairman
-    assignment problem", Discrete Mathematics 32, 1980). Ties go to seeded random ranks.
+    assignment problem", Discrete Mathematics 32, 1980). Ties go to a seeded random draw made
+    anew at each position: ranks drawn once would repeat one rotation through the whole queue
+    (ABAB..., ABCABC...), and an expert could group the units by endpoint from their positions.
     """
 
     def __init__(self, totals: Counter[Hashable], *, rng: random.Random) -> None:
@@ -352,7 +355,7 @@ class _ChairmanRule:
         self.slack_numerator = 1 if len(totals) > 1 else 0
         self.slack_denominator = 2 * len(totals) - 2 if len(totals) > 1 else 1
         self.common_multiple = math.lcm(*totals.values()) if totals else 1
-        self.rank = {name: rng.random() for name in sorted(totals, key=repr)}
+        self.rng = rng
 
     def _released(self, name: Hashable, filled: int) -> bool:
         # behind = filled * total / length - placed >= slack
@@ -367,9 +370,12 @@ class _ChairmanRule:
 
     def choose(self, candidates: Iterable[Hashable], *, filled: int) -> Hashable:
         """The class to place at position `filled` (counted from 1), among candidates."""
-        candidates = list(candidates)
+        candidates = sorted(candidates, key=repr)
         released = [name for name in candidates if self._released(name, filled)]
-        return min(released or candidates, key=lambda name: (self._next_due(name), self.rank[name]))
+        pool = released or candidates
+        earliest = min(self._next_due(name) for name in pool)
+        tied = [name for name in pool if self._next_due(name) == earliest]
+        return tied[0] if len(tied) == 1 else self.rng.choice(tied)
 
     def place(self, name: Hashable) -> None:
         self.placed[name] += 1

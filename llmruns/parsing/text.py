@@ -28,14 +28,17 @@ def normalize_fragment(text: str) -> str:
     return _MARKDOWN.sub("", text)
 
 
+def without_reasoning(text: str, *, fill: str = " ") -> str:
+    """The reply without its inline reasoning blocks, each replaced by `fill`; a block that never
+    closed (a truncated reply) holds no final answer, so everything from it on goes too."""
+    text = _THINK_BLOCK.sub(fill, text)
+    unclosed = text.lower().find("<think>")
+    return text if unclosed == -1 else text[:unclosed]
+
+
 def normalize(text: str) -> str:
     """The form of a whole reply that the parsers read: `normalize_fragment` without reasoning."""
-    text = _THINK_BLOCK.sub(" ", text)
-    # A reasoning block that never closed (a truncated reply) holds no final answer.
-    unclosed = text.lower().find("<think>")
-    if unclosed != -1:
-        text = text[:unclosed]
-    return normalize_fragment(text)
+    return normalize_fragment(without_reasoning(text))
 
 
 def blank(text: str, start: int, end: int, fill: str = " ") -> str:

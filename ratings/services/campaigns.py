@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from careers.models import Area, QuestionKind, Scale, ScalePoint
 from config.errors import DependantsExist, protected_dependants
 from llmruns.models import ModelEndpoint, Run, RunStatus, Trial, TrialStatus
+from llmruns.parsing.text import without_reasoning
 from ratings.adaptive import adaptive_settings_errors, budget_errors
 from ratings.assignment import AssignmentError, AssignmentPlan, ExpertSpec, UnitSpec, assign
 from ratings.calibration import calibration_queues, calibrations_create
@@ -91,10 +92,20 @@ def _select_work_samples(
     return selected
 
 
+def _model_id_forms(model: str) -> list[str]:
+    """A served model id and the forms a model writes itself by: without its namespace
+    ("acme-labs/quokka-13b-chat" -> "quokka-13b-chat") and without a tag after a colon
+    ("quokka-13b-chat:free", "qwen2.5:7b")."""
+    bare = model.rsplit("/", 1)[-1]
+    return list(dict.fromkeys(form for form in (model, bare, bare.split(":", 1)[0]) if form))
+
+
 def _redaction_names() -> list[str]:
     names: list[str] = []
-    for row in ModelEndpoint.objects.values_list("name", "model", "provider"):
-        names.extend(value for value in row if value)
+    for name, model, provider in ModelEndpoint.objects.values_list("name", "model", "provider"):
+        names.extend(value for value in (name, provider) if value)
+        if model:
+            names.extend(_model_id_forms(model))
     return names
 
 
@@ -461,6 +472,13 @@ def _gold_trials(
     return found
 
 
+def _answer(text: str) -> str:
+    """What experts rate: the reply without the reasoning a model returned inline
+    (`<think>...</think>`), which is not part of the answer and marks the kind of model."""
+    answer = without_reasoning(text, fill="")
+    return answer.strip() if answer != text else text
+
+
 def _units_create(
     *, campaign: Campaign, trials: Sequence[Trial], gold: Sequence[GoldUnit]
 ) -> list[Unit]:
@@ -470,7 +488,7 @@ def _units_create(
     codes = _unique_blind_codes(len(trials))
     units = []
     for trial, code in zip(trials, codes, strict=True):
-        redacted = redact(trial.text, names=names, name_list=name_list)
+        redacted = redact(_answer(trial.text), names=names, name_list=name_list)
         reasons = review_reasons(redacted)
         expected = gold_by_trial.get(trial.pk)
         units.append(

@@ -340,6 +340,23 @@ def test_two_equal_strata_never_run_three_in_a_row() -> None:
         assert all(set(strata[i : i + 2]) == set(ENDPOINTS[:2]) for i in range(0, 24, 2))
 
 
+@pytest.mark.parametrize("strata_count", [2, 3, 4])
+def test_a_position_in_the_queue_does_not_tell_its_endpoint(strata_count: int) -> None:
+    """Equal strata in a fixed rotation (ABAB..., ABCABC...) would let an expert group the
+    units by model from their positions alone: ties are drawn anew at every position."""
+    units = [
+        unit(f"unit-{i}", area=AREAS[i % 6], stratum=ENDPOINTS[i % strata_count])
+        for i in range(12 * strata_count)
+    ]
+    stratum_of = {u.key: u.stratum for u in units}
+
+    for seed in range(5):
+        queue = assign(units, [expert("solo")], raters_per_unit=1, seed=seed).queues["solo"]
+        strata = [stratum_of[key] for key in queue]
+        for offset in range(strata_count):
+            assert len(set(strata[offset::strata_count])) > 1, (seed, strata)
+
+
 @PROPERTY_SETTINGS
 @given(st.lists(st.sampled_from(AREAS), min_size=1, max_size=60), st.integers(0, 2**32))
 def test_areas_keep_within_one_of_their_share_when_a_queue_has_one_stratum(

@@ -237,3 +237,53 @@ def test_queue_order_is_the_stored_shuffle_not_the_order_of_trials_or_models(cam
     endpoint_order = [endpoint for _trial, endpoint in by_position]
     assert endpoint_order != sorted(endpoint_order)
     assert listed != sorted(listed)
+
+
+REASONING = "The user wants a plan. My house style is to number every step and sign off."
+
+
+def reasoning_text(endpoint, *, language: str, item_number: int) -> str:
+    """A reasoning model that returns its reasoning inline, before the answer."""
+    return f"<think>\n{REASONING}\n</think>\n\nPlan for task {item_number}: measure twice."
+
+
+def test_an_inline_reasoning_block_never_reaches_the_expert(
+    instrument, model_endpoints, panel, expert1
+):
+    """`<think>` blocks mark a reasoning model and are not part of the answer being rated."""
+    from tests.ratings.conftest import build_run
+
+    run = build_run(instrument, model_endpoints, languages=["en"], text=reasoning_text)
+    campaign = campaign_create(
+        skip_review=True, name="Reasoning", run=run, panel=panel, raters_per_unit=1
+    )
+    texts = dict(campaign.units.values_list("trial__item__number", "text_redacted"))
+    assert texts[1] == "Plan for task 1: measure twice."
+    client = Client()
+    client.force_login(expert1)
+    for code in queue_codes(expert1):
+        html = client.get(f"/rate/{code}/").content.decode()
+        assert "think&gt;" not in html and "house style" not in html
+    # The original, reasoning and all, stays with the trial for admins and researchers.
+    assert Trial.objects.filter(run=run, text__startswith="<think>").count() == 24
+
+
+def test_a_namespaced_model_id_is_redacted_as_the_model_writes_it(instrument, panel, expert1):
+    """Served model ids carry a namespace or a tag ("org/model", "model:free"); a model names
+    itself without them, and the name must go all the same, listed or not."""
+    endpoint = ModelEndpoint.objects.create(
+        name="Local chat",
+        model="acme-labs/quokka-13b-chat:free",
+        provider="vLLM",
+        base_url="http://127.0.0.1:9/v1",
+    )
+
+    def text(endpoint, *, language: str, item_number: int) -> str:
+        return f"Quokka-13B-Chat recommends, for task {item_number}: measure twice."
+
+    from tests.ratings.conftest import build_run
+
+    run = build_run(instrument, [endpoint], languages=["en"], text=text)
+    campaign = campaign_create(skip_review=True, name="Local", run=run, panel=panel)
+    for text_shown in campaign.units.values_list("text_redacted", flat=True):
+        assert "quokka" not in text_shown.casefold()
