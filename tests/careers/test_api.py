@@ -85,3 +85,12 @@ def test_schema_and_docs_are_served_without_a_cdn(researcher_api, client, resear
     html = docs.content.decode()
     assert "cdn" not in html.lower() and "unpkg" not in html.lower()
     assert "/static/drf_spectacular_sidecar/" in html
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", ["/api/v1/docs/", "/api/v1/redoc/"])
+def test_options_on_a_docs_page_lists_its_methods(client, researcher, path):
+    client.force_login(researcher)
+    response = client.options(path)
+    assert response.status_code == 200
+    assert {method.strip() for method in response["Allow"].split(",")} >= {"GET", "OPTIONS"}
