@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from careers.models import QuestionKind
 from llmruns.analysis.parameters import plain_parameters
 from llmruns.analysis.results import (
     answer_status_exclusions,
@@ -23,13 +24,14 @@ from llmruns.analysis.results import (
     exclusion,
     records,
 )
-from llmruns.analysis.selectors import run_data_version, self_assessed_frame
+from llmruns.analysis.selectors import run_answers_frame, run_data_version, self_assessed_frame
 from llmruns.selectors import ANSWER, resolve_method
 from ratings.analysis.tables import AGREEMENT, DISCREPANCY, RATERS, UNITS
 from ratings.models import Campaign
 from ratings.stats import (
     EXPERT_COLUMNS,
     SELF_COLUMNS,
+    alignment,
     alpha,
     alpha_by,
     discrepancy,
@@ -232,7 +234,10 @@ def campaign_units(*, campaign: Campaign, parameters: Mapping[str, Any]) -> dict
 
 
 def campaign_discrepancy(*, campaign: Campaign, parameters: Mapping[str, Any]) -> dict[str, Any]:
-    """Self - expert competence per item x endpoint x language, aggregated by `by`."""
+    """Self - expert competence per item x endpoint x language, aggregated by `by`; and the
+    interest-competence alignment per endpoint x language: Spearman's rho across items between
+    mean interest and expert competence, and between mean interest and the self-assessment
+    (`source`), interest read with the same method and basis."""
     source = parameters["source"]
 
     def compute() -> dict[str, Any]:
@@ -244,8 +249,18 @@ def campaign_discrepancy(*, campaign: Campaign, parameters: Mapping[str, Any]) -
         self_frame = self_assessed_frame(
             run_id=campaign.run_id, source=source, method=method, basis=basis, **selection
         )
+        self_answers = answered_only(self_frame)[list(SELF_COLUMNS)]
+        interest = answered_only(
+            run_answers_frame(
+                run_id=campaign.run_id,
+                kinds=[QuestionKind.INTEREST],
+                method=method,
+                basis=basis,
+                **selection,
+            )
+        )[list(SELF_COLUMNS)]
         result = discrepancy(
-            answered_only(self_frame)[list(SELF_COLUMNS)],
+            self_answers,
             ratings[list(EXPERT_COLUMNS)],
             by=parameters["by"],
             bootstrap=parameters["bootstrap"],
@@ -269,6 +284,10 @@ def campaign_discrepancy(*, campaign: Campaign, parameters: Mapping[str, Any]) -
             "groups": records(result.groups),
             "items": records(items),
             "excluded_items": records(result.excluded),
+            "alignment": [
+                *records(alignment(interest, ratings[list(EXPERT_COLUMNS)], label="expert")),
+                *records(alignment(interest, self_answers, label=source)),
+            ],
             "exclusions": exclusions,
             "notes": list(result.notes),
         }

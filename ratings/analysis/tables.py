@@ -21,6 +21,7 @@ from llmruns.analysis.tables import (
     table_csv,
 )
 from ratings.stats import (
+    ALIGNMENT_COLUMNS,
     ALPHA_RESULT_FIELDS,
     EXCLUDED_COLUMNS,
     GROUP_STATISTIC_COLUMNS,
@@ -51,7 +52,7 @@ RESULT_TABLES.update(
         AGREEMENT: ("agreement", "exclusions"),
         RATERS: ("results", "exclusions"),
         UNITS: ("results", "exclusions"),
-        DISCREPANCY: ("groups", "items", "excluded_items", "exclusions"),
+        DISCREPANCY: ("groups", "items", "excluded_items", "alignment", "exclusions"),
     }
 )
 TABLE_COLUMNS.update(
@@ -85,6 +86,7 @@ TABLE_COLUMNS.update(
         (DISCREPANCY, "groups"): lambda by: [*by, *GROUP_STATISTIC_COLUMNS],
         (DISCREPANCY, "items"): lambda by: list(ITEM_COLUMNS),
         (DISCREPANCY, "excluded_items"): lambda by: list(EXCLUDED_COLUMNS),
+        (DISCREPANCY, "alignment"): lambda by: list(ALIGNMENT_COLUMNS),
     }
 )
 

@@ -117,6 +117,12 @@ class DiscrepancySerializer(StatisticSerializer):
     groups = serializers.ListField(child=serializers.DictField())
     items = serializers.ListField(child=serializers.DictField())
     excluded_items = serializers.ListField(child=serializers.DictField())
+    alignment = serializers.ListField(
+        child=serializers.DictField(),
+        help_text="Interest-competence alignment per endpoint x language: Spearman's rho across "
+        "items between mean interest and competence, once for the experts' competence "
+        "(`competence: expert`) and once for the self-assessment (`competence` = the source).",
+    )
 
 
 EXAMPLE_EXCLUSIONS = [
@@ -254,6 +260,28 @@ DISCREPANCY_EXAMPLE = OpenApiExample(
         ],
         "items": [],
         "excluded_items": [],
+        "alignment": [
+            {
+                "endpoint": "gpt-4o",
+                "language": "en",
+                "competence": "expert",
+                "spearman_rho": 0.31,
+                "spearman_p": 0.38,
+                "n": 10,
+                "n_unpaired_items": 0,
+                "note": None,
+            },
+            {
+                "endpoint": "gpt-4o",
+                "language": "en",
+                "competence": "self_competence",
+                "spearman_rho": 0.66,
+                "spearman_p": 0.04,
+                "n": 10,
+                "n_unpaired_items": 0,
+                "note": None,
+            },
+        ],
         "exclusions": [{"reason": "self-competence: refused answer", "count": 2, "of": "answers"}],
         "notes": [],
         "data_version": "61-2025-01-01T09:00:00+00:00-120-120-118-116-2025-01-01T11:00:00+00:00",

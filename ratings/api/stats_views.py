@@ -156,7 +156,9 @@ class CampaignDiscrepancyView(CampaignStatisticView):
         summary="Self-assessed versus expert competence",
         description="Self - expert per item x endpoint x language (`items`), aggregated per "
         "`by` group with a bootstrap CI, the share of underestimated items, Spearman's rho and "
-        "the Wilcoxon signed-rank p (`groups`); items lacking a side are listed with the reason.",
+        "the Wilcoxon signed-rank p (`groups`); items lacking a side are listed with the reason. "
+        "`alignment`: per endpoint x language, Spearman's rho across items between mean interest "
+        "and the experts' competence, and between mean interest and the self-assessment.",
     )
     def get(self, request: Request, pk: int) -> Response | HttpResponse:
         return super().get(request, pk)

@@ -167,9 +167,9 @@ def test_discrepancy_page_plots_self_against_expert_per_item(
     url = f"/dashboards/campaigns/{study.campaign.pk}/discrepancy/"
     # Queries: user, role groups, the campaign with its run, the campaign's and the run's data
     # versions, the ratings, assignment counts, unit count, the campaign's endpoints, the
-    # self-assessments, whether the user is an expert (navigation). The session comes from the
-    # cache.
-    with django_assert_num_queries(11):
+    # self-assessments, the interest answers (alignment), whether the user is an expert
+    # (navigation). The session comes from the cache.
+    with django_assert_num_queries(12):
         response = researcher_client.get(url)
     html = response.content.decode()
     assert response.status_code == 200

@@ -282,6 +282,7 @@ def test_replication_package_manifest_matches_its_files_and_holds_no_secret(rese
         "statistics/units.csv",
         "statistics/discrepancy_self_competence.csv",
         "statistics/discrepancy_self_competence_items.csv",
+        "statistics/discrepancy_self_competence_alignment.csv",
         "statistics/discrepancy_self_review.csv",
         "statistics/profiles.csv",
         "statistics/mixed_model.csv",

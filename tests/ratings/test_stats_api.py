@@ -249,6 +249,49 @@ def test_discrepancy_equals_the_hand_computed_difference(researcher_api, instrum
     assert body["parameters"]["source"] == "self_competence"
 
 
+@pytest.mark.django_db
+def test_discrepancy_serves_the_interest_competence_alignment_computed_by_hand(
+    researcher_api, instrument
+):
+    # Items 1-4: interest 1, 4, 3, 5 (ranks 1, 3, 2, 4); expert competence 2, 3, 4, 5 (ranks
+    # 1, 2, 3, 4): rank differences 0, 1, 1, 0, rho = 1 - 6 * 2 / (4 * 15) = 0.8. Self-assessed
+    # 2, 1, 4, 3 (ranks 2, 1, 4, 3): differences 1, 2, 2, 1, rho = 1 - 6 * 10 / 60 = 0.
+    expert = {_cell(1): 2, _cell(2): 3, _cell(3): 4, _cell(4): 5}
+    built = build_rated_campaign(instrument, ratings={"E-AAAAAA": expert, "E-BBBBBB": expert})
+    make_trials(
+        built.run,
+        kind="interest",
+        values={_cell(1): 1, _cell(2): 4, _cell(3): 3, _cell(4): 5, _cell(5): None},
+        endpoints=built.endpoints,
+    )
+    make_trials(
+        built.run,
+        kind="self_competence",
+        values={_cell(1): 2, _cell(2): 1, _cell(3): 4, _cell(4): 3},
+        endpoints=built.endpoints,
+    )
+    body = researcher_api.get(
+        _url("campaigns", built.campaign.pk, "discrepancy", "bootstrap=0")
+    ).json()
+    rows = {row["competence"]: row for row in body["alignment"]}
+    assert set(rows) == {"expert", "self_competence"}
+    assert rows["expert"]["spearman_rho"] == pytest.approx(0.8)
+    assert rows["self_competence"]["spearman_rho"] == pytest.approx(0.0, abs=1e-12)
+    for row in rows.values():
+        assert (row["endpoint"], row["language"], row["n"]) == ("Model-A", "en", 4)
+    # Item 5 has only an invalid interest answer and no competence: counted, not correlated.
+    assert rows["expert"]["n_unpaired_items"] == 1 == rows["self_competence"]["n_unpaired_items"]
+    csv = researcher_api.get(
+        _url(
+            "campaigns", built.campaign.pk, "discrepancy", "bootstrap=0&format=csv&table=alignment"
+        )
+    )
+    assert csv.status_code == 200
+    header, *lines = csv.content.decode().splitlines()
+    assert header.split(",")[:4] == ["endpoint", "language", "competence", "spearman_rho"]
+    assert len(lines) == 2
+
+
 @pytest.fixture
 def interest_run(instrument):
     """Two endpoints x two languages x 2 replications of all 60 interest items; one refusal."""
