@@ -14,7 +14,10 @@ __all__ = ["build_router", "exception_handler"]
 
 
 def build_router() -> DefaultRouter:
+    """The API's resources. No format-suffix routes (`runs.json`): a format is chosen with
+    `?format=` or the Accept header, as the statistics and exports do."""
     router = DefaultRouter()
+    router.include_format_suffixes = False
     register_careers(router)
     register_llmruns(router)
     register_ratings(router)
