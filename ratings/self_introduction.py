@@ -2,9 +2,12 @@
 
 A name list is always one model behind, so a sentence in which the text introduces itself or
 its maker has the name removed whatever it is: "I am X", "I'm X, ...", "As X, a ... model",
-"X here", "I was developed / created / trained / built / made by X", "我是X", "作为X",
-"由X开发/训练/打造/推出的", "X为您服务". Pure Python, no Django: `ratings.redaction` calls it on
-the original text and reports these spans as kind "pattern".
+"X here", "I was developed / created / trained / built / made by X", "I, X, will ...",
+"(you can) call me X", "Greetings / Hello from X", a sign-off that ends the text ("Best
+regards,\nX", "Cheers, X"), "Created / Built by X, I ...", "I'm X from Y", "I am an AI model
+from Y", "我是X", "作为X", "叫我X", "由X开发/训练/打造/推出的", "我是来自Y的助手", "X为您服务",
+"此致\n敬礼\nX". Pure Python, no Django: `ratings.redaction` calls it on the original text and
+reports these spans as kind "pattern".
 
 What makes X a name rather than an ordinary word, and the decisions behind it:
 
@@ -19,9 +22,43 @@ What makes X a name rather than an ordinary word, and the decisions behind it:
   "made by hand" or "developed by our team" never name anyone (X must be capitalised).
 - "X here" counts at the start of a text, sentence or greeting only, followed by a comma, dash
   or exclamation ("Zorblax here, ..."), and not for imperatives ("Click here, then ...").
+- "As X, I ..." (no model noun after X) counts when X is shaped like a model id ("As zq-7b, I")
+  or is not a role: no word of X is a job word (ROLE_WORDS: "Chair", "Head", "Chef" ...), ends
+  like a job title ("-er", "-or", "-ist", "-ian", "-ant", "-ent", "-ee", "-ary", "-man" ...), is
+  a short acronym ("PM", "EMT") or one of ORDINARY_CAPITALS. So "As Director, I", "As Head
+  Chef, I" and "As Acting CEO, I" stay, "As Zorblax, I" loses its name; a model name that ends
+  like a job title ("As Jasper, I") is missed in this form only.
+- "I, X, will ..." counts for a capitalised X between commas right after an "I" that no word
+  precedes, followed by a lower-case word other than "and"/"or": "I, too, agree" is lower case,
+  "World War I, Germany, ..." has a word before "I", "H, I, J, and K" and "I, II, III" are
+  letters and numerals.
+- "call me X" needs a capitalised X that ends the clause ("Call me tomorrow", "Call me ASAP",
+  "Call me Monday" stay). "Call me Ishmael." loses its name: the cost of the stance.
+- "Greetings / Hello / Hi from X" counts at the start of a text, line or sentence only, with X
+  capitalised and ending the clause: "We received greetings from the mayor" stays, but a
+  postcard's "Greetings from Paris!" loses "Paris" (a place and a model read alike there).
+- A sign-off counts only when it ends the text (at most one short line, a title or a date,
+  after the name): a letter quoted in the middle of a text keeps its signature, and a closing
+  with no name ("Best regards", "[Your Name]", "The Team", "Your Name") changes nothing. A work
+  sample that ends with a letter signed by a persona ("Sincerely,\nJane Doe") loses the name
+  and goes to review, like the persona in "I'm Alex, your coordinator".
+- "Created / Developed / Built ... by X," counts at the start of a sentence that goes on with
+  "I" or "my" only: "Created by hand, the piece ..." and "Built by the Romans, the wall ..."
+  stay.
+- "from Y" names a maker after "I'm X" or "I'm X, a ... model" (the name is removed already,
+  so the unit is in review anyway), and after "I am / As a(n) <noun>" when the noun is only a
+  program's ("AI", "chatbot", "language model") or Y is shaped like a maker's (a digit, an
+  inner capital, "AI" or "Labs" at the end): "an assistant from HuggingFaceH4" and "an AI model
+  from Acme AI" go, "a travel agent from Denver" and "a dental assistant from Texas" stay, as
+  does any "from" without a self-introduction ("a letter from Acme Corp arrived").
 - In Chinese, X after "我是/作为" must be Latin-script ("我是Zorblax") or be followed by a
   model noun ("我是灵犀大模型") or by an appositive that ends in one ("我是灵犀，一个AI助手。");
   "我是一名厨师" and "作为项目经理，我会" have neither. Role words ("写作助手", "客服") are not names.
+  "叫我X" counts for a Latin-script X only ("妈妈叫我回家" is an errand). "来自Y的<noun>" counts
+  for a Latin-script Y after 我是/作为 or when the noun ends the phrase ("来自MIT的助理教授"
+  stays), and for a Chinese Y only after 我是/作为 with a program's noun ("我是来自灵犀科技的AI
+  助手"; "我是来自北京的助理" is a person). A signature after "此致 敬礼" or "祝好" that ends the text
+  is removed like an English sign-off.
 - `identity_hints` finds self-introductions with no name at all ("As an AI language model",
   "我是一个人工智能助手"): nothing to remove, but the unit goes to the review list.
 """
@@ -357,12 +394,12 @@ _ENGLISH = (
     # I am X(, a ... model)(, developed by Y)
     re.compile(
         rf"[IMm](?<![\w-][IMm])(?<={_LEAD_EN_FIRST}){_LEAD_EN_REST}\s+(?P<name>{_NAME}){_AFTER_NAME_EN}"
-        rf"(?:,?\s+(?:(?:a|an|the)\s+{_NOUN_EN},?\s+)?{_VERB_EN}\s+by\s+{_ORG})?"
+        rf"(?:,?\s+(?:(?:a|an|the)\s+{_NOUN_EN},?\s+)?(?:{_VERB_EN}\s+by|from)\s+{_ORG})?"
     ),
     # As X, a ... model(, developed by Y) / As x-7b, I ...
     re.compile(
         rf"[Aa](?<![\w-][Aa])s\s+(?P<as_name>{_NAME}),\s+(?:(?:a|an|the|your)\s+{_NOUN_EN}"
-        rf"(?:,?\s+{_VERB_EN}\s+by\s+(?P<as_org>{_NAME}))?|(?=I\s|I['’]|my\s))"
+        rf"(?:,?\s+(?:{_VERB_EN}\s+by|from)\s+(?P<as_org>{_NAME}))?|(?=I\s|I['’]|my\s))"
     ),
     # X here, ... (searched backwards from each " here,": see _HERE)
     re.compile(
@@ -378,10 +415,253 @@ _ENGLISH = (
         rf"(?P<made_by>{_NAME})"
     ),
 )
+# I, X, will answer (X set off by commas right after a leading "I"; "I, too," is lower case).
+_APPOSED_TO_I = re.compile(
+    rf"I,(?<![\w-]I,)(?<![\w-][ \t]I,)[ \t]+(?P<apposed>{_NAME}),[ \t]+(?!(?:and|or|nor)(?![\w-]))"
+    r"(?=[a-z])"
+)
+# (You can) call me X
+_CALL_ME = re.compile(
+    rf"all(?<![\w-][Cc]all)(?<=[Cc]all)[ \t]+me[ \t]+(?P<called>{_NAME})"
+    r"(?=\s*(?:[,.;:!?)\]]|\Z|\n)|\s+(?:for\s+short|if|or|and|instead|from|by)(?![\w-]))"
+)
+# Greetings from X! / Hello from the team at X, (at the start of a text, line or sentence).
+# The pattern starts at "from", which keeps its scan fast; the greeting is looked for behind.
+_GREETING_FROM = re.compile(
+    r"from(?<![\w-]from)\s+"
+    rf"(?:the\s+(?:team|folks|people|crew)\s+(?:at|of)\s+)?(?P<greeting_from>{_NAME})"
+    r"(?=\s*(?:[,.;:!?—–-]|\Z|\n))"
+)
+_GREETING_BEFORE_FROM = re.compile(
+    r"(?:(?:Warm|Warmest|Kind|Best|Friendly|Hearty|Many)\s+greetings|Greetings|Hello|Hi|Hey|"
+    r"Howdy|Salutations)(?:\s+again)?\s+\Z"
+)
+_GREETING_REACH = 30
+# Created by X, I can help ... (a participle phrase that begins a sentence and leads into "I";
+# every branch starts with a capital letter, which keeps the scan fast)
+_MADE_BY_LEAD = re.compile(
+    r"(?:Developed|Created|Trained|Built|Made|Designed|Released|Engineered|Programmed|"
+    rf"Fine-tuned|Finetuned|Brought\s+to\s+you|Proudly\s+{_VERB_EN}|Originally\s+{_VERB_EN})"
+    rf"(?:\s+and\s+{_VERB_EN})?\s+by\s+(?:the\s+(?:team|researchers|engineers|people)\s+(?:at|of)\s+)?"
+    rf"(?P<made_by_lead>{_NAME})(?:\s+(?:as|to\s+be)\s+(?:a|an|the|your)\s+{_NOUN_EN})?"
+    r",\s+(?=I\s|I['’]|my\s)"
+)
+# I am an assistant from X / As an AI model from X, I
+_NOUN_FROM = re.compile(
+    rf"[IAa](?<![\w-][IAa])(?:(?<=I)\s+am|(?<=I)['’]m|(?<=[Aa])s)\s+(?:a|an|the|your)\s+"
+    rf"(?P<noun>{_NOUN_EN})\s+from\s+(?:the\s+(?:team|researchers|engineers|people)\s+(?:at|of)\s+)?"
+    rf"(?P<from_org>{_NAME})"
+)
+# Nouns that only a program calls itself; "assistant", "agent" or "model" are also jobs.
+_PROGRAM_NOUN = re.compile(
+    r"(?i)(?<![\w-])(?:ai|llm|chatbot|bot|language\s+model|artificial\s+intelligence)(?!\w)"
+)
+# A maker's name rather than a place's: a digit, an inner capital, or "AI"/"Labs" at the end.
+_ORG_SHAPE = re.compile(r"\d|[a-z][A-Z]|(?<![\w-])(?:AI|Labs?|Research)\Z")
+# A sign-off that ends the text: "Best regards,\nX" / "Cheers, X" (one more line may follow).
+_CLOSING_EN = (
+    r"(?:(?:Best|Kind|Kindest|Warm|Warmest|Warm\s+and\s+kind)\s+(?:regards|wishes)|Regards|"
+    r"With\s+(?:best|kind|warm|warmest)\s+regards|Best|All\s+the\s+best|Sincerely(?:\s+yours)?|"
+    r"Yours(?:\s+(?:sincerely|truly|faithfully|respectfully|always))?|Respectfully(?:\s+yours)?|"
+    r"Cordially|Warmly|Cheers|Thanks|Many\s+thanks|Thank\s+you|"
+    r"With\s+(?:thanks|gratitude|appreciation)|Take\s+care|Talk\s+soon|Until\s+next\s+time|"
+    r"Your\s+(?:[\w-]+\s+){0,3}?(?:assistant|AI|model|bot|chatbot|companion|helper|guide))"
+)
+_SIGN_OFF = re.compile(
+    rf"{_CLOSING_EN}(?:[ \t]*,[ \t]*(?:\n\s*)?|[ \t]*!?[ \t]*\n\s*)(?:—|--?)?[ \t]*[*_]{{0,2}}"
+    rf"(?P<signed>{_NAME})[*_]{{0,2}}[ \t]*(?:\n[ \t]*[^\s][^\n]{{0,79}})?\s*\Z"
+)
+_SIGN_OFF_REACH = 300
+# Words one of which every closing holds: a fast test before the full pattern.
+_CLOSING_HINT = re.compile(
+    r"egards|ishes|Best|the best|incerely|Yours|espectfully|ordially|Warmly|Cheers|hanks|Thank|"
+    r"Take care|Talk soon|Until next|Your |With "
+)
+# Capitalised words that end a letter in the place of a name.
+ORDINARY_SIGNATURES_FOLDED = ORDINARY_CAPITALS_FOLDED | frozenset(
+    [
+        "team",
+        "everyone",
+        "everybody",
+        "all",
+        "again",
+        "friends",
+        "folks",
+        "guys",
+        "staff",
+        "management",
+        "customer",
+        "support",
+        "love",
+    ]
+)
+# Capitalised words after "call me" that are not names.
+ORDINARY_AFTER_CALL_FOLDED = ORDINARY_CAPITALS_FOLDED | frozenset(
+    ["asap", "anytime", "tonight", "today", "tomorrow", "later", "maybe", "please"]
+)
 _HERE = re.compile(r"[ \t]+here(?=\s*[,!:—–-])")
 _HERE_REACH = 80
 # A name of a model must look like one in "As X, I": a digit or an inner capital.
 _MODEL_SHAPE = re.compile(r"\d|[a-z][A-Z]")
+# Words that make "As X, I" a role ("As Director, I", "As Head Chef, I", "As Acting CEO, I")
+# or an ordinary phrase ("As Usual, I"); with them the endings of most job titles (manager,
+# editor, dentist, librarian, consultant ...) in _ROLE_ENDINGS.
+ROLE_WORDS = frozenset(
+    [
+        "acting",
+        "admin",
+        "admiral",
+        "apprentice",
+        "architect",
+        "artisan",
+        "assistant",
+        "associate",
+        "athlete",
+        "attorney",
+        "aunt",
+        "barista",
+        "bishop",
+        "brother",
+        "captain",
+        "chair",
+        "chaplain",
+        "chef",
+        "chief",
+        "citizen",
+        "clerk",
+        "cleric",
+        "coach",
+        "colonel",
+        "concierge",
+        "cook",
+        "creative",
+        "critic",
+        "crew",
+        "dad",
+        "daughter",
+        "deacon",
+        "dean",
+        "deputy",
+        "elder",
+        "executive",
+        "field",
+        "friend",
+        "general",
+        "global",
+        "grandma",
+        "grandpa",
+        "guard",
+        "guardian",
+        "guide",
+        "head",
+        "host",
+        "husband",
+        "imam",
+        "interim",
+        "intern",
+        "judge",
+        "junior",
+        "landlord",
+        "lead",
+        "locksmith",
+        "blacksmith",
+        "maid",
+        "major",
+        "marshal",
+        "mason",
+        "mayor",
+        "medic",
+        "paramedic",
+        "mechanic",
+        "midwife",
+        "mom",
+        "mum",
+        "monk",
+        "notary",
+        "nun",
+        "parent",
+        "paralegal",
+        "pilot",
+        "poet",
+        "priest",
+        "prime",
+        "principal",
+        "product",
+        "program",
+        "programme",
+        "project",
+        "rabbi",
+        "regional",
+        "senior",
+        "sheriff",
+        "sister",
+        "son",
+        "sommelier",
+        "staff",
+        "steward",
+        "surgeon",
+        "team",
+        "uncle",
+        "umpire",
+        "valet",
+        "vet",
+        "veteran",
+        "vice",
+        "wife",
+        "usual",
+        "such",
+        "well",
+        "ever",
+        "before",
+        "follows",
+        "king",
+        "queen",
+        "pope",
+        "prince",
+        "duke",
+        "lord",
+        "lady",
+        "sultan",
+        "pharaoh",
+        "knight",
+        "squire",
+        "bride",
+        "groom",
+        "counsel",
+        "cadet",
+        "corporal",
+        "scout",
+        "plaintiff",
+        "guest",
+        "novice",
+        "expert",
+        "professional",
+        "rookie",
+        "newbie",
+        "pro",
+    ]
+)
+_ROLE_ENDINGS = (
+    "er",
+    "or",
+    "ist",
+    "yst",
+    "ian",
+    "ant",
+    "ent",
+    "eer",
+    "ee",
+    "ary",
+    "ess",
+    "man",
+    "men",
+    "person",
+    "eur",
+    "ier",
+    "ive",
+    "ed",
+    "ate",
+)
 
 _CJK = r"\u4e00-\u9fff"
 _LATIN_NAME_ZH = r"[A-Za-z][A-Za-z0-9]*(?:[-.·_][A-Za-z0-9]+)*\+?"
@@ -424,6 +704,28 @@ _CHINESE = (
     re.compile(
         rf"(?:^|(?<=[。！？!?.，,\s：:]))(?P<serving>{_LATIN_NAME_ZH}|[{_CJK}]{{2,6}})(?=为您服务)"
     ),
+)
+_LATIN_ORG_ZH = rf"{_LATIN_NAME_ZH}(?:[ \t]{_LATIN_NAME_ZH}){{0,2}}"
+# 叫我Zorblax就好 / 你可以称呼我为Zorblax (a Latin name only: "叫我帮忙" is an errand)
+_CALL_ME_ZH = re.compile(
+    rf"(?:叫我|称呼我为|称呼我|称我为)\s*(?P<called>{_LATIN_NAME_ZH})"
+    r"(?=\s*(?:[。！？，,.!?；;：:、\s]|\Z|就好|就行|就可以|即可|吧))"
+)
+# 我是来自Acme AI的助手 / 来自Acme AI的AI助手Zorblax
+_FROM_ZH = re.compile(
+    r"来自\s*"
+    rf"(?P<maker>{_LATIN_ORG_ZH}|{_CJK_NAME})\s*(?:公司|团队|实验室)?的\s*"
+    rf"(?P<noun>[^。！？，,\s]{{0,10}}?{_NOUN_ZH})(?P<ends>{_CLAUSE_END_ZH}|(?=[A-Za-z]))?"
+    rf"(?P<model>{_LATIN_NAME_ZH})?"
+)
+# 我是/作为 before 来自 (looked for behind: the pattern starts at 来自, which keeps it fast)
+_LEAD_BEFORE_FROM_ZH = re.compile(r"(?:我是|作为|身为)(?:一[个款种名位])?\s*\Z")
+# Nouns that only a program calls itself (助手 and 助理 are also people).
+_PROGRAM_NOUN_ZH = re.compile(r"模型|人工智能|AI|机器人|智能体|智能助手")
+# 此致\n敬礼\nZorblax / 祝好，\n灵犀 at the end of the text (a date line may follow)
+_SIGN_OFF_ZH = re.compile(
+    r"(?:此致\s*敬礼|祝好)[！!。，,]?\s*\n\s*"
+    rf"(?P<signed>{_LATIN_ORG_ZH}|[{_CJK}A-Za-z0-9·]{{2,8}})[ \t]*(?:\n[ \t]*\S[^\n]{{0,39}})?\s*\Z"
 )
 # Words that are roles, descriptions or people, not names, where a name would stand.
 _NOT_A_NAME_ZH = frozenset(
@@ -495,6 +797,26 @@ def _english_name_ok(name: str, *, stop: frozenset[str]) -> bool:
     return first.casefold() not in stop
 
 
+def _is_role(name: str) -> bool:
+    """Whether "As X, I" speaks as a role: a job word or ending, an acronym, an ordinary word."""
+    for word in re.split(r"[\s-]+", name):
+        if word.isupper() and word.isalpha() and len(word) <= 4:
+            return True
+        folded = word.casefold()
+        for form in (folded, folded[:-1] if folded.endswith("s") else folded):
+            if form in ROLE_WORDS or form in ORDINARY_CAPITALS_FOLDED:
+                return True
+            if form.endswith(_ROLE_ENDINGS):
+                return True
+    return False
+
+
+def _starts_sentence(text: str, start: int) -> bool:
+    """Whether start begins the text, a line or a sentence (spaces and tabs before it aside)."""
+    before = text[:start].rstrip(" \t")
+    return not before or before[-1] in "\n.!?" or before.endswith(('."', ".”", "!”", "?”"))
+
+
 def _english_spans(text: str) -> Iterator[tuple[int, int]]:
     introduced, as_lead, here, made_by = _ENGLISH
     # Cheap tests first: most texts introduce nothing.
@@ -514,7 +836,8 @@ def _english_spans(text: str) -> Iterator[tuple[int, int]]:
         # "As X, I" only for a name shaped like a model's; "As Director, I" is a role.
         apposed = not match.group(0).endswith(" ")
         shaped = bool(_MODEL_SHAPE.search(name))
-        if _english_name_ok(name, stop=ORDINARY_CAPITALS_FOLDED) and (apposed or shaped):
+        role = not (apposed or shaped) and _is_role(name)
+        if _english_name_ok(name, stop=ORDINARY_CAPITALS_FOLDED) and not role:
             yield match.span("as_name")
             if match.group("as_org"):
                 yield match.span("as_org")
@@ -527,11 +850,58 @@ def _english_spans(text: str) -> Iterator[tuple[int, int]]:
         if _english_name_ok(match.group("here_name"), stop=ORDINARY_BEFORE_HERE_FOLDED):
             start, end = match.span("here_name")
             yield window_start + start, window_start + end
+    if "I, " in text:
+        for match in _APPOSED_TO_I.finditer(text):
+            name = match.group("apposed")
+            # "sections H, I, J, ..." and "I, II, III": a letter or a numeral, not a name.
+            numeral = len(name) == 1 or re.fullmatch(r"[IVXLCDM]+", name.split()[0])
+            if not numeral and _english_name_ok(name, stop=ORDINARY_CAPITALS_FOLDED):
+                yield match.span("apposed")
+    if "all me" in text:
+        for match in _CALL_ME.finditer(text):
+            if _english_name_ok(match.group("called"), stop=ORDINARY_AFTER_CALL_FOLDED):
+                yield match.span("called")
+    if "from " in text:
+        for match in _GREETING_FROM.finditer(text):
+            greeting = _GREETING_BEFORE_FROM.search(
+                text, max(0, match.start() - _GREETING_REACH), match.start()
+            )
+            if (
+                greeting
+                and _starts_sentence(text, greeting.start())
+                and _english_name_ok(match.group("greeting_from"), stop=ORDINARY_CAPITALS_FOLDED)
+            ):
+                yield match.span("greeting_from")
+        for match in _NOUN_FROM.finditer(text):
+            org = match.group("from_org")
+            # "a travel agent from Denver": a job and a place, unless the noun is a program's
+            # or the name is shaped like a maker's.
+            program = _PROGRAM_NOUN.search(match.group("noun"))
+            if (program or _ORG_SHAPE.search(org)) and _english_name_ok(
+                org, stop=ORDINARY_CAPITALS_FOLDED
+            ):
+                yield match.span("from_org")
+    tail_start = max(0, len(text) - _SIGN_OFF_REACH)
+    closings = (
+        _SIGN_OFF.finditer(text, tail_start) if _CLOSING_HINT.search(text, tail_start) else ()
+    )
+    for match in closings:
+        if _starts_sentence(text, match.start()) and _english_name_ok(
+            match.group("signed"), stop=ORDINARY_SIGNATURES_FOLDED
+        ):
+            yield match.span("signed")
+            break
     if " by " not in text:
         return
     for match in made_by.finditer(text):
         if _english_name_ok(match.group("made_by"), stop=ORDINARY_CAPITALS_FOLDED):
             yield match.span("made_by")
+    for match in _MADE_BY_LEAD.finditer(text):
+        name = match.group("made_by_lead")
+        if _starts_sentence(text, match.start()) and _english_name_ok(
+            name, stop=ORDINARY_CAPITALS_FOLDED
+        ):
+            yield match.span("made_by_lead")
 
 
 def _chinese_spans(text: str) -> Iterator[tuple[int, int]]:
@@ -546,6 +916,32 @@ def _chinese_spans(text: str) -> Iterator[tuple[int, int]]:
                 continue
             if latin or _chinese_name_ok(name):
                 yield match.span(group)
+    if "叫我" in text or "称" in text:
+        for match in _CALL_ME_ZH.finditer(text):
+            if match.group("called").upper() not in {"AI", "LLM", "A", "AN"}:
+                yield match.span("called")
+    if "来自" in text:
+        for match in _FROM_ZH.finditer(text):
+            maker = match.group("maker")
+            program = bool(_PROGRAM_NOUN_ZH.search(match.group("noun")))
+            lead = _LEAD_BEFORE_FROM_ZH.search(text, max(0, match.start() - 8), match.start())
+            if maker.isascii():
+                # "来自MIT的助理教授": without 我是/作为 the noun must end the phrase.
+                ok = maker.upper() not in {"AI", "LLM"} and (
+                    lead is not None or match.group("ends") is not None
+                )
+            else:
+                # "我是来自北京的助理" is a person: a Chinese maker needs 我是 and a program noun.
+                ok = lead is not None and program and _chinese_name_ok(maker)
+            if ok:
+                yield match.span("maker")
+                if match.group("model") and match.group("model").upper() not in {"AI", "LLM"}:
+                    yield match.span("model")
+    tail_start = max(0, len(text) - _SIGN_OFF_REACH)
+    for match in _SIGN_OFF_ZH.finditer(text, tail_start):
+        name = match.group("signed")
+        if (name.isascii() and name.upper() not in {"AI", "LLM"}) or _chinese_name_ok(name):
+            yield match.span("signed")
 
 
 _HAS_CJK = re.compile(f"[{_CJK}]")

@@ -1,0 +1,157 @@
+"""Self-introductions of a name no list knows, by how the sentence is built: each form removes
+the name (kind "pattern", so the unit goes to review), and the ordinary prose that looks like
+it comes back byte for byte.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from ratings.redaction import KIND_PATTERN, REDACTION_MARKER, redact
+from ratings.self_introduction import unknown_name_spans
+
+M = REDACTION_MARKER
+
+REMOVED: list[tuple[str, str]] = [
+    # I, X, ...
+    ("I, Zephyr, will answer your questions.", f"I, {M}, will answer your questions."),
+    ("Hello, I, Zorblax-7B, am here to help.", f"Hello, I, {M}, am here to help."),
+    # call me X
+    ("You can call me Zephyr.", f"You can call me {M}."),
+    ("Call me Zephyr.", f"Call me {M}."),
+    ("Just call me zorblax-7b for short.", f"Just call me {M} for short."),
+    # Greetings / Hello from X
+    ("Greetings from Zephyr! Here is the plan.", f"Greetings from {M}! Here is the plan."),
+    ("Hello from Zephyr, your planning helper.", f"Hello from {M}, your planning helper."),
+    ("Hi from the team at Acme AI!", f"Hi from the team at {M}!"),
+    ("Warm greetings from Zephyr!", f"Warm greetings from {M}!"),
+    # A postcard's place reads like a model here: removed, by decision.
+    ("Greetings from Paris! The weather is fine.", f"Greetings from {M}! The weather is fine."),
+    # A sign-off that ends the text
+    ("Here is the plan.\n\nBest regards,\nZephyr", f"Here is the plan.\n\nBest regards,\n{M}"),
+    ("Thanks for reading. Sincerely, Zephyr", f"Thanks for reading. Sincerely, {M}"),
+    ("That is all.\nCheers, Zorblax-7B", f"That is all.\nCheers, {M}"),
+    ("Done.\n\nKind regards,\n\n**Zephyr**\n", f"Done.\n\nKind regards,\n\n**{M}**\n"),
+    ("Done.\n\nBest regards,\nZephyr\nAcme AI\n", f"Done.\n\nBest regards,\n{M}\nAcme AI\n"),
+    ("Done.\nYour friendly assistant,\nZephyr", f"Done.\nYour friendly assistant,\n{M}"),
+    # Created / Built by X, I ...
+    (
+        "Created by Acme AI, I can help with the budget.",
+        f"Created by {M}, I can help with the budget.",
+    ),
+    ("Built by Acme AI, I will plan it.", f"Built by {M}, I will plan it."),
+    ("Hi! Proudly built by Acme AI, I plan.", f"Hi! Proudly built by {M}, I plan."),
+    ("Developed and trained by HuggingFaceH4, I plan.", f"Developed and trained by {M}, I plan."),
+    # a model noun from Y
+    ("I am an assistant from HuggingFaceH4.", f"I am an assistant from {M}."),
+    ("I'm an AI model from Acme AI.", f"I'm an AI model from {M}."),
+    ("As an AI assistant from Acme, I plan.", f"As an AI assistant from {M}, I plan."),
+    ("I'm Zephyr from Acme AI.", f"I'm {M} from {M}."),
+    ("I'm Zephyr, an AI model from Acme AI.", f"I'm {M}, an AI model from {M}."),
+    # As X, I ...: a name that is no role
+    ("As Zephyr, I would start with a budget.", f"As {M}, I would start with a budget."),
+    ("As Nimbus, my first step is a budget.", f"As {M}, my first step is a budget."),
+    # Chinese
+    ("你可以叫我Zephyr。", f"你可以叫我{M}。"),
+    ("叫我Zephyr就好。", f"叫我{M}就好。"),
+    ("我是来自Acme AI的助手。", f"我是来自{M}的助手。"),
+    ("来自Acme AI的AI助手Zephyr为你解答。", f"来自{M}的AI助手{M}为你解答。"),
+    ("我是来自灵犀科技的AI助手。", f"我是来自{M}的AI助手。"),
+    ("作为一个来自灵犀科技的AI助手，我建议。", f"作为一个来自{M}的AI助手，我建议。"),
+    ("方案如上。\n此致\n敬礼\nZephyr", f"方案如上。\n此致\n敬礼\n{M}"),
+    ("此致\n敬礼\n\n灵犀\n2024年1月1日", f"此致\n敬礼\n\n{M}\n2024年1月1日"),
+]
+
+UNCHANGED: list[str] = [
+    # I, ..., ...
+    "I, too, agree with the plan.",
+    "I, however, think the budget is too small.",
+    "I, for one, like it.",
+    "After World War I, Germany, Austria and Hungary lost land.",
+    "Read sections H, I, J, and K first.",
+    "Chapters: I, II, and III.",
+    # call me ...
+    "Call me tomorrow.",
+    "Call me ASAP.",
+    "Call me on Monday, or call me Tuesday.",
+    "Call Me Maybe was a hit song.",
+    # greetings from ...
+    "We received greetings from the mayor.",
+    "He sent greetings from Paris to all of us.",
+    "I am from Paris. Greetings to all.",
+    "They said hello from Zephyr.",
+    # by ..., ...
+    "Created by hand, the piece took weeks.",
+    "Built by the Romans, the wall still stands.",
+    "Created by Acme AI, the tool is popular with teachers.",
+    "The shed was built by Acme Builders, I think.",
+    "Mostly built by Acme AI, I gather.",
+    "The report was developed by our team.",
+    # from ... without a self-introduction, or a person's job and place
+    "A letter from Acme Corp arrived.",
+    "I'm a travel agent from Denver.",
+    "I am a dental assistant from Texas.",
+    "I'm a virtual assistant from Manila.",
+    "As a teaching assistant from Oxford, I grade essays.",
+    "I am a model from Milan.",
+    "I'm from Germany.",
+    # Sign-offs with no name, not at the end, or closing words in a sentence
+    "Best regards",
+    "Thanks for reading.\n\nBest regards,",
+    "End.\n\nBest regards,\n[Your Name]",
+    "End.\n\nBest regards,\nYour Name",
+    "End.\n\nBest regards,\nThe Team",
+    "Dear Sam,\nBest regards,\nZephyr\n\nThat letter sets the tone for the rest of the report.",
+    "Thank you, Mr. Smith.",
+    "Thanks, Maria!",
+    "We bought it at Best Buy",
+    # As <role>, I ...
+    "As Director, I would approve the budget.",
+    "As Manager, I plan the rota.",
+    "As Head Chef, I order the produce.",
+    "As Acting CEO, I sign the contracts.",
+    "As Project Manager, I hold a weekly meeting.",
+    "As Sommelier, I choose the wine.",
+    "As Librarian, I shelve the books.",
+    "As Editor-in-Chief, I approve each issue.",
+    "As Parents, my wife and I agree.",
+    "As Mom, I worry.",
+    "As PM, I decide.",
+    "As Expected, I won.",
+    "As Chair, I open the meeting.",
+    "As Queen, I reign.",
+    # Chinese
+    "我是来自北京的助理。",
+    "我来自北京。",
+    "来自MIT的助理教授来了。",
+    "妈妈叫我回家。",
+    "老板叫我帮忙找AI助手。",
+    "他叫我AI。",
+    "他收到来自德国的汽车模型，很高兴。",
+    "此致\n敬礼",
+    "此致\n敬礼\n\n附件：预算表\n\n请在周五前回复。",
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), REMOVED)
+def test_each_self_introduction_loses_the_name_as_a_pattern(text: str, expected: str) -> None:
+    result = redact(text)
+
+    assert result.text == expected
+    assert set(result.kinds) == {KIND_PATTERN}
+
+
+@pytest.mark.parametrize("text", UNCHANGED)
+def test_ordinary_prose_with_the_same_look_is_unchanged(text: str) -> None:
+    assert unknown_name_spans(text) == []
+    assert redact(text).text == text
+
+
+def test_a_sign_off_is_searched_for_at_the_end_of_a_long_text_only() -> None:
+    body = "The first step is to read the brief and list what the client expects. " * 40
+    text = f"Best regards,\nZephyr\n\n{body}\n\nKind regards,\nZephyr"
+
+    spans = unknown_name_spans(text)
+
+    assert [text[start:end] for start, end in spans] == ["Zephyr"]
+    assert spans[0][1] == len(text)
