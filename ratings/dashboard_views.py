@@ -197,6 +197,27 @@ def campaign_discrepancy_page(request: HttpRequest, campaign_id: int) -> HttpRes
             ],
         ),
         "groups_csv": api_csv("stats-campaign-discrepancy", campaign.pk, source=source),
+        "alignment_table": table(
+            [
+                {
+                    **row,
+                    "competence": _("Experts") if row["competence"] == "expert" else source_label,
+                }
+                for row in result["alignment"]
+            ],
+            [
+                ("endpoint", _("Endpoint")),
+                ("language", _("Language")),
+                ("competence", _("Competence")),
+                ("n", _("Items")),
+                ("spearman_rho", _("Spearman's rho")),
+                ("spearman_p", _("Spearman p")),
+                ("note", _("Note")),
+            ],
+        ),
+        "alignment_csv": api_csv(
+            "stats-campaign-discrepancy", campaign.pk, source=source, table="alignment"
+        ),
     }
     return render(request, "dashboards/campaign_discrepancy.html", context)
 

@@ -177,7 +177,13 @@ def test_discrepancy_page_plots_self_against_expert_per_item(
     assert "Expert competence" in html and "Self-assessed competence" in html
     item_rows = re.findall(r"<tr><td>Model-A</td><td>en</td><td>(\d+)</td><td>[RIASEC]</td>", html)
     assert sorted(map(int, item_rows)) == [1, 2, 3, 4, 5, 6]
-    assert len(_csv_links(html)) == 2
+    assert len(_csv_links(html)) == 3
+    assert "table=alignment" in html
+    alignment = re.findall(
+        r"<tr><td>Model-A</td><td>en</td><td>(Experts|Self-assessed competence)</td><td>(\d+)</td>",
+        html,
+    )
+    assert sorted(alignment) == [("Experts", "6"), ("Self-assessed competence", "6")]
     review = researcher_client.get(url + "?source=self_review").content.decode()
     assert "No item has both a self-assessment and an expert rating yet." in review
 
