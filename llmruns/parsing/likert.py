@@ -4,8 +4,8 @@ A Likert answer is ``ok`` with its canonical scale value only when the text stat
 clearly: a number (ASCII, full-width, circled, Chinese numerals, a few English number words) or
 a scale label, alone or together when they agree. Anything else is kept for what it is:
 ``invalid`` with a reason (empty, no answer found, conflicting answers, out of range, not a whole
-number, number and label disagree) or ``refused`` (a disclaimer such as "As an AI I don't have
-preferences" with no answer).
+number, number and label disagree, another scale) or ``refused`` (a disclaimer such as "As an AI
+I don't have preferences" with no answer).
 
 Decisions worth knowing:
 
@@ -18,6 +18,10 @@ Decisions worth knowing:
   "从一到五"), denominators ("4 out of 5", "4/5", "满分5分"), "a 5-point scale", an echo of the
   scale ("1 = Strongly dislike, 2 = Dislike, ..."), list numbering ("1. ... 2. ..."), model
   names ("GPT-4"), percentages and counts ("3 years", "3个").
+- An answer on another scale is ``invalid`` ("another scale: out of 10"), whatever its number:
+  "7 out of 10", "4/10", "满分10分，我给8分", "10分制下7分", "a scale of 1 to 10", "a 10-point
+  scale". Its number is a point of that scale, and converting it would be a guess. A denominator,
+  size or range that fits the presented scale ("4/5", "5分制下4分") is only masked.
 - Chinese numerals are answers only where they cannot be ordinary words ("一个", "一些", "三思"):
   alone, after an answer marker ("我选四", "答案是四"), as "四分", or with a label ("四（喜欢）").
 - Labels match as whole phrases, longest first, case- and width-insensitively (NFKC), so
@@ -99,7 +103,9 @@ def parse_likert(
     masked = mask_scale_echo(
         normalized, find_mentions(normalized, compiled), presented_to_canonical
     )
-    masked = mask_non_answers(masked, low, high)
+    masked, other_scales = mask_non_answers(masked, low, high)
+    if other_scales:
+        return ParseResult("invalid", None, "another scale: " + ", ".join(other_scales))
     mentions = find_mentions(masked, compiled)
     masked = mask_enumerators(masked, mentions)
     numbers = find_numbers(masked, mentions)

@@ -110,6 +110,30 @@ ENGLISH_ANSWERS = [
         3,
     ),
     interest_en("number-word", "I'd give it a four.", "ok", 4),
+    interest_en("five-point-scale-in-words", "On a five-point scale I'd choose 3.", "ok", 3),
+    # a point of another scale is not a point of this one
+    interest_en("other-scale-slash", "4/10", "invalid", None, reason="another scale: /10"),
+    interest_en("other-scale-out-of", "I'd say 7 out of 10", "invalid", None),
+    interest_en("other-scale-slash-with-text", "8/10 \u2014 I like it", "invalid", None),
+    interest_en(
+        "other-scale-on-this-scale-range",
+        "3 out of 10",
+        "invalid",
+        None,
+        reason="another scale: out of 10",
+    ),
+    interest_en("other-scale-in-words", "Three out of ten.", "invalid", None),
+    interest_en("other-scale-with-label", "7 out of 10 (Like)", "invalid", None),
+    interest_en(
+        "other-scale-range",
+        "On a scale of 1 to 10, I'd pick 4",
+        "invalid",
+        None,
+        reason="another scale: scale of 1 to 10",
+    ),
+    interest_en("other-scale-range-before-scale", "On a 1-10 scale, 4.", "invalid", None),
+    interest_en("other-scale-points", "4 on a 10-point scale", "invalid", None),
+    interest_en("other-scale-points-in-words", "On a ten-point scale I'd choose 3.", "invalid"),
     interest_en("number-word-alone", "Four.", "ok", 4),
     # labels, matched as whole phrases, longest first
     interest_en("label-like", "Like", "ok", 4, reason="label"),
@@ -288,6 +312,25 @@ CHINESE_ANSWERS = [
     interest_zh("full-marks", "满分5分，我给4分", "ok", 4),
     interest_zh("points-out-of", "我给出5分中的4分", "ok", 4),
     interest_zh("five-point-system", "在五分制中，我打四分", "ok", 4),
+    interest_zh("five-point-system-below", "5分制下4分", "ok", 4),
+    interest_zh("very-is-not-a-scale", "我十分中意这个活动，选5", "ok", 5),
+    interest_zh("very-constraining-is-not-a-scale", "这十分制约我的发挥，选2", "ok", 2),
+    # a point of another scale is not a point of this one
+    interest_zh(
+        "other-scale-full-marks",
+        "满分10分，我给8分",
+        "invalid",
+        None,
+        reason="another scale: 满分10分",
+    ),
+    interest_zh(
+        "other-scale-system", "10分制下7分", "invalid", None, reason="another scale: 10分制"
+    ),
+    interest_zh("other-scale-full-marks-numerals", "满分十分，我给四分", "invalid", None),
+    interest_zh("other-scale-system-numerals", "十分制，我打三分", "invalid", None),
+    interest_zh("other-scale-hundred", "我给80分（百分制）", "invalid", None),
+    interest_zh("other-scale-points-out-of", "我给出10分中的4分", "invalid", None),
+    interest_zh("other-scale-range", "在1到10的范围内，我选4", "invalid", None),
     interest_zh(
         "numbered-reasons", "1、这项工作需要耐心。\n2、我比较擅长细致的工作。\n答案：4", "ok", 4
     ),
@@ -414,6 +457,39 @@ def test_chinese_answer_is_read_as_stated(
     reason: str | None,
 ) -> None:
     _check(parse_likert(text, labels=labels, reversed_scale=reversed_scale), outcome, value, reason)
+
+
+SCALE_STATEMENTS = [
+    pytest.param("{point}/{top}", INTEREST_EN, id="en-slash"),
+    pytest.param("I'd rate it {point} out of {top}.", INTEREST_EN, id="en-out-of"),
+    pytest.param("满分{top}分，我给{point}分", INTEREST_ZH, id="zh-full-marks"),
+    pytest.param("{top}分制下{point}分", INTEREST_ZH, id="zh-system"),
+    pytest.param("我给出{top}分中的{point}分", INTEREST_ZH, id="zh-points-of"),
+]
+
+
+@pytest.mark.parametrize(("template", "labels"), SCALE_STATEMENTS)
+@pytest.mark.parametrize("top", [3, 4, 6, 7, 10, 100])
+def test_a_point_of_another_scale_is_invalid(
+    template: str, labels: Mapping[int, str], top: int
+) -> None:
+    for point in range(1, min(top, 5) + 1):
+        text = template.format(point=point, top=top)
+        result = parse_likert(text, labels=labels)
+        assert result.outcome == "invalid", text
+        assert result.reason.startswith("another scale: "), (text, result)
+
+
+@pytest.mark.parametrize(("template", "labels"), SCALE_STATEMENTS)
+@pytest.mark.parametrize("reversed_scale", [False, True], ids=["forward", "reversed"])
+def test_a_point_of_the_presented_scale_is_its_value(
+    template: str, labels: Mapping[int, str], reversed_scale: bool
+) -> None:
+    for point in range(1, 6):
+        text = template.format(point=point, top=5)
+        result = parse_likert(text, labels=labels, reversed_scale=reversed_scale)
+        canonical = 6 - point if reversed_scale else point
+        assert (result.outcome, result.value) == ("ok", canonical), text
 
 
 ALL_LABEL_SETS = [
