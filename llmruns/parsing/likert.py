@@ -30,7 +30,8 @@ Decisions worth knowing:
   like it"), which sits between two points. A number's label must agree with the number.
 - With a counterbalanced (reversed) scale the prompt showed ``1 = <label of canonical 5>``: a
   number n maps back to ``low + high - n``; a label maps to its canonical value directly.
-- A closed ``<think>...</think>`` block (reasoning models) is not part of the answer.
+- Reasoning is not part of the answer: a closed ``<think>...</think>`` block, or everything
+  before a lone ``</think>`` (models whose prompt template holds the opening tag).
 """
 
 from __future__ import annotations

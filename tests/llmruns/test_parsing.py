@@ -109,6 +109,26 @@ ENGLISH_ANSWERS = [
         "ok",
         3,
     ),
+    interest_en(
+        "lone-closing-reasoning-tag",
+        "The user asks whether I like this. Maybe 2 or 3? I'll go with 4.\n</think>\n\n4",
+        "ok",
+        4,
+    ),
+    interest_en(
+        "lone-closing-reasoning-tag-with-label",
+        "I dislike repetitive work, but this is creative.</think>Like",
+        "ok",
+        4,
+        reason="label",
+    ),
+    interest_en(
+        "refusal-in-reasoning-only",
+        "As an AI I don't have preferences; pick something.</THINK>\n3",
+        "ok",
+        3,
+        reason="number",
+    ),
     interest_en("number-word", "I'd give it a four.", "ok", 4),
     interest_en("five-point-scale-in-words", "On a five-point scale I'd choose 3.", "ok", 3),
     # a point of another scale is not a point of this one
@@ -337,6 +357,12 @@ CHINESE_ANSWERS = [
     interest_zh(
         "closed-reasoning-block",
         "<think>用户问我是否喜欢这个活动，可能是2或者3。</think>\n我的答案：3",
+        "ok",
+        3,
+    ),
+    interest_zh(
+        "lone-closing-reasoning-tag",
+        "用户问我是否喜欢这个活动，可能是2或者3。\n</think>\n\n我的答案：3",
         "ok",
         3,
     ),
@@ -607,6 +633,41 @@ def test_ordinary_answers_are_not_refusals(text: str) -> None:
         pytest.param(
             "As an AI, I cannot provide a rating.", False, "refused", None, "refusal", id="refusal"
         ),
+        pytest.param(
+            '<think>Maybe {"answer": 2}?</think>\n{"answer": 4}',
+            False,
+            "ok",
+            4,
+            "json",
+            id="reasoning-block",
+        ),
+        pytest.param(
+            '<think>\nThe user wants JSON.\n</think>\n\n```json\n{"answer": 3}\n```',
+            False,
+            "ok",
+            3,
+            "json",
+            id="reasoning-block-then-fence",
+        ),
+        pytest.param(
+            'Maybe {"answer": 2}? No.\n</think>\n\n{"answer": 5}',
+            True,
+            "ok",
+            1,
+            "json",
+            id="lone-closing-reasoning-tag",
+        ),
+        pytest.param(
+            '<think>As an AI I cannot rate this, but the schema asks.</think>{"answer": 3}',
+            False,
+            "ok",
+            3,
+            "json",
+            id="disclaimer-in-reasoning",
+        ),
+        pytest.param(
+            '<think>Maybe {"answer": 2}', False, "invalid", None, "empty", id="unclosed-reasoning"
+        ),
     ],
 )
 def test_structured_answer_is_strict(
@@ -708,6 +769,13 @@ LONG_PLAN_ZH = (
             "作为一个人工智能，我无法完成这个任务。", "refused", "refusal", id="zh-refusal"
         ),
         pytest.param(LONG_PLAN_EN, "ok", "text after disclaimer", id="en-disclaimer-then-work"),
+        pytest.param(
+            "As an AI I cannot build anything, but the user wants a plan.\n</think>\n\n"
+            "Measure the wall, cut the panels and hang the doors.",
+            "ok",
+            "text",
+            id="en-disclaimer-in-reasoning",
+        ),
         pytest.param(LONG_PLAN_ZH, "ok", "text after disclaimer", id="zh-disclaimer-then-work"),
     ],
 )
