@@ -26,8 +26,12 @@ Decisions worth knowing:
   alone, after an answer marker ("我选四", "答案是四"), as "四分", or with a label ("四（喜欢）").
 - Labels match as whole phrases, longest first, case- and width-insensitively (NFKC), so
   "不喜欢" is not "喜欢" and "Strongly dislike" is not "Dislike". A negated label ("不太喜欢",
-  "I'm not very competent") is not that label, nor is an intensified one ("十分喜欢", "I really
-  like it"), which sits between two points. A number's label must agree with the number.
+  "I'm not very competent", "not dislike") is not that label, nor is an intensified one
+  ("十分喜欢", "I really like it"), which sits between two points. A number's label must agree
+  with the number; a negated one is not its label.
+- "Neither like nor dislike" / "既不喜欢也不讨厌" is not a label of the scale (its midpoint is
+  "Unsure" / "不确定"), so it is no answer, and the "不喜欢" inside it is not the label 不喜欢;
+  nor is the one in "喜欢不喜欢" ("like it or not").
 - With a counterbalanced (reversed) scale the prompt showed ``1 = <label of canonical 5>``: a
   number n maps back to ``low + high - n``; a label maps to its canonical value directly.
 - Reasoning is not part of the answer: a closed ``<think>...</think>`` block, or everything
@@ -58,7 +62,8 @@ from llmruns.parsing.refusal import refusal_spans
 from llmruns.parsing.result import ParseResult, empty_result
 from llmruns.parsing.text import DECORATION, normalize
 
-_GAP_ALTERNATIVE = re.compile(r"^[ \t]*(?:or|and|nor|/|或者?|和|与|还是|、|,)[ \t]*$")
+# Nothing between two labels names options too: "喜欢不喜欢" asks "like it or not".
+_GAP_ALTERNATIVE = re.compile(r"^[ \t]*(?:(?:or|and|nor|/|或者?|和|与|还是|、|,)[ \t]*)?$")
 # A label followed by these is the object of doubt ("unsure whether", "不确定是否"), not an answer.
 _COMPLEMENT_AFTER = re.compile(
     r"[ \t]*(?:(?:how|whether|if|about|what|which|of|to)\b|(?:自己)?(?:是否|如何|怎么|怎样|能否|会不会|该|要不要|哪))"
@@ -114,12 +119,14 @@ def parse_likert(
     refusals = refusal_spans(masked)
     after_disclaimer = refusals[-1][1] if refusals else 0
 
+    # A negated label is no label, not even beside a number ("Neither like nor dislike: 3").
+    affirmed = [mention for mention in mentions if not is_negated(masked, mention)]
     candidates: list[_Candidate] = []
     attached: set[int] = set()
     for number in numbers:
         whole = number.whole
         canonical = to_canonical(whole) if whole is not None and low <= whole <= high else None
-        label = attached_label(masked, number, mentions)
+        label = attached_label(masked, number, affirmed)
         if label is not None:
             attached.add(label.start)
             if canonical is not None and label.value != canonical:
@@ -135,11 +142,7 @@ def parse_likert(
             )
         )
 
-    unattached = [
-        mention
-        for mention in mentions
-        if mention.start not in attached and not is_negated(masked, mention.start)
-    ]
+    unattached = [mention for mention in affirmed if mention.start not in attached]
     answer_labels = [mention for mention in unattached if is_answer_position(masked, mention)]
     if numbers or answer_labels:
         chosen_labels = answer_labels

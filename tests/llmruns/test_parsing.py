@@ -175,6 +175,17 @@ ENGLISH_ANSWERS = [
         "comparison-is-not-like", "Like many people, I find this tedious.", "invalid", None
     ),
     interest_en("options-named-not-chosen", "Neither like nor dislike.", "invalid", None),
+    interest_en("not-dislike-is-not-dislike", "Not dislike.", "invalid", None),
+    interest_en("dont-dislike-is-not-dislike", "I don't dislike it.", "invalid", None),
+    interest_en("neither-nor-is-not-unsure", "I neither like nor dislike it.", "invalid", None),
+    interest_en("label-explained-by-neither-nor", "Unsure (neither like nor dislike)", "ok", 3),
+    interest_en(
+        "negated-label-is-not-the-number-label",
+        "Neither like nor dislike: 3",
+        "ok",
+        3,
+        reason="number",
+    ),
     interest_en("intensified-label-is-not-guessed", "I really like this.", "invalid", None),
     interest_en("doubt-is-not-unsure", "I'm unsure how to answer this.", "invalid", None),
     interest_en("no-answer", "Hmm, that's a tough one.", "invalid", None, reason="no answer found"),
@@ -378,6 +389,28 @@ CHINESE_ANSWERS = [
     interest_zh("not-really-like-is-not-like", "我不太喜欢这个活动。", "invalid", None),
     interest_zh("intensified-like-is-not-guessed", "我很喜欢这个活动", "invalid", None),
     interest_zh("whether-like-is-not-like", "我不确定自己是否喜欢这个活动", "invalid", None),
+    # "neither like nor dislike" is not a label of this scale (its midpoint is 不确定), and the
+    # "不喜欢" inside it is not the label 不喜欢
+    interest_zh(
+        "neither-nor-is-not-dislike",
+        "既不喜欢也不讨厌",
+        "invalid",
+        None,
+        reason="no answer found",
+    ),
+    interest_zh("neither-nor-without-ji", "不喜欢也不讨厌", "invalid", None),
+    interest_zh("neither-nor-in-sentence", "我对这个活动既不喜欢，也不讨厌。", "invalid", None),
+    interest_zh("neither-nor-second-half", "我既不觉得讨厌，也不喜欢", "invalid", None),
+    interest_zh("neither-nor-second-half-adjacent", "既不讨厌也不喜欢", "invalid", None),
+    interest_zh("like-or-not-is-not-dislike", "无所谓喜欢不喜欢", "invalid", None),
+    interest_zh("like-or-not-first", "喜欢不喜欢都无所谓", "invalid", None),
+    interest_zh("neither-nor-then-label", "既不喜欢也不讨厌，所以不确定", "ok", 3),
+    interest_zh("label-explained-by-neither-nor", "不确定（既不喜欢也不讨厌）", "ok", 3),
+    interest_zh("neither-nor-then-number", "既不喜欢也不讨厌，选3", "ok", 3),
+    interest_zh("number-then-neither-nor", "3 - 不喜欢也不讨厌", "ok", 3, reason="number"),
+    interest_zh("also-dislike-is-dislike", "我也不喜欢这个活动", "ok", 2),
+    interest_zh("not-at-all-like-is-dislike", "我一点也不喜欢", "ok", 2),
+    interest_zh("separate-negations-keep-dislike", "我不会做饭，也不喜欢做饭", "ok", 2),
     # contradictions and impossible values
     interest_zh(
         "number-label-disagree",
