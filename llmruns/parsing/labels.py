@@ -44,17 +44,17 @@ _CLAUSE_BREAK = re.compile(r"[.!?;:,\n、]")
 _SENTENCE_BREAK = re.compile(r"[.!?;\n]")
 # Chinese "neither ... nor" (既不喜欢也不讨厌, 不喜欢也不讨厌) negates both halves. A label that
 # carries its own negation ("不喜欢") is then a half of it, not that label; English needs no such
-# rule, since "neither" and "nor" are negators before the label.
+# rule, since "neither" and "nor" are negators before the label. The other half must negate the
+# opposite feeling (讨厌, 反感, ...): "不喜欢也不擅长" ("I neither like it nor am good at it") and
+# "不喜欢画画，也不喜欢唱歌" still say "dislike".
 _CHINESE_NEGATION = r"(?:[不没未无]|非(?!常))"
 _STARTS_NEGATED = re.compile(_CHINESE_NEGATION)
-_NEITHER_BEFORE = re.compile(r"既[ \t]*$")
 _NOR_BEFORE = re.compile(r"[也又][ \t]*$")
-_NEITHER = re.compile(r"既[ \t]*" + _CHINESE_NEGATION)
-# Within a few characters of the same phrase: not across a bracket ("不确定（既不喜欢也不讨厌）")
-# or into another "neither".
-_NOR_IN_CLAUSE_AFTER = re.compile(
-    r"[^.!?;:,\n、()\[\]\"'=既-]{0,10}?[也又][ \t]*" + _CHINESE_NEGATION
-)
+_NEGATED_FEELING = _CHINESE_NEGATION + r"[^.!?;:,\n、]{0,4}?(?:讨厌|厌恶|反感|排斥|抵触)"
+_NEGATED_FEELING_IN = re.compile(_NEGATED_FEELING)
+# The closing half follows within a few characters of the same sentence: not across a bracket
+# ("不确定（既不喜欢也不讨厌）") or into another "neither".
+_NOR_AFTER = re.compile(r"[^.!?;:\n、()\[\]\"'=既-]{0,10}?[也又][ \t]*" + _NEGATED_FEELING)
 
 
 @dataclass(frozen=True)
@@ -132,19 +132,19 @@ def is_negated(text: str, mention: Mention) -> bool:
 
 
 def _in_neither_nor(text: str, mention: Mention) -> bool:
-    """True for a label with its own negation that opens or closes a "neither ... nor": after
-    既 ("既不喜欢"), before 也不 in its clause ("不喜欢也不讨厌"), or after 也/又 that follows a
-    negation in its clause or 既不 in its sentence ("既不讨厌，也不喜欢")."""
+    """True for a label with its own negation that opens or closes a "neither ... nor" of
+    feelings: followed by 也/又 and a negated opposite in its sentence ("既不喜欢也不讨厌",
+    "不喜欢，也不讨厌"), or after 也/又 with a negated opposite earlier in its sentence
+    ("既不讨厌，也不喜欢")."""
     if not _STARTS_NEGATED.match(text, mention.start):
         return False
-    before = text[: mention.start]
-    if _NEITHER_BEFORE.search(before) or _NOR_IN_CLAUSE_AFTER.match(text, mention.end):
+    if _NOR_AFTER.match(text, mention.end):
         return True
+    before = text[: mention.start]
     if not _NOR_BEFORE.search(before):
         return False
-    clause = _CLAUSE_BREAK.split(before)[-1].rstrip(" \t")[:-1]
     sentence = _SENTENCE_BREAK.split(before)[-1]
-    return bool(_CHINESE_NEGATOR.search(clause) or _NEITHER.search(sentence))
+    return bool(_NEGATED_FEELING_IN.search(sentence))
 
 
 def follows_marker(text: str, start: int) -> bool:

@@ -411,6 +411,11 @@ CHINESE_ANSWERS = [
     interest_zh("also-dislike-is-dislike", "我也不喜欢这个活动", "ok", 2),
     interest_zh("not-at-all-like-is-dislike", "我一点也不喜欢", "ok", 2),
     interest_zh("separate-negations-keep-dislike", "我不会做饭，也不喜欢做饭", "ok", 2),
+    interest_zh("dislike-and-not-good-at", "我不喜欢也不擅长这类工作", "ok", 2),
+    interest_zh("ji-dislike-and-not-good-at", "既不喜欢也不擅长", "ok", 2),
+    interest_zh("not-good-at-nor-like", "我不擅长，也不喜欢", "ok", 2),
+    interest_zh("neither-nor-comma-without-ji", "不喜欢，也不讨厌", "invalid", None),
+    interest_zh("two-dislikes-are-dislike", "我不喜欢画画，也不喜欢唱歌", "ok", 2),
     # contradictions and impossible values
     interest_zh(
         "number-label-disagree",
