@@ -1,7 +1,8 @@
 """Where a Likert answer names a scale label, and whether that mention is an answer.
 
 Labels match as whole phrases, longest first, so "不喜欢" is not "喜欢"; "like" that compares or
-wishes is not the interest label; a negated mention is not that label.
+wishes is not the interest label; a negated mention is not that label, nor is "不喜欢" inside a
+"neither ... nor" ("既不喜欢也不讨厌").
 """
 
 from __future__ import annotations
@@ -40,6 +41,20 @@ _ENGLISH_NEGATOR = re.compile(
 )
 _CHINESE_NEGATOR = re.compile(r"[不没未无别]|非(?!常)|是否|能否")
 _CLAUSE_BREAK = re.compile(r"[.!?;:,\n、]")
+_SENTENCE_BREAK = re.compile(r"[.!?;\n]")
+# Chinese "neither ... nor" (既不喜欢也不讨厌, 不喜欢也不讨厌) negates both halves. A label that
+# carries its own negation ("不喜欢") is then a half of it, not that label; English needs no such
+# rule, since "neither" and "nor" are negators before the label. The other half must negate the
+# opposite feeling (讨厌, 反感, ...): "不喜欢也不擅长" ("I neither like it nor am good at it") and
+# "不喜欢画画，也不喜欢唱歌" still say "dislike".
+_CHINESE_NEGATION = r"(?:[不没未无]|非(?!常))"
+_STARTS_NEGATED = re.compile(_CHINESE_NEGATION)
+_NOR_BEFORE = re.compile(r"[也又][ \t]*$")
+_NEGATED_FEELING = _CHINESE_NEGATION + r"[^.!?;:,\n、]{0,4}?(?:讨厌|厌恶|反感|排斥|抵触)"
+_NEGATED_FEELING_IN = re.compile(_NEGATED_FEELING)
+# The closing half follows within a few characters of the same sentence: not across a bracket
+# ("不确定（既不喜欢也不讨厌）") or into another "neither".
+_NOR_AFTER = re.compile(r"[^.!?;:\n、()\[\]\"'=既-]{0,10}?[也又][ \t]*" + _NEGATED_FEELING)
 
 
 @dataclass(frozen=True)
@@ -107,12 +122,29 @@ def find_mentions(text: str, labels: tuple[_Label, ...]) -> list[Mention]:
     return sorted(mentions, key=lambda mention: mention.start)
 
 
-def is_negated(text: str, start: int) -> bool:
-    """True when the clause negates or questions what starts at start."""
-    clause = _CLAUSE_BREAK.split(text[:start])[-1]
+def is_negated(text: str, mention: Mention) -> bool:
+    """True when the clause negates or questions the mention ("not dislike", "不太喜欢"), or the
+    mention is a half of a Chinese "neither ... nor" ("既不喜欢也不讨厌")."""
+    clause = _CLAUSE_BREAK.split(text[: mention.start])[-1]
     if any(_ENGLISH_NEGATOR.search(word) for word in clause.split()[-3:]):
         return True
-    return bool(_CHINESE_NEGATOR.search(clause[-4:]))
+    return bool(_CHINESE_NEGATOR.search(clause[-4:])) or _in_neither_nor(text, mention)
+
+
+def _in_neither_nor(text: str, mention: Mention) -> bool:
+    """True for a label with its own negation that opens or closes a "neither ... nor" of
+    feelings: followed by 也/又 and a negated opposite in its sentence ("既不喜欢也不讨厌",
+    "不喜欢，也不讨厌"), or after 也/又 with a negated opposite earlier in its sentence
+    ("既不讨厌，也不喜欢")."""
+    if not _STARTS_NEGATED.match(text, mention.start):
+        return False
+    if _NOR_AFTER.match(text, mention.end):
+        return True
+    before = text[: mention.start]
+    if not _NOR_BEFORE.search(before):
+        return False
+    sentence = _SENTENCE_BREAK.split(before)[-1]
+    return bool(_NEGATED_FEELING_IN.search(sentence))
 
 
 def follows_marker(text: str, start: int) -> bool:

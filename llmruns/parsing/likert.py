@@ -4,8 +4,8 @@ A Likert answer is ``ok`` with its canonical scale value only when the text stat
 clearly: a number (ASCII, full-width, circled, Chinese numerals, a few English number words) or
 a scale label, alone or together when they agree. Anything else is kept for what it is:
 ``invalid`` with a reason (empty, no answer found, conflicting answers, out of range, not a whole
-number, number and label disagree) or ``refused`` (a disclaimer such as "As an AI I don't have
-preferences" with no answer).
+number, number and label disagree, another scale) or ``refused`` (a disclaimer such as "As an AI
+I don't have preferences" with no answer).
 
 Decisions worth knowing:
 
@@ -18,15 +18,24 @@ Decisions worth knowing:
   "从一到五"), denominators ("4 out of 5", "4/5", "满分5分"), "a 5-point scale", an echo of the
   scale ("1 = Strongly dislike, 2 = Dislike, ..."), list numbering ("1. ... 2. ..."), model
   names ("GPT-4"), percentages and counts ("3 years", "3个").
+- An answer on another scale is ``invalid`` ("another scale: out of 10"), whatever its number:
+  "7 out of 10", "4/10", "满分10分，我给8分", "10分制下7分", "a scale of 1 to 10", "a 10-point
+  scale". Its number is a point of that scale, and converting it would be a guess. A denominator,
+  size or range that fits the presented scale ("4/5", "5分制下4分") is only masked.
 - Chinese numerals are answers only where they cannot be ordinary words ("一个", "一些", "三思"):
   alone, after an answer marker ("我选四", "答案是四"), as "四分", or with a label ("四（喜欢）").
 - Labels match as whole phrases, longest first, case- and width-insensitively (NFKC), so
   "不喜欢" is not "喜欢" and "Strongly dislike" is not "Dislike". A negated label ("不太喜欢",
-  "I'm not very competent") is not that label, nor is an intensified one ("十分喜欢", "I really
-  like it"), which sits between two points. A number's label must agree with the number.
+  "I'm not very competent", "not dislike") is not that label, nor is an intensified one
+  ("十分喜欢", "I really like it"), which sits between two points. A number's label must agree
+  with the number; a negated one is not its label.
+- "Neither like nor dislike" / "既不喜欢也不讨厌" is not a label of the scale (its midpoint is
+  "Unsure" / "不确定"), so it is no answer, and the "不喜欢" inside it is not the label 不喜欢;
+  nor is the one in "喜欢不喜欢" ("like it or not").
 - With a counterbalanced (reversed) scale the prompt showed ``1 = <label of canonical 5>``: a
   number n maps back to ``low + high - n``; a label maps to its canonical value directly.
-- A closed ``<think>...</think>`` block (reasoning models) is not part of the answer.
+- Reasoning is not part of the answer: a closed ``<think>...</think>`` block, or everything
+  before a lone ``</think>`` (models whose prompt template holds the opening tag).
 """
 
 from __future__ import annotations
@@ -53,7 +62,8 @@ from llmruns.parsing.refusal import refusal_spans
 from llmruns.parsing.result import ParseResult, empty_result
 from llmruns.parsing.text import DECORATION, normalize
 
-_GAP_ALTERNATIVE = re.compile(r"^[ \t]*(?:or|and|nor|/|或者?|和|与|还是|、|,)[ \t]*$")
+# Nothing between two labels names options too: "喜欢不喜欢" asks "like it or not".
+_GAP_ALTERNATIVE = re.compile(r"^[ \t]*(?:(?:or|and|nor|/|或者?|和|与|还是|、|,)[ \t]*)?$")
 # A label followed by these is the object of doubt ("unsure whether", "不确定是否"), not an answer.
 _COMPLEMENT_AFTER = re.compile(
     r"[ \t]*(?:(?:how|whether|if|about|what|which|of|to)\b|(?:自己)?(?:是否|如何|怎么|怎样|能否|会不会|该|要不要|哪))"
@@ -99,7 +109,9 @@ def parse_likert(
     masked = mask_scale_echo(
         normalized, find_mentions(normalized, compiled), presented_to_canonical
     )
-    masked = mask_non_answers(masked, low, high)
+    masked, other_scales = mask_non_answers(masked, low, high)
+    if other_scales:
+        return ParseResult("invalid", None, "another scale: " + ", ".join(other_scales))
     mentions = find_mentions(masked, compiled)
     masked = mask_enumerators(masked, mentions)
     numbers = find_numbers(masked, mentions)
@@ -107,12 +119,14 @@ def parse_likert(
     refusals = refusal_spans(masked)
     after_disclaimer = refusals[-1][1] if refusals else 0
 
+    # A negated label is no label, not even beside a number ("Neither like nor dislike: 3").
+    affirmed = [mention for mention in mentions if not is_negated(masked, mention)]
     candidates: list[_Candidate] = []
     attached: set[int] = set()
     for number in numbers:
         whole = number.whole
         canonical = to_canonical(whole) if whole is not None and low <= whole <= high else None
-        label = attached_label(masked, number, mentions)
+        label = attached_label(masked, number, affirmed)
         if label is not None:
             attached.add(label.start)
             if canonical is not None and label.value != canonical:
@@ -128,11 +142,7 @@ def parse_likert(
             )
         )
 
-    unattached = [
-        mention
-        for mention in mentions
-        if mention.start not in attached and not is_negated(masked, mention.start)
-    ]
+    unattached = [mention for mention in affirmed if mention.start not in attached]
     answer_labels = [mention for mention in unattached if is_answer_position(masked, mention)]
     if numbers or answer_labels:
         chosen_labels = answer_labels

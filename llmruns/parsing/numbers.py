@@ -2,7 +2,8 @@
 
 ASCII and full-width digits count anywhere; number words and Chinese numerals only where they
 cannot be ordinary words. Ranges, denominators, an echo of the scale and list numbering are
-masked first.
+masked first; a denominator, size or range of another scale ("out of 10", "10分制") is reported,
+since the number beside it is not a point of the presented scale.
 """
 
 from __future__ import annotations
@@ -44,21 +45,39 @@ _CJK_BOUNDARY = set(" \t\r\n.,;:!?)]\"'(=-、")
 _ENUMERATOR = re.compile(r"^[ \t]*(?:[-*•][ \t]*)?\(?(\d+)[.)、](?!\d)", re.MULTILINE)
 _INLINE_ENUMERATOR = re.compile(r"\((\d+)\)")
 _SCALE_PAIR_GAP = re.compile(r"^[ \t]*(?:=|:|-+|\.|\)|->)?[ \t]*[\"'(]?[ \t]*$")
+_NUMBER_WORDS = "|".join([*_WORD_NUMBERS, "hundred"])
+_CJK_HUNDRED = "百佰"
+_CJK_NUMBER = "[" + "".join(_CJK_NUMERALS) + _CJK_HUNDRED + "]+"
+_STATED_CJK_NUMBER = r"(?:\d+|" + _CJK_NUMBER + ")"
+# Where the reply names a scale: its top ("4/5", "out of 5", "满分5分", "5分中的4分", "五分制"),
+# its number of points ("a 5-point scale", "五级量表") or its range ("a scale of 1 to 5",
+# "1到5分的范围"). The named groups hold the stated numbers; `_names_this_scale` reads them.
 # One pass over the text: these run on every answer.
-_NOT_ANSWER_NUMBERS = re.compile(
+_SCALE_STATEMENT = re.compile(
     "|".join(
         [
-            r"\b(?:scale|range)[ \t]+(?:of|from)[ \t]+\d+[ \t]*(?:to|-+|~)[ \t]*\d+",
-            r"\d+[ \t]*(?:到|至|-+|~)[ \t]*\d+[ \t]*分?(?:制|的?(?:量表|范围|评分|区间))",
-            r"\bout[ \t]+of[ \t]+(?:\d+(?:\.\d+)?|five|ten|hundred)\b",
-            r"(?<=\d)[ \t]*/[ \t]*\d+",
-            r"满分[ \t]*(?:为|是|:)?[ \t]*(?:\d+|[一二三四五六七八九十])[ \t]*分?",
-            r"(?:\d+|[一二三四五六七八九十])[ \t]*分(?:中|里|之中)的?",
-            r"\d+[ \t]*-?[ \t]*(?:point|star)s?[ \t]+(?:likert[ \t]+)?scale|\d+-(?:point|star)",
-            r"\d+[ \t]*(?:分制|级量表|点量表|分量表|级评分|点评分)",
+            r"\b(?:scale|range)[ \t]+(?:of|from)[ \t]+(?P<en_from>\d+)[ \t]*(?:to|-+|~)[ \t]*"
+            r"(?P<en_to>\d+)",
+            r"(?<![\d.])(?P<zh_from>\d+)[ \t]*(?:到|至|-+|~)[ \t]*(?P<zh_to>\d+)[ \t]*分?"
+            r"(?:制|的?(?:量表|范围|评分|区间))",
+            r"(?<![\d.])(?P<bare_from>\d+)[ \t]*(?:to|-+|~)[ \t]*(?P<bare_to>\d+)[ \t]+"
+            r"(?:point[ \t]+)?scale\b",
+            r"\bout[ \t]+of[ \t]+(?P<out_of>\d+(?:\.\d+)?|five|ten|hundred)\b",
+            r"(?<=\d)[ \t]*/[ \t]*(?P<slash>\d+)",
+            r"满分[ \t]*(?:为|是|:)?[ \t]*(?P<full_marks>" + _STATED_CJK_NUMBER + r")[ \t]*分?",
+            r"(?:(?P<of_points>\d+)[ \t]*分(?:中|里|之中)的?"
+            r"|(?P<of_cjk_points>" + _CJK_NUMBER + r")分(?:中|里|之中)的)",
+            r"\b(?P<points>\d+|" + _NUMBER_WORDS + r")(?:[ \t]*-?[ \t]*(?:point|star)s?[ \t]+"
+            r"(?:likert[ \t]+)?scale|-(?:point|star))",
+            # Not "十分制约" (greatly constrains), "制定", "制作".
+            r"(?P<system>" + _STATED_CJK_NUMBER + r")[ \t]*分制(?![约定作造度服止])",
+            r"(?P<grades>" + _STATED_CJK_NUMBER + r")[ \t]*(?:级量表|点量表|分量表|级评分|点评分)",
         ]
     )
 )
+_TOP_GROUPS = ("out_of", "slash", "full_marks", "of_points", "of_cjk_points", "system")
+_POINTS_GROUPS = ("points", "grades")
+_RANGE_GROUPS = (("en_from", "en_to"), ("zh_from", "zh_to"), ("bare_from", "bare_to"))
 
 
 @dataclass(frozen=True)
@@ -155,11 +174,56 @@ def mask_enumerators(text: str, mentions: list[Mention]) -> str:
     return text
 
 
-def mask_non_answers(text: str, low: int, high: int) -> str:
-    """Hide the scale's range ("1 to 5"), denominators ("4/5", "满分5分") and scale sizes."""
-    for pattern in (_range_pattern(low, high), _NOT_ANSWER_NUMBERS):
-        text = pattern.sub(lambda match: " " * len(match.group()), text)
-    return text
+def mask_non_answers(text: str, low: int, high: int) -> tuple[str, list[str]]:
+    """Hide the scale's range ("1 to 5"), denominators ("4/5", "满分5分") and scale sizes.
+
+    Also returns, as written, every statement of another scale ("7 out of 10", "10分制",
+    "a scale of 1 to 10"): a number beside one is a point of that scale, not of this one.
+    """
+    text = _range_pattern(low, high).sub(lambda match: " " * len(match.group()), text)
+    other_scales: list[str] = []
+
+    def hide(match: re.Match[str]) -> str:
+        if not _names_this_scale(match, low, high):
+            other_scales.append(match.group().strip())
+        return " " * len(match.group())
+
+    return _SCALE_STATEMENT.sub(hide, text), other_scales
+
+
+def _names_this_scale(match: re.Match[str], low: int, high: int) -> bool:
+    """Whether a scale statement fits the presented scale; a range within it ("a range of 3 to
+    4") is a hedge rather than another scale."""
+    for name in _TOP_GROUPS:
+        if match.group(name) is not None:
+            return _stated_number(match.group(name)) == high
+    for name in _POINTS_GROUPS:
+        if match.group(name) is not None:
+            return _stated_number(match.group(name)) == high - low + 1
+    for start_name, end_name in _RANGE_GROUPS:
+        if match.group(start_name) is not None:
+            start, end = int(match.group(start_name)), int(match.group(end_name))
+            return low <= start <= end <= high
+    raise AssertionError(f"scale statement without a number: {match.group()!r}")
+
+
+def _stated_number(text: str) -> float:
+    """The value of "10", "5.0", "ten", "hundred", "十", "十五", "一百", "百"."""
+    if text[0].isdigit():
+        return float(text)
+    if text in _WORD_NUMBERS:
+        return _WORD_NUMBERS[text]
+    if text == "hundred":
+        return 100
+    total, digit = 0, 0
+    for char in text:
+        if char in _CJK_HUNDRED:
+            total, digit = total + (digit or 1) * 100, 0
+        elif char in "十拾":
+            total, digit = total + (digit or 1) * 10, 0
+        else:
+            digit = _CJK_NUMERALS[char]
+    return total + digit
 
 
 def _has_label_after(text: str, end: int, mentions: list[Mention]) -> bool:

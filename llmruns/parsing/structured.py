@@ -7,6 +7,7 @@ import re
 
 from llmruns.parsing.refusal import detect_refusal
 from llmruns.parsing.result import ParseResult, empty_result
+from llmruns.parsing.text import without_reasoning
 
 _CODE_FENCE = re.compile(r"^```[a-zA-Z]*[ \t]*\n?(.*?)\n?```$", re.DOTALL)
 
@@ -45,13 +46,16 @@ def parse_structured(
 ) -> ParseResult:
     """Read a structured-output answer ``{"answer": n}``; there is no free-text fallback.
 
-    A ```json fence around the object is accepted. Anything malformed is ``invalid`` with the
-    reason, except a plain-text refusal, which is ``refused`` (servers that ignore the schema
-    answer that way). Extra keys are ignored: the answer itself is unambiguous.
+    Reasoning (a ``<think>...</think>`` block, or everything before a lone ``</think>``) is not
+    part of the answer, and a ```json fence around the object is accepted. Anything malformed is
+    ``invalid`` with the reason, except a plain-text refusal, which is ``refused`` (servers that
+    ignore the schema answer that way). Extra keys are ignored: the answer itself is unambiguous.
     """
     if not text or not text.strip():
         return empty_result()
-    body = text.strip()
+    body = without_reasoning(text, fill="").strip()
+    if not body:
+        return empty_result()
     fenced = _CODE_FENCE.match(body)
     if fenced:
         body = fenced.group(1).strip()

@@ -1,8 +1,10 @@
 """Text normalisation shared by the parsers.
 
 The normalised form is width-, case- and punctuation-insensitive (NFKC), without markdown emphasis
-and without a reasoning block (``<think>...</think>``), which is not part of the answer. Masking
-blanks a span rather than removing it, so offsets found before and after stay comparable.
+and without reasoning (``<think>...</think>``), which is not part of the answer. Some reasoning
+models return only the closing tag, the opening one being part of their prompt template: then
+everything before that lone ``</think>`` is reasoning. Masking blanks a span rather than removing
+it, so offsets found before and after stay comparable.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ _PUNCTUATION = str.maketrans(
     }
 )
 _THINK_BLOCK = re.compile(r"<think>.*?</think>", re.DOTALL | re.IGNORECASE)
+_OPEN_TAG, _CLOSE_TAG = "<think>", "</think>"
 _MARKDOWN = re.compile(r"\*+|`+|_{2,}|^[ \t]*#{1,6}[ \t]*", re.MULTILINE)
 
 
@@ -29,10 +32,18 @@ def normalize_fragment(text: str) -> str:
 
 
 def without_reasoning(text: str, *, fill: str = " ") -> str:
-    """The reply without its inline reasoning blocks, each replaced by `fill`; a block that never
-    closed (a truncated reply) holds no final answer, so everything from it on goes too."""
+    """The reply without its inline reasoning, each block replaced by `fill`.
+
+    A closing tag with no opening tag before it ends reasoning that began with the reply, so
+    everything up to it goes. A block that never closed (a truncated reply) holds no final
+    answer, so everything from it on goes too.
+    """
+    lowered = text.lower()
+    first_close = lowered.find(_CLOSE_TAG)
+    if first_close != -1 and _OPEN_TAG not in lowered[:first_close]:
+        text = fill + text[first_close + len(_CLOSE_TAG) :]
     text = _THINK_BLOCK.sub(fill, text)
-    unclosed = text.lower().find("<think>")
+    unclosed = text.lower().find(_OPEN_TAG)
     return text if unclosed == -1 else text[:unclosed]
 
 

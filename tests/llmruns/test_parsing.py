@@ -109,7 +109,51 @@ ENGLISH_ANSWERS = [
         "ok",
         3,
     ),
+    interest_en(
+        "lone-closing-reasoning-tag",
+        "The user asks whether I like this. Maybe 2 or 3? I'll go with 4.\n</think>\n\n4",
+        "ok",
+        4,
+    ),
+    interest_en(
+        "lone-closing-reasoning-tag-with-label",
+        "I dislike repetitive work, but this is creative.</think>Like",
+        "ok",
+        4,
+        reason="label",
+    ),
+    interest_en(
+        "refusal-in-reasoning-only",
+        "As an AI I don't have preferences; pick something.</THINK>\n3",
+        "ok",
+        3,
+        reason="number",
+    ),
     interest_en("number-word", "I'd give it a four.", "ok", 4),
+    interest_en("five-point-scale-in-words", "On a five-point scale I'd choose 3.", "ok", 3),
+    # a point of another scale is not a point of this one
+    interest_en("other-scale-slash", "4/10", "invalid", None, reason="another scale: /10"),
+    interest_en("other-scale-out-of", "I'd say 7 out of 10", "invalid", None),
+    interest_en("other-scale-slash-with-text", "8/10 \u2014 I like it", "invalid", None),
+    interest_en(
+        "other-scale-on-this-scale-range",
+        "3 out of 10",
+        "invalid",
+        None,
+        reason="another scale: out of 10",
+    ),
+    interest_en("other-scale-in-words", "Three out of ten.", "invalid", None),
+    interest_en("other-scale-with-label", "7 out of 10 (Like)", "invalid", None),
+    interest_en(
+        "other-scale-range",
+        "On a scale of 1 to 10, I'd pick 4",
+        "invalid",
+        None,
+        reason="another scale: scale of 1 to 10",
+    ),
+    interest_en("other-scale-range-before-scale", "On a 1-10 scale, 4.", "invalid", None),
+    interest_en("other-scale-points", "4 on a 10-point scale", "invalid", None),
+    interest_en("other-scale-points-in-words", "On a ten-point scale I'd choose 3.", "invalid"),
     interest_en("number-word-alone", "Four.", "ok", 4),
     # labels, matched as whole phrases, longest first
     interest_en("label-like", "Like", "ok", 4, reason="label"),
@@ -131,6 +175,17 @@ ENGLISH_ANSWERS = [
         "comparison-is-not-like", "Like many people, I find this tedious.", "invalid", None
     ),
     interest_en("options-named-not-chosen", "Neither like nor dislike.", "invalid", None),
+    interest_en("not-dislike-is-not-dislike", "Not dislike.", "invalid", None),
+    interest_en("dont-dislike-is-not-dislike", "I don't dislike it.", "invalid", None),
+    interest_en("neither-nor-is-not-unsure", "I neither like nor dislike it.", "invalid", None),
+    interest_en("label-explained-by-neither-nor", "Unsure (neither like nor dislike)", "ok", 3),
+    interest_en(
+        "negated-label-is-not-the-number-label",
+        "Neither like nor dislike: 3",
+        "ok",
+        3,
+        reason="number",
+    ),
     interest_en("intensified-label-is-not-guessed", "I really like this.", "invalid", None),
     interest_en("doubt-is-not-unsure", "I'm unsure how to answer this.", "invalid", None),
     interest_en("no-answer", "Hmm, that's a tough one.", "invalid", None, reason="no answer found"),
@@ -288,12 +343,37 @@ CHINESE_ANSWERS = [
     interest_zh("full-marks", "满分5分，我给4分", "ok", 4),
     interest_zh("points-out-of", "我给出5分中的4分", "ok", 4),
     interest_zh("five-point-system", "在五分制中，我打四分", "ok", 4),
+    interest_zh("five-point-system-below", "5分制下4分", "ok", 4),
+    interest_zh("very-is-not-a-scale", "我十分中意这个活动，选5", "ok", 5),
+    interest_zh("very-constraining-is-not-a-scale", "这十分制约我的发挥，选2", "ok", 2),
+    # a point of another scale is not a point of this one
+    interest_zh(
+        "other-scale-full-marks",
+        "满分10分，我给8分",
+        "invalid",
+        None,
+        reason="another scale: 满分10分",
+    ),
+    interest_zh(
+        "other-scale-system", "10分制下7分", "invalid", None, reason="another scale: 10分制"
+    ),
+    interest_zh("other-scale-full-marks-numerals", "满分十分，我给四分", "invalid", None),
+    interest_zh("other-scale-system-numerals", "十分制，我打三分", "invalid", None),
+    interest_zh("other-scale-hundred", "我给80分（百分制）", "invalid", None),
+    interest_zh("other-scale-points-out-of", "我给出10分中的4分", "invalid", None),
+    interest_zh("other-scale-range", "在1到10的范围内，我选4", "invalid", None),
     interest_zh(
         "numbered-reasons", "1、这项工作需要耐心。\n2、我比较擅长细致的工作。\n答案：4", "ok", 4
     ),
     interest_zh(
         "closed-reasoning-block",
         "<think>用户问我是否喜欢这个活动，可能是2或者3。</think>\n我的答案：3",
+        "ok",
+        3,
+    ),
+    interest_zh(
+        "lone-closing-reasoning-tag",
+        "用户问我是否喜欢这个活动，可能是2或者3。\n</think>\n\n我的答案：3",
         "ok",
         3,
     ),
@@ -309,6 +389,33 @@ CHINESE_ANSWERS = [
     interest_zh("not-really-like-is-not-like", "我不太喜欢这个活动。", "invalid", None),
     interest_zh("intensified-like-is-not-guessed", "我很喜欢这个活动", "invalid", None),
     interest_zh("whether-like-is-not-like", "我不确定自己是否喜欢这个活动", "invalid", None),
+    # "neither like nor dislike" is not a label of this scale (its midpoint is 不确定), and the
+    # "不喜欢" inside it is not the label 不喜欢
+    interest_zh(
+        "neither-nor-is-not-dislike",
+        "既不喜欢也不讨厌",
+        "invalid",
+        None,
+        reason="no answer found",
+    ),
+    interest_zh("neither-nor-without-ji", "不喜欢也不讨厌", "invalid", None),
+    interest_zh("neither-nor-in-sentence", "我对这个活动既不喜欢，也不讨厌。", "invalid", None),
+    interest_zh("neither-nor-second-half", "我既不觉得讨厌，也不喜欢", "invalid", None),
+    interest_zh("neither-nor-second-half-adjacent", "既不讨厌也不喜欢", "invalid", None),
+    interest_zh("like-or-not-is-not-dislike", "无所谓喜欢不喜欢", "invalid", None),
+    interest_zh("like-or-not-first", "喜欢不喜欢都无所谓", "invalid", None),
+    interest_zh("neither-nor-then-label", "既不喜欢也不讨厌，所以不确定", "ok", 3),
+    interest_zh("label-explained-by-neither-nor", "不确定（既不喜欢也不讨厌）", "ok", 3),
+    interest_zh("neither-nor-then-number", "既不喜欢也不讨厌，选3", "ok", 3),
+    interest_zh("number-then-neither-nor", "3 - 不喜欢也不讨厌", "ok", 3, reason="number"),
+    interest_zh("also-dislike-is-dislike", "我也不喜欢这个活动", "ok", 2),
+    interest_zh("not-at-all-like-is-dislike", "我一点也不喜欢", "ok", 2),
+    interest_zh("separate-negations-keep-dislike", "我不会做饭，也不喜欢做饭", "ok", 2),
+    interest_zh("dislike-and-not-good-at", "我不喜欢也不擅长这类工作", "ok", 2),
+    interest_zh("ji-dislike-and-not-good-at", "既不喜欢也不擅长", "ok", 2),
+    interest_zh("not-good-at-nor-like", "我不擅长，也不喜欢", "ok", 2),
+    interest_zh("neither-nor-comma-without-ji", "不喜欢，也不讨厌", "invalid", None),
+    interest_zh("two-dislikes-are-dislike", "我不喜欢画画，也不喜欢唱歌", "ok", 2),
     # contradictions and impossible values
     interest_zh(
         "number-label-disagree",
@@ -414,6 +521,39 @@ def test_chinese_answer_is_read_as_stated(
     reason: str | None,
 ) -> None:
     _check(parse_likert(text, labels=labels, reversed_scale=reversed_scale), outcome, value, reason)
+
+
+SCALE_STATEMENTS = [
+    pytest.param("{point}/{top}", INTEREST_EN, id="en-slash"),
+    pytest.param("I'd rate it {point} out of {top}.", INTEREST_EN, id="en-out-of"),
+    pytest.param("满分{top}分，我给{point}分", INTEREST_ZH, id="zh-full-marks"),
+    pytest.param("{top}分制下{point}分", INTEREST_ZH, id="zh-system"),
+    pytest.param("我给出{top}分中的{point}分", INTEREST_ZH, id="zh-points-of"),
+]
+
+
+@pytest.mark.parametrize(("template", "labels"), SCALE_STATEMENTS)
+@pytest.mark.parametrize("top", [3, 4, 6, 7, 10, 100])
+def test_a_point_of_another_scale_is_invalid(
+    template: str, labels: Mapping[int, str], top: int
+) -> None:
+    for point in range(1, min(top, 5) + 1):
+        text = template.format(point=point, top=top)
+        result = parse_likert(text, labels=labels)
+        assert result.outcome == "invalid", text
+        assert result.reason.startswith("another scale: "), (text, result)
+
+
+@pytest.mark.parametrize(("template", "labels"), SCALE_STATEMENTS)
+@pytest.mark.parametrize("reversed_scale", [False, True], ids=["forward", "reversed"])
+def test_a_point_of_the_presented_scale_is_its_value(
+    template: str, labels: Mapping[int, str], reversed_scale: bool
+) -> None:
+    for point in range(1, 6):
+        text = template.format(point=point, top=5)
+        result = parse_likert(text, labels=labels, reversed_scale=reversed_scale)
+        canonical = 6 - point if reversed_scale else point
+        assert (result.outcome, result.value) == ("ok", canonical), text
 
 
 ALL_LABEL_SETS = [
@@ -531,6 +671,41 @@ def test_ordinary_answers_are_not_refusals(text: str) -> None:
         pytest.param(
             "As an AI, I cannot provide a rating.", False, "refused", None, "refusal", id="refusal"
         ),
+        pytest.param(
+            '<think>Maybe {"answer": 2}?</think>\n{"answer": 4}',
+            False,
+            "ok",
+            4,
+            "json",
+            id="reasoning-block",
+        ),
+        pytest.param(
+            '<think>\nThe user wants JSON.\n</think>\n\n```json\n{"answer": 3}\n```',
+            False,
+            "ok",
+            3,
+            "json",
+            id="reasoning-block-then-fence",
+        ),
+        pytest.param(
+            'Maybe {"answer": 2}? No.\n</think>\n\n{"answer": 5}',
+            True,
+            "ok",
+            1,
+            "json",
+            id="lone-closing-reasoning-tag",
+        ),
+        pytest.param(
+            '<think>As an AI I cannot rate this, but the schema asks.</think>{"answer": 3}',
+            False,
+            "ok",
+            3,
+            "json",
+            id="disclaimer-in-reasoning",
+        ),
+        pytest.param(
+            '<think>Maybe {"answer": 2}', False, "invalid", None, "empty", id="unclosed-reasoning"
+        ),
     ],
 )
 def test_structured_answer_is_strict(
@@ -632,6 +807,13 @@ LONG_PLAN_ZH = (
             "作为一个人工智能，我无法完成这个任务。", "refused", "refusal", id="zh-refusal"
         ),
         pytest.param(LONG_PLAN_EN, "ok", "text after disclaimer", id="en-disclaimer-then-work"),
+        pytest.param(
+            "As an AI I cannot build anything, but the user wants a plan.\n</think>\n\n"
+            "Measure the wall, cut the panels and hang the doors.",
+            "ok",
+            "text",
+            id="en-disclaimer-in-reasoning",
+        ),
         pytest.param(LONG_PLAN_ZH, "ok", "text after disclaimer", id="zh-disclaimer-then-work"),
     ],
 )
