@@ -359,6 +359,27 @@ def test_cancelling_a_run_cancels_its_open_batches_at_the_provider(
         assert errors == {"no answer: the batch ended cancelled"}
 
 
+def test_a_cancelled_runs_open_batch_is_cancelled_by_its_next_poll(instrument):
+    """The task run_cancel queues never runs here (its on_commit callback is not executed), as
+    when the broker lost it or the provider did not answer it: the poll cancels the batch."""
+    with MockLLMServer(MockConfig(seed=3, batch_delay_s=3600)) as server:
+        run = _batch_run(instrument, _batch_endpoint(server), replications=1)
+        batches_advance()
+        run_cancel(run=run)
+        batches_advance()
+        batch = ProviderBatch.objects.get(run=run)
+        assert server.batch_api.batches_cancelled == 1
+        assert (batch.phase, batch.provider_status) == (BatchPhase.SUBMITTED, "cancelling")
+        batches_advance()
+        assert server.batch_api.batches_cancelled == 1  # asked once, then polled while cancelling
+        server.batch_api._batches[batch.provider_batch_id].delay_s = 0
+        batches_advance()
+        batch.refresh_from_db()
+        assert (batch.provider_status, batch.phase) == ("cancelled", BatchPhase.DONE)
+        assert not batch.output_file_id  # nothing was answered, so nothing was collected
+        assert Trial.objects.filter(run=run, status=TrialStatus.CANCELLED).count() == 60
+
+
 def test_a_batch_the_provider_keeps_refusing_is_given_up_and_its_trials_fail(instrument):
     with MockLLMServer(MockConfig(seed=3, api_key="sk-mock-right-key")) as server:
         endpoint = _batch_endpoint(server)  # sends no key: 401 on every upload

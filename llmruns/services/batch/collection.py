@@ -103,6 +103,10 @@ def batch_poll(*, batch_id: int) -> str:
         polls=batch.polls,
     )
     if remote.status not in PROVIDER_BATCH_TERMINAL:
+        if remote.status != "cancelling" and batch.run.status == RunStatus.CANCELLED:
+            # The task that cancels at the provider when the run is cancelled may never have run
+            # or may have failed: an open batch of a cancelled run is cancelled here instead.
+            return _cancel_polled(batch, client=client, api_key=api_key)
         _release(batch, next_poll_at=_backoff(batch))
         return remote.status
     ProviderBatch.objects.filter(pk=batch.pk).update(provider_finished_at=timezone.now())
@@ -337,8 +341,39 @@ def batch_unanswered_settle(*, batch: ProviderBatch) -> int:
 # -- cancelling --------------------------------------------------------------------------------
 
 
+def _provider_cancel(batch: ProviderBatch, *, client: openai.OpenAI, api_key: str) -> str:
+    """Ask the provider to cancel the batch and record the status it answers with; raises the
+    SDK's APIError (logged) when the provider refuses or cannot be reached."""
+    try:
+        remote = client.batches.cancel(batch.provider_batch_id)
+    except openai.APIError as exc:
+        logger.warning("cancelling %s: %s", batch, scrub(str(exc), api_key))
+        raise
+    ProviderBatch.objects.filter(pk=batch.pk).update(provider_status=remote.status)
+    batch.provider_status = remote.status
+    return remote.status
+
+
+def _cancel_polled(batch: ProviderBatch, *, client: openai.OpenAI, api_key: str) -> str:
+    """Cancel a leased, polled batch of a cancelled run; polled on until the provider ends it,
+    when what it answered before the cancel is collected like any ended batch's answers."""
+    try:
+        status = _provider_cancel(batch, client=client, api_key=api_key)
+    except openai.APIError as exc:
+        _release(
+            batch,
+            error=scrub(f"cancelling: {type(exc).__name__}: {exc}", api_key)[:2000],
+            next_poll_at=_backoff(batch),
+        )
+        return "provider error"
+    _release(batch, next_poll_at=_backoff(batch))
+    return status
+
+
 def batches_cancel(*, run_id: int) -> int:
-    """Cancel a cancelled run's open batches at the provider; their answers are still collected."""
+    """Cancel a cancelled run's open batches at the provider; their answers are still collected.
+
+    A batch this misses (the provider did not answer) is cancelled by its next poll."""
     cancelled = 0
     open_batches = ProviderBatch.objects.filter(run_id=run_id, phase=BatchPhase.SUBMITTED).exclude(
         provider_status__in=[*PROVIDER_BATCH_TERMINAL, "cancelling"]
@@ -346,13 +381,10 @@ def batches_cancel(*, run_id: int) -> int:
     for batch in open_batches.select_related("run"):
         client, api_key = _client(_endpoint(batch.run.config, batch.endpoint_id))
         try:
-            remote = client.batches.cancel(batch.provider_batch_id)
-        except openai.APIError as exc:
-            logger.warning("cancelling %s: %s", batch, scrub(str(exc), api_key))
+            _provider_cancel(batch, client=client, api_key=api_key)
+        except openai.APIError:
             continue
-        ProviderBatch.objects.filter(pk=batch.pk).update(
-            provider_status=remote.status, next_poll_at=timezone.now()
-        )
+        ProviderBatch.objects.filter(pk=batch.pk).update(next_poll_at=timezone.now())
         cancelled += 1
     return cancelled
 
