@@ -470,6 +470,20 @@ def test_estimate_shows_both_prices_and_progress_shows_the_batches(instrument, c
         assert "validating" in out
 
 
+def test_progress_counts_only_batches_the_provider_created(instrument):
+    with MockLLMServer(MockConfig(seed=3, api_key="sk-mock-right-key")) as server:
+        endpoint = _batch_endpoint(server)  # sends no key: 401 on every upload
+        run = _batch_run(instrument, endpoint, replications=1, max_attempts=2)
+        batch_plan(run=run, endpoint_id=endpoint.pk)  # its trials are leased, nothing uploaded
+        progress = run_progress(run=run)["batch"]
+        assert (progress["submitted"], progress["in_open_batches"], progress["done"]) == (0, 0, 0)
+        _tick_until_finished(run, ticks=20)  # refused twice, then its trials failed
+        assert not ProviderBatch.objects.exclude(provider_batch_id="").exists()
+        progress = run_progress(run=run)["batch"]
+        assert (progress["submitted"], progress["in_open_batches"], progress["done"]) == (0, 0, 60)
+        assert [b["provider_batch_id"] for b in progress["batches"]] == ["", ""]
+
+
 def test_mock_batch_api_over_the_sdk_rejects_bad_files_and_fails_bad_lines():
     with MockLLMServer(MockConfig(seed=1)) as server:
         client = openai.OpenAI(base_url=server.base_url, api_key="x", max_retries=0)
