@@ -30,6 +30,7 @@ from llmruns.services.batch import (
     batch_bound,
     batch_collect,
     batch_plan,
+    batch_poll,
     batch_push,
     batches_advance,
     batches_cancel,
@@ -450,6 +451,23 @@ def test_work_samples_and_their_self_reviews_go_in_successive_batches(instrument
         assert reviews.count() == ok_samples.count() > 50
         assert not reviews.exclude(status__in=FINAL_TRIAL_STATUSES).exists()
         assert server.batch_api.batches_created == 2
+
+
+def test_self_reviews_of_work_samples_collected_after_a_cancel_are_created_cancelled(instrument):
+    with MockLLMServer(MockConfig(seed=3)) as server:
+        endpoint = _batch_endpoint(server)
+        run = _batch_run(instrument, endpoint, replications=1, kinds=["work_sample", "self_review"])
+        batch = batch_plan(run=run, endpoint_id=endpoint.pk)
+        assert batch_push(batch_id=batch.pk) == "submitted"
+        run_cancel(run=run)
+        assert batch_poll(batch_id=batch.pk) == "collected"  # answered before the cancel
+        ok_samples = Trial.objects.filter(run=run, kind="work_sample", status=TrialStatus.OK)
+        reviews = Trial.objects.filter(run=run, kind="self_review")
+        assert reviews.count() == ok_samples.count() > 50
+        assert set(reviews.values_list("status", "enqueued_at")) == {(TrialStatus.CANCELLED, None)}
+        assert not reviews.filter(finished_at__isnull=True).exists()
+        batches_advance()
+        assert server.batch_api.batches_created == 1  # nothing sent after the cancel
 
 
 def test_estimate_shows_both_prices_and_progress_shows_the_batches(instrument, capsys):

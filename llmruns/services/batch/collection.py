@@ -53,6 +53,7 @@ from llmruns.services.execution import (
     _create_self_reviews,
     _load,
     _outcome_fields,
+    _run_cancelled_locked,
     _store_params,
 )
 from llmruns.services.lifecycle import run_finish_if_done
@@ -221,7 +222,6 @@ def batch_lines_store(*, batch: ProviderBatch, lines: list[str], api_key: str) -
     endpoint = _priced_at_batch(_endpoint(config, batch.endpoint_id))
     token = batch_token(batch.key)
     max_attempts = int(config.get("max_attempts", settings.LLM_MAX_ATTEMPTS))
-    cancelled = Run.objects.filter(pk=run.pk, status=RunStatus.CANCELLED).exists()
     started_at = (batch.submitted_at or batch.created_at).timestamp()
     reviews = "self_review" in config["kinds"]
     closes: list[list] = []
@@ -229,6 +229,10 @@ def batch_lines_store(*, batch: ProviderBatch, lines: list[str], api_key: str) -
     failures: list[tuple[int, int, CallResult]] = []
     reviewed: list[TrialJob] = []
     with transaction.atomic():
+        # Locked, so a run cancelled while the chunk is stored is seen by it (or its cancel
+        # waits for the chunk): no trial of a cancelled run goes back to pending or is created
+        # pending here.
+        cancelled = _run_cancelled_locked(run.pk)
         open_attempts = _open_attempts(batch, sorted({e[0] for e in entries}))
         jobs = _load(sorted({trial_id for trial_id, _number in open_attempts}))
         for trial_id, number, entry, raw in entries:
@@ -259,8 +263,9 @@ def batch_lines_store(*, batch: ProviderBatch, lines: list[str], api_key: str) -
                 cancelled=cancelled,
             )
         for job in reviewed:
-            # Pending, so the next batch takes it (it is never queued live from here).
-            _create_self_reviews(job, config)
+            # Pending, so the next batch takes it (it is never queued live from here); cancelled
+            # if the run is.
+            _create_self_reviews(job, config, run_cancelled=cancelled)
         ProviderBatch.objects.filter(pk=batch.pk).update(
             collected_count=F("collected_count") + len(closes)
         )
