@@ -308,6 +308,54 @@ def test_line_errors_are_retried_up_to_max_attempts_then_failed_with_the_reason(
         assert server.batch_api.batches_created == 2  # first try, then one batch of the retries
 
 
+def test_lines_that_are_no_answer_object_fail_their_request_or_are_skipped(instrument, caplog):
+    """JSON that is no line object is skipped (its request is settled as unanswered); a line
+    whose response or error is no object fails its request; the batch is collected either way."""
+    with MockLLMServer(MockConfig(seed=3)) as server:
+        endpoint = _batch_endpoint(server)
+        run = _batch_run(instrument, endpoint, replications=1, max_attempts=2)
+        batch = batch_plan(run=run, endpoint_id=endpoint.pk)
+        assert batch_push(batch_id=batch.pk) == "submitted"
+        batch.refresh_from_db()
+        client, _key = _client(_endpoint(run.config, endpoint.pk))
+        output = client.batches.retrieve(batch.provider_batch_id).output_file_id  # completes it
+        stored = server.batch_api._files[output]
+        lines = stored.content.decode().splitlines()
+        entries = [json.loads(line) for line in lines[:6]]
+        broken = [
+            "[]",
+            '"x"',
+            "3",
+            json.dumps({**entries[3], "response": [1]}),
+            json.dumps({**entries[4], "error": "boom"}),
+            json.dumps(
+                {**entries[5], "response": {"status_code": 500, "body": {"error": "overloaded"}}}
+            ),
+        ]
+        stored.content = "\n".join(broken + lines[6:]).encode() + b"\n"
+        assert batch_poll(batch_id=batch.pk) == "collected"
+        batch.refresh_from_db()
+        assert (batch.phase, batch.collected_count) == (BatchPhase.DONE, 57)
+        assert "3 of 60 lines" in caplog.text
+
+        def attempt(entry: dict) -> Attempt:
+            trial_id, number = custom_id_parse(entry["custom_id"])
+            return Attempt.objects.get(trial_id=trial_id, number=number)
+
+        assert [attempt(entry).error for entry in entries[3:]] == [
+            "malformed batch line: its response is not an object",
+            "malformed batch line: its error is not an object",
+            "HTTP 500: overloaded",
+        ]
+        for entry in entries[:3]:
+            assert attempt(entry).error == "no answer: the batch ended completed"
+        retried = Trial.objects.filter(run=run, status=TrialStatus.PENDING)
+        assert retried.count() == 6 and set(retried.values_list("attempt_count", flat=True)) == {1}
+        _tick_until_finished(run)
+        assert Trial.objects.filter(run=run, status=TrialStatus.OK).count() >= 55
+        assert not Trial.objects.filter(run=run).exclude(status__in=FINAL_TRIAL_STATUSES).exists()
+
+
 def test_a_crash_after_create_is_adopted_not_submitted_again(instrument):
     """A worker that died after creating the batch left it unrecorded: the next step finds it
     by the key in its metadata (and the file by its name) and creates nothing new."""

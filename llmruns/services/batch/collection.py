@@ -128,29 +128,42 @@ def _line_result(entry: dict, raw: str, *, started_at: float, api_key: str) -> C
     result = CallResult(request_body={}, started_at=started_at)
     result.duration_ms = max(0.0, (timezone.now().timestamp() - started_at) * 1000)
     result.response_text = scrub(raw, api_key)
-    response = entry.get("response") or {}
-    result.status_code = response.get("status_code")
-    body = response.get("body")
-    if entry.get("error"):
-        error = entry["error"]
-        result.error = f"batch line error {error.get('code')}: {error.get('message')}"
-        result.transient = True  # e.g. batch_expired: the request was never run
-    elif result.status_code != 200:
-        message = (
-            ((body or {}).get("error") or {}).get("message", "") if isinstance(body, dict) else ""
-        )
-        result.error = f"HTTP {result.status_code}: {message}".strip()
-        result.transient = result.status_code in TRANSIENT_STATUS
+    response = entry.get("response")
+    error = entry.get("error")
+    if response is not None and not isinstance(response, dict):
+        result.error = "malformed batch line: its response is not an object"
+        result.transient = True
+    elif error is not None and not isinstance(error, dict):
+        result.error = "malformed batch line: its error is not an object"
+        result.transient = True
     else:
-        try:
-            completion_read(result, body)
-        except MALFORMED as exc:
-            result.error = f"malformed response: {type(exc).__name__}: {exc}"
-            result.transient = True
+        result.status_code = (response or {}).get("status_code")
+        body = (response or {}).get("body")
+        if error:
+            result.error = f"batch line error {error.get('code')}: {error.get('message')}"
+            result.transient = True  # e.g. batch_expired: the request was never run
+        elif result.status_code != 200:
+            result.error = f"HTTP {result.status_code}: {_error_message(body)}".strip()
+            result.transient = result.status_code in TRANSIENT_STATUS
+        else:
+            try:
+                completion_read(result, body)
+            except MALFORMED as exc:
+                result.error = f"malformed response: {type(exc).__name__}: {exc}"
+                result.transient = True
     if result.error:
         result.content = None
         result.error = scrub(result.error, api_key)
     return result
+
+
+def _error_message(body: object) -> str:
+    """The message of an error response's body: `{"error": {"message": ...}}`, or a bare string
+    in place of the error object."""
+    error = body.get("error") if isinstance(body, dict) else None
+    if isinstance(error, dict):
+        return str(error.get("message") or "")
+    return error if isinstance(error, str) else ""
 
 
 def batch_collect(*, batch: ProviderBatch, client: openai.OpenAI, api_key: str) -> int:
@@ -177,16 +190,25 @@ def batch_collect(*, batch: ProviderBatch, client: openai.OpenAI, api_key: str) 
     return used
 
 
-def _entries(lines: list[str]) -> list[tuple[int, int, dict, str]]:
+def _entries(batch: ProviderBatch, lines: list[str]) -> list[tuple[int, int, dict, str]]:
+    """(trial id, attempt number, line object, raw line) of each line that names its request.
+
+    A line that is no JSON object, or names no request of the platform's, is skipped and logged:
+    its request, if any, is settled with the batch's unanswered ones.
+    """
     entries = []
     for raw in lines:
         try:
             entry = json.loads(raw)
+            if not isinstance(entry, dict):
+                raise TypeError(f"a JSON {type(entry).__name__}, not an object")
             trial_id, number = custom_id_parse(entry["custom_id"])
-        except (*MALFORMED, AttributeError) as exc:
-            logger.warning("batch line not understood (%s): %.200s", exc, raw)
+        except MALFORMED as exc:
+            logger.warning("%s: batch line not understood (%s): %.200s", batch, exc, raw)
             continue
         entries.append((trial_id, number, entry, raw))
+    if skipped := len(lines) - len(entries):
+        logger.warning("%s: %d of %d lines not understood and skipped", batch, skipped, len(lines))
     return entries
 
 
@@ -214,7 +236,7 @@ def batch_lines_store(*, batch: ProviderBatch, lines: list[str], api_key: str) -
     Answers are parsed and priced by the live path's own code; the chunk's attempts and trials
     are written with one statement each (executemany), in one transaction.
     """
-    entries = _entries(lines)
+    entries = _entries(batch, lines)
     if not entries:
         return 0
     run = batch.run
