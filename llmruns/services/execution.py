@@ -364,6 +364,15 @@ def _run_cancelled(run_id: int) -> bool:
     return Run.objects.filter(pk=run_id, status=RunStatus.CANCELLED).exists()
 
 
+def _run_cancelled_locked(run_id: int) -> bool:
+    """Whether the run is cancelled, its row locked until the transaction ends (where the
+    database can). run_cancel takes the same lock before it cancels the pending trials, so a
+    trial created under this lock is either there for run_cancel to cancel or created knowing
+    that the run is cancelled."""
+    status = Run.objects.select_for_update().values_list("status", flat=True).get(pk=run_id)
+    return status == RunStatus.CANCELLED
+
+
 def _release_cancelled(trial_id: int, token: str) -> str:
     Trial.objects.filter(pk=trial_id, lease_owner=token).update(
         status=TrialStatus.CANCELLED,
@@ -509,7 +518,9 @@ def _store_outcome(
         if not _store(job, token, fields):
             return "lease lost"  # the worker that took over the reaped lease stores the result
         if spawns_review:
-            then.reviews.extend(_create_self_reviews(job, config))
+            then.reviews.extend(
+                _create_self_reviews(job, config, run_cancelled=_run_cancelled_locked(job.run_id))
+            )
     if not spawns_review:
         then.runs_to_check.add(job.run_id)
     return str(fields["status"])
@@ -582,12 +593,15 @@ def review_methods(config: dict, endpoint_id: int) -> list[tuple[str, str]]:
     return [(method, fallbacks.get(method, "")) for method in methods]
 
 
-def _create_self_reviews(work_sample: TrialJob, config: dict) -> list[int]:
+def _create_self_reviews(work_sample: TrialJob, config: dict, *, run_cancelled: bool) -> list[int]:
     """Create the reviews of an ok work sample (one per elicitation method), marked enqueued;
     their ids if this call created them.
 
     The caller queues them. Should that never happen (the worker dies first), the reaper finds
     them enqueued but with no message, like any lost message, and queues them again.
+    The reviews of a work sample answered after its run was cancelled are created cancelled (and
+    none is returned), so nothing is sent for them unless the run is resumed; the caller reads
+    `run_cancelled` with `_run_cancelled_locked` in the transaction that creates them.
     """
     counterbalancing = config["counterbalancing"]
     variants = variants_for(config, kind="self_review", language=work_sample.language)
@@ -595,6 +609,10 @@ def _create_self_reviews(work_sample: TrialJob, config: dict) -> list[int]:
         _review(work_sample, counterbalancing, variants, method, fallback)
         for method, fallback in review_methods(config, work_sample.endpoint_id)
     ]
+    if run_cancelled:
+        now = timezone.now()
+        for review in reviews:
+            review.status, review.enqueued_at, review.finished_at = TrialStatus.CANCELLED, None, now
     created = Trial.objects.bulk_create(reviews, ignore_conflicts=True)
     review_ids = Trial.objects.filter(
         work_sample_id=work_sample.pk, kind="self_review", status=TrialStatus.PENDING

@@ -30,6 +30,7 @@ from llmruns.services.batch import (
     batch_bound,
     batch_collect,
     batch_plan,
+    batch_poll,
     batch_push,
     batches_advance,
     batches_cancel,
@@ -307,6 +308,54 @@ def test_line_errors_are_retried_up_to_max_attempts_then_failed_with_the_reason(
         assert server.batch_api.batches_created == 2  # first try, then one batch of the retries
 
 
+def test_lines_that_are_no_answer_object_fail_their_request_or_are_skipped(instrument, caplog):
+    """JSON that is no line object is skipped (its request is settled as unanswered); a line
+    whose response or error is no object fails its request; the batch is collected either way."""
+    with MockLLMServer(MockConfig(seed=3)) as server:
+        endpoint = _batch_endpoint(server)
+        run = _batch_run(instrument, endpoint, replications=1, max_attempts=2)
+        batch = batch_plan(run=run, endpoint_id=endpoint.pk)
+        assert batch_push(batch_id=batch.pk) == "submitted"
+        batch.refresh_from_db()
+        client, _key = _client(_endpoint(run.config, endpoint.pk))
+        output = client.batches.retrieve(batch.provider_batch_id).output_file_id  # completes it
+        stored = server.batch_api._files[output]
+        lines = stored.content.decode().splitlines()
+        entries = [json.loads(line) for line in lines[:6]]
+        broken = [
+            "[]",
+            '"x"',
+            "3",
+            json.dumps({**entries[3], "response": [1]}),
+            json.dumps({**entries[4], "error": "boom"}),
+            json.dumps(
+                {**entries[5], "response": {"status_code": 500, "body": {"error": "overloaded"}}}
+            ),
+        ]
+        stored.content = "\n".join(broken + lines[6:]).encode() + b"\n"
+        assert batch_poll(batch_id=batch.pk) == "collected"
+        batch.refresh_from_db()
+        assert (batch.phase, batch.collected_count) == (BatchPhase.DONE, 57)
+        assert "3 of 60 lines" in caplog.text
+
+        def attempt(entry: dict) -> Attempt:
+            trial_id, number = custom_id_parse(entry["custom_id"])
+            return Attempt.objects.get(trial_id=trial_id, number=number)
+
+        assert [attempt(entry).error for entry in entries[3:]] == [
+            "malformed batch line: its response is not an object",
+            "malformed batch line: its error is not an object",
+            "HTTP 500: overloaded",
+        ]
+        for entry in entries[:3]:
+            assert attempt(entry).error == "no answer: the batch ended completed"
+        retried = Trial.objects.filter(run=run, status=TrialStatus.PENDING)
+        assert retried.count() == 6 and set(retried.values_list("attempt_count", flat=True)) == {1}
+        _tick_until_finished(run)
+        assert Trial.objects.filter(run=run, status=TrialStatus.OK).count() >= 55
+        assert not Trial.objects.filter(run=run).exclude(status__in=FINAL_TRIAL_STATUSES).exists()
+
+
 def test_a_crash_after_create_is_adopted_not_submitted_again(instrument):
     """A worker that died after creating the batch left it unrecorded: the next step finds it
     by the key in its metadata (and the file by its name) and creates nothing new."""
@@ -357,6 +406,27 @@ def test_cancelling_a_run_cancels_its_open_batches_at_the_provider(
         assert Trial.objects.filter(run=run, status=TrialStatus.CANCELLED).count() == 60
         errors = set(Attempt.objects.filter(trial__run=run).values_list("error", flat=True))
         assert errors == {"no answer: the batch ended cancelled"}
+
+
+def test_a_cancelled_runs_open_batch_is_cancelled_by_its_next_poll(instrument):
+    """The task run_cancel queues never runs here (its on_commit callback is not executed), as
+    when the broker lost it or the provider did not answer it: the poll cancels the batch."""
+    with MockLLMServer(MockConfig(seed=3, batch_delay_s=3600)) as server:
+        run = _batch_run(instrument, _batch_endpoint(server), replications=1)
+        batches_advance()
+        run_cancel(run=run)
+        batches_advance()
+        batch = ProviderBatch.objects.get(run=run)
+        assert server.batch_api.batches_cancelled == 1
+        assert (batch.phase, batch.provider_status) == (BatchPhase.SUBMITTED, "cancelling")
+        batches_advance()
+        assert server.batch_api.batches_cancelled == 1  # asked once, then polled while cancelling
+        server.batch_api._batches[batch.provider_batch_id].delay_s = 0
+        batches_advance()
+        batch.refresh_from_db()
+        assert (batch.provider_status, batch.phase) == ("cancelled", BatchPhase.DONE)
+        assert not batch.output_file_id  # nothing was answered, so nothing was collected
+        assert Trial.objects.filter(run=run, status=TrialStatus.CANCELLED).count() == 60
 
 
 def test_a_batch_the_provider_keeps_refusing_is_given_up_and_its_trials_fail(instrument):
@@ -431,6 +501,23 @@ def test_work_samples_and_their_self_reviews_go_in_successive_batches(instrument
         assert server.batch_api.batches_created == 2
 
 
+def test_self_reviews_of_work_samples_collected_after_a_cancel_are_created_cancelled(instrument):
+    with MockLLMServer(MockConfig(seed=3)) as server:
+        endpoint = _batch_endpoint(server)
+        run = _batch_run(instrument, endpoint, replications=1, kinds=["work_sample", "self_review"])
+        batch = batch_plan(run=run, endpoint_id=endpoint.pk)
+        assert batch_push(batch_id=batch.pk) == "submitted"
+        run_cancel(run=run)
+        assert batch_poll(batch_id=batch.pk) == "collected"  # answered before the cancel
+        ok_samples = Trial.objects.filter(run=run, kind="work_sample", status=TrialStatus.OK)
+        reviews = Trial.objects.filter(run=run, kind="self_review")
+        assert reviews.count() == ok_samples.count() > 50
+        assert set(reviews.values_list("status", "enqueued_at")) == {(TrialStatus.CANCELLED, None)}
+        assert not reviews.filter(finished_at__isnull=True).exists()
+        batches_advance()
+        assert server.batch_api.batches_created == 1  # nothing sent after the cancel
+
+
 def test_estimate_shows_both_prices_and_progress_shows_the_batches(instrument, capsys):
     with MockLLMServer(MockConfig(seed=3, batch_delay_s=3600)) as server:
         run = _batch_run(instrument, _batch_endpoint(server), replications=1)
@@ -447,6 +534,20 @@ def test_estimate_shows_both_prices_and_progress_shows_the_batches(instrument, c
         out = capsys.readouterr().out
         assert "batch: submitted 60, in open batches 60" in out
         assert "validating" in out
+
+
+def test_progress_counts_only_batches_the_provider_created(instrument):
+    with MockLLMServer(MockConfig(seed=3, api_key="sk-mock-right-key")) as server:
+        endpoint = _batch_endpoint(server)  # sends no key: 401 on every upload
+        run = _batch_run(instrument, endpoint, replications=1, max_attempts=2)
+        batch_plan(run=run, endpoint_id=endpoint.pk)  # its trials are leased, nothing uploaded
+        progress = run_progress(run=run)["batch"]
+        assert (progress["submitted"], progress["in_open_batches"], progress["done"]) == (0, 0, 0)
+        _tick_until_finished(run, ticks=20)  # refused twice, then its trials failed
+        assert not ProviderBatch.objects.exclude(provider_batch_id="").exists()
+        progress = run_progress(run=run)["batch"]
+        assert (progress["submitted"], progress["in_open_batches"], progress["done"]) == (0, 0, 60)
+        assert [b["provider_batch_id"] for b in progress["batches"]] == ["", ""]
 
 
 def test_mock_batch_api_over_the_sdk_rejects_bad_files_and_fails_bad_lines():

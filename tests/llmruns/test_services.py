@@ -457,6 +457,49 @@ def test_a_batch_of_work_samples_queues_their_self_reviews_in_one_message(
 
 
 @pytest.mark.django_db
+def test_a_work_sample_answered_after_a_cancel_gets_cancelled_self_reviews(
+    instrument, mock_endpoints, monkeypatch, django_capture_on_commit_callbacks
+):
+    from llmruns import tasks
+    from llmruns.services import execution
+
+    sent: list[list[int]] = []
+    monkeypatch.setattr(tasks.execute_trials, "delay", sent.append)
+    run = _running(
+        run_create(
+            spec=_spec(
+                instrument,
+                mock_endpoints[:1],
+                languages=["en"],
+                kinds=["work_sample", "self_review"],
+                replications=1,
+            )
+        )
+    )
+    sample = Trial.objects.filter(run=run, kind="work_sample").first()
+    real_call = execution.chat_call
+
+    def call_while_the_run_is_cancelled(**kwargs):
+        result = real_call(**kwargs)
+        run_cancel(run=run)
+        return result
+
+    monkeypatch.setattr(execution, "chat_call", call_while_the_run_is_cancelled)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert trial_execute(trial_id=sample.pk) == "ok"
+
+    review = Trial.objects.get(run=run, kind="self_review")
+    assert review.work_sample_id == sample.pk
+    assert (review.status, review.enqueued_at) == (TrialStatus.CANCELLED, None)
+    assert review.finished_at is not None
+    assert sent == []  # nothing queued for it
+    assert run_resume(run=run) == Trial.objects.filter(run=run).count() - 1  # all but the sample
+    review.refresh_from_db()
+    assert review.status == TrialStatus.PENDING
+
+
+@pytest.mark.django_db
 def test_a_worker_whose_lease_was_taken_over_makes_no_further_call(
     instrument, mock_endpoints, mock_llm, monkeypatch
 ):

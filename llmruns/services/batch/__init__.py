@@ -39,7 +39,6 @@ from llmruns.models import (
     Run,
     RunStatus,
     Trial,
-    TrialStatus,
 )
 from llmruns.services.batch.collection import (
     _abandon,
@@ -52,7 +51,6 @@ from llmruns.services.batch.collection import (
 from llmruns.services.batch.common import (
     BATCH_KEY_METADATA,
     IN_BATCH,
-    LEASE_PREFIX,
     batch_bound,
     custom_id_for,
     custom_id_parse,
@@ -95,18 +93,21 @@ def batches_advance() -> dict[str, int]:
 
 
 def batch_progress(*, run: Run) -> dict:
-    """Trials submitted, in open batches and done, and each batch with its provider status."""
-    submitted = (
-        Attempt.objects.filter(
-            batch__run=run, batch__phase__in=[BatchPhase.SUBMITTED, BatchPhase.DONE]
-        )
+    """Trials submitted, in open batches and done, and each batch with its provider status.
+
+    Only a batch the provider created (it has a provider batch id) counts as submitted: one still
+    being uploaded, or refused or abandoned before it reached the provider, never was, and its
+    trials, though leased to it, are not in flight.
+    """
+    at_provider = Attempt.objects.filter(batch__run=run).exclude(batch__provider_batch_id="")
+    submitted = at_provider.values("trial_id").distinct().count()
+    # An attempt still waiting for its line is one request of an open batch.
+    in_open = (
+        at_provider.filter(batch__phase=BatchPhase.SUBMITTED, error=IN_BATCH)
         .values("trial_id")
         .distinct()
         .count()
     )
-    in_open = Trial.objects.filter(
-        run=run, status=TrialStatus.RUNNING, lease_owner__startswith=LEASE_PREFIX
-    ).count()
     done = Trial.objects.filter(run=run, status__in=FINAL_TRIAL_STATUSES).count()
     batches = [
         {

@@ -53,6 +53,7 @@ from llmruns.services.execution import (
     _create_self_reviews,
     _load,
     _outcome_fields,
+    _run_cancelled_locked,
     _store_params,
 )
 from llmruns.services.lifecycle import run_finish_if_done
@@ -103,6 +104,10 @@ def batch_poll(*, batch_id: int) -> str:
         polls=batch.polls,
     )
     if remote.status not in PROVIDER_BATCH_TERMINAL:
+        if remote.status != "cancelling" and batch.run.status == RunStatus.CANCELLED:
+            # The task that cancels at the provider when the run is cancelled may never have run
+            # or may have failed: an open batch of a cancelled run is cancelled here instead.
+            return _cancel_polled(batch, client=client, api_key=api_key)
         _release(batch, next_poll_at=_backoff(batch))
         return remote.status
     ProviderBatch.objects.filter(pk=batch.pk).update(provider_finished_at=timezone.now())
@@ -123,29 +128,42 @@ def _line_result(entry: dict, raw: str, *, started_at: float, api_key: str) -> C
     result = CallResult(request_body={}, started_at=started_at)
     result.duration_ms = max(0.0, (timezone.now().timestamp() - started_at) * 1000)
     result.response_text = scrub(raw, api_key)
-    response = entry.get("response") or {}
-    result.status_code = response.get("status_code")
-    body = response.get("body")
-    if entry.get("error"):
-        error = entry["error"]
-        result.error = f"batch line error {error.get('code')}: {error.get('message')}"
-        result.transient = True  # e.g. batch_expired: the request was never run
-    elif result.status_code != 200:
-        message = (
-            ((body or {}).get("error") or {}).get("message", "") if isinstance(body, dict) else ""
-        )
-        result.error = f"HTTP {result.status_code}: {message}".strip()
-        result.transient = result.status_code in TRANSIENT_STATUS
+    response = entry.get("response")
+    error = entry.get("error")
+    if response is not None and not isinstance(response, dict):
+        result.error = "malformed batch line: its response is not an object"
+        result.transient = True
+    elif error is not None and not isinstance(error, dict):
+        result.error = "malformed batch line: its error is not an object"
+        result.transient = True
     else:
-        try:
-            completion_read(result, body)
-        except MALFORMED as exc:
-            result.error = f"malformed response: {type(exc).__name__}: {exc}"
-            result.transient = True
+        result.status_code = (response or {}).get("status_code")
+        body = (response or {}).get("body")
+        if error:
+            result.error = f"batch line error {error.get('code')}: {error.get('message')}"
+            result.transient = True  # e.g. batch_expired: the request was never run
+        elif result.status_code != 200:
+            result.error = f"HTTP {result.status_code}: {_error_message(body)}".strip()
+            result.transient = result.status_code in TRANSIENT_STATUS
+        else:
+            try:
+                completion_read(result, body)
+            except MALFORMED as exc:
+                result.error = f"malformed response: {type(exc).__name__}: {exc}"
+                result.transient = True
     if result.error:
         result.content = None
         result.error = scrub(result.error, api_key)
     return result
+
+
+def _error_message(body: object) -> str:
+    """The message of an error response's body: `{"error": {"message": ...}}`, or a bare string
+    in place of the error object."""
+    error = body.get("error") if isinstance(body, dict) else None
+    if isinstance(error, dict):
+        return str(error.get("message") or "")
+    return error if isinstance(error, str) else ""
 
 
 def batch_collect(*, batch: ProviderBatch, client: openai.OpenAI, api_key: str) -> int:
@@ -172,16 +190,25 @@ def batch_collect(*, batch: ProviderBatch, client: openai.OpenAI, api_key: str) 
     return used
 
 
-def _entries(lines: list[str]) -> list[tuple[int, int, dict, str]]:
+def _entries(batch: ProviderBatch, lines: list[str]) -> list[tuple[int, int, dict, str]]:
+    """(trial id, attempt number, line object, raw line) of each line that names its request.
+
+    A line that is no JSON object, or names no request of the platform's, is skipped and logged:
+    its request, if any, is settled with the batch's unanswered ones.
+    """
     entries = []
     for raw in lines:
         try:
             entry = json.loads(raw)
+            if not isinstance(entry, dict):
+                raise TypeError(f"a JSON {type(entry).__name__}, not an object")
             trial_id, number = custom_id_parse(entry["custom_id"])
-        except (*MALFORMED, AttributeError) as exc:
-            logger.warning("batch line not understood (%s): %.200s", exc, raw)
+        except MALFORMED as exc:
+            logger.warning("%s: batch line not understood (%s): %.200s", batch, exc, raw)
             continue
         entries.append((trial_id, number, entry, raw))
+    if skipped := len(lines) - len(entries):
+        logger.warning("%s: %d of %d lines not understood and skipped", batch, skipped, len(lines))
     return entries
 
 
@@ -209,7 +236,7 @@ def batch_lines_store(*, batch: ProviderBatch, lines: list[str], api_key: str) -
     Answers are parsed and priced by the live path's own code; the chunk's attempts and trials
     are written with one statement each (executemany), in one transaction.
     """
-    entries = _entries(lines)
+    entries = _entries(batch, lines)
     if not entries:
         return 0
     run = batch.run
@@ -217,7 +244,6 @@ def batch_lines_store(*, batch: ProviderBatch, lines: list[str], api_key: str) -
     endpoint = _priced_at_batch(_endpoint(config, batch.endpoint_id))
     token = batch_token(batch.key)
     max_attempts = int(config.get("max_attempts", settings.LLM_MAX_ATTEMPTS))
-    cancelled = Run.objects.filter(pk=run.pk, status=RunStatus.CANCELLED).exists()
     started_at = (batch.submitted_at or batch.created_at).timestamp()
     reviews = "self_review" in config["kinds"]
     closes: list[list] = []
@@ -225,6 +251,10 @@ def batch_lines_store(*, batch: ProviderBatch, lines: list[str], api_key: str) -
     failures: list[tuple[int, int, CallResult]] = []
     reviewed: list[TrialJob] = []
     with transaction.atomic():
+        # Locked, so a run cancelled while the chunk is stored is seen by it (or its cancel
+        # waits for the chunk): no trial of a cancelled run goes back to pending or is created
+        # pending here.
+        cancelled = _run_cancelled_locked(run.pk)
         open_attempts = _open_attempts(batch, sorted({e[0] for e in entries}))
         jobs = _load(sorted({trial_id for trial_id, _number in open_attempts}))
         for trial_id, number, entry, raw in entries:
@@ -255,8 +285,9 @@ def batch_lines_store(*, batch: ProviderBatch, lines: list[str], api_key: str) -
                 cancelled=cancelled,
             )
         for job in reviewed:
-            # Pending, so the next batch takes it (it is never queued live from here).
-            _create_self_reviews(job, config)
+            # Pending, so the next batch takes it (it is never queued live from here); cancelled
+            # if the run is.
+            _create_self_reviews(job, config, run_cancelled=cancelled)
         ProviderBatch.objects.filter(pk=batch.pk).update(
             collected_count=F("collected_count") + len(closes)
         )
@@ -337,8 +368,39 @@ def batch_unanswered_settle(*, batch: ProviderBatch) -> int:
 # -- cancelling --------------------------------------------------------------------------------
 
 
+def _provider_cancel(batch: ProviderBatch, *, client: openai.OpenAI, api_key: str) -> str:
+    """Ask the provider to cancel the batch and record the status it answers with; raises the
+    SDK's APIError (logged) when the provider refuses or cannot be reached."""
+    try:
+        remote = client.batches.cancel(batch.provider_batch_id)
+    except openai.APIError as exc:
+        logger.warning("cancelling %s: %s", batch, scrub(str(exc), api_key))
+        raise
+    ProviderBatch.objects.filter(pk=batch.pk).update(provider_status=remote.status)
+    batch.provider_status = remote.status
+    return remote.status
+
+
+def _cancel_polled(batch: ProviderBatch, *, client: openai.OpenAI, api_key: str) -> str:
+    """Cancel a leased, polled batch of a cancelled run; polled on until the provider ends it,
+    when what it answered before the cancel is collected like any ended batch's answers."""
+    try:
+        status = _provider_cancel(batch, client=client, api_key=api_key)
+    except openai.APIError as exc:
+        _release(
+            batch,
+            error=scrub(f"cancelling: {type(exc).__name__}: {exc}", api_key)[:2000],
+            next_poll_at=_backoff(batch),
+        )
+        return "provider error"
+    _release(batch, next_poll_at=_backoff(batch))
+    return status
+
+
 def batches_cancel(*, run_id: int) -> int:
-    """Cancel a cancelled run's open batches at the provider; their answers are still collected."""
+    """Cancel a cancelled run's open batches at the provider; their answers are still collected.
+
+    A batch this misses (the provider did not answer) is cancelled by its next poll."""
     cancelled = 0
     open_batches = ProviderBatch.objects.filter(run_id=run_id, phase=BatchPhase.SUBMITTED).exclude(
         provider_status__in=[*PROVIDER_BATCH_TERMINAL, "cancelling"]
@@ -346,13 +408,10 @@ def batches_cancel(*, run_id: int) -> int:
     for batch in open_batches.select_related("run"):
         client, api_key = _client(_endpoint(batch.run.config, batch.endpoint_id))
         try:
-            remote = client.batches.cancel(batch.provider_batch_id)
-        except openai.APIError as exc:
-            logger.warning("cancelling %s: %s", batch, scrub(str(exc), api_key))
+            _provider_cancel(batch, client=client, api_key=api_key)
+        except openai.APIError:
             continue
-        ProviderBatch.objects.filter(pk=batch.pk).update(
-            provider_status=remote.status, next_poll_at=timezone.now()
-        )
+        ProviderBatch.objects.filter(pk=batch.pk).update(next_poll_at=timezone.now())
         cancelled += 1
     return cancelled
 
