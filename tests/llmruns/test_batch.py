@@ -381,6 +381,40 @@ def test_a_crash_after_create_is_adopted_not_submitted_again(instrument):
         assert Trial.objects.filter(run=run, status=TrialStatus.OK).count() >= 55
 
 
+def test_an_upload_that_outlasts_its_lease_leaves_the_batch_to_the_step_that_took_it_over(
+    instrument, monkeypatch
+):
+    """While one step uploads, its lease lapses and another step takes the batch: the first
+    step must not create the provider batch, so the requests are never submitted twice."""
+    from llmruns.services.batch import submission
+    from llmruns.services.batch.common import _lease, _release
+
+    with MockLLMServer(MockConfig(seed=3)) as server:
+        endpoint = _batch_endpoint(server)
+        run = _batch_run(instrument, endpoint, replications=1)
+        batch = batch_plan(run=run, endpoint_id=endpoint.pk)
+        taken_over = []
+
+        def lease_lapses_during_upload(name):
+            if name == "after_upload" and not taken_over:
+                ProviderBatch.objects.filter(pk=batch.pk).update(lease_until=None)
+                taken_over.append(_lease(batch.pk))
+
+        monkeypatch.setattr(submission, "_crash_point", lease_lapses_during_upload)
+        assert batch_push(batch_id=batch.pk) == "lease lost"
+        assert taken_over[0] is not None
+        assert server.batch_api.batches_created == 0
+        batch.refresh_from_db()
+        assert batch.phase == BatchPhase.PLANNED and batch.lease_until is not None
+
+        _release(taken_over[0])  # the other step's turn: it adopts the uploaded file
+        assert batch_push(batch_id=batch.pk) == "submitted"
+        assert server.batch_api.files_created == 1 and server.batch_api.batches_created == 1
+        _tick_until_finished(run)
+        assert server.batch_api.batches_created == 1
+        assert not Trial.objects.filter(run=run).exclude(status__in=FINAL_TRIAL_STATUSES).exists()
+
+
 def test_cancelling_a_run_cancels_its_open_batches_at_the_provider(
     instrument, django_capture_on_commit_callbacks
 ):

@@ -132,6 +132,18 @@ def _lease(batch_id: int) -> ProviderBatch | None:
     return ProviderBatch.objects.select_related("run").get(pk=batch_id) if taken else None
 
 
+def _hold(batch: ProviderBatch) -> bool:
+    """Renew the lease only if it is still this step's (the expiry it took is the token): False
+    when it lapsed and another step took the batch over, which must then do the work alone."""
+    until = timezone.now() + timedelta(seconds=settings.LLM_BATCH_LEASE_SECONDS)
+    held = ProviderBatch.objects.filter(pk=batch.pk, lease_until=batch.lease_until).update(
+        lease_until=until
+    )
+    if held:
+        batch.lease_until = until
+    return bool(held)
+
+
 def _renew(batch: ProviderBatch) -> None:
     until = timezone.now() + timedelta(seconds=settings.LLM_BATCH_LEASE_SECONDS)
     ProviderBatch.objects.filter(pk=batch.pk).update(lease_until=until)

@@ -27,6 +27,7 @@ from llmruns.services.batch.common import (
     _client,
     _crash_point,
     _endpoint,
+    _hold,
     _lease,
     _release,
     _request_line,
@@ -217,6 +218,9 @@ def _remote_batch(client: openai.OpenAI, batch: ProviderBatch) -> Any | None:
     return None
 
 
+LEASE_LOST = "lease lost"
+
+
 def batch_push(*, batch_id: int) -> str:
     """Upload a planned batch and create it at the provider, adopting what a crash left there."""
     batch = _lease(batch_id)
@@ -237,12 +241,18 @@ def batch_push(*, batch_id: int) -> str:
                     )
                 file_id = uploaded.id
                 _crash_point("after_upload")
+            if not _hold(batch):
+                return LEASE_LOST
             ProviderBatch.objects.filter(pk=batch.pk).update(
                 input_file_id=file_id, phase=BatchPhase.UPLOADED, uploaded_at=timezone.now()
             )
             batch.input_file_id, batch.phase = file_id, BatchPhase.UPLOADED
         remote = _remote_batch(client, batch)
         if remote is None:
+            # An upload can outlast the lease: a step that took the batch over meanwhile adopts
+            # the uploaded file, and only one of the two may create the provider batch.
+            if not _hold(batch):
+                return LEASE_LOST
             remote = client.batches.create(
                 input_file_id=batch.input_file_id,
                 endpoint=BATCH_URL,
