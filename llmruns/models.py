@@ -238,20 +238,34 @@ class ModelEndpoint(models.Model):
     def batch_prices(self) -> tuple[Decimal, Decimal, Decimal | None]:
         """Price per million input, output and reasoning tokens in batch mode.
 
-        Reasoning tokens are output tokens: with a reasoning price set, batch mode takes the
-        batch discount off it too; without one (None), they cost the batch output price."""
+        Reasoning tokens are output tokens: with a reasoning price set, batch mode cuts it as it
+        cuts the output price (by the explicit batch output price's share of the live output
+        price, or else by the batch discount); without one (None), they cost the batch output
+        price."""
         keep = Decimal(1) - Decimal(str(self.batch_discount))
+        live_output = Decimal(str(self.price_output_per_million))
+
+        def explicit(batch_price) -> bool:
+            return batch_price is not None and batch_price != ""
 
         def price(batch_price, live_price) -> Decimal:
-            if batch_price is not None and batch_price != "":
+            if explicit(batch_price):
                 return Decimal(str(batch_price))
             return (Decimal(str(live_price)) * keep).quantize(Decimal("0.0001"))
 
+        batch_output = price(self.batch_price_output_per_million, live_output)
         reasoning = self.price_reasoning_per_million
+        if reasoning is None:
+            batch_reasoning = None
+        elif explicit(self.batch_price_output_per_million) and live_output:
+            share = batch_output / live_output
+            batch_reasoning = (Decimal(str(reasoning)) * share).quantize(Decimal("0.0001"))
+        else:
+            batch_reasoning = price(None, reasoning)
         return (
             price(self.batch_price_input_per_million, self.price_input_per_million),
-            price(self.batch_price_output_per_million, self.price_output_per_million),
-            None if reasoning is None else price(None, reasoning),
+            batch_output,
+            batch_reasoning,
         )
 
     def frozen_batch(self) -> dict:
