@@ -156,7 +156,21 @@ def run_diagnostics(*, run: Run, parameters: Mapping[str, Any]) -> dict[str, Any
             )
         )
         effects = records(presentation_effects(answers, **options))
-        methods = records(method_comparison(answers, **options))
+        # Trials asked with a fallback method (verbal, where the endpoint lacks what their
+        # method needs) did not use their method: they would make it look like the fallback.
+        asked_otherwise = frame["method_fallback"].fillna("").ne("")
+        fallback = interest.loc[asked_otherwise.loc[interest.index]]
+        if not fallback.empty:
+            cells = fallback.groupby(["endpoint", "method", "method_fallback"], sort=True).size()
+            notes.append(
+                "the method comparison leaves out interest trials asked with a fallback method: "
+                + "; ".join(
+                    f"{endpoint} {method} asked {used} ({count} trials)"
+                    for (endpoint, method, used), count in cells.items()
+                )
+            )
+        compared = answers.loc[~asked_otherwise.loc[answers.index]]
+        methods = records(method_comparison(compared, **options))
         return {
             "statistic": DIAGNOSTICS,
             "run": run_scope(run),

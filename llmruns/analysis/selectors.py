@@ -212,6 +212,7 @@ DIAGNOSTIC_COLUMNS: list[str] = [
     "status",
     "value",
     "expected_value",
+    "method_fallback",
 ]
 
 
@@ -219,7 +220,8 @@ def diagnostics_frame(*, run_id: int) -> pd.DataFrame:
     """One row per trial of the run, every kind: what the diagnostics and the answer rates read.
 
     `value` is NaN where the trial has none (invalid, refused, not finished); `expected_value`
-    is NaN except for token-probability answers.
+    is NaN except for token-probability answers; `method_fallback` names the method a trial was
+    asked with instead of `method` (empty when it was asked with `method`).
     """
     rows = (
         Trial.objects.filter(run_id=run_id)
@@ -237,6 +239,7 @@ def diagnostics_frame(*, run_id: int) -> pd.DataFrame:
             "status",
             "value",
             "expected_value",
+            "method_fallback",
         )
     )
     frame = rows_frame(plain_rows(rows), DIAGNOSTIC_COLUMNS)

@@ -611,18 +611,31 @@ def method_comparison(
     answers: pd.DataFrame, *, by: Sequence[str] = ("endpoint", "language"), confidence: float = 0.95
 ) -> pd.DataFrame:
     """Each pair of methods per cell of `by` (endpoint and/or language): agreement of item means
-    and of Holland codes."""
+    and of Holland codes.
+
+    Where endpoints are pooled, a pair compares only the endpoints that answered with both of
+    its methods, so a difference between methods is not one between sets of models."""
     by = [factor for factor in _validate_by(by) if factor != "method"]
     frame = pool(answers, by=[*by, "method"])
+    frame["source_endpoint"] = answers["endpoint"]
     rows: list[dict] = []
     for key, cell in _cells(frame, by):
-        item_means = cell.groupby(["method", "item", "area"])["value"].mean().dropna()
-        methods = _ordered_methods(list(item_means.index.get_level_values("method").unique()))
-        codes = {}
-        for method in methods:
-            areas = item_means.loc[method].groupby(level="area").mean()
-            codes[method] = holland_code(areas.to_dict())
+        answered = cell.dropna(subset=["value"])
+        methods = _ordered_methods(list(answered["method"].unique()))
         for method_a, method_b in itertools.combinations(methods, 2):
+            sources = set(answered.loc[answered["method"] == method_a, "source_endpoint"])
+            sources &= set(answered.loc[answered["method"] == method_b, "source_endpoint"])
+            pair = answered.loc[
+                answered["method"].isin([method_a, method_b])
+                & answered["source_endpoint"].isin(sources)
+            ]
+            item_means = pair.groupby(["method", "item", "area"])["value"].mean().dropna()
+            if item_means.empty:
+                continue
+            codes = {
+                method: holland_code(item_means.loc[method].groupby(level="area").mean().to_dict())
+                for method in (method_a, method_b)
+            }
             paired = pd.concat(
                 [
                     item_means.loc[method_a].droplevel("area"),

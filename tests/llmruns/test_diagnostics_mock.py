@@ -99,3 +99,52 @@ def test_acquiescent_and_direction_flipping_mock_models_are_flagged(
         assert (row["method_a"], row["method_b"]) == ("verbal", "structured")
         assert row["n_items"] == 12 and row["holland_agreement"]
         assert row["mean_difference"] == pytest.approx(0, abs=0.2)
+
+
+@pytest.mark.django_db
+def test_trials_asked_with_a_fallback_method_stay_out_of_the_method_comparison(
+    instrument, mock_llm, researcher_api
+):
+    """A model without JSON schemas answers its "structured" trials verbally (method_fallback
+    verbal): comparing them with its verbal trials would report a method effect of zero that no
+    structured answer supports, and pooling it on one side only would report one that is a
+    difference between models."""
+    cache.clear()
+    mock_llm.set_config(
+        MockConfig(
+            seed=7,
+            answer_distributions={
+                "mock-alpha": {str(n): point_mass(MIDPOINT_VALUES[n % 3]) for n in range(1, 61)},
+                "mock-nojson": {str(n): point_mass(LOW_VALUES[n % 3]) for n in range(1, 61)},
+            },
+        )
+    )
+    endpoints = [
+        _endpoint(mock_llm, "mock-alpha", supports_json_schema=True),
+        _endpoint(mock_llm, "mock-nojson", supports_json_schema=False),
+    ]
+    _remove_items_above(instrument, 12)
+    run = run_create(
+        spec=_spec(
+            instrument,
+            endpoints,
+            replications=2,
+            methods=["verbal", "structured"],
+            method_fallback="verbal",
+            temperature=0.0,
+        )
+    )
+    _execute_all(run)
+    assert run.trials.filter(method_fallback="verbal").count() == 24
+
+    body = researcher_api.get(f"/api/v1/runs/{run.pk}/diagnostics/").json()
+    assert [row["endpoint"] for row in body["method_comparison"]] == ["Mock mock-alpha"]
+    assert any(
+        "Mock mock-nojson structured asked verbal (24 trials)" in note for note in body["notes"]
+    ), body["notes"]
+
+    pooled = researcher_api.get(f"/api/v1/runs/{run.pk}/diagnostics/?by=language").json()
+    (row,) = pooled["method_comparison"]
+    # Only mock-alpha answered both ways, and its answers are the same: no method effect.
+    assert row["n_items"] == 12 and row["mean_difference"] == pytest.approx(0, abs=1e-9)
+    assert row["holland_agreement"] is not None
