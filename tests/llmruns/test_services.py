@@ -144,19 +144,21 @@ def test_executing_a_run_parses_every_answer_and_keeps_every_call(instrument, mo
     assert first.input_tokens > 0 and first.cost > 0
 
 
+def _running_review_run(instrument, endpoints) -> Run:
+    """A running run of work samples and their self-reviews, on one endpoint, in English."""
+    spec = _spec(
+        instrument,
+        endpoints[:1],
+        languages=["en"],
+        kinds=["work_sample", "self_review"],
+        replications=1,
+    )
+    return _running(run_create(spec=spec))
+
+
 @pytest.mark.django_db
 def test_work_samples_get_their_self_review_once_ok(instrument, mock_endpoints):
-    run = _running(
-        run_create(
-            spec=_spec(
-                instrument,
-                mock_endpoints[:1],
-                languages=["en"],
-                kinds=["work_sample", "self_review"],
-                replications=1,
-            )
-        )
-    )
+    run = _running_review_run(instrument, mock_endpoints)
     assert not Trial.objects.filter(run=run, kind="self_review").exists()
     _execute_all(run)
     samples = Trial.objects.filter(run=run, kind="work_sample", status=TrialStatus.OK)
@@ -434,17 +436,7 @@ def test_a_batch_of_work_samples_queues_their_self_reviews_in_one_message(
 
     sent: list[list[int]] = []
     monkeypatch.setattr(tasks.execute_trials, "delay", sent.append)
-    run = _running(
-        run_create(
-            spec=_spec(
-                instrument,
-                mock_endpoints[:1],
-                languages=["en"],
-                kinds=["work_sample", "self_review"],
-                replications=1,
-            )
-        )
-    )
+    run = _running_review_run(instrument, mock_endpoints)
     ids = list(Trial.objects.filter(run=run).order_by("pk").values_list("pk", flat=True)[:4])
 
     with django_capture_on_commit_callbacks(execute=True):
@@ -465,17 +457,7 @@ def test_a_work_sample_answered_after_a_cancel_gets_cancelled_self_reviews(
 
     sent: list[list[int]] = []
     monkeypatch.setattr(tasks.execute_trials, "delay", sent.append)
-    run = _running(
-        run_create(
-            spec=_spec(
-                instrument,
-                mock_endpoints[:1],
-                languages=["en"],
-                kinds=["work_sample", "self_review"],
-                replications=1,
-            )
-        )
-    )
+    run = _running_review_run(instrument, mock_endpoints)
     sample = Trial.objects.filter(run=run, kind="work_sample").first()
     real_call = execution.chat_call
 
