@@ -102,6 +102,12 @@ def completion_read(result: CallResult, completion: Any) -> None:
 
     Batch output lines carry the same completion object, so they are read by this too.
     """
+    # Usage first: a completion whose answer cannot be read was still billed for its tokens.
+    usage = completion.get("usage") or {}
+    result.input_tokens = int(usage.get("prompt_tokens") or 0)
+    result.output_tokens = int(usage.get("completion_tokens") or 0)
+    details = usage.get("completion_tokens_details") or {}
+    result.reasoning_tokens = int(details.get("reasoning_tokens") or 0)
     choice = completion["choices"][0]
     message = choice["message"]
     # Structured-output refusals come as `message.refusal` with no content: keep the words.
@@ -110,14 +116,9 @@ def completion_read(result: CallResult, completion: Any) -> None:
         raise TypeError(f"message content is {type(content).__name__}, not text")
     result.content = content
     result.finish_reason = choice.get("finish_reason")
-    usage = completion.get("usage") or {}
-    result.input_tokens = int(usage.get("prompt_tokens") or 0)
-    result.output_tokens = int(usage.get("completion_tokens") or 0)
     # Reasoning models: the reasoning is kept apart from the answer and never parsed as it.
     reasoning = message.get("reasoning_content") or message.get("reasoning") or ""
     result.reasoning_text = reasoning if isinstance(reasoning, str) else json.dumps(reasoning)
-    details = usage.get("completion_tokens_details") or {}
-    result.reasoning_tokens = int(details.get("reasoning_tokens") or 0)
     result.top_logprobs = _first_token_logprobs(choice.get("logprobs"))
 
 

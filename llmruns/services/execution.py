@@ -198,6 +198,16 @@ def _parse(job: TrialJob, config: dict, result: CallResult) -> ParseResult | Tok
     return parse_likert(content, labels=labels, reversed_scale=job.scale_reversed)
 
 
+def spent(endpoint: dict, results: list[CallResult]) -> dict:
+    """Tokens and cost of the given calls, as a trial's fields (the cost to 8 places)."""
+    tokens = {
+        "input_tokens": sum(result.input_tokens for result in results),
+        "output_tokens": sum(result.output_tokens for result in results),
+        "reasoning_tokens": sum(result.reasoning_tokens for result in results),
+    }
+    return {**tokens, "cost": trial_cost(endpoint, **tokens).quantize(Decimal("0.00000001"))}
+
+
 def trial_cost(
     endpoint: dict, *, input_tokens: int, output_tokens: int, reasoning_tokens: int
 ) -> Decimal:
@@ -271,12 +281,15 @@ UPDATE {Attempt._meta.db_table}
 SET response_body = %s, status_code = %s, error = %s, started_at = %s, duration_ms = %s
 WHERE id = %s
 """  # noqa: S608
+# Tokens and cost are added to what the trial's earlier executions spent (a failed batch line, a
+# run resumed after failures): every call made is billed, so a trial's totals count them all.
 _STORE_SQL = f"""
 UPDATE {Trial._meta.db_table}
 SET status = %s, value = %s, text = %s, outcome_reason = %s, attempt_count = %s,
-    input_tokens = %s, output_tokens = %s, cost = %s, latency_ms = %s, finished_at = %s,
+    input_tokens = input_tokens + %s, output_tokens = output_tokens + %s, cost = cost + %s,
+    latency_ms = %s, finished_at = %s,
     option_probabilities = %s, valid_mass = %s, expected_value = %s, reasoning_text = %s,
-    reasoning_tokens = %s, lease_owner = '', lease_expires_at = NULL
+    reasoning_tokens = reasoning_tokens + %s, lease_owner = '', lease_expires_at = NULL
 WHERE id = %s AND status = %s AND lease_owner = %s
 """  # noqa: S608
 
@@ -535,23 +548,11 @@ def _outcome_fields(
     """The trial's stored fields after its calls: parsed answer or failure, tokens, cost."""
     results = [result for _attempt_id, _number, result in calls]
     _last_attempt_id, last_number, last = calls[-1]
-    input_tokens = sum(r.input_tokens for r in results)
-    output_tokens = sum(r.output_tokens for r in results)
-    reasoning_tokens = sum(r.reasoning_tokens for r in results)
-    cost = trial_cost(
-        endpoint,
-        input_tokens=input_tokens,
-        output_tokens=output_tokens,
-        reasoning_tokens=reasoning_tokens,
-    )
     fields = {
         "attempt_count": last_number,
-        "input_tokens": input_tokens,
-        "output_tokens": output_tokens,
-        "cost": cost.quantize(Decimal("0.00000001")),
+        **spent(endpoint, results),
         "latency_ms": last.duration_ms,
         "finished_at": timezone.now(),
-        "reasoning_tokens": reasoning_tokens,
         "reasoning_text": last.reasoning_text,
         "option_probabilities": None,
         "valid_mass": None,

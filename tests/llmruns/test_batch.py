@@ -347,6 +347,48 @@ def test_line_errors_are_retried_up_to_max_attempts_then_failed_with_the_reason(
         assert server.batch_api.batches_created == 2  # first try, then one batch of the retries
 
 
+def test_a_billed_line_that_cannot_be_read_counts_in_the_trials_tokens_and_cost(instrument):
+    """A 200 line whose answer cannot be read was billed: its tokens and cost are added to those
+    of the retry that answers, so the run's cost is what the provider charged."""
+    with MockLLMServer(MockConfig(seed=3)) as server:
+        endpoint = _batch_endpoint(server)
+        run = _batch_run(instrument, endpoint, replications=1, max_attempts=2)
+        batch = batch_plan(run=run, endpoint_id=endpoint.pk)
+        assert batch_push(batch_id=batch.pk) == "submitted"
+        batch.refresh_from_db()
+        client, _key = _client(_endpoint(run.config, endpoint.pk))
+        output = client.batches.retrieve(batch.provider_batch_id).output_file_id
+        stored = server.batch_api._files[output]
+        lines = stored.content.decode().splitlines()
+        unreadable = json.loads(lines[0])
+        body = unreadable["response"]["body"]
+        body["choices"][0]["message"]["content"] = {"not": "text"}
+        body["usage"] = {"prompt_tokens": 1000, "completion_tokens": 500}
+        stored.content = "\n".join([json.dumps(unreadable), *lines[1:]]).encode() + b"\n"
+        trial_id, _number = custom_id_parse(unreadable["custom_id"])
+
+        assert batch_poll(batch_id=batch.pk) == "collected"
+        trial = Trial.objects.get(pk=trial_id)
+        assert (trial.status, trial.input_tokens, trial.output_tokens) == (
+            TrialStatus.PENDING,
+            1000,
+            500,
+        )
+        # At the batch prices, half of 1.00 and 2.00 per million.
+        assert trial.cost == Decimal("0.0005") + Decimal("0.0005")
+
+        _tick_until_finished(run)
+        trial.refresh_from_db()
+        answered = json.loads(trial.attempts.get(number=2).response_body)["response"]["body"]
+        usage = answered["usage"]
+        assert trial.status == TrialStatus.OK and trial.attempt_count == 2
+        assert trial.input_tokens == 1000 + usage["prompt_tokens"]
+        assert trial.output_tokens == 500 + usage["completion_tokens"]
+        assert trial.cost == Decimal("0.001") + (
+            Decimal("0.5") * usage["prompt_tokens"] + Decimal("1") * usage["completion_tokens"]
+        ) / Decimal(1_000_000)
+
+
 def test_lines_that_are_no_answer_object_fail_their_request_or_are_skipped(instrument, caplog):
     """JSON that is no line object is skipped (its request is settled as unanswered); a line
     whose response or error is no object fails its request; the batch is collected either way."""

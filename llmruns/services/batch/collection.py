@@ -55,6 +55,7 @@ from llmruns.services.execution import (
     _outcome_fields,
     _run_cancelled_locked,
     _store_params,
+    spent,
 )
 from llmruns.services.lifecycle import run_finish_if_done
 
@@ -283,6 +284,7 @@ def batch_lines_store(*, batch: ProviderBatch, lines: list[str], api_key: str) -
                 error=result.error,
                 retry=result.transient and number < max_attempts,
                 cancelled=cancelled,
+                spent_fields=spent(endpoint, [result]),
             )
         for job in reviewed:
             # Pending, so the next batch takes it (it is never queued live from here); cancelled
@@ -295,11 +297,25 @@ def batch_lines_store(*, batch: ProviderBatch, lines: list[str], api_key: str) -
 
 
 def _retry_or_fail(
-    trial_id: int, number: int, *, token: str, error: str, retry: bool, cancelled: bool
+    trial_id: int,
+    number: int,
+    *,
+    token: str,
+    error: str,
+    retry: bool,
+    cancelled: bool,
+    spent_fields: dict,
 ) -> None:
+    """A failed line: the trial back to pending, failed or cancelled, with what the line was
+    billed (a line answered with an unusable body still cost its tokens) added to its totals."""
     now = timezone.now()
     owned = Trial.objects.filter(pk=trial_id, status=TrialStatus.RUNNING, lease_owner=token)
-    common = {"lease_owner": "", "lease_expires_at": None, "attempt_count": number}
+    common = {
+        "lease_owner": "",
+        "lease_expires_at": None,
+        "attempt_count": number,
+        **{field: F(field) + value for field, value in spent_fields.items()},
+    }
     if cancelled:
         owned.update(status=TrialStatus.CANCELLED, finished_at=now, **common)
     elif retry:
