@@ -148,6 +148,18 @@ def answered_only(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.loc[frame["status"].isin(ANSWERED_STATUSES)]
 
 
+def fallback_notes(answered: pd.DataFrame, *, method: str, what: str) -> list[str]:
+    """A note per endpoint whose answers of `method` were asked with a fallback method instead
+    (an endpoint lacking what the method needs): they enter as the method's answers."""
+    fell_back = answered.loc[answered["method_fallback"].fillna("").ne("")]
+    counts = fell_back.groupby(["endpoint", "method_fallback"], sort=True).size()
+    return [
+        f"{count} {what} answers of {endpoint} were asked {used} in place of {method} "
+        "(method_fallback in the exports)"
+        for (endpoint, used), count in counts.items()
+    ]
+
+
 # --- run statistics ----------------------------------------------------------------------------
 
 POOLED = "all"
@@ -214,6 +226,7 @@ def run_profiles(*, run: Run, parameters: Mapping[str, Any]) -> dict[str, Any]:
             )
         if answered.empty:
             notes.append("the run has no interest answers")
+        notes.extend(fallback_notes(answered, method=method, what="interest"))
         return {
             "statistic": PROFILES,
             "run": run_scope(run),
@@ -263,7 +276,7 @@ def run_mixed_model(*, run: Run, parameters: Mapping[str, Any]) -> dict[str, Any
                 "reason": str(error),
                 "coefficients": [],
                 "variance_components": [],
-                "notes": [],
+                "notes": fallback_notes(answered, method=method, what="interest"),
             }
         return {
             **base,
@@ -281,7 +294,7 @@ def run_mixed_model(*, run: Run, parameters: Mapping[str, Any]) -> dict[str, Any
             "reason": None,
             "coefficients": records(fit.coefficients),
             "variance_components": records(fit.variance_components),
-            "notes": list(fit.notes),
+            "notes": [*fit.notes, *fallback_notes(answered, method=method, what="interest")],
         }
 
     return _runcached_result(MIXED_MODEL, run, parameters, compute)

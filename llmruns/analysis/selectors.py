@@ -34,6 +34,7 @@ ANSWER_COLUMNS: list[str] = [
     "replication",
     "status",
     "value",
+    "method_fallback",
 ]
 
 
@@ -93,6 +94,7 @@ def run_answers_frame(
         "replication",
         "status",
         "answer",
+        "method_fallback",
     )
     frame = rows_frame(rows, ANSWER_COLUMNS)
     frame["value"] = frame["value"].astype(np.float64)

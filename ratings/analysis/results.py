@@ -22,6 +22,7 @@ from llmruns.analysis.results import (
     answered_only,
     cached_result,
     exclusion,
+    fallback_notes,
     records,
 )
 from llmruns.analysis.selectors import run_answers_frame, run_data_version, self_assessed_frame
@@ -250,7 +251,7 @@ def campaign_discrepancy(*, campaign: Campaign, parameters: Mapping[str, Any]) -
             run_id=campaign.run_id, source=source, method=method, basis=basis, **selection
         )
         self_answers = answered_only(self_frame)[list(SELF_COLUMNS)]
-        interest = answered_only(
+        interest_answers = answered_only(
             run_answers_frame(
                 run_id=campaign.run_id,
                 kinds=[QuestionKind.INTEREST],
@@ -258,7 +259,8 @@ def campaign_discrepancy(*, campaign: Campaign, parameters: Mapping[str, Any]) -
                 basis=basis,
                 **selection,
             )
-        )[list(SELF_COLUMNS)]
+        )
+        interest = interest_answers[list(SELF_COLUMNS)]
         result = discrepancy(
             self_answers,
             ratings[list(EXPERT_COLUMNS)],
@@ -289,7 +291,13 @@ def campaign_discrepancy(*, campaign: Campaign, parameters: Mapping[str, Any]) -
                 *records(alignment(interest, self_answers, label=source)),
             ],
             "exclusions": exclusions,
-            "notes": list(result.notes),
+            "notes": [
+                *result.notes,
+                *fallback_notes(
+                    answered_only(self_frame), method=method, what=source.replace("_", "-")
+                ),
+                *fallback_notes(interest_answers, method=method, what="interest"),
+            ],
         }
 
     version = (*campaign_version(campaign), *run_data_version(run_id=campaign.run_id))

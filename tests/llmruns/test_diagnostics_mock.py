@@ -148,3 +148,15 @@ def test_trials_asked_with_a_fallback_method_stay_out_of_the_method_comparison(
     # Only mock-alpha answered both ways, and its answers are the same: no method effect.
     assert row["n_items"] == 12 and row["mean_difference"] == pytest.approx(0, abs=1e-9)
     assert row["holland_agreement"] is not None
+
+    # Statistics of one method say which of its answers were asked with the fallback.
+    expected = (
+        "24 interest answers of Mock mock-nojson were asked verbal in place of structured "
+        "(method_fallback in the exports)"
+    )
+    for statistic in ("profiles", "mixed-model"):
+        result = researcher_api.get(f"/api/v1/runs/{run.pk}/{statistic}/?method=structured")
+        assert result.status_code == 200, result.content
+        assert expected in result.json()["notes"], (statistic, result.json()["notes"])
+        verbal = researcher_api.get(f"/api/v1/runs/{run.pk}/{statistic}/?method=verbal").json()
+        assert not [note for note in verbal["notes"] if "in place of" in note]

@@ -128,3 +128,32 @@ def test_discrepancy_reads_one_method_of_self_assessment(researcher_api, instrum
     items = {row["item"]: row["difference"] for row in probabilities["items"]}
     assert probabilities["method"] == "token_probability"
     assert items == {1: pytest.approx(1 - 3.0), 2: pytest.approx(1 - 4.0)}
+
+
+@pytest.mark.django_db
+def test_discrepancy_of_a_method_names_answers_asked_with_its_fallback(researcher_api, instrument):
+    from llmruns.models import Trial
+
+    built = build_rated_campaign(
+        instrument, ratings={"E-AAAAAA": {_cell(1): 2, _cell(2): 4}, "E-BBBBBB": {_cell(1): 4}}
+    )
+    make_trials(
+        built.run,
+        kind="self_competence",
+        values={_cell(1): 5, _cell(2): 2},
+        endpoints=built.endpoints,
+    )
+    _copy_as(built.run, kind="self_competence", method="structured", value=3)
+    # The endpoint lacked JSON schemas: its "structured" answers were asked verbally.
+    Trial.objects.filter(run=built.run, method="structured").update(method_fallback="verbal")
+    built.run.methods = ["verbal", "structured"]
+    built.run.save(update_fields=["methods"])
+    url = f"/api/v1/campaigns/{built.campaign.pk}/discrepancy/"
+
+    structured = researcher_api.get(url, {"bootstrap": 0, "method": "structured"}).json()
+    assert (
+        "2 self-competence answers of Model-A were asked verbal in place of structured "
+        "(method_fallback in the exports)"
+    ) in structured["notes"], structured["notes"]
+    verbal = researcher_api.get(url, {"bootstrap": 0}).json()
+    assert not [note for note in verbal["notes"] if "in place of" in note]
