@@ -256,6 +256,7 @@ def run_mixed_model(*, run: Run, parameters: Mapping[str, Any]) -> dict[str, Any
         frame = interest_frame(run_id=run.pk, method=method, basis=basis)
         answered = answered_only(frame)
         exclusions = answer_status_exclusions(frame, what="interest")
+        fallbacks = fallback_notes(answered, method=method, what="interest")
         base = {
             "statistic": MIXED_MODEL,
             "run": run_scope(run),
@@ -276,7 +277,7 @@ def run_mixed_model(*, run: Run, parameters: Mapping[str, Any]) -> dict[str, Any
                 "reason": str(error),
                 "coefficients": [],
                 "variance_components": [],
-                "notes": fallback_notes(answered, method=method, what="interest"),
+                "notes": fallbacks,
             }
         return {
             **base,
@@ -294,7 +295,7 @@ def run_mixed_model(*, run: Run, parameters: Mapping[str, Any]) -> dict[str, Any
             "reason": None,
             "coefficients": records(fit.coefficients),
             "variance_components": records(fit.variance_components),
-            "notes": [*fit.notes, *fallback_notes(answered, method=method, what="interest")],
+            "notes": [*fit.notes, *fallbacks],
         }
 
     return _runcached_result(MIXED_MODEL, run, parameters, compute)

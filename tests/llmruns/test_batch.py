@@ -170,20 +170,27 @@ def test_reasoning_tokens_in_batch_mode_cost_the_batch_reasoning_price(instrumen
             assert trial.cost == expected.quantize(Decimal("0.00000001"))
 
 
+def _reasoning_endpoint(**prices) -> ModelEndpoint:
+    """An unsaved endpoint with live prices 1, 2 and 8 (reasoning) and a 50% batch discount."""
+    values = {
+        "name": "priced",
+        "model": "m",
+        "price_input_per_million": Decimal("1.00"),
+        "price_output_per_million": Decimal("2.00"),
+        "price_reasoning_per_million": Decimal("8.00"),
+        "batch_discount": 0.5,
+    }
+    return ModelEndpoint(**{**values, **prices})
+
+
 def test_explicit_batch_prices_cut_the_reasoning_price_as_they_cut_the_output_price():
     """With an explicit batch output price the reasoning price falls by the same share, not by
     the discount the explicit prices override; a frozen configuration agrees."""
     from llmruns.services.batch.common import _priced_at_batch
 
-    endpoint = ModelEndpoint(
-        name="explicit",
-        model="m",
-        price_input_per_million=Decimal("1.00"),
-        price_output_per_million=Decimal("2.00"),
-        price_reasoning_per_million=Decimal("8.00"),
+    endpoint = _reasoning_endpoint(
         batch_price_input_per_million=Decimal("0.5"),
         batch_price_output_per_million=Decimal("1.5"),
-        batch_discount=0.5,
     )
     assert endpoint.batch_prices() == (Decimal("0.5"), Decimal("1.5"), Decimal("6"))
     frozen = {
@@ -197,14 +204,8 @@ def test_explicit_batch_prices_cut_the_reasoning_price_as_they_cut_the_output_pr
     assert Decimal(_priced_at_batch(frozen)["price_reasoning_per_million"]) == Decimal(
         _priced_at_batch(legacy)["price_reasoning_per_million"]
     )
-    free_output = ModelEndpoint(
-        name="free output",
-        model="m",
-        price_input_per_million=Decimal("1.00"),
-        price_output_per_million=Decimal("0"),
-        price_reasoning_per_million=Decimal("8.00"),
-        batch_price_output_per_million=Decimal("0"),
-        batch_discount=0.5,
+    free_output = _reasoning_endpoint(
+        price_output_per_million=Decimal("0"), batch_price_output_per_million=Decimal("0")
     )
     assert free_output.batch_prices()[2] == Decimal("4")  # no share to take: the discount
 

@@ -25,7 +25,6 @@ from llmruns.models import (
     Attempt,
     BatchPhase,
     ProviderBatch,
-    Run,
     RunStatus,
     Trial,
     TrialStatus,
@@ -53,6 +52,7 @@ from llmruns.services.execution import (
     _create_self_reviews,
     _load,
     _outcome_fields,
+    _run_cancelled,
     _run_cancelled_locked,
     _store_params,
     spent,
@@ -335,7 +335,7 @@ def batch_unanswered_settle(*, batch: ProviderBatch) -> int:
     batch.refresh_from_db(fields=["provider_status", "error"])
     config = batch.run.config
     max_attempts = int(config.get("max_attempts", settings.LLM_MAX_ATTEMPTS))
-    cancelled = Run.objects.filter(pk=batch.run_id, status=RunStatus.CANCELLED).exists()
+    cancelled = _run_cancelled(batch.run_id)
     if batch.provider_status:
         error = f"no answer: the batch ended {batch.provider_status}"
     elif batch.error:
