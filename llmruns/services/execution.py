@@ -302,13 +302,23 @@ def _when(value: datetime) -> object:
     return connection.ops.adapt_datetimefield_value(value)
 
 
-def _begin_attempt(job: TrialJob, *, first: bool, token: str, body: dict) -> tuple[int, int]:
-    """Claim the trial (first call) or renew the lease (a retry), and store the call before it is
-    made, in one transaction: a worker killed mid-call still leaves its trace, and the claim and
-    the attempt cost one commit together.
+def lease_seconds(endpoint: dict) -> float:
+    """How long a claim or renewal holds the trial: the lease setting, but never less than the
+    endpoint's call may take, so the reaper cannot hand a trial to another worker (who would pay
+    for the call again) while its call is still running. The timeout bounds each phase of a call
+    (connecting, then waiting for the reply), so a call may take up to about twice as long."""
+    return max(float(settings.LLM_LEASE_SECONDS), 2 * float(endpoint["timeout_seconds"]))
+
+
+def _begin_attempt(
+    job: TrialJob, *, first: bool, token: str, body: dict, lease_for: float
+) -> tuple[int, int]:
+    """Claim the trial (first call) or renew the lease (a retry) for `lease_for` seconds, and
+    store the call before it is made, in one transaction: a worker killed mid-call still leaves
+    its trace, and the claim and the attempt cost one commit together.
     """
     now = timezone.now()
-    lease = _when(now + timedelta(seconds=settings.LLM_LEASE_SECONDS))
+    lease = _when(now + timedelta(seconds=lease_for))
     request_body = Attempt._meta.get_field("request_body").get_db_prep_value(body, connection)
     with transaction.atomic(), connection.cursor() as cursor:
         if first:
@@ -464,6 +474,7 @@ def _execute_job(job: TrialJob | None, *, worker: str, then: _FollowUps) -> str:
     limiter = get_limiter()
     token = f"{worker or WORKER_NAME}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
     calls: list[tuple[int, int, CallResult]] = []  # (attempt id, attempt number, result)
+    lease_for = lease_seconds(endpoint)
 
     def one_call() -> CallResult:
         if calls and _run_cancelled(job.run_id):
@@ -476,7 +487,9 @@ def _execute_job(job: TrialJob | None, *, worker: str, then: _FollowUps) -> str:
             cancelled=lambda: _run_cancelled(job.run_id),
             slot_seconds=endpoint["timeout_seconds"] + SLOT_MARGIN_SECONDS,
         ):
-            attempt_id, number = _begin_attempt(job, first=not calls, token=token, body=body)
+            attempt_id, number = _begin_attempt(
+                job, first=not calls, token=token, body=body, lease_for=lease_for
+            )
             result = chat_call(client=client, api_key=api_key, body=body)
         if result.transient:
             _close_attempt(attempt_id, result)  # a usable answer is closed with the result

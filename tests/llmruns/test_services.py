@@ -506,3 +506,37 @@ def test_a_worker_whose_lease_was_taken_over_makes_no_further_call(
     assert _chat_calls(mock_llm) == 1 == trial.attempts.count()
     trial.refresh_from_db()
     assert trial.status == TrialStatus.RUNNING and trial.lease_owner == "other:1:new"
+
+
+@pytest.mark.django_db
+def test_a_call_longer_than_the_lease_setting_is_not_reaped_while_it_runs(
+    instrument, mock_endpoints, mock_llm, monkeypatch, settings
+):
+    """An endpoint may be given more time per call than the lease lasts (a reasoning model with a
+    ten-minute timeout): the reaper must not hand the trial to another worker mid-call, which
+    would pay for the call twice and drop the answer that came back."""
+    from llmruns import tasks
+    from llmruns.services import execution, trials_reap
+
+    monkeypatch.setattr(tasks.dispatch_run, "delay", lambda run_id: None)
+    settings.LLM_LEASE_SECONDS = 1
+    mock_llm.set_config(MockConfig(latency_ms=1500))  # the endpoint's timeout is 5 s
+    run = _running(
+        run_create(spec=_spec(instrument, mock_endpoints[:1], languages=["en"], replications=1))
+    )
+    trial = Trial.objects.filter(run=run).first()
+    real_call = execution.chat_call
+    reaped: list[dict] = []
+
+    def call_while_the_reaper_runs(**kwargs):
+        result = real_call(**kwargs)
+        reaped.append(trials_reap())  # the beat's reaper, as the response comes in
+        return result
+
+    monkeypatch.setattr(execution, "chat_call", call_while_the_reaper_runs)
+
+    assert trial_execute(trial_id=trial.pk) == "ok"
+    assert reaped[0]["expired_leases"] == 0
+    trial.refresh_from_db()
+    assert trial.status == TrialStatus.OK and trial.value is not None
+    assert _chat_calls(mock_llm) == 1 == trial.attempts.count()
