@@ -245,8 +245,10 @@ def _trial_grid(run: Run, config: dict) -> Iterator[Trial]:
     """One trial per endpoint, language, kind, method, replication and item (no self-reviews:
     one is created once its work sample is ok), in a fixed order and one at a time, so a large
     run never sits in memory. Paraphrase and scale direction follow the replication for every
-    method alike."""
-    items = list(run.instrument.items.order_by("number"))
+    method alike. The items are the frozen ones: one added to the instrument later has no text
+    in the configuration, and would shift the order an interrupted preparation resumes by."""
+    frozen_numbers = [int(number) for number in config["items"]]
+    items = list(run.instrument.items.filter(number__in=frozen_numbers).order_by("number"))
     fallbacks = (config.get("elicitation") or {}).get("fallbacks") or {}
     for endpoint in run.endpoints.order_by("pk"):
         for language, kind in itertools.product(config["languages"], config["kinds"]):

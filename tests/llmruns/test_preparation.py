@@ -176,3 +176,26 @@ def test_a_worker_prepares_a_large_run_and_starts_it_with_progress_on_the_way(
     # Progress was visible between nothing and everything.
     assert any(0 < created < planned for created in seen), sorted(seen)
     run_cancel(run=run)
+
+
+@pytest.mark.django_db
+def test_an_item_added_to_the_instrument_while_a_run_prepares_gets_no_trials(
+    settings, instrument, mock_endpoints
+):
+    """The grid follows the frozen items: an item added later (an instrument file loaded again
+    with one more item) would get trials no prompt can be rendered for, and would shift the grid
+    so that an interrupted preparation repeats trials it already created."""
+    from careers.models import Item, ItemText
+
+    settings.LLM_PREPARE_INLINE_TRIALS = 100
+    run = run_create(spec=_spec(instrument, mock_endpoints, replications=5))
+    planned = 2 * 1 * 2 * 60 * 5
+    Trial.objects.bulk_create(islice(_trial_grid(run, run.config), 250))  # interrupted
+    added = Item.objects.create(instrument=instrument, number=61, area="R")
+    ItemText.objects.create(item=added, language="en", activity="Repair clocks", task="Explain.")
+
+    assert run_prepare(run_id=run.pk, batch_size=300) == planned - 250
+    run.refresh_from_db()
+    assert run.status == RunStatus.DRAFT
+    assert Trial.objects.filter(run=run).count() == planned
+    assert not Trial.objects.filter(run=run, item=added).exists()
