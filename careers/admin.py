@@ -40,6 +40,13 @@ class ItemAdmin(admin.ModelAdmin):
     inlines = [ItemTextInline]
     ordering = ["instrument", "number"]
 
+    def get_readonly_fields(self, request, obj=None):
+        # Runs find an item's frozen text by its number, and statistics group by number and
+        # area: changing either would re-label every answer already given and still pending.
+        if obj is not None:
+            return ["instrument", "number", "area"]
+        return []
+
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("instrument").prefetch_related("texts")
 

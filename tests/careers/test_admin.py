@@ -43,3 +43,41 @@ def test_template_changelist_filters_by_kind_and_language(client, admin_user, in
     ).content.decode()
     assert "self_review" in html or "Self-review" in html
     assert "2 prompt templates" in html
+
+
+@pytest.mark.django_db
+def test_an_items_number_and_area_cannot_be_changed_in_the_admin(client, admin_user, instrument):
+    """Runs find an item's frozen text by its number and every statistic groups by its number and
+    area: renumbering item 1 as 61 would ask its pending trials about nothing (or, with two
+    items swapped, about the other one) and move its past answers to another area."""
+    from careers.models import Item
+
+    client.force_login(admin_user)
+    item = Item.objects.get(number=1)
+    texts = list(item.texts.order_by("pk"))
+    form = {
+        "instrument": item.instrument_id,
+        "number": 61,
+        "area": "S" if item.area != "S" else "R",
+        "texts-TOTAL_FORMS": len(texts),
+        "texts-INITIAL_FORMS": len(texts),
+        "texts-MIN_NUM_FORMS": 0,
+        "texts-MAX_NUM_FORMS": 1000,
+    }
+    for index, text in enumerate(texts):
+        form |= {
+            f"texts-{index}-id": text.pk,
+            f"texts-{index}-item": item.pk,
+            f"texts-{index}-language": text.language,
+            f"texts-{index}-activity": f"{text.activity} (revised)",
+            f"texts-{index}-task": text.task,
+        }
+    response = client.post(f"/admin/careers/item/{item.pk}/change/", form)
+    assert response.status_code == 302, response.content.decode()[-2000:]
+    fresh = Item.objects.get(pk=item.pk)
+    assert (fresh.number, fresh.area, fresh.instrument_id) == (
+        item.number,
+        item.area,
+        item.instrument_id,
+    )
+    assert fresh.texts.get(language="en").activity.endswith("(revised)")  # texts stay editable
