@@ -6,7 +6,7 @@ against it unmodified; it answers the instrument's questions like a respondent w
 and competence come from a seeded per-model profile (`respondent`), reading question kind,
 item, language and scale numbering from the rendered prompt (`prompts`); and it injects the
 failures real providers produce (429 with Retry-After, 500, hangs, malformed and truncated
-bodies, refusals, answers without a value) so that retries, rate limiting and answer parsing
+bodies, refusals, answers without a value, answers cut short by a content filter) so that retries, rate limiting and answer parsing
 meet them in tests (`server`). Everything it says is labelled mock.
 
     with MockLLMServer(MockConfig(rate_429=0.1)) as server:

@@ -23,6 +23,8 @@ class MockConfig:
     rate_truncated: float = 0.0
     rate_refusal: float = 0.0
     rate_unparseable: float = 0.0
+    # The provider's content filter stops the answer part-way (finish_reason "content_filter").
+    rate_content_filter: float = 0.0
     retry_after_s: float = 1.0
     timeout_hang_s: float = 30.0
     seed: int = 0
@@ -79,6 +81,7 @@ class MockConfig:
             "truncated": self.rate_truncated,
             "refusal": self.rate_refusal,
             "unparseable": self.rate_unparseable,
+            "content_filter": self.rate_content_filter,
         }
 
 
@@ -87,8 +90,8 @@ class RequestRecord:
     """One request the mock received.
 
     `status` is 0 when the mock hung up without answering. `outcome` is one of ok,
-    rate_limited (its own limit), 429, 500, timeout, malformed, truncated, refusal, unparseable
-    (injected faults), unauthorized, bad_request, not_found, method_not_allowed.
+    rate_limited (its own limit), 429, 500, timeout, malformed, truncated, refusal, unparseable,
+    content_filter (injected faults), unauthorized, bad_request, not_found, method_not_allowed.
     """
 
     time: float  # time.monotonic() at arrival

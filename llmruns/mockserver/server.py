@@ -561,6 +561,10 @@ class MockLLMServer:
             finish_reason = "stop"
             if max_tokens is not None and estimate_tokens(content) > max_tokens:
                 content, finish_reason = truncate_to_tokens(content, max_tokens), "length"
+            if fault == "content_filter":
+                # As OpenAI and Azure do: what was written before the filter stopped it.
+                cut = estimate_tokens(content) // 2
+                content, finish_reason = truncate_to_tokens(content, cut), "content_filter"
             if want_logprobs and logprobs is None:
                 first = content[:1]
                 logprobs = logprobs_block([(first, 1.0)], first, top_logprobs=1)

@@ -571,7 +571,16 @@ def _outcome_fields(
         "valid_mass": None,
         "expected_value": None,
     }
-    if last.ok:
+    if last.ok and last.finish_reason == "content_filter":
+        # The provider withheld the rest: the words before the cut are kept, never parsed.
+        fields.update(
+            status=TrialStatus.REFUSED,
+            value=None,
+            text=last.content or "",
+            outcome_reason="stopped by the provider's content filter "
+            "(finish_reason=content_filter)",
+        )
+    elif last.ok:
         parsed = _parse(job, config, last)
         reason = parsed.reason
         # A one-token answer is cut short by design.

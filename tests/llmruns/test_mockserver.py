@@ -24,6 +24,7 @@ from llmruns.mockserver import (
     MockConfig,
     MockLLMServer,
     analyse_prompt,
+    estimate_tokens,
     max_requests_in_window,
     parse_arguments,
     profile_for,
@@ -555,6 +556,18 @@ def test_refusal_under_structured_outputs_uses_the_refusal_field(
     )
     assert completion.choices[0].message.content is None
     assert completion.choices[0].message.refusal == REFUSALS["interest"]["en"]
+
+
+def test_content_filter_stops_the_answer_part_way_as_providers_report_it(
+    client: openai.OpenAI, server: MockLLMServer
+) -> None:
+    server.set_config(MockConfig(rate_content_filter=1.0))
+    completion = ask(client, work_sample_prompt("Build kitchen cabinets"))
+    choice = completion.choices[0]
+    assert choice.finish_reason == "content_filter"
+    assert choice.message.content  # what was written before the filter stopped it
+    assert completion.usage.completion_tokens == estimate_tokens(choice.message.content)
+    assert server.request_log()[-1].outcome == "content_filter"
 
 
 def test_unparseable_answer_has_no_number_and_no_label(

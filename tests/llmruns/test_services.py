@@ -540,3 +540,34 @@ def test_a_call_longer_than_the_lease_setting_is_not_reaped_while_it_runs(
     trial.refresh_from_db()
     assert trial.status == TrialStatus.OK and trial.value is not None
     assert _chat_calls(mock_llm) == 1 == trial.attempts.count()
+
+
+@pytest.mark.django_db
+def test_an_answer_stopped_by_the_content_filter_is_kept_as_refused(
+    instrument, mock_endpoints, mock_llm
+):
+    """finish_reason=content_filter: the provider withheld the rest of the answer. What was
+    written before is kept, but it is neither a value nor a work sample for the experts (nor one
+    that gets a self-review)."""
+    mock_llm.set_config(MockConfig(rate_content_filter=1.0))
+    spec = _spec(
+        instrument,
+        mock_endpoints[:1],
+        languages=["en"],
+        kinds=["interest", "work_sample", "self_review"],
+        replications=1,
+    )
+    run = _running(run_create(spec=spec))
+    trials = [
+        *Trial.objects.filter(run=run, kind="interest").order_by("pk")[:3],
+        *Trial.objects.filter(run=run, kind="work_sample").order_by("pk")[:3],
+    ]
+    for trial in trials:
+        trial_execute(trial_id=trial.pk)
+
+    stored = Trial.objects.filter(pk__in=[t.pk for t in trials])
+    assert [t.status for t in stored] == [TrialStatus.REFUSED] * 6
+    assert all(t.value is None for t in stored)
+    assert all("content_filter" in t.outcome_reason for t in stored)
+    assert all(t.text for t in stored.filter(kind="work_sample"))  # the partial text is kept
+    assert not Trial.objects.filter(run=run, kind="self_review").exists()
