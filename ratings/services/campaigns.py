@@ -509,7 +509,11 @@ def _units_create(
                 expected_max=expected.expected_max if expected else None,
                 is_calibration=bool(expected and expected.calibration),
                 # The rationale reaches experts too: redacted like the work sample.
-                rationale=redact(expected.rationale, names=names).text if expected else "",
+                rationale=(
+                    redact(expected.rationale, names=names, name_list=name_list).text
+                    if expected
+                    else ""
+                ),
             )
         )
     return Unit.objects.bulk_create(units)

@@ -325,3 +325,36 @@ def test_campaign_statistics_count_calibration_units_apart_from_unrated_ones(cal
         ("unit has no submitted rating", "units"): 20,
         ("unit has a single rating (not pairable)", "units"): 1,
     }
+
+
+def test_the_rationale_is_redacted_with_the_studys_list_of_model_names(finished_run, panel):
+    """A name the study admin added to the list of model names is removed from the rationale
+    as from the work samples, not only the names shipped with the application."""
+    from ratings.models import ModelName
+
+    ModelName.objects.create(
+        name="Quokkaflux", maker="Marsupial Labs", kind="family", forms=["Quokkaflux"]
+    )
+    trial = finished_run.trials.filter(language="en").order_by("pk").first()
+    campaign = campaign_create(
+        name="Listed rationale",
+        skip_review=True,
+        run=finished_run,
+        panel=panel,
+        languages=["en"],
+        raters_per_unit=2,
+        gold=[
+            GoldUnit(
+                trial_id=trial.pk,
+                expected_min=2,
+                expected_max=3,
+                calibration=True,
+                rationale="Quokkaflux answers read like this one: the plan is thin.",
+            )
+        ],
+        qualification_threshold=0.5,
+        seed=4,
+    )
+    unit = Unit.objects.get(campaign=campaign, is_calibration=True)
+    assert "Quokkaflux" not in unit.rationale
+    assert unit.rationale.endswith("answers read like this one: the plan is thin.")
