@@ -43,6 +43,10 @@ from ratings.services.experts import SUPPORTED_LANGUAGES
 from ratings.services.review import campaign_review_skip, review_reasons
 
 DEFAULT_SCALE_SLUG = "competence"
+# The largest count a campaign stores (a PositiveIntegerField: an integer column on PostgreSQL),
+# and the range of ids and seeds (64-bit columns): larger numbers cannot even be looked up.
+MAX_STORED_COUNT = 2**31 - 1
+BIG_INTEGER_RANGE = range(-(2**63), 2**63)
 
 
 @dataclass(frozen=True)
@@ -227,6 +231,16 @@ def campaign_create(
         errors["samples_per_cell"].append("must be at least 1")
     if raters_per_unit < 1:
         errors["raters_per_unit"].append("must be at least 1")
+    for field, count in (
+        ("samples_per_cell", samples_per_cell),
+        ("raters_per_unit", raters_per_unit),
+        ("max_raters_per_unit", max_raters_per_unit),
+        ("rating_budget", rating_budget),
+    ):
+        if count is not None and count > MAX_STORED_COUNT:
+            errors[field].append(f"must be at most {MAX_STORED_COUNT}, got {count}")
+    if seed not in BIG_INTEGER_RANGE:
+        errors["seed"].append(f"must lie between {-(2**63)} and {2**63 - 1}, got {seed}")
     for field, problems in adaptive_settings_errors(
         adaptive=adaptive,
         raters_per_unit=raters_per_unit,
@@ -449,7 +463,10 @@ def _gold_trials(
     found = {
         trial.pk: trial
         for trial in Trial.objects.filter(
-            run=run, pk__in=wanted, kind=QuestionKind.WORK_SAMPLE, status=TrialStatus.OK
+            run=run,
+            pk__in=[trial_id for trial_id in wanted if trial_id in BIG_INTEGER_RANGE],
+            kind=QuestionKind.WORK_SAMPLE,
+            status=TrialStatus.OK,
         ).select_related("item")
     }
     missing = sorted(set(wanted) - set(found))

@@ -297,6 +297,9 @@ def test_study_admin_creates_an_adaptive_campaign(admin_api, finished_run, eight
         ({"raters_per_unit": 1, "max_raters_per_unit": 3}, "raters_per_unit", "at least 2"),
         ({"max_raters_per_unit": None}, "max_raters_per_unit", "required"),
         ({"adaptive": False}, "rating_budget", "only an adaptive campaign"),
+        ({"rating_budget": 2**31}, "rating_budget", "at most 2147483647"),
+        ({"rating_budget": 10**20}, "rating_budget", "at most 2147483647"),
+        ({"max_raters_per_unit": 10**20}, "max_raters_per_unit", "at most 2147483647"),
     ],
 )
 def test_bad_adaptive_settings_are_a_400_naming_the_field_and_create_nothing(

@@ -105,6 +105,12 @@ def test_study_admin_creates_a_campaign_with_gold_units(admin_api, finished_run,
             "gold",
             "above expected_max",
         ),
+        ({"samples_per_cell": 10**20}, "samples_per_cell", "at most 2147483647"),
+        (
+            {"gold": [{"trial": 10**20, "expected_min": 2, "expected_max": 3}]},
+            "gold",
+            "are not ok work samples",
+        ),
     ],
 )
 def test_bad_definition_is_a_400_naming_the_problem_and_creates_nothing(
