@@ -294,11 +294,18 @@ def unit_review(*, assignment: Assignment) -> Assignment | None:
 
 
 def _allowed_experts(campaign: Campaign) -> list[ExpertProfile]:
-    """The panel's experts who may still rate: not turned away by calibration."""
-    failed = Calibration.objects.filter(
-        campaign=campaign, status=CalibrationStatus.NOT_QUALIFIED
-    ).values("expert_id")
-    return list(campaign.panel.experts.exclude(pk__in=failed).order_by("pk"))
+    """The panel's experts who may still rate: able to sign in and, in a calibrated campaign,
+    calibrated by it and not turned away (an expert who joined the panel later has no
+    calibration here, so the campaign's real units would never be shown to them)."""
+    experts = campaign.panel.experts.filter(user__is_active=True)
+    if campaign.qualification_threshold is not None:
+        calibrated = (
+            Calibration.objects.filter(campaign=campaign)
+            .exclude(status=CalibrationStatus.NOT_QUALIFIED)
+            .values("expert_id")
+        )
+        experts = experts.filter(pk__in=calibrated)
+    return list(experts.order_by("pk"))
 
 
 @dataclass

@@ -136,6 +136,59 @@ def test_reaching_the_target_precision_stops_extra_raters(finished_run, eight_pa
     assert len(_raters(units[3])) == 3
 
 
+def _three_panel() -> Panel:
+    panel = Panel.objects.create(name="Three experts")
+    panel.experts.set([_expert(f"rater{index}_expert").expert for index in range(3)])
+    return panel
+
+
+def test_a_deactivated_expert_is_not_given_an_extra_unit(finished_run):
+    """Three experts, k0 2, k_max 3: the only expert not on a disagreeing unit has been
+    deactivated (cannot sign in), so the unit is left at its two raters instead of waiting
+    forever for a rating nobody can give."""
+    campaign = _adaptive(finished_run, _three_panel(), max_raters_per_unit=3)
+    unit = Unit.objects.filter(campaign=campaign).order_by("pk").first()
+    (absent,) = campaign.panel.experts.exclude(pk__in=_raters(unit))
+    absent.user.is_active = False
+    absent.user.save(update_fields=["is_active"])
+
+    _rate_in_turn(unit, [1, 5])
+
+    assert absent.pk not in _raters(unit) and len(_raters(unit)) == 2
+    assert not Assignment.objects.filter(expert=absent, unit=unit).exists()
+
+
+def test_an_expert_added_to_the_panel_later_gets_no_extra_unit_of_a_calibrated_campaign(
+    finished_run,
+):
+    """An expert who joined the panel after the campaign was created has no calibration in it,
+    so its real units are never shown to them: the extra rater is one of the calibrated
+    experts instead."""
+    from ratings.services import GoldUnit
+
+    gold = finished_run.trials.filter(language="en", item__area="I").order_by("pk").first()
+    campaign = _adaptive(
+        finished_run,
+        _three_panel(),
+        max_raters_per_unit=3,
+        qualification_threshold=0.5,
+        gold=[GoldUnit(trial_id=gold.pk, expected_min=2, expected_max=3, calibration=True)],
+    )
+    latecomer = _expert("late_expert").expert
+    campaign.panel.experts.add(latecomer)
+    for assignment in Assignment.objects.filter(
+        campaign=campaign, unit__is_calibration=True
+    ).select_related("campaign"):
+        rating_submit(assignment=assignment, value=2)  # everyone qualifies
+    unit = Unit.objects.filter(campaign=campaign, is_calibration=False).order_by("pk").first()
+
+    _rate_in_turn(unit, [1, 5])
+
+    raters = _raters(unit)
+    assert len(raters) == 3 and latecomer.pk not in raters
+    assert not Assignment.objects.filter(expert=latecomer).exists()
+
+
 def test_same_seed_and_order_of_ratings_give_the_same_extra_raters(finished_run, eight_panel):
     outcomes = []
     for name in ("First", "Second"):
