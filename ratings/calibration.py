@@ -152,6 +152,16 @@ def calibrations_create(*, campaign: Campaign, units_per_expert: dict[int, int])
 # Reads
 
 
+def _percentages(*, share: float, threshold: float) -> tuple[str, str]:
+    """A share of calibration ratings and the threshold as percents, with as few decimals as
+    tell them apart: 2 of 3 against 0.67 reads 66.7% and 67%, never 67% below 67%."""
+    for digits in range(4):
+        shown = f"{round(100 * share, digits):g}", f"{round(100 * threshold, digits):g}"
+        if shown[0] != shown[1]:
+            break
+    return shown
+
+
 @dataclass(frozen=True)
 class CalibrationNotice:
     """What the expert's queue says about one campaign's calibration."""
@@ -168,12 +178,15 @@ class CalibrationNotice:
 
     @property
     def message(self) -> str:
+        accuracy, threshold = _percentages(
+            share=self.within_range / self.rated if self.rated else 0, threshold=self.threshold
+        )
         figures = {
             "within": self.within_range,
             "rated": self.rated,
             "units": self.units,
-            "threshold": f"{self.threshold * 100:.0f}",
-            "accuracy": f"{100 * self.within_range / self.rated:.0f}" if self.rated else "0",
+            "threshold": threshold,
+            "accuracy": accuracy,
         }
         if self.status == CalibrationStatus.NOT_QUALIFIED:
             return (
@@ -252,12 +265,13 @@ class ExpertCalibration:
 
     @property
     def reason(self) -> str:
+        accuracy, threshold = _percentages(share=self.accuracy or 0, threshold=self.threshold)
         figures = {
             "within": self.within_range,
             "rated": self.rated,
             "units": self.units,
-            "threshold": f"{self.threshold * 100:.0f}",
-            "accuracy": f"{100 * (self.accuracy or 0):.0f}",
+            "threshold": threshold,
+            "accuracy": accuracy,
         }
         if self.status == CalibrationStatus.NOT_QUALIFIED:
             return (

@@ -358,3 +358,39 @@ def test_the_rationale_is_redacted_with_the_studys_list_of_model_names(finished_
     unit = Unit.objects.get(campaign=campaign, is_calibration=True)
     assert "Quokkaflux" not in unit.rationale
     assert unit.rationale.endswith("answers read like this one: the plan is thin.")
+
+
+def test_why_an_expert_just_below_the_threshold_failed_shows_figures_that_differ(
+    finished_run, panel, expert1, admin_api
+):
+    """A threshold of 0.67 and 2 of 3 within range (66.67%): not qualified. Rounded to whole
+    percents both read 67%, so the expert and the admin would be told 67% is below 67%; the
+    figures carry the decimals it takes to show the difference."""
+    trials = list(finished_run.trials.filter(language="en", item__area="R").order_by("pk")[:3])
+    campaign = campaign_create(
+        name="Two thirds are not enough",
+        skip_review=True,
+        run=finished_run,
+        panel=panel,
+        languages=["en"],
+        raters_per_unit=2,
+        gold=[
+            GoldUnit(trial_id=trial.pk, expected_min=2, expected_max=3, calibration=True)
+            for trial in trials
+        ],
+        qualification_threshold=0.67,
+        seed=4,
+    )
+    client = _client(expert1)
+    _calibrate(client, campaign, expert1, [2, 3, 5])
+    assert Calibration.objects.get(campaign=campaign, expert__user=expert1).status == (
+        CalibrationStatus.NOT_QUALIFIED
+    )
+
+    html = client.get("/rate/").content.decode()
+    assert "2 of 3 calibration ratings were within the expected range (66.7%; 67% needed)" in (html)
+    body = admin_api.get(f"/api/v1/campaigns/{campaign.pk}/calibration/").json()
+    (row,) = [row for row in body["experts"] if row["status"] == "not_qualified"]
+    assert row["reason"].startswith(
+        "2 of 3 calibration ratings within the expected range (66.7%), below the threshold of 67%:"
+    )
