@@ -18,7 +18,8 @@ overall = agreement["result"]
 print(f"alpha {overall['alpha']:.3f} [{overall['ci_low']:.3f}, {overall['ci_high']:.3f}]")
 print(pd.DataFrame(agreement["groups"])[["area", "alpha", "ci_low", "ci_high", "n_units"]])
 
-# One row per rating revision; `is_latest` marks the one that counts, `simulated` the demo's.
+# One row per rating revision; `is_latest` marks the one that counts, `simulated` the demo's,
+# `is_calibration` the units that train the experts (never in the statistics).
 ratings = pd.read_csv(f"{API}/campaigns/{campaign}/ratings/?format=csv", storage_options=HEADERS)
-latest = ratings[ratings["is_latest"]]
+latest = ratings[ratings["is_latest"] & ~ratings["is_calibration"]]
 print(latest.groupby(["endpoint", "simulated"])["value"].agg(["mean", "count"]))

@@ -206,6 +206,8 @@ RATING_EXPORT_FIELDS: dict[str, str] = {
     "item": "assignment__unit__item__number",
     "area": "assignment__unit__item__area",
     "is_gold": "assignment__unit__is_gold",
+    # Calibration units train the experts: exported, but never in the statistics.
+    "is_calibration": "assignment__unit__is_calibration",
     "expert": "assignment__expert__pseudonym",
     "value": "value",
     "revision": "revision",

@@ -22,6 +22,7 @@ RATING_COLUMN_TYPES: dict[str, pa.DataType] = {
     "item": pa.int32(),
     "area": pa.string(),
     "is_gold": pa.bool_(),
+    "is_calibration": pa.bool_(),
     "expert": pa.string(),
     "value": pa.int16(),
     "revision": pa.int32(),
@@ -40,7 +41,8 @@ RATING_COLUMN_TYPES: dict[str, pa.DataType] = {
 
 
 def rating_export(*, campaign: Campaign) -> ExportSource:
-    """One row per rating revision of the campaign, `is_latest` marking the one that counts."""
+    """One row per rating revision of the campaign, `is_latest` marking the one that counts;
+    the statistics take the latest revisions of the units that are not `is_calibration`."""
     columns = list(RATING_EXPORT_FIELDS)
 
     def rows() -> Iterator[Row]:

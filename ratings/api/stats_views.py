@@ -175,7 +175,8 @@ class CampaignRatingsExportView(ResearchAPIView):
         operation_id="campaign_ratings_export",
         summary="Every rating revision of the campaign (long format, streamed)",
         description="One row per rating revision: blind code, the unit's trial, endpoint, "
-        "language, item, area, expert pseudonym, value, revision, is_latest (the revision the "
+        "language, item, area, is_gold, is_calibration (a unit that trains the experts, left "
+        "out of the statistics), expert pseudonym, value, revision, is_latest (the revision the "
         "statistics use), flags, comment, server and active seconds, timestamps.",
         tags=["exports"],
         parameters=[path_parameter("campaign"), export_format_parameter()],

@@ -140,6 +140,26 @@ def test_rating_export_has_one_row_per_revision_and_marks_the_latest(researcher_
     assert not any("rater_" in str(value) for value in frame["expert"])  # pseudonyms only
 
 
+@pytest.mark.django_db
+def test_rating_export_marks_calibration_units_apart_from_the_campaigns_data(researcher_api, rated):
+    """A calibration unit's ratings are exported, but marked: the latest revisions of the
+    other units are exactly the ratings agreement counts."""
+    from ratings.models import Unit
+
+    calibration = rated.units[_cell(1)]
+    Unit.objects.filter(pk=calibration.pk).update(
+        is_gold=True, expected_min=2, expected_max=3, is_calibration=True
+    )
+    url = f"/api/v1/campaigns/{rated.campaign.pk}/ratings/?format=parquet"
+    frame = pd.read_parquet(io.BytesIO(_content(researcher_api.get(url))))
+    marked = frame.set_index("blind_code")["is_calibration"]
+    assert marked[calibration.blind_code].all()
+    assert not marked.drop(calibration.blind_code).any()
+    agreement = researcher_api.get(f"/api/v1/campaigns/{rated.campaign.pk}/agreement/").json()
+    counted = frame.loc[frame["is_latest"] & ~frame["is_calibration"]]
+    assert len(counted) == agreement["n"] == 3
+
+
 SYNTHETIC_TEXT = "An answer of a typical length for an interest or self-assessment trial. " * 3
 
 
