@@ -24,11 +24,16 @@ FIRST_METHOD = "first"
 METHOD_CHOICES = (FIRST_METHOD, *ElicitationMethod.values)
 
 
+def resolved_methods(run: Run) -> list[str]:
+    """The run's methods (verbal for a run that names none)."""
+    return list(run.methods or [ElicitationMethod.VERBAL.value])
+
+
 def resolve_method(run: Run, method: str | None = None) -> str:
     """The method named, or the run's first method for None or "first"."""
     if method and method != FIRST_METHOD:
         return method
-    return (run.methods or [ElicitationMethod.VERBAL.value])[0]
+    return resolved_methods(run)[0]
 
 
 def method_filter(method: str | None = None) -> Q:

@@ -30,6 +30,7 @@ from llmruns.analysis.parameters import (
     SEED,
     Parameter,
     ParameterError,
+    check_run_method,
     parse_parameters,
     plain_parameters,
 )
@@ -61,6 +62,7 @@ __all__ = [
     "ExportSource",
     "Parameter",
     "ParameterError",
+    "check_run_method",
     "encode",
     "encode_csv",
     "encode_jsonl",

@@ -134,6 +134,22 @@ def parse_parameters(
     return values
 
 
+def check_run_method(values: Mapping[str, Any], *, run_methods: Sequence[str]) -> None:
+    """A `method` the run never asked with is an error naming the run's methods: its answers
+    would be an empty frame, served as a statistic of no answers."""
+    method = values.get("method")
+    if method in (None, FIRST_METHOD) or method in run_methods:
+        return
+    raise ParameterError(
+        {
+            "method": [
+                f"{method!r} is not a method of this run; valid values: one of "
+                f"{', '.join([FIRST_METHOD, *run_methods])}."
+            ]
+        }
+    )
+
+
 def plain_parameters(values: Mapping[str, Any]) -> dict[str, Any]:
     """Parameters as JSON values (tuples become lists), for the `parameters` of a response."""
     return {

@@ -38,6 +38,7 @@ from llmruns.analysis import (
     ExportSource,
     Parameter,
     ParameterError,
+    check_run_method,
     encode,
     filename,
     parse_parameters,
@@ -58,6 +59,7 @@ from llmruns.api.stats_schema import (
     statistic_schema,
 )
 from llmruns.models import Run
+from llmruns.selectors import resolved_methods
 
 
 class UnprocessableData(APIException):
@@ -115,6 +117,10 @@ class StatisticView(ResearchAPIView):
     def compute(self, scope: Any, parameters: Mapping[str, Any]) -> dict[str, Any]:
         raise NotImplementedError
 
+    def run_of(self, scope: Any) -> Run:
+        """The run whose answers the statistic reads."""
+        raise NotImplementedError
+
     def get(self, request: Request, pk: int) -> Response | HttpResponse:
         scope = self.get_scope_object(pk)
         query = request.query_params
@@ -123,6 +129,7 @@ class StatisticView(ResearchAPIView):
         table = _choice(query, "table", tables, tables[0])
         try:
             parameters = parse_parameters(self.declared, query, ignored=("format", "table"))
+            check_run_method(parameters, run_methods=resolved_methods(self.run_of(scope)))
         except ParameterError as error:
             raise parameter_errors(error) from error
         try:
@@ -276,6 +283,9 @@ MIXED_MODEL_EXAMPLE = OpenApiExample(
 class RunStatisticView(StatisticView):
     model = Run
     scope_name = "run"
+
+    def run_of(self, scope: Run) -> Run:
+        return scope
 
 
 class RunProfilesView(RunStatisticView):

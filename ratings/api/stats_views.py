@@ -28,6 +28,7 @@ from llmruns.api.stats_views import (
     parameter_errors,
     streamed_export,
 )
+from llmruns.models import Run
 from ratings.analysis import (
     AGREEMENT,
     AGREEMENT_PARAMETERS,
@@ -77,6 +78,9 @@ class CampaignStatisticView(StatisticView):
 
     def get_queryset(self) -> QuerySet:
         return Campaign.objects.select_related("run")
+
+    def run_of(self, scope: Campaign) -> Run:
+        return scope.run
 
 
 # --- campaign statistics ---------------------------------------------------------------------

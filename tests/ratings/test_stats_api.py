@@ -416,6 +416,24 @@ def test_bad_run_parameters_get_a_400(researcher_api, interest_run):
     assert "endpoint, language" in response.json()["by"][0]
 
 
+@pytest.mark.django_db
+def test_a_method_the_run_did_not_use_gets_a_400_naming_the_methods_it_used(
+    researcher_api, interest_run, krippendorff_campaign
+):
+    """A verbal run asked for its structured answers: a 400, not an empty profile that says the
+    run has no interest answers."""
+    for url in (
+        _url("runs", interest_run.pk, "profiles", "method=structured"),
+        _url("runs", interest_run.pk, "mixed-model", "method=token_probability"),
+        _url("campaigns", krippendorff_campaign.campaign.pk, "discrepancy", "method=structured"),
+    ):
+        response = researcher_api.get(url)
+        assert response.status_code == 400, url
+        assert "verbal" in " ".join(response.json()["method"]), url
+    verbal = researcher_api.get(_url("runs", interest_run.pk, "profiles", "method=verbal"))
+    assert verbal.status_code == 200 and verbal.json()["n"] == 2 * 2 * 60 * 2 - 1
+
+
 CAMPAIGN_PATHS = ["agreement", "raters", "units", "discrepancy", "ratings", "package"]
 RUN_PATHS = ["profiles", "mixed-model", "diagnostics", "trials"]
 
