@@ -137,7 +137,7 @@ class RunViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
             Run.objects.select_related("instrument", "created_by")
             .prefetch_related("endpoints")
             .defer("config")
-            .order_by("-created_at")
+            .order_by("-created_at", "-pk")
         )
         if self.action == "list":
             return runs  # the page's trial counts come in one query (list)

@@ -157,6 +157,22 @@ def test_run_list_has_a_constant_number_of_queries(
 
 
 @pytest.mark.django_db
+def test_run_pages_neither_repeat_nor_lose_runs_created_at_the_same_time(
+    researcher_api, admin_api, instrument, mock_endpoints
+):
+    for index in range(6):
+        admin_api.post("/api/v1/runs/", _run_body(name=f"r{index}"), format="json")
+    Run.objects.update(created_at=Run.objects.order_by("pk").first().created_at)
+    paged = [
+        run["id"]
+        for offset in range(0, 6, 2)
+        for run in researcher_api.get(f"/api/v1/runs/?limit=2&offset={offset}").json()["results"]
+    ]
+    # Newest first, the later of two runs of the same time first: one total order for every page.
+    assert paged == sorted(Run.objects.values_list("pk", flat=True), reverse=True)
+
+
+@pytest.mark.django_db
 def test_cancel_resume_actions(admin_api, instrument, mock_endpoints):
     run_id = admin_api.post("/api/v1/runs/", _run_body(), format="json").json()["id"]
     assert admin_api.post(f"/api/v1/runs/{run_id}/resume/").status_code == 409
