@@ -180,7 +180,8 @@ def _unit_context(
     initial = page.initial
     if posted is not None:
         value = posted.get("value")
-        selected_value = int(value) if value and str(value).isdigit() else None
+        # isdecimal, not isdigit: "²" is a digit that int() cannot read.
+        selected_value = int(value) if value and str(value).isdecimal() else None
         comment = posted.get("comment", "")
         flags = set(posted.get("flags", []))
         skip_reason = posted.get("skip_reason", "")

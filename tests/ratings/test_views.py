@@ -170,6 +170,17 @@ def test_plain_post_without_value_rerenders_with_the_error(expert_client, campai
     assert not Rating.objects.exists()
 
 
+def test_plain_post_with_a_value_that_is_no_number_rerenders_with_the_error(
+    expert_client, campaign, expert1
+):
+    # "²" passes str.isdigit() but is not a number int() reads.
+    code = queue_codes(expert1)[0]
+    response = expert_client.post(f"/rate/{code}/", _rating_post("²", action="submit"))
+    assert response.status_code == 400
+    assert "Enter a whole number." in response.content.decode()
+    assert not Rating.objects.exists()
+
+
 def test_reopening_a_rated_unit_prefills_it_and_submitting_again_is_a_revision(
     expert_client, campaign, expert1
 ):
