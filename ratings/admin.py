@@ -341,6 +341,11 @@ class RatingAdmin(ReadOnlyAdmin):
     search_fields = ["assignment__unit__blind_code", "comment"]
     list_select_related = ["assignment__unit", "assignment__expert"]
 
+    def has_delete_permission(self, request, obj=None) -> bool:
+        # Ratings are the study's data: neither they nor, through the cascade, the campaign,
+        # unit or assignment they belong to are deleted here (the API refuses it too).
+        return False
+
     @admin.display(description=_("flags"))
     def flag_list(self, rating: Rating) -> str:
         return ", ".join(rating.flags)
