@@ -81,6 +81,24 @@ def test_queue_is_for_experts_only(client, researcher):
     assert client.get("/rate/").status_code == 403
 
 
+def test_error_pages_follow_the_page_language_and_lead_back(expert_client, campaign):
+    expert_client.post("/i18n/setlang/", {"language": "zh-hans", "next": "/"})
+    missing = expert_client.get("/rate/ZZZZZZZZZZ/")
+    refused = expert_client.get("/overview/")
+    assert (missing.status_code, refused.status_code) == (404, 403)
+    with translation.override("zh-hans"):
+        for response in (missing, refused):
+            html = response.content.decode()
+            assert '<html lang="zh-hans">' in html
+            assert translation.gettext("My rating queue") in html
+        assert "页面未找到" in missing.content.decode()
+        # The reason the view gave, translated.
+        assert translation.gettext("This page is for study admins.") in refused.content.decode()
+    assert "Not Found" not in missing.content.decode()
+    assert "ZZZZZZZZZZ" not in missing.content.decode()
+    assert "Forbidden" not in refused.content.decode()
+
+
 # --------------------------------------------------------------------------------------------
 # Unit page
 
