@@ -12,6 +12,7 @@ skip is kept as a `UnitReviewEvent` with who made it; an edit keeps the text bef
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError
+from django.core.validators import ProhibitNullCharactersValidator
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -70,6 +71,9 @@ def unit_review_save(*, unit: Unit, by, text: str | None = None, note: str = "")
             errors["text"] = [_("The redacted text cannot be empty.")]
         elif len(text) > MAX_TEXT_LENGTH:
             errors["text"] = [_("At most %(count)s characters.") % {"count": MAX_TEXT_LENGTH}]
+        elif "\x00" in text:
+            # PostgreSQL cannot store it; Django's message, translated by Django.
+            errors["text"] = [str(ProhibitNullCharactersValidator.message)]
     if len(note) > 300:
         errors["note"] = [_("At most %(count)s characters.") % {"count": 300}]
     if unit.review_status == UnitReviewStatus.NOT_NEEDED and text is None:

@@ -320,3 +320,19 @@ def test_review_page_opens_the_campaign_once_everything_is_settled(gated, admin_
     assert opened.status_code == 302
     gated.refresh_from_db()
     assert gated.status == CampaignStatus.OPEN and gated.review_skipped_by is None
+
+
+def test_review_page_refuses_an_edit_with_a_null_character_and_changes_nothing(gated, admin_user):
+    # PostgreSQL cannot store a NUL in text: saving it would fail with a server error.
+    client = Client(raise_request_exception=False)
+    client.force_login(admin_user)
+    unit = _unit(gated, 1)
+    before = unit.text_redacted
+    response = client.post(
+        f"/ratings/campaigns/{gated.pk}/review/",
+        {"action": "edit", "unit": unit.blind_code, "text": "Line one.\x00"},
+    )
+    assert response.status_code == 400 and b"Null characters are not allowed." in response.content
+    unit.refresh_from_db()
+    assert (unit.text_redacted, unit.review_status) == (before, UnitReviewStatus.PENDING)
+    assert not UnitReviewEvent.objects.exists()
