@@ -21,13 +21,19 @@ def _limiters(tmp_path):
     return limiters
 
 
-def _max_in_window(times: list[float], window: float) -> int:
-    times = sorted(times)
-    best = start = 0
-    for index, value in enumerate(times):
-        while times[start] <= value - window:
-            start += 1
-        best = max(best, index - start + 1)
+def _most_surely_in_window(grants: list[tuple[float, float]], window: float) -> int:
+    """The most grants certainly inside one window shorter than `window`.
+
+    Each grant is known only to lie between the moment its call was sent and the moment its answer
+    came back (a busy machine can hold a thread for a while on either side), so a set of grants is
+    certainly inside such a window only when the last answer came back less than `window` after
+    the first call was sent. Unlike timestamps taken after the grant, this cannot blame the
+    limiter for a thread that was merely slow to run, and a burst still shows in full.
+    """
+    best = 0
+    for sent, _ in grants:
+        answers = sorted(back for s, back in grants if s >= sent)
+        best = max(best, sum(1 for back in answers if back - sent < window))
     return best
 
 
@@ -38,30 +44,43 @@ def test_requests_are_paced_and_never_exceed_the_limit_across_threads(tmp_path, 
     if name not in limiters:
         pytest.skip("needs CELERY_BROKER_URL pointing at Redis")
     limiter = limiters[name]
-    granted: list[float] = []
+    granted: list[tuple[float, float]] = []
     lock = threading.Lock()
+
+    class Timed:
+        """The limiter, noting when each granted turn was asked for and when it came back."""
+
+        def try_acquire_turn(self, *args, **kwargs) -> float:
+            sent = time.monotonic()
+            wait = limiter.try_acquire_turn(*args, **kwargs)
+            if wait == 0:
+                back = time.monotonic()
+                with lock:
+                    granted.append((sent, back))
+            return wait
+
+        def release_slot(self, *args, **kwargs) -> None:
+            limiter.release_slot(*args, **kwargs)
 
     def client() -> None:
         deadline = time.monotonic() + 2.2
         while time.monotonic() < deadline:
-            with (
-                endpoint_turn(limiter, "test-endpoint", requests_per_minute=10, concurrency=8),
-                lock,
-            ):
-                granted.append(time.monotonic())
+            with endpoint_turn(Timed(), "test-endpoint", requests_per_minute=10, concurrency=8):
+                pass
 
     threads = [threading.Thread(target=client) for _ in range(6)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    # requests_per_minute is per window; here the window is one second. The timestamps are taken
-    # after the grant, with thread-scheduling jitter, so they are checked over a window 0.1 s
-    # shorter (the production window is likewise a second longer than the provider's minute).
-    assert _max_in_window(granted, 0.9) <= 10
+    # requests_per_minute is per window; here the window is one second (checked a hair shorter,
+    # for the drift between this process's clock and the one the limiter keeps).
+    assert _most_surely_in_window(granted, 0.99) <= 10
     assert len(granted) >= 18  # about 10 a second for 2.2 s: the limit is also reached
     # Paced: about one every window/limit = 0.1 s (a late one may catch up), never a burst.
-    assert _max_in_window(granted, 0.1) <= 3  # unpaced, all ten would come at once
+    assert _most_surely_in_window(granted, 0.1) <= 3  # unpaced, all ten would come at once
+    # The check itself can fail: ten grants answered within one window are counted as such.
+    assert _most_surely_in_window([(0.0, 0.01 * n) for n in range(1, 11)], 0.99) == 10
 
 
 def test_concurrency_slots_are_exclusive_and_released(tmp_path):
