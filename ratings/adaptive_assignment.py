@@ -19,12 +19,26 @@ The rule, decided once every rater of a unit has finished it (rated or skipped):
   `ratings.assignment.assign` guarantees). Among those, the least loaded; ties go to a hash of
   (seed, unit, expert), so the choice depends only on the campaign's seed and the order of
   ratings. When every such expert already rates the unit, nobody is added: balance comes first.
+
+An expert who drops out of a campaign (fails its calibration, or is deactivated) leaves their
+unfinished assignments (pending or draft; submitted and skipped ones stay) to the others, by
+`hand_on`: each such unit goes to the expert ``choose_extra_rater`` picks among the experts who
+may still rate, with the loads as they are then, so the same eligibility, the same balance
+(within 1 in each eligibility group, counting the handed-on units) and the same seeded ties
+hold. When every such expert already rates the unit, a unit handed on earlier in the same
+decision may move along a chain to make room (the unit to e1, e1's handed-on unit to e2, ...,
+ending at an expert at their group's lowest load), as the initial plan balances its loads.
+Units go in key order, and one that found nobody is tried again after another was placed,
+until a pass places none. A unit nobody can take at a balanced load is left short of its
+raters, its assignment withdrawn (no longer counted as committed budget). Then, as after an
+extra rater, units that waited for one are retried.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Collection, Hashable, Mapping, Sequence
+from collections import deque
+from collections.abc import Collection, Hashable, Mapping, MutableMapping, Sequence
 
 from ratings.assignment import ExpertSpec, UnitSpec, is_eligible
 
@@ -103,6 +117,127 @@ def choose_extra_rater(
     return chosen.key
 
 
+def hand_on(
+    *,
+    units: Sequence[UnitSpec],
+    experts: Sequence[ExpertSpec],
+    current_raters: Mapping[Hashable, Collection[Hashable]],
+    loads: MutableMapping[Hashable, int],
+    groups: Mapping[Hashable, Hashable],
+    seed: int,
+    match_expertise: bool = True,
+) -> dict[Hashable, Hashable | None]:
+    """Unit key -> the expert who takes over its withdrawn assignment, or None when nobody can.
+
+    ``units`` are the units whose assignment was withdrawn from the expert who dropped out;
+    ``experts`` those who may still rate (not the one who dropped out); ``current_raters`` the
+    experts each unit still has; ``loads`` counts every assignment of each expert and is
+    updated in place. The result is in key order.
+    """
+    by_key = {unit.key: unit for unit in units}
+    taken: dict[Hashable, Hashable] = {}
+    waiting = sorted(units, key=lambda unit: repr(unit.key))
+    changed = True
+    while changed and waiting:
+        changed = False
+        still_waiting = []
+        for unit in waiting:
+            path = _hand_on_path(
+                unit,
+                units=by_key,
+                experts=experts,
+                current_raters=current_raters,
+                taken=taken,
+                loads=loads,
+                groups=groups,
+                seed=seed,
+                match_expertise=match_expertise,
+            )
+            if path is None:
+                still_waiting.append(unit)
+                continue
+            for unit_key, expert_key in path:
+                taken[unit_key] = expert_key
+            loads[path[-1][1]] += 1
+            changed = True
+        waiting = still_waiting
+    return {unit_key: taken.get(unit_key) for unit_key in sorted(by_key, key=repr)}
+
+
+def _hand_on_path(
+    unit: UnitSpec,
+    *,
+    units: Mapping[Hashable, UnitSpec],
+    experts: Sequence[ExpertSpec],
+    current_raters: Mapping[Hashable, Collection[Hashable]],
+    taken: Mapping[Hashable, Hashable],
+    loads: Mapping[Hashable, int],
+    groups: Mapping[Hashable, Hashable],
+    seed: int,
+    match_expertise: bool,
+) -> list[tuple[Hashable, Hashable]] | None:
+    """(unit, new expert) steps that place unit and end at an expert at their group's lowest
+    load, who alone gains one unit; None if there is no such chain.
+
+    The first step is ``choose_extra_rater``'s choice when it has one. Otherwise a unit already
+    handed on in this decision moves to another expert to make room: unit -> e1 takes it, e1's
+    handed-on unit -> e2, ..., ending at an expert at their group's lowest load. Breadth first,
+    experts tried by (load, seeded hash), so the shortest chain is found the same way each time.
+    """
+    group_minimum: dict[Hashable, int] = {}
+    for expert in experts:
+        group = groups[expert.key]
+        group_minimum[group] = min(group_minimum.get(group, loads[expert.key]), loads[expert.key])
+
+    def takers(candidate: UnitSpec) -> list[ExpertSpec]:
+        raters = set(current_raters[candidate.key])
+        if candidate.key in taken:
+            raters.add(taken[candidate.key])
+        return sorted(
+            (
+                expert
+                for expert in experts
+                if expert.key not in raters
+                and is_eligible(candidate, expert, match_expertise=match_expertise)
+            ),
+            key=lambda expert: (loads[expert.key], _tie_rank(seed, candidate.key, expert.key)),
+        )
+
+    reached: dict[Hashable, tuple[Hashable, Hashable | None]] = {}
+    frontier: deque[Hashable] = deque()
+    steps: list[tuple[Hashable, Hashable | None]] = [(unit.key, None)]
+    while True:
+        for unit_key, giver in steps:
+            for expert in takers(units[unit_key]):
+                if expert.key in reached:
+                    continue
+                reached[expert.key] = (unit_key, giver)
+                if loads[expert.key] == group_minimum[groups[expert.key]]:
+                    return _chain(reached, expert.key)
+                frontier.append(expert.key)
+        if not frontier:
+            return None
+        giver = frontier.popleft()
+        steps = [
+            (unit_key, giver)
+            for unit_key in sorted(units, key=repr)
+            if taken.get(unit_key) == giver
+        ]
+
+
+def _chain(
+    reached: Mapping[Hashable, tuple[Hashable, Hashable | None]], end: Hashable
+) -> list[tuple[Hashable, Hashable]]:
+    chain = []
+    expert_key: Hashable | None = end
+    while expert_key is not None:
+        unit_key, giver = reached[expert_key]
+        chain.append((unit_key, expert_key))
+        expert_key = giver
+    chain.reverse()
+    return chain
+
+
 def needs_extra_rater(
     *,
     values: Sequence[float],
@@ -177,6 +312,34 @@ class AdaptiveLedger:
         if added is not None:
             self._retry_waiting()
         return added
+
+    def drop(self, expert_key: Hashable) -> dict[Hashable, Hashable | None]:
+        """The expert drops out (failed calibration, deactivated): their unrated units are
+        handed on (`hand_on`) and the units that waited are retried, as the database does.
+        Returns unit -> the expert who took it over, or None where the unit is left short."""
+        self.experts = [expert for expert in self.experts if expert.key != expert_key]
+        withdrawn = [
+            unit_key
+            for unit_key, raters in self.raters.items()
+            if expert_key in raters and expert_key not in self.unit_values[unit_key]
+        ]
+        for unit_key in withdrawn:
+            self.raters[unit_key].remove(expert_key)
+            self.loads[expert_key] -= 1
+        takers = hand_on(
+            units=[self.units[unit_key] for unit_key in withdrawn],
+            experts=self.experts,
+            current_raters={unit_key: set(self.raters[unit_key]) for unit_key in withdrawn},
+            loads=self.loads,
+            groups=self.groups,
+            seed=self.seed,
+            match_expertise=self.match_expertise,
+        )
+        for unit_key, taker in takers.items():
+            if taker is not None:
+                self.raters[unit_key].append(taker)
+        self._retry_waiting()
+        return takers
 
     def _ready(self, unit_key: Hashable) -> bool:
         raters = self.raters[unit_key]

@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 
 from ratings.adaptive import stopping_state
 from ratings.calibration import campaign_calibration
+from ratings.dropout import campaign_short_units
 from ratings.forms import CampaignCreateForm, ExpertInviteForm
 from ratings.models import (
     Assignment,
@@ -27,6 +28,7 @@ from ratings.models import (
     ModelName,
     Panel,
     Rating,
+    Reassignment,
     Unit,
     UnitReviewEvent,
 )
@@ -162,6 +164,7 @@ class CampaignAdmin(admin.ModelAdmin):
         "adaptive_state",
         "qualification_threshold",
         "calibration_state",
+        "short_units",
         "status",
         "created_by",
         "created_at",
@@ -213,6 +216,13 @@ class CampaignAdmin(admin.ModelAdmin):
         return format_html_join(
             "", "<div>{}: {} ({})</div>", ((r.pseudonym, r.status_label, r.reason) for r in rows)
         )
+
+    @admin.display(description=_("units short of raters"))
+    def short_units(self, campaign: Campaign) -> str:
+        rows = campaign_short_units(campaign=campaign) if campaign.pk else []
+        if not rows:
+            return "-"
+        return format_html_join("", "<div>{}</div>", ((row.message,) for row in rows))
 
     @admin.display(description=_("progress"))
     def progress_link(self, campaign: Campaign) -> str:
@@ -359,6 +369,17 @@ class CalibrationAdmin(ReadOnlyAdmin):
     list_filter = ["status"]
     list_select_related = ["campaign", "expert"]
     search_fields = ["expert__pseudonym", "campaign__name"]
+
+
+@admin.register(Reassignment)
+class ReassignmentAdmin(ReadOnlyAdmin):
+    """Unfinished assignments handed on from experts who dropped out (ratings.dropout); no
+    new expert: the unit was left short of raters."""
+
+    list_display = ["campaign", "unit", "from_expert", "to_expert", "reason", "created_at"]
+    list_filter = ["reason", ("to_expert", admin.EmptyFieldListFilter), "campaign"]
+    list_select_related = ["campaign", "unit", "from_expert", "to_expert"]
+    search_fields = ["unit__blind_code", "from_expert__pseudonym", "to_expert__pseudonym"]
 
 
 @admin.register(ModelName)

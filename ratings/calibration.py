@@ -6,8 +6,9 @@ first. After each calibration rating the expert's page shows the expected range 
 rationale; the expert's ``Calibration`` row counts the ratings within range. Once every
 calibration unit of the expert is rated, the share within range is compared with the
 threshold: at or above it the expert qualifies and the campaign's real units appear in their
-queue; below it they never do, the expert is told why, and the admin sees the same figures
-and which units missed.
+queue; below it they never do (the real units planned for them are handed on to the other
+experts, `ratings.dropout`), the expert is told why, and the admin sees the same figures and
+which units missed.
 
 The gate is one condition (`calibration_gate`) added to every expert-facing read of
 assignments, so a withheld unit is a 404 exactly like a code that does not exist, and the
@@ -26,12 +27,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from ratings.assignment import ExpertSpec, UnitSpec, is_eligible
+from ratings.dropout import expert_drop_out
 from ratings.models import (
     Assignment,
     AssignmentStatus,
     Calibration,
     CalibrationStatus,
     Campaign,
+    DropOutReason,
     ExpertProfile,
     Rating,
     Unit,
@@ -138,6 +141,13 @@ def calibration_rating_record(*, assignment: Assignment, value: int) -> Calibrat
         )
         calibration.decided_at = timezone.now()
     calibration.save(update_fields=["rated", "within_range", "status", "decided_at"])
+    if calibration.status == CalibrationStatus.NOT_QUALIFIED:
+        # Turned away: the real units waiting in their queue go to the other experts.
+        expert_drop_out(
+            campaign=assignment.campaign,
+            expert_id=assignment.expert_id,
+            reason=DropOutReason.NOT_QUALIFIED,
+        )
     return calibration
 
 

@@ -469,6 +469,36 @@ class Calibration(models.Model):
         return self.within_range / self.rated if self.rated else None
 
 
+class DropOutReason(models.TextChoices):
+    NOT_QUALIFIED = "not_qualified", _("did not pass the calibration")
+    DEACTIVATED = "deactivated", _("was deactivated")
+
+
+class Reassignment(models.Model):
+    """An unfinished assignment taken from an expert who dropped out of the campaign (failed its
+    calibration, or was deactivated), and who took it over: `to_expert` is empty when no
+    eligible expert could take it at a balanced load, and the unit was left short of raters.
+
+    Written by `ratings.dropout`, once per withdrawn assignment, in the order of the decisions;
+    never changed afterwards.
+    """
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="reassignments")
+    unit = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="reassignments")
+    from_expert = models.ForeignKey(ExpertProfile, on_delete=models.PROTECT, related_name="+")
+    to_expert = models.ForeignKey(
+        ExpertProfile, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    reason = models.CharField(max_length=20, choices=DropOutReason.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["campaign", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.unit_id}: {self.from_expert_id} -> {self.to_expert_id or '-'}"
+
+
 class CampaignDataRevision(models.Model):
     """A counter the database moves on every change to a campaign's units, assignments or ratings.
 

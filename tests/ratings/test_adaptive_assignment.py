@@ -16,8 +16,10 @@ from hypothesis import strategies as st
 
 from ratings.adaptive_assignment import (
     AdaptiveLedger,
+    _tie_rank,
     choose_extra_rater,
     eligibility_groups,
+    hand_on,
     needs_extra_rater,
     unit_disagrees,
 )
@@ -95,9 +97,10 @@ def campaigns(draw):
     return units, experts, k0, k_max, seed
 
 
-def _play(units, experts, k0, k_max, seed, order_seed, value_seed):
+def _play(units, experts, k0, k_max, seed, order_seed, value_seed, *, drop=None):
     """Rate every pending assignment in a random order until none is left; return the ledger
-    and the sequence of (unit, expert, value) ratings."""
+    and the sequence of (unit, expert, value) ratings. With drop = (step, expert), that expert
+    drops out before the step-th rating (or at the end), recorded as (None, expert, None)."""
     plan = assign(units, experts, raters_per_unit=k0, seed=seed)
     ledger = AdaptiveLedger(units, experts, plan.queues, max_raters_per_unit=k_max, seed=seed)
     order = random.Random(order_seed)
@@ -106,23 +109,66 @@ def _play(units, experts, k0, k_max, seed, order_seed, value_seed):
     quality = {unit.key: values.randint(1, 5) for unit in units}
     hard = {unit.key: values.random() < 0.5 for unit in units}
     history = []
-    while pending := ledger.pending():
+    short: set = set()
+    dropped = None
+    while True:
+        pending = ledger.pending()
+        if drop is not None and dropped is None and (len(history) >= drop[0] or not pending):
+            dropped = drop[1]
+            short = _drop(ledger, dropped, experts, seed)
+            history.append((None, dropped, None))
+            _check_invariants(ledger, units, experts, k0, k_max, dropped=dropped, short=short)
+            pending = ledger.pending()
+        if not pending:
+            break
         unit_key, expert_key = order.choice(pending)
         spread = 2 if hard[unit_key] else 0
         value = min(5, max(1, quality[unit_key] + values.randint(-spread, spread)))
         ledger.record(unit_key, expert_key, value)
         history.append((unit_key, expert_key, value))
-        _check_invariants(ledger, units, experts, k0, k_max)
+        _check_invariants(ledger, units, experts, k0, k_max, dropped=dropped, short=short)
     return ledger, history
 
 
-def _check_invariants(ledger, units, experts, k0, k_max):
+def _drop(ledger, expert_key, experts, seed) -> set:
+    """Drop the expert; check that each unit left short could not be taken by anyone at a
+    balanced load; return the short units."""
+    unrated = {
+        unit_key
+        for unit_key, raters in ledger.raters.items()
+        if expert_key in raters and expert_key not in ledger.unit_values[unit_key]
+    }
+    takers = ledger.drop(expert_key)
+    assert set(takers) == unrated
+    remaining = [expert for expert in experts if expert.key != expert_key]
+    short = {unit_key for unit_key, taker in takers.items() if taker is None}
+    for unit_key in short:
+        if len(ledger.raters[unit_key]) < len(ledger.unit_values[unit_key]) + 1:
+            continue  # extended since, by a retry
+        assert (
+            choose_extra_rater(
+                unit=ledger.units[unit_key],
+                experts=remaining,
+                current_raters=set(ledger.raters[unit_key]),
+                loads=ledger.loads,
+                groups=ledger.groups,
+                seed=seed,
+            )
+            is None
+        )
+    return short
+
+
+def _check_invariants(ledger, units, experts, k0, k_max, *, dropped=None, short=()):
     by_key = {expert.key: expert for expert in experts}
     for unit in units:
         raters = ledger.raters[unit.key]
-        assert k0 <= len(raters) <= k_max
+        # A unit left short when an expert dropped out lacks that expert's rating.
+        assert k0 - (unit.key in short) <= len(raters) <= k_max
         assert len(set(raters)) == len(raters), "an expert got the same unit twice"
         assert all(is_eligible(unit, by_key[key]) for key in raters)
+        if dropped in raters:
+            assert dropped in ledger.unit_values[unit.key], "a dropped expert kept a unit"
     loads = defaultdict(int)
     for raters in ledger.raters.values():
         for key in raters:
@@ -130,7 +176,8 @@ def _check_invariants(ledger, units, experts, k0, k_max):
     assert dict(ledger.loads) == {expert.key: loads[expert.key] for expert in experts}
     by_group = defaultdict(list)
     for expert in experts:
-        by_group[ledger.groups[expert.key]].append(loads[expert.key])
+        if expert.key != dropped:
+            by_group[ledger.groups[expert.key]].append(loads[expert.key])
     for group_loads in by_group.values():
         assert max(group_loads) - min(group_loads) <= 1, by_group
 
@@ -210,3 +257,104 @@ def test_no_extra_rater_when_extensions_are_stopped(k0):
     for index, (unit_key, expert_key) in enumerate(ledger.pending()):
         ledger.record(unit_key, expert_key, 1 if index % 2 else 5)
     assert len(ledger.raters["U"]) == k0
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    campaign=campaigns(),
+    order_seed=st.integers(min_value=0, max_value=2**31),
+    value_seed=st.integers(min_value=0, max_value=2**31),
+    drop_step=st.integers(min_value=0, max_value=80),
+    drop_index=st.integers(min_value=0, max_value=7),
+)
+def test_invariants_hold_when_an_expert_drops_out(
+    campaign, order_seed, value_seed, drop_step, drop_index
+):
+    units, experts, k0, k_max, seed = campaign
+    dropped = experts[drop_index % len(experts)].key
+    ledger, history = _play(
+        units, experts, k0, k_max, seed, order_seed, value_seed, drop=(drop_step, dropped)
+    )
+    assert (None, dropped, None) in history
+    # Replayed from reversed inputs, the same ratings and drop give the same assignments.
+    plan = assign(list(reversed(units)), list(reversed(experts)), raters_per_unit=k0, seed=seed)
+    replay = AdaptiveLedger(units, experts, plan.queues, max_raters_per_unit=k_max, seed=seed)
+    for unit_key, expert_key, value in history:
+        if unit_key is None:
+            replay.drop(expert_key)
+        else:
+            replay.record(unit_key, expert_key, value)
+    assert replay.raters == ledger.raters
+
+
+def _same_experts(*keys):
+    return [
+        ExpertSpec(key=key, languages=frozenset({"en"}), areas=frozenset({"R"})) for key in keys
+    ]
+
+
+def test_a_unit_handed_on_earlier_moves_to_make_room_for_the_next():
+    """b and c each rate one unit. A (no rater left) and B (rated by b) are withdrawn from an
+    expert who dropped out. With a seed under which A's tie goes to c, A goes to c first; B
+    can then only go to c, one above b: A moves on to b, and B goes to c. Loads 2 and 2."""
+    seed = next(
+        seed for seed in range(100) if _tie_rank(seed, "A", "c") < _tie_rank(seed, "A", "b")
+    )
+    experts = _same_experts("b", "c")
+    units = [UnitSpec(key=key, language="en", area="R", stratum=0) for key in ("A", "B")]
+    groups = eligibility_groups(units, experts)
+    assert (
+        choose_extra_rater(
+            unit=units[0],
+            experts=experts,
+            current_raters=set(),
+            loads={"b": 1, "c": 1},
+            groups=groups,
+            seed=seed,
+        )
+        == "c"
+    )
+    loads = {"b": 1, "c": 1}
+    takers = hand_on(
+        units=units,
+        experts=experts,
+        current_raters={"A": set(), "B": {"b"}},
+        loads=loads,
+        groups=groups,
+        seed=seed,
+    )
+    assert takers == {"A": "b", "B": "c"}
+    assert loads == {"b": 2, "c": 2}
+
+
+def test_a_unit_nobody_can_take_at_a_balanced_load_is_left_short():
+    """b and c rate the unit already; d is one above the group's lowest load."""
+    experts = _same_experts("b", "c", "d")
+    unit = UnitSpec(key="A", language="en", area="R", stratum=0)
+    loads = {"b": 3, "c": 3, "d": 4}
+    takers = hand_on(
+        units=[unit],
+        experts=experts,
+        current_raters={"A": {"b", "c"}},
+        loads=loads,
+        groups=eligibility_groups([unit], experts),
+        seed=1,
+    )
+    assert takers == {"A": None}
+    assert loads == {"b": 3, "c": 3, "d": 4}
+
+
+def test_a_dropped_experts_unrated_units_go_to_the_others_and_the_ratings_stay():
+    experts = _same_experts("E0", "E1", "E2", "E3")
+    units = [UnitSpec(key=f"U{i}", language="en", area="R", stratum=0) for i in range(6)]
+    plan = assign(units, experts, raters_per_unit=2, seed=3)
+    ledger = AdaptiveLedger(units, experts, plan.queues, max_raters_per_unit=2, seed=3)
+    rated, *unrated = plan.queues["E0"]
+    ledger.record(rated, "E0", 3)
+    takers = ledger.drop("E0")
+    assert sorted(takers) == sorted(unrated) and None not in takers.values()
+    assert ledger.unit_values[rated] == {"E0": 3} and "E0" in ledger.raters[rated]
+    assert all("E0" not in ledger.raters[unit_key] for unit_key in unrated)
+    loads = [ledger.loads[key] for key in ("E1", "E2", "E3")]
+    assert sum(loads) == 12 - 1 and max(loads) - min(loads) <= 1
+    assert [len(ledger.raters[unit.key]) for unit in units] == [2] * 6

@@ -206,3 +206,36 @@ def test_two_units_extended_at_once_keep_the_loads_balanced(
         Assignment.objects.filter(campaign=campaign).values_list("expert_id", flat=True)
     )
     assert max(loads.values()) - min(loads.values()) <= 1, loads
+
+
+def test_two_experts_dropping_out_at_once_keep_the_loads_balanced(
+    integration_services, transactional_db, finished_run
+):
+    """Two experts of an adaptive campaign are deactivated at once, the second while the first's
+    transaction is still open. Their units are handed on one decision after the other (the
+    units' and the campaign's row locks), so the second counts the first's handed-on units:
+    loads stay within one, every unit keeps its two raters and nobody gets a unit twice."""
+    from collections import Counter
+
+    from ratings.models import Reassignment, Unit
+
+    campaign = _adaptive_campaign(finished_run, experts=12)
+    assert connection.vendor == "postgresql"
+    first, second = campaign.panel.experts.select_related("user").order_by("pk")[:2]
+
+    def deactivate(user):
+        user.is_active = False
+        user.save()
+
+    _overlapping(lambda: deactivate(first.user), lambda: deactivate(second.user))
+
+    loads = Counter(
+        Assignment.objects.filter(campaign=campaign).values_list("expert_id", flat=True)
+    )
+    assert first.pk not in loads and second.pk not in loads
+    assert sum(loads.values()) == 2 * Unit.objects.filter(campaign=campaign).count()
+    assert max(loads.values()) - min(loads.values()) <= 1, loads
+    for unit in Unit.objects.filter(campaign=campaign):
+        raters = [assignment.expert_id for assignment in _unit_assignments(unit)]
+        assert len(raters) == 2 == len(set(raters))
+    assert not Reassignment.objects.filter(to_expert__isnull=True).exists()

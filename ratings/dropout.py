@@ -1,0 +1,317 @@
+"""Experts who drop out of a campaign: their unfinished assignments handed on to the others.
+
+An expert drops out of a campaign when their calibration in it ends below the qualification
+threshold (`ratings.calibration.calibration_rating_record` decides it) or when their account is
+deactivated (`user.is_active` set to False). Their real units would otherwise stay short of
+their raters for good, and an adaptive campaign would count those assignments as committed
+budget. So, in an open campaign (or one awaiting review):
+
+- their pending and draft assignments of real units are withdrawn (deleted: they hold no
+  rating; a draft's text goes with them). Submitted ratings stay, and so do skipped
+  assignments, which the expert had finished with as any expert can. Calibration units stay.
+- each withdrawn unit is handed on by `ratings.adaptive_assignment.hand_on`: to an expert who
+  may still rate (active and, in a calibrated campaign, not turned away by it), who reads its
+  language and knows its area, has no assignment of it, and is at the lowest load of their
+  eligibility group (a unit handed on earlier in the same decision may move on to make room);
+  ties follow the campaign's seed. The new assignment goes to the end of that expert's queue. A unit nobody can take is left short; the `Reassignment` log says why,
+  and the campaign's admin page lists the units short of raters with that reason.
+- in an adaptive campaign, units that waited for an extra rater are retried, as after one.
+
+When: at the calibration decision, in the rating's transaction; at deactivation, by a signal on
+the user's save (the admin's user page, a script), since the account belongs to Django's auth
+app and is saved wherever a study admin chooses; and by the command `hand_on_assignments`, which
+sweeps campaigns for experts still holding such assignments (deactivated with a bulk update,
+raw SQL, or before this rule existed; a campaign reopened after a deactivation). Every path is
+the same idempotent function: a second call finds nothing left to hand on.
+
+Concurrency: the dropped expert's assignment rows are locked first (a submission in flight
+finishes before, and is kept), then in an open campaign the units in id order, then the
+campaign, as `ratings.adaptive.unit_review` does (unit, then campaign), so loads and the budget
+are counted by one decision at a time and a unit never passes its maximum of raters.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Count, Exists, Max, OuterRef, Q
+from django.db.models.signals import post_save
+from django.utils.translation import gettext as _
+
+from ratings.adaptive import UNFINISHED, _pool, _retry_waiting, stopping_state
+from ratings.adaptive_assignment import hand_on
+from ratings.assignment import UnitSpec
+from ratings.models import (
+    Assignment,
+    Calibration,
+    CalibrationStatus,
+    Campaign,
+    CampaignStatus,
+    DropOutReason,
+    ExpertProfile,
+    Rating,
+    Reassignment,
+    Unit,
+)
+
+# Campaigns whose assignments are handed on: a closed campaign keeps them as they were (the
+# command hands them on once it is reopened).
+LIVE_STATUSES = (CampaignStatus.OPEN, CampaignStatus.REVIEW)
+
+
+def _unfinished_real(campaign_id: int) -> Q:
+    return Q(
+        campaign_id=campaign_id,
+        unit__is_calibration=False,
+        status__in=UNFINISHED,
+    )
+
+
+@transaction.atomic
+def expert_drop_out(*, campaign: Campaign, expert_id: int, reason: str) -> list[Reassignment]:
+    """Hand on the expert's unfinished real assignments of the campaign; the log rows written.
+
+    Does nothing when the expert may still rate in the campaign, or the campaign is closed.
+    """
+    status = Campaign.objects.filter(pk=campaign.pk).values_list("status", flat=True).first()
+    if status not in LIVE_STATUSES:
+        return []
+    # Experts rate only in an open campaign: there the units are locked as a rating's decision
+    # locks them, before the campaign (the assignments first, so a submission in flight ends).
+    locked_units: set[int] | None = set() if status == CampaignStatus.OPEN else None
+    _withdrawn_locked(campaign.pk, expert_id, locked_units=locked_units)
+    campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
+    if campaign.status not in LIVE_STATUSES:
+        return []  # closed meanwhile
+    if campaign.status == CampaignStatus.OPEN and locked_units is None:
+        locked_units = set()  # opened meanwhile
+    # Every assignment made after a campaign's creation is made under its lock, so another
+    # decision may have handed this expert a unit while this one waited: read them again. The
+    # units of those are locked after the campaign, which cannot deadlock: while the expert's
+    # assignment on a unit is unfinished, no rating's decision on it waits for the campaign.
+    withdrawn = _withdrawn_locked(campaign.pk, expert_id, locked_units=locked_units)
+    if not withdrawn:
+        return []
+    unit_ids = sorted({unit_id for _pk, unit_id in withdrawn})
+    pool = _pool(campaign, committed=0)
+    if expert_id in pool.loads:
+        return []  # reactivated, or not turned away: nothing to hand on
+    Assignment.objects.filter(pk__in=[pk for pk, _unit in withdrawn]).delete()
+
+    units = {
+        pk: UnitSpec(key=trial_id, language=language, area=area, stratum=None)
+        for pk, trial_id, language, area in Unit.objects.filter(pk__in=unit_ids)
+        .order_by("pk")
+        .values_list("pk", "trial_id", "language", "item__area")
+    }
+    raters: dict[int, set[int]] = {pk: set() for pk in unit_ids}
+    for unit_id, rater in Assignment.objects.filter(unit_id__in=unit_ids).values_list(
+        "unit_id", "expert_id"
+    ):
+        raters[unit_id].add(rater)
+    most = campaign.max_raters_per_unit if campaign.adaptive else campaign.raters_per_unit
+    open_units = [pk for pk in unit_ids if len(raters[pk]) < most]
+    by_trial = {units[pk].key: pk for pk in open_units}
+    takers = hand_on(
+        units=[units[pk] for pk in open_units],
+        experts=pool.experts,
+        current_raters={units[pk].key: raters[pk] for pk in open_units},
+        loads=pool.loads,
+        groups=pool.groups,
+        seed=campaign.seed,
+        match_expertise=campaign.match_expertise,
+    )
+    # Unit id -> its new expert (None: left short); a unit that would pass its maximum of
+    # raters gets nobody.
+    outcome = {by_trial[key]: taker for key, taker in takers.items()}
+    outcome.update((pk, None) for pk in unit_ids if pk not in outcome)
+    _assignments_create(campaign, takers=outcome)
+    log = Reassignment.objects.bulk_create(
+        Reassignment(
+            campaign=campaign,
+            unit_id=unit_id,
+            from_expert_id=expert_id,
+            to_expert_id=taker,
+            reason=reason,
+        )
+        for unit_id, taker in outcome.items()
+    )
+    if campaign.adaptive and campaign.status == CampaignStatus.OPEN:
+        state = stopping_state(campaign=campaign)
+        if state is not None and not state.stopped:
+            _retry_waiting(_pool(campaign, committed=state.ratings_committed))
+    return log
+
+
+def _withdrawn_locked(
+    campaign_id: int, expert_id: int, *, locked_units: set[int] | None
+) -> list[tuple[int, int]]:
+    """(assignment id, unit id) of the expert's unfinished real assignments, rows locked (a
+    submission in flight commits first and is left alone); their units too, in id order,
+    unless locked_units is None."""
+    withdrawn = list(
+        Assignment.objects.select_for_update(of=("self",))
+        .filter(_unfinished_real(campaign_id), expert_id=expert_id)
+        .exclude(Exists(Rating.objects.filter(assignment=OuterRef("pk"))))
+        .order_by("pk")
+        .values_list("pk", "unit_id")
+    )
+    if locked_units is not None:
+        new = sorted({unit_id for _pk, unit_id in withdrawn} - locked_units)
+        list(
+            Unit.objects.select_for_update(of=("self",))
+            .filter(pk__in=new)
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+        locked_units.update(new)
+    return withdrawn
+
+
+def _assignments_create(campaign: Campaign, *, takers: dict[int, int | None]) -> None:
+    """Each handed-on unit at the end of its new expert's queue, in the order given."""
+    chosen = [expert_id for expert_id in takers.values() if expert_id is not None]
+    last = dict(
+        Assignment.objects.filter(campaign=campaign, expert_id__in=chosen)
+        .order_by()
+        .values_list("expert_id")
+        .annotate(last=Max("position"))
+    )
+    created = []
+    for unit_id, expert_id in takers.items():
+        if expert_id is None:
+            continue
+        position = last.get(expert_id, -1) + 1
+        last[expert_id] = position
+        created.append(
+            Assignment(campaign=campaign, unit_id=unit_id, expert_id=expert_id, position=position)
+        )
+    Assignment.objects.bulk_create(created)
+
+
+def expert_deactivated(*, expert_id: int) -> int:
+    """Hand on a deactivated expert's unfinished assignments in every live campaign they hold
+    assignments in or whose panel they are on (a decision in flight there may be giving them
+    a unit: each campaign's lock waits for it); how many were withdrawn."""
+    campaigns = (
+        Campaign.objects.filter(status__in=LIVE_STATUSES)
+        .filter(
+            Q(panel__experts=expert_id)
+            | Q(
+                assignments__expert_id=expert_id,
+                assignments__status__in=UNFINISHED,
+            )
+        )
+        .order_by("pk")
+        .distinct()
+    )
+    return sum(
+        len(
+            expert_drop_out(
+                campaign=campaign, expert_id=expert_id, reason=DropOutReason.DEACTIVATED
+            )
+        )
+        for campaign in campaigns
+    )
+
+
+def campaign_drop_outs_hand_on(*, campaign: Campaign) -> list[Reassignment]:
+    """Hand on the unfinished assignments of every expert who dropped out of the campaign
+    (turned away by its calibration, or deactivated); the log rows written."""
+    holders = set(
+        Assignment.objects.filter(_unfinished_real(campaign.pk)).values_list("expert_id", flat=True)
+    )
+    not_qualified = set(
+        Calibration.objects.filter(
+            campaign=campaign, status=CalibrationStatus.NOT_QUALIFIED, expert_id__in=holders
+        ).values_list("expert_id", flat=True)
+    )
+    inactive = set(
+        ExpertProfile.objects.filter(pk__in=holders, user__is_active=False).values_list(
+            "pk", flat=True
+        )
+    )
+    log: list[Reassignment] = []
+    for expert_id in sorted(not_qualified | inactive):
+        reason = (
+            DropOutReason.NOT_QUALIFIED if expert_id in not_qualified else DropOutReason.DEACTIVATED
+        )
+        log += expert_drop_out(campaign=campaign, expert_id=expert_id, reason=reason)
+    return log
+
+
+def user_saved(sender, instance, update_fields=None, **kwargs) -> None:
+    """Signal receiver: a user saved as inactive drops out of the campaigns they rate in. A save
+    of other fields only (the last login) is left alone, without a query."""
+    if instance.is_active or (update_fields is not None and "is_active" not in update_fields):
+        return
+    expert_id = ExpertProfile.objects.filter(user_id=instance.pk).values_list("pk", flat=True)
+    for pk in expert_id:
+        expert_deactivated(expert_id=pk)
+
+
+def connect_signals() -> None:
+    post_save.connect(
+        user_saved, sender=settings.AUTH_USER_MODEL, dispatch_uid="ratings.dropout.user_saved"
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Reads
+
+
+@dataclass(frozen=True)
+class ShortUnit:
+    """A real unit with fewer raters than the campaign's raters_per_unit, and why."""
+
+    blind_code: str
+    raters: int
+    raters_per_unit: int
+    reasons: list[str]
+
+    @property
+    def message(self) -> str:
+        return _("%(code)s: %(raters)s of %(wanted)s raters. %(reasons)s") % {
+            "code": self.blind_code,
+            "raters": self.raters,
+            "wanted": self.raters_per_unit,
+            "reasons": " ".join(self.reasons),
+        }
+
+
+def campaign_short_units(*, campaign: Campaign) -> list[ShortUnit]:
+    """Real units left short of raters when an expert dropped out, with the reason; two
+    queries."""
+    short = {
+        pk: (code, raters)
+        for pk, code, raters in Unit.objects.filter(campaign=campaign, is_calibration=False)
+        .annotate(raters=Count("assignments"))
+        .filter(raters__lt=campaign.raters_per_unit)
+        .order_by("blind_code")
+        .values_list("pk", "blind_code", "raters")
+    }
+    reasons: dict[int, list[str]] = defaultdict(list)
+    for unit_id, pseudonym, reason in (
+        Reassignment.objects.filter(unit_id__in=list(short), to_expert__isnull=True)
+        .order_by("pk")
+        .values_list("unit_id", "from_expert__pseudonym", "reason")
+    ):
+        reasons[unit_id].append(
+            _(
+                "%(expert)s %(reason)s; no other eligible expert could take the unit at a "
+                "balanced load."
+            )
+            % {"expert": pseudonym, "reason": DropOutReason(reason).label}
+        )
+    return [
+        ShortUnit(
+            blind_code=code,
+            raters=raters,
+            raters_per_unit=campaign.raters_per_unit,
+            reasons=reasons[pk],
+        )
+        for pk, (code, raters) in short.items()
+    ]

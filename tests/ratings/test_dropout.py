@@ -1,0 +1,260 @@
+"""Experts who drop out of a campaign (failed calibration, deactivated): their unfinished real
+assignments are handed on to the other experts, or withdrawn and shown as short, through the
+services, the user's save, the command and the admin."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.test import Client
+
+from ratings.adaptive import stopping_state
+from ratings.dropout import campaign_short_units
+from ratings.models import (
+    Assignment,
+    AssignmentStatus,
+    CalibrationStatus,
+    DropOutReason,
+    Panel,
+    Rating,
+    Reassignment,
+    Unit,
+)
+from ratings.services import assignment_skip, campaign_create, draft_save, rating_submit
+from tests.conftest import _expert
+from tests.ratings.test_adaptive import _adaptive, _rate_in_turn, _raters
+from tests.ratings.test_calibration import calibrated  # noqa: F401 - the fixture
+
+pytestmark = pytest.mark.django_db
+
+
+def _deactivate(user) -> None:
+    user.is_active = False
+    user.save()
+
+
+def _real(campaign):
+    return Assignment.objects.filter(campaign=campaign, unit__is_calibration=False)
+
+
+def _real_loads(campaign) -> Counter:
+    return Counter(_real(campaign).values_list("expert_id", flat=True))
+
+
+def _check_units_staffed(campaign, *, raters: int, without) -> None:
+    """Every real unit has `raters` distinct experts, none of them `without`."""
+    for unit in Unit.objects.filter(campaign=campaign, is_calibration=False):
+        unit_raters = _raters(unit)
+        assert len(unit_raters) == raters == len(set(unit_raters)), unit.blind_code
+        assert without.pk not in unit_raters
+
+
+def test_a_failed_calibration_hands_the_experts_real_units_to_the_others(
+    calibrated,  # noqa: F811
+    expert1,
+    expert2,
+    expert3,
+):
+    # 21 real units x 2 raters over 3 experts: 14 each. Each of expert1's units has one other
+    # rater, and only the third expert can take it: 7 go to expert2 and 7 to expert3.
+    assert _real_loads(calibrated) == {e.expert.pk: 14 for e in (expert1, expert2, expert3)}
+    calibration_units = Assignment.objects.filter(
+        campaign=calibrated, expert=expert1.expert, unit__is_calibration=True
+    ).select_related("campaign")
+    for assignment, value in zip(calibration_units, [5, 3, 1], strict=True):
+        rating_submit(assignment=assignment, value=value)  # 1 of 3 within 2..3
+    assert expert1.expert.calibrations.get().status == CalibrationStatus.NOT_QUALIFIED
+
+    assert not _real(calibrated).filter(expert=expert1.expert).exists()
+    assert _real_loads(calibrated) == {expert2.expert.pk: 21, expert3.expert.pk: 21}
+    _check_units_staffed(calibrated, raters=2, without=expert1.expert)
+    log = Reassignment.objects.filter(campaign=calibrated)
+    assert log.count() == 14
+    assert set(log.values_list("reason", "from_expert")) == {
+        (DropOutReason.NOT_QUALIFIED, expert1.expert.pk)
+    }
+    assert Counter(log.values_list("to_expert", flat=True)) == {
+        expert2.expert.pk: 7,
+        expert3.expert.pk: 7,
+    }
+    # The calibration ratings stay; the handed-on units close the other queues.
+    assert Rating.objects.filter(assignment__expert=expert1.expert).count() == 3
+    for expert in (expert2, expert3):
+        handed = set(log.filter(to_expert=expert.expert).values_list("unit", flat=True))
+        positions = list(_real(calibrated).filter(expert=expert.expert).order_by("position"))
+        assert {assignment.unit_id for assignment in positions[-7:]} == handed
+    assert campaign_short_units(campaign=calibrated) == []
+
+
+def test_a_deactivated_expert_keeps_their_ratings_and_leaves_units_short_with_the_reason(
+    campaign, expert1, admin_user
+):
+    # Three experts, three raters per unit: nobody else can take expert1's units.
+    first, second, third = (
+        Assignment.objects.filter(campaign=campaign, expert=expert1.expert)
+        .select_related("campaign")
+        .order_by("position")[:3]
+    )
+    rating_submit(assignment=first, value=4)
+    assignment_skip(assignment=second, reason="other")
+    draft_save(assignment=third, value=2)
+
+    _deactivate(expert1)
+
+    kept = Assignment.objects.filter(expert=expert1.expert).order_by("position")
+    assert [(a.pk, a.status) for a in kept] == [
+        (first.pk, AssignmentStatus.SUBMITTED),
+        (second.pk, AssignmentStatus.SKIPPED),
+    ]
+    assert Rating.objects.filter(assignment=first, value=4).exists()
+    log = Reassignment.objects.filter(campaign=campaign)
+    assert log.count() == 46  # 48 units less the rated and the skipped one
+    assert set(log.values_list("reason", "to_expert")) == {(DropOutReason.DEACTIVATED, None)}
+    short = campaign_short_units(campaign=campaign)
+    assert len(short) == 46
+    assert {row.raters for row in short} == {2}
+    assert third.unit.blind_code in {row.blind_code for row in short}
+    assert all(
+        row.reasons
+        == [
+            f"{expert1.expert.pseudonym} was deactivated; no other eligible expert could take "
+            "the unit at a balanced load."
+        ]
+        for row in short
+    )
+
+    client = Client()
+    client.force_login(admin_user)
+    html = client.get(f"/admin/ratings/campaign/{campaign.pk}/change/").content.decode()
+    assert "units short of raters" in html.lower()
+    assert f"{third.unit.blind_code}: 2 of 3 raters. {expert1.expert.pseudonym} was" in html
+    assert client.get("/admin/ratings/reassignment/").status_code == 200
+
+
+def test_saving_an_active_user_hands_nothing_on(campaign, expert1, django_assert_num_queries):
+    with django_assert_num_queries(1):  # the UPDATE of the user
+        expert1.save(update_fields=["last_login"])
+    with django_assert_num_queries(1):
+        expert1.save()
+    assert not Reassignment.objects.exists()
+
+
+def _five_experts() -> list:
+    return [_expert(f"rater{index}_expert", languages=["en"]).expert for index in range(5)]
+
+
+def _fixed(run, panel, name: str):
+    """24 English units, two raters each, over five experts of the same eligibility."""
+    return campaign_create(
+        name=name,
+        run=run,
+        panel=panel,
+        languages=["en"],
+        raters_per_unit=2,
+        seed=99,
+        skip_review=True,
+    )
+
+
+def test_handed_on_units_keep_the_loads_balanced_and_follow_the_seed(finished_run):
+    experts = _five_experts()
+    panel = Panel.objects.create(name="Five experts")
+    panel.experts.set(experts)
+    first, second = _fixed(finished_run, panel, "First"), _fixed(finished_run, panel, "Second")
+    dropped = max(experts, key=lambda expert: _real_loads(first)[expert.pk])
+    assert _real_loads(first)[dropped.pk] == 10  # 48 assignments: loads 10, 10, 10, 9, 9
+
+    _deactivate(dropped.user)
+
+    for campaign in (first, second):
+        loads = _real_loads(campaign)
+        assert dropped.pk not in loads and sum(loads.values()) == 48
+        assert max(loads.values()) - min(loads.values()) <= 1, loads
+        _check_units_staffed(campaign, raters=2, without=dropped)
+        assert not campaign_short_units(campaign=campaign)
+        positions = list(_real(campaign).values_list("expert_id", "position"))
+        assert len(positions) == len(set(positions))
+    # Same seed, same plan, same event: the same experts take the same work samples.
+    taken = [
+        sorted(
+            Reassignment.objects.filter(campaign=campaign).values_list(
+                "unit__trial_id", "to_expert"
+            )
+        )
+        for campaign in (first, second)
+    ]
+    assert taken[0] == taken[1] and len(taken[0]) == 10
+
+
+def test_the_command_hands_on_what_a_bulk_deactivation_left(finished_run):
+    experts = _five_experts()
+    panel = Panel.objects.create(name="Five experts")
+    panel.experts.set(experts)
+    campaign = _fixed(finished_run, panel, "Bulk")
+    dropped = experts[0]
+    held = _real(campaign).filter(expert=dropped).count()
+    # An update() sends no signal: the assignments stay until the command sweeps them.
+    get_user_model().objects.filter(pk=dropped.user_id).update(is_active=False)
+    assert _real(campaign).filter(expert=dropped).count() == held
+
+    call_command("hand_on_assignments", stdout=(output := _Output()))
+    assert f"campaign {campaign.pk}: {held} assignments withdrawn, {held} handed on" in str(output)
+    assert not _real(campaign).filter(expert=dropped).exists()
+    _check_units_staffed(campaign, raters=2, without=dropped)
+
+    call_command("hand_on_assignments", str(campaign.pk), stdout=(again := _Output()))
+    assert f"campaign {campaign.pk}: 0 assignments withdrawn" in str(again)
+    assert Reassignment.objects.count() == held
+
+
+class _Output:
+    def __init__(self) -> None:
+        self.parts: list[str] = []
+
+    def write(self, text: str) -> None:
+        self.parts.append(text)
+
+    def flush(self) -> None:
+        pass
+
+    def __str__(self) -> str:
+        return "".join(self.parts)
+
+
+def test_an_adaptive_campaign_no_longer_counts_a_dropped_experts_assignments_as_committed(
+    finished_run,
+):
+    """Areas R and I in English: 8 units, k0 2, budget 16 (no extra rating). a and b know both
+    areas, c and d only I, so the R units go to a and b. Once a is deactivated, a's four R
+    units have nobody left to take them (b rates them already): they are withdrawn, and the
+    four ratings they held back pay for extra raters."""
+    a, b, c, d = (
+        _expert(f"{name}_expert", languages=["en"], areas=areas).expert
+        for name, areas in (("a", ["R", "I"]), ("b", ["R", "I"]), ("c", ["I"]), ("d", ["I"]))
+    )
+    panel = Panel.objects.create(name="Four experts")
+    panel.experts.set([a, b, c, d])
+    campaign = _adaptive(
+        finished_run, panel, areas=["R", "I"], max_raters_per_unit=3, rating_budget=16
+    )
+    assert stopping_state(campaign=campaign).budget_spent
+
+    _deactivate(a.user)
+
+    state = stopping_state(campaign=campaign)
+    assert (state.ratings_committed, state.budget_spent) == (12, False)
+    assert _real_loads(campaign) == {b.pk: 4, c.pk: 4, d.pk: 4}
+    short = campaign_short_units(campaign=campaign)
+    assert len(short) == 4 and {row.raters for row in short} == {1}
+    # An I unit rated by c and d disagrees: b (the only expert left who may take it) is added.
+    unit = next(
+        unit
+        for unit in Unit.objects.filter(campaign=campaign, item__area="I").order_by("pk")
+        if set(_raters(unit)) == {c.pk, d.pk}
+    )
+    _rate_in_turn(unit, [1, 5])
+    assert set(_raters(unit)) == {b.pk, c.pk, d.pk}
+    assert stopping_state(campaign=campaign).ratings_committed == 13
