@@ -10,6 +10,16 @@ queue; below it they never do (the real units planned for them are handed on to 
 experts, `ratings.dropout`), the expert is told why, and the admin sees the same figures and
 which units missed.
 
+A calibration unit an expert flags as identifying the model goes back to the review list and is
+withheld from the experts who have not rated it (`ratings.services.review`). The share is still
+taken over all of an expert's calibration units: a withheld unit is never dropped from it, it is
+a rating not known yet. So an expert left with nothing but withheld calibration units is decided
+at once when no rating of those units could change the outcome (enough within range already,
+or too few even if every withheld one were within range: `qualification_decision`), and waits
+for the review otherwise; their queue says so, and the admin sees which calibration units are
+withheld and how many experts wait on each (`withheld_calibration_units`). The decision is the
+one the expert would get whatever the withheld units turn out to be, and it is kept.
+
 The gate is one condition (`calibration_gate`) added to every expert-facing read of
 assignments, so a withheld unit is a 404 exactly like a code that does not exist, and the
 services refuse to rate it (`rating_allowed_check`).
@@ -18,13 +28,14 @@ services refuse to rate it (`rating_allowed_check`).
 from __future__ import annotations
 
 import random
-from collections.abc import Hashable, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
 
 import pandas as pd
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from ratings.assignment import ExpertSpec, UnitSpec, is_eligible
 from ratings.dropout import expert_drop_out
@@ -38,6 +49,7 @@ from ratings.models import (
     ExpertProfile,
     Rating,
     Unit,
+    UnitReviewStatus,
 )
 from ratings.stats.drift import (
     DEFAULT_BLOCK_SIZE,
@@ -119,8 +131,51 @@ def rating_allowed_check(*, assignment: Assignment, action: str) -> bool:
     return False
 
 
+def qualification_decision(
+    *, units: int, rated: int, within_range: int, threshold: float
+) -> str | None:
+    """QUALIFIED or NOT_QUALIFIED once the calibration ratings still to come cannot change it,
+    None while they can.
+
+    The share is over all `units` calibration units: qualified when `within_range` already
+    reaches the threshold even if every unit left misses, not qualified when it cannot even if
+    every unit left is within range. With every unit rated this is the plain comparison.
+    """
+    total = max(units, rated)
+    needed = threshold * total - 1e-9
+    if within_range >= needed:
+        return CalibrationStatus.QUALIFIED
+    if within_range + (total - rated) < needed:
+        return CalibrationStatus.NOT_QUALIFIED
+    return None
+
+
+def _decide(calibration: Calibration, *, threshold: float) -> bool:
+    """Set the decision on a calibrating expert's row if it is known; whether it was."""
+    decision = qualification_decision(
+        units=calibration.units,
+        rated=calibration.rated,
+        within_range=calibration.within_range,
+        threshold=threshold,
+    )
+    if decision is None:
+        return False
+    calibration.status = decision
+    calibration.decided_at = timezone.now()
+    return True
+
+
+# An expert's calibration assignments they can still rate now: not rated, not withheld.
+_RATABLE_CALIBRATION = (
+    Q(unit__is_calibration=True)
+    & ~Q(status=AssignmentStatus.SUBMITTED)
+    & ~Q(unit__review_status=UnitReviewStatus.PENDING)
+)
+
+
 def calibration_rating_record(*, assignment: Assignment, value: int) -> Calibration:
-    """Count a calibration rating, and decide qualification once every calibration unit is rated.
+    """Count a calibration rating, and decide qualification once every calibration unit is rated,
+    or once the units left are all withheld and cannot change the outcome.
 
     Runs in the rating's transaction; the expert's calibration row is locked while it counts.
     """
@@ -130,16 +185,15 @@ def calibration_rating_record(*, assignment: Assignment, value: int) -> Calibrat
     )
     calibration.rated += 1
     calibration.within_range += unit.expected_min <= value <= unit.expected_max
-    if calibration.rated >= calibration.units and calibration.status == (
-        CalibrationStatus.CALIBRATING
+    if calibration.status == CalibrationStatus.CALIBRATING and (
+        calibration.rated >= calibration.units
+        or not Assignment.objects.filter(
+            _RATABLE_CALIBRATION,
+            campaign_id=assignment.campaign_id,
+            expert_id=assignment.expert_id,
+        ).exists()
     ):
-        threshold = assignment.campaign.qualification_threshold
-        calibration.status = (
-            CalibrationStatus.QUALIFIED
-            if calibration.within_range >= threshold * calibration.rated - 1e-9
-            else CalibrationStatus.NOT_QUALIFIED
-        )
-        calibration.decided_at = timezone.now()
+        _decide(calibration, threshold=assignment.campaign.qualification_threshold)
     calibration.save(update_fields=["rated", "within_range", "status", "decided_at"])
     if calibration.status == CalibrationStatus.NOT_QUALIFIED:
         # Turned away: the real units waiting in their queue go to the other experts.
@@ -149,6 +203,52 @@ def calibration_rating_record(*, assignment: Assignment, value: int) -> Calibrat
             reason=DropOutReason.NOT_QUALIFIED,
         )
     return calibration
+
+
+def calibrations_after_withholding(*, assignment: Assignment) -> None:
+    """A calibration unit is about to be withheld (flagged on `assignment`): decide the experts
+    still to rate it who have no other calibration unit left to rate, where it cannot change
+    their outcome.
+
+    Runs in the flag's transaction before the unit is locked: the calibration rows (the flagging
+    expert's with them) are locked in id order, and before the unit, as a rating locks its
+    expert's calibration row before its unit.
+    """
+    campaign = assignment.campaign
+    waiting_on_unit = Assignment.objects.filter(unit_id=assignment.unit_id).exclude(
+        status=AssignmentStatus.SUBMITTED
+    )
+    locked = list(
+        Calibration.objects.select_for_update()
+        .filter(campaign=campaign)
+        .filter(
+            Q(expert_id=assignment.expert_id) | Q(expert_id__in=waiting_on_unit.values("expert_id"))
+        )
+        .order_by("pk")
+    )
+    calibrating = [
+        row
+        for row in locked
+        if row.expert_id != assignment.expert_id and row.status == CalibrationStatus.CALIBRATING
+    ]
+    if not calibrating:
+        return
+    busy = set(
+        Assignment.objects.filter(
+            _RATABLE_CALIBRATION,
+            campaign=campaign,
+            expert_id__in=[row.expert_id for row in calibrating],
+        )
+        .exclude(unit_id=assignment.unit_id)
+        .values_list("expert_id", flat=True)
+    )
+    decided = [
+        row
+        for row in calibrating
+        if row.expert_id not in busy and _decide(row, threshold=campaign.qualification_threshold)
+    ]
+    if decided:
+        Calibration.objects.bulk_update(decided, ["status", "decided_at"])
 
 
 def calibrations_create(*, campaign: Campaign, units_per_expert: dict[int, int]) -> None:
@@ -174,17 +274,41 @@ def _percentages(*, share: float, threshold: float) -> tuple[str, str]:
 
 @dataclass(frozen=True)
 class CalibrationNotice:
-    """What the expert's queue says about one campaign's calibration."""
+    """What the expert's queue says about one campaign's calibration.
+
+    `waiting` counts the calibration units the expert waits on: withheld for review while
+    nothing else of the calibration is left to rate (zero otherwise).
+    """
 
     status: str
     units: int
     rated: int
     within_range: int
     threshold: float
+    waiting: int = 0
 
     @property
     def withheld(self) -> bool:
         return self.status == CalibrationStatus.NOT_QUALIFIED
+
+    @property
+    def is_waiting(self) -> bool:
+        return self.status == CalibrationStatus.CALIBRATING and self.waiting > 0
+
+    @property
+    def waiting_message(self) -> str:
+        """Why there is nothing to rate, without a word on which unit or why it is checked."""
+        if not self.is_waiting:
+            return ""
+        return ngettext(
+            "One of your calibration units is being checked by a study admin before it is "
+            "rated. Your calibration goes on once it is back in your queue; until then there "
+            "is nothing to rate in this campaign.",
+            "%(count)s of your calibration units are being checked by a study admin before "
+            "they are rated. Your calibration goes on once they are back in your queue; until "
+            "then there is nothing to rate in this campaign.",
+            self.waiting,
+        ) % {"count": self.waiting}
 
     @property
     def message(self) -> str:
@@ -227,21 +351,38 @@ class CalibrationNotice:
 
 
 def expert_calibration_notices(
-    *, expert: ExpertProfile, campaign_ids: Sequence[int]
+    *,
+    expert: ExpertProfile,
+    campaign_ids: Sequence[int],
+    waiting: Mapping[int, int] | None = None,
 ) -> list[CalibrationNotice]:
-    """The expert's calibration state in the given (calibrated, open) campaigns; one query."""
+    """The expert's calibration state in the given (calibrated, open) campaigns; one query.
+
+    `waiting`: campaign id -> withheld calibration units the expert waits on there.
+    """
+    waiting = waiting or {}
     rows = (
         Calibration.objects.filter(expert=expert, campaign_id__in=list(campaign_ids))
         .order_by("campaign__created_at", "campaign_id")
         .values_list(
-            "status", "units", "rated", "within_range", "campaign__qualification_threshold"
+            "campaign_id",
+            "status",
+            "units",
+            "rated",
+            "within_range",
+            "campaign__qualification_threshold",
         )
     )
     return [
         CalibrationNotice(
-            status=status, units=units, rated=rated, within_range=within, threshold=threshold
+            status=status,
+            units=units,
+            rated=rated,
+            within_range=within,
+            threshold=threshold,
+            waiting=waiting.get(campaign_id, 0),
         )
-        for status, units, rated, within, threshold in rows
+        for campaign_id, status, units, rated, within, threshold in rows
     ]
 
 
@@ -362,6 +503,51 @@ def campaign_calibration(*, campaign: Campaign) -> list[ExpertCalibration]:
                 CalibrationMiss(blind_code=code, value=value, expected_min=low, expected_max=high)
             )
     return list(experts.values())
+
+
+@dataclass(frozen=True)
+class WithheldCalibrationUnit:
+    """A calibration unit on the review list, as the admin sees it: how many experts still
+    calibrating have to rate it, and how many of them wait on it (nothing else to rate)."""
+
+    blind_code: str
+    experts_waiting: int
+    experts_to_rate: int
+
+    def to_dict(self) -> dict[str, object]:
+        return self.__dict__.copy()
+
+
+def withheld_calibration_units(*, campaign: Campaign) -> list[WithheldCalibrationUnit]:
+    """The campaign's calibration units withheld for review that experts still calibrating
+    have to rate, by blind code. One query; none for a campaign without calibration."""
+    if campaign.qualification_threshold is None:
+        return []
+    calibrating = Calibration.objects.filter(
+        campaign_id=OuterRef("campaign_id"),
+        expert_id=OuterRef("expert_id"),
+        status=CalibrationStatus.CALIBRATING,
+    )
+    rows = list(
+        Assignment.objects.filter(campaign=campaign, unit__is_calibration=True)
+        .exclude(status=AssignmentStatus.SUBMITTED)
+        .filter(Exists(calibrating))
+        .order_by()
+        .values_list("expert_id", "unit__blind_code", "unit__review_status")
+    )
+    can_rate = {expert for expert, _code, review in rows if review != UnitReviewStatus.PENDING}
+    experts: dict[str, list[int]] = {}
+    for expert, code, review in rows:
+        if review == UnitReviewStatus.PENDING:
+            experts.setdefault(code, []).append(expert)
+    return [
+        WithheldCalibrationUnit(
+            blind_code=code,
+            experts_waiting=sum(expert not in can_rate for expert in experts[code]),
+            experts_to_rate=len(experts[code]),
+        )
+        for code in sorted(experts)
+    ]
 
 
 def campaign_drift(

@@ -12,7 +12,16 @@ import statistics
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery
+from django.db.models import (
+    BooleanField,
+    Count,
+    ExpressionWrapper,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+)
 from django.db.models.functions import Coalesce
 
 from careers.models import ItemText, ScalePoint
@@ -63,6 +72,11 @@ class ExpertQueue:
         """Whether a failed calibration keeps some campaign's units from the expert."""
         return any(notice.withheld for notice in self.calibration)
 
+    @property
+    def waiting(self) -> bool:
+        """Whether some campaign's calibration waits on units withheld for review."""
+        return any(notice.is_waiting for notice in self.calibration)
+
 
 # What an expert may see of their assignments: a unit on the review list only once rated.
 SHOWN_TO_EXPERT = Q(status=AssignmentStatus.SUBMITTED) | ~Q(
@@ -90,17 +104,47 @@ def _queue_order(queryset: QuerySet[Assignment]) -> QuerySet[Assignment]:
 
 
 def expert_queue(*, expert: ExpertProfile) -> ExpertQueue:
-    """The expert's assignments in open campaigns, in queue order, with progress counts."""
+    """The expert's assignments in open campaigns, in queue order, with progress counts.
+
+    The one query also reads the calibration assignments withheld for review (never shown, not
+    counted), so that the queue can say when the expert's calibration waits on them.
+    """
     rows = list(
-        _queue_order(_open_assignments(expert)).values_list(
-            "unit__blind_code", "status", "position", "campaign_id", "unit__is_calibration"
+        _queue_order(
+            Assignment.objects.filter(expert=expert, campaign__status=CampaignStatus.OPEN)
+            .filter(SHOWN_TO_EXPERT | Q(unit__is_calibration=True))
+            .filter(calibration_gate(expert))
+            .annotate(shown=ExpressionWrapper(SHOWN_TO_EXPERT, output_field=BooleanField()))
+        ).values_list(
+            "unit__blind_code",
+            "status",
+            "position",
+            "campaign_id",
+            "unit__is_calibration",
+            "shown",
         )
     )
-    entries = [QueueEntry(blind_code=c, status=s, position=p) for c, s, p, _c, _u in rows]
+    entries = [
+        QueueEntry(blind_code=code, status=status, position=position)
+        for code, status, position, _campaign, _is_cal, shown in rows
+        if shown
+    ]
+    # Campaign -> withheld calibration units, where nothing else of the calibration is left.
+    withheld: dict[int, int] = defaultdict(int)
+    ratable = set()
+    for _code, status, _position, campaign, is_cal, shown in rows:
+        if is_cal and status != AssignmentStatus.SUBMITTED:
+            if shown:
+                ratable.add(campaign)
+            else:
+                withheld[campaign] += 1
+    waiting = {campaign: n for campaign, n in withheld.items() if campaign not in ratable}
     # One more query, only when the queue holds calibration units.
-    calibrated = list(dict.fromkeys(campaign for *_rest, campaign, is_cal in rows if is_cal))
+    calibrated = list(dict.fromkeys(campaign for *_rest, campaign, is_cal, _s in rows if is_cal))
     notices = (
-        expert_calibration_notices(expert=expert, campaign_ids=calibrated) if calibrated else []
+        expert_calibration_notices(expert=expert, campaign_ids=calibrated, waiting=waiting)
+        if calibrated
+        else []
     )
     progress = QueueProgress(
         done=sum(entry.status == AssignmentStatus.SUBMITTED for entry in entries),

@@ -27,7 +27,11 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from careers.permissions import is_study_admin
 from ratings.adaptive import stopping_state
-from ratings.calibration import campaign_calibration, campaign_drift
+from ratings.calibration import (
+    campaign_calibration,
+    campaign_drift,
+    withheld_calibration_units,
+)
 from ratings.forms import FLAG_CHOICES, DraftForm, RatingForm, SkipForm
 from ratings.models import Assignment, AssignmentStatus, Campaign, ExpertProfile, Rating, Unit
 from ratings.review_selectors import redaction_figures, review_list
@@ -362,6 +366,7 @@ def campaign_progress_page(request: HttpRequest, campaign_id: int) -> HttpRespon
         "campaign": campaign,
         "stopping": stopping_state(campaign=campaign),
         "calibration": campaign_calibration(campaign=campaign),
+        "withheld_calibration": withheld_calibration_units(campaign=campaign),
         "drifting": [
             row.rater
             for row in campaign_drift(campaign=campaign).raters.itertuples(index=False)

@@ -29,7 +29,11 @@ from ratings.api.serializers import (
     ReviewDecisionSerializer,
     ReviewEntrySerializer,
 )
-from ratings.calibration import campaign_calibration, campaign_drift
+from ratings.calibration import (
+    campaign_calibration,
+    campaign_drift,
+    withheld_calibration_units,
+)
 from ratings.models import Campaign, Panel, Unit
 from ratings.review_selectors import review_list
 from ratings.selectors import campaigns_with_counts
@@ -175,12 +179,18 @@ class CampaignViewSet(
     @extend_schema(request=None, responses=dict)
     @action(detail=True, methods=["get"])
     def calibration(self, request: Request, pk: str | None = None) -> Response:
-        """Each expert's calibration: ratings within the expected range, the decision, and why."""
+        """Each expert's calibration: ratings within the expected range, the decision, and why;
+        and the calibration units withheld for review (`withheld_units`), each with the experts
+        still calibrating who have to rate it (`experts_to_rate`) and those of them who have
+        nothing else to rate meanwhile (`experts_waiting`)."""
         campaign = self.get_object()
         return Response(
             {
                 "qualification_threshold": campaign.qualification_threshold,
                 "experts": [row.to_dict() for row in campaign_calibration(campaign=campaign)],
+                "withheld_units": [
+                    row.to_dict() for row in withheld_calibration_units(campaign=campaign)
+                ],
             }
         )
 

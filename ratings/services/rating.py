@@ -174,6 +174,7 @@ def _rating_record(
     revision: int,
     now: datetime,
     simulated: bool = False,
+    is_calibration: bool = False,
 ) -> Rating:
     rating = Rating.objects.create(
         assignment=assignment,
@@ -188,7 +189,9 @@ def _rating_record(
     )
     if IDENTIFIES_MODEL in flags:
         # Back to the review list, withheld from the experts who have not rated it yet.
-        unit_flag_for_review(assignment=assignment, revision=revision)
+        unit_flag_for_review(
+            assignment=assignment, revision=revision, is_calibration=is_calibration
+        )
     return rating
 
 
@@ -256,6 +259,7 @@ def rating_submit(
         revision=1,
         now=now,
         simulated=simulated,
+        is_calibration=is_calibration,
     )
     assignment.status = AssignmentStatus.SUBMITTED
     assignment.submitted_at = now

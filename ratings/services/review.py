@@ -7,6 +7,8 @@ has not rated it (see `ratings.selectors`); a campaign with units on the list is
 "review" status and cannot open until they are approved or edited, unless a study admin skips
 the review explicitly, which the campaign records (who, when). Every approval, edit, flag and
 skip is kept as a `UnitReviewEvent` with who made it; an edit keeps the text before and after.
+A flagged calibration unit holds up only the experts whose qualification it can still change
+(`ratings.calibration.calibrations_after_withholding`).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from ratings.calibration import calibrations_after_withholding
 from ratings.models import (
     Assignment,
     Campaign,
@@ -157,11 +160,15 @@ def campaign_open(*, campaign: Campaign, by, skip_review: bool = False) -> Campa
     return campaign
 
 
-def unit_flag_for_review(*, assignment: Assignment, revision: int) -> bool:
+def unit_flag_for_review(
+    *, assignment: Assignment, revision: int, is_calibration: bool | None = None
+) -> bool:
     """An expert flagged the unit as identifying the model: back to the review list.
 
     Called inside the rating's transaction. A revision that keeps a flag its assignment already
     had does not put a reviewed unit back; a new flag does. Returns whether it was listed.
+    A calibration unit (`is_calibration`, looked up when not given) is withheld without holding
+    up the experts whose qualification it can no longer change (`ratings.calibration`).
     """
     if revision > 1 and (
         Rating.objects.filter(
@@ -169,6 +176,13 @@ def unit_flag_for_review(*, assignment: Assignment, revision: int) -> bool:
         ).exists()
     ):
         return False
+    if assignment.campaign.qualification_threshold is not None:
+        if is_calibration is None:
+            is_calibration = Unit.objects.filter(
+                pk=assignment.unit_id, is_calibration=True
+            ).exists()
+        if is_calibration:
+            calibrations_after_withholding(assignment=assignment)
     unit = Unit.objects.select_for_update(of=("self",)).get(pk=assignment.unit_id)
     reasons = list(unit.review_reasons)
     if REASON_FLAGGED not in reasons:

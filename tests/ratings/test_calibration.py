@@ -394,3 +394,197 @@ def test_why_an_expert_just_below_the_threshold_failed_shows_figures_that_differ
     assert row["reason"].startswith(
         "2 of 3 calibration ratings within the expected range (66.7%), below the threshold of 67%:"
     )
+
+
+# --------------------------------------------------------------------------------------------
+# A calibration unit flagged as identifying the model: withheld, without stalling the others
+
+
+def _flagged_calibration_unit(campaign, flagger) -> Unit:
+    """The first calibration unit, rated within range and flagged by `flagger`: it goes back to
+    the review list and is withheld from the experts who have not rated it."""
+    unit = Unit.objects.filter(campaign=campaign, is_calibration=True).order_by("pk").first()
+    _submit(unit, flagger, 2, flags=["identifies_model"])
+    unit.refresh_from_db()
+    assert unit.review_status == "pending"
+    return unit
+
+
+def _submit(unit, user, value, *, flags=()) -> None:
+    assignment = Assignment.objects.select_related("campaign").get(unit=unit, expert__user=user)
+    rating_submit(assignment=assignment, value=value, flags=list(flags))
+
+
+def _rate_other_calibration_units(campaign, user, withheld, values) -> None:
+    others = Unit.objects.filter(campaign=campaign, is_calibration=True).exclude(pk=withheld.pk)
+    for unit, value in zip(others.order_by("pk"), values, strict=True):
+        _submit(unit, user, value)
+
+
+def _status(campaign, user) -> str:
+    return Calibration.objects.get(campaign=campaign, expert__user=user).status
+
+
+@pytest.mark.parametrize(
+    ("units", "rated", "within_range", "threshold", "expected"),
+    [
+        # Every unit rated: the share over all of them, as always.
+        (3, 3, 2, 0.66, CalibrationStatus.QUALIFIED),
+        (3, 3, 1, 0.66, CalibrationStatus.NOT_QUALIFIED),
+        (3, 3, 2, 0.67, CalibrationStatus.NOT_QUALIFIED),  # 2/3 = 0.6667 < 0.67
+        # One unit not rated: 2 of 3 reach 0.66 even if it misses; 0 of 3 plus it (1 of 3)
+        # cannot; 1 within range decides nothing: 1 of 3 fails, 2 of 3 passes.
+        (3, 2, 2, 0.66, CalibrationStatus.QUALIFIED),
+        (3, 2, 0, 0.66, CalibrationStatus.NOT_QUALIFIED),
+        (3, 2, 1, 0.66, None),
+        # Four units, threshold 0.5 (2 needed), two withheld: 0 of 2 could still reach 2 of 4.
+        (4, 2, 0, 0.5, None),
+        (4, 2, 2, 0.5, CalibrationStatus.QUALIFIED),
+        (4, 3, 0, 0.5, CalibrationStatus.NOT_QUALIFIED),
+        (5, 1, 1, 0.0, CalibrationStatus.QUALIFIED),  # a threshold of 0 is met by anyone
+        (2, 1, 1, 1.0, None),
+        (2, 1, 0, 1.0, CalibrationStatus.NOT_QUALIFIED),
+    ],
+)
+def test_qualification_is_decided_early_only_when_the_units_left_cannot_change_it(
+    units, rated, within_range, threshold, expected
+):
+    from ratings.calibration import qualification_decision
+
+    decision = qualification_decision(
+        units=units, rated=rated, within_range=within_range, threshold=threshold
+    )
+    assert decision == expected
+
+
+def test_a_withheld_calibration_unit_does_not_hold_up_experts_it_cannot_change(
+    calibrated, expert1, expert2, expert3
+):
+    """expert1 flags a calibration unit; 2 of the 3 within range are needed (0.66). expert2
+    has both other units within range: qualified whatever the withheld one gets. expert3 has
+    both outside: 0 + 1 of 3 at best, not qualified. Neither waits for the review."""
+    withheld = _flagged_calibration_unit(calibrated, expert1)
+    _rate_other_calibration_units(calibrated, expert2, withheld, [2, 3])
+    _rate_other_calibration_units(calibrated, expert3, withheld, [5, 1])
+
+    assert _status(calibrated, expert2) == CalibrationStatus.QUALIFIED
+    assert _status(calibrated, expert3) == CalibrationStatus.NOT_QUALIFIED
+    html = _client(expert2).get("/rate/").content.decode()
+    real = _real_code(calibrated, expert2)
+    assert 'id="calibration-qualified"' in html and f'href="/rate/{real}/"' in html
+    assert withheld.blind_code not in html
+    html = _client(expert3).get("/rate/").content.decode()
+    assert "You did not pass the calibration: 0 of 2" in html
+
+    # Once the unit is released, the qualified expert may still rate it: the decision stays.
+    from ratings.services import unit_review_save
+
+    unit_review_save(unit=withheld, by=None)
+    _submit(withheld, expert2, 5)
+    calibration = Calibration.objects.get(campaign=calibrated, expert__user=expert2)
+    assert (calibration.status, calibration.rated, calibration.within_range) == (
+        CalibrationStatus.QUALIFIED,
+        3,
+        2,
+    )
+
+
+def test_a_flag_decides_an_expert_who_had_only_the_flagged_unit_left(calibrated, expert1, expert2):
+    withheld = Unit.objects.filter(campaign=calibrated, is_calibration=True).order_by("pk")[0]
+    _rate_other_calibration_units(calibrated, expert2, withheld, [2, 3])
+    assert _status(calibrated, expert2) == CalibrationStatus.CALIBRATING
+
+    _submit(withheld, expert1, 2, flags=["identifies_model"])
+
+    assert _status(calibrated, expert2) == CalibrationStatus.QUALIFIED
+    assert _status(calibrated, expert1) == CalibrationStatus.CALIBRATING  # 1 of 3 rated
+
+
+def test_an_expert_whose_only_calibration_unit_is_withheld_is_told_so(
+    finished_run, panel, expert1, expert2
+):
+    """One calibration unit: flagged, nothing of the campaign is left in expert2's queue, which
+    says why instead of "no units are assigned to you yet"."""
+    trial = finished_run.trials.filter(language="en").order_by("pk").first()
+    campaign = campaign_create(
+        name="One calibration unit",
+        skip_review=True,
+        run=finished_run,
+        panel=panel,
+        languages=["en"],
+        raters_per_unit=2,
+        gold=[GoldUnit(trial_id=trial.pk, expected_min=2, expected_max=3, calibration=True)],
+        qualification_threshold=0.5,
+        seed=4,
+    )
+    withheld = _flagged_calibration_unit(campaign, expert1)
+    html = _client(expert2).get("/rate/").content.decode()
+    assert 'id="calibration-waiting"' in html and 'id="calibration-calibrating"' in html
+    assert "No units are assigned to you yet" not in html
+    assert withheld.blind_code not in html
+
+
+def test_an_expert_whose_qualification_hangs_on_a_withheld_unit_is_told_so(
+    calibrated, expert1, expert2, admin_user, admin_api, settings
+):
+    """1 of the 2 other units within range: the withheld unit decides (2 of 3 pass, 1 of 3
+    fail), so expert2 waits for the review, and the queue says so without naming the unit."""
+    withheld = _flagged_calibration_unit(calibrated, expert1)
+    _rate_other_calibration_units(calibrated, expert2, withheld, [2, 5])
+    assert _status(calibrated, expert2) == CalibrationStatus.CALIBRATING
+
+    client = _client(expert2)
+    html = client.get("/rate/").content.decode()
+    assert 'id="calibration-waiting"' in html
+    assert "One of your calibration units is being checked by a study admin" in html
+    assert 'id="queue-finished"' not in html and 'id="continue-button"' not in html
+    assert withheld.blind_code not in html and "identif" not in html.lower()
+    html = client.get("/rate/", headers={"accept-language": "zh-hans"}).content.decode()
+    assert "您的 1 个校准单元正在由研究管理员核查" in html
+
+    # The study admin sees which calibration unit is withheld and who waits on it.
+    page = _client(admin_user).get(f"/ratings/campaigns/{calibrated.pk}/progress/")
+    html = page.content.decode()
+    assert 'id="withheld-calibration"' in html
+    assert f'<td><code>{withheld.blind_code}</code></td><td class="experts-waiting">1</td>' in html
+    body = admin_api.get(f"/api/v1/campaigns/{calibrated.pk}/calibration/").json()
+    assert body["withheld_units"] == [
+        {"blind_code": withheld.blind_code, "experts_waiting": 1, "experts_to_rate": 2}
+    ]
+
+    # Released: the unit is back in the queue, and its rating decides as usual.
+    from ratings.services import unit_review_save
+
+    unit_review_save(unit=withheld, by=admin_user)
+    html = client.get("/rate/").content.decode()
+    assert 'id="calibration-waiting"' not in html
+    assert f'href="/rate/{withheld.blind_code}/"' in html
+    client.post(f"/rate/{withheld.blind_code}/submit/", {"value": 3})
+    assert _status(calibrated, expert2) == CalibrationStatus.QUALIFIED
+    body = admin_api.get(f"/api/v1/campaigns/{calibrated.pk}/calibration/").json()
+    assert body["withheld_units"] == []
+
+
+def test_queue_and_progress_with_a_withheld_calibration_unit_make_constant_queries(
+    calibrated, expert1, expert2, expert3, admin_user, django_assert_num_queries
+):
+    withheld = _flagged_calibration_unit(calibrated, expert1)
+    _rate_other_calibration_units(calibrated, expert2, withheld, [2, 5])
+    client = _client(expert2)
+    client.get("/rate/")
+    # session, user (with the expert profile), the queue's assignments, the calibration rows
+    with django_assert_num_queries(4):
+        html = client.get("/rate/").content.decode()
+    assert 'id="calibration-waiting"' in html
+
+    admin = _client(admin_user)
+    url = f"/ratings/campaigns/{calibrated.pk}/progress/"
+    admin.get(url)
+    # user, the campaign; progress: assignments, ratings, units; calibration: the rows, the
+    # missed ratings, the withheld units with who waits; drift; the expert-profile check.
+    with django_assert_num_queries(10):
+        admin.get(url)
+    _rate_other_calibration_units(calibrated, expert3, withheld, [2, 5])
+    with django_assert_num_queries(10):
+        html = admin.get(url).content.decode()
+    assert f'<td><code>{withheld.blind_code}</code></td><td class="experts-waiting">2</td>' in html

@@ -239,3 +239,73 @@ def test_two_experts_dropping_out_at_once_keep_the_loads_balanced(
         raters = [assignment.expert_id for assignment in _unit_assignments(unit)]
         assert len(raters) == 2 == len(set(raters))
     assert not Reassignment.objects.filter(to_expert__isnull=True).exists()
+
+
+def _calibrated_adaptive_campaign(finished_run, panel, *, name: str):
+    """Adaptive and calibrated: three calibration units (2 to 3), 2 of 3 within range needed."""
+    from ratings.services import GoldUnit, campaign_create
+
+    trials = list(finished_run.trials.filter(language="en", item__area="R").order_by("pk")[:3])
+    return campaign_create(
+        name=name,
+        run=finished_run,
+        panel=panel,
+        languages=["en"],
+        raters_per_unit=2,
+        adaptive=True,
+        max_raters_per_unit=3,
+        rating_budget=500,
+        target_ci_half_width=0.0001,
+        gold=[
+            GoldUnit(trial_id=trial.pk, expected_min=2, expected_max=3, calibration=True)
+            for trial in trials
+        ],
+        qualification_threshold=0.66,
+        seed=29,
+        skip_review=True,
+    )
+
+
+def _assignment_of(unit, user) -> Assignment:
+    return Assignment.objects.select_related("campaign").get(unit=unit, expert__user=user)
+
+
+def test_a_calibration_flag_and_another_experts_last_calibration_rating_at_once(
+    integration_services, transactional_db, finished_run, panel, expert1, expert2
+):
+    """expert1 flags calibration unit U while expert2 rates V, the last calibration unit left
+    besides U, within range (2 of 3 within: qualified whatever U gets). In either order, with
+    the other transaction still open, expert2 ends qualified rather than waiting for U; and a
+    flag of U while expert2 rates U itself (both lock U and expert2's calibration) completes."""
+    from ratings.models import Calibration, CalibrationStatus, Unit
+
+    assert connection.vendor == "postgresql"
+    for flag_first in (True, False):
+        campaign = _calibrated_adaptive_campaign(
+            finished_run, panel, name=f"Flag first {flag_first}"
+        )
+        u, v, w = Unit.objects.filter(campaign=campaign, is_calibration=True).order_by("pk")
+        rating_submit(assignment=_assignment_of(w, expert2), value=2)
+        flagger, rater = _assignment_of(u, expert1), _assignment_of(v, expert2)
+
+        def flag(assignment=flagger):
+            return rating_submit(assignment=assignment, value=2, flags=["identifies_model"])
+
+        def rate(assignment=rater):
+            return rating_submit(assignment=assignment, value=3)
+
+        results = _overlapping(flag, rate) if flag_first else _overlapping(rate, flag)
+        assert all(isinstance(result, Rating) for result in results), results
+        calibration = Calibration.objects.get(campaign=campaign, expert__user=expert2)
+        assert calibration.status == CalibrationStatus.QUALIFIED, flag_first
+
+    campaign = _calibrated_adaptive_campaign(finished_run, panel, name="Same unit at once")
+    u = Unit.objects.filter(campaign=campaign, is_calibration=True).order_by("pk").first()
+    flagger, rater = _assignment_of(u, expert1), _assignment_of(u, expert2)
+    results = _at_once(
+        [
+            lambda: rating_submit(assignment=flagger, value=2, flags=["identifies_model"]),
+            lambda: rating_submit(assignment=rater, value=5),
+        ]
+    )
+    assert all(isinstance(result, Rating) for result in results), results
