@@ -117,7 +117,15 @@ def budget_errors(
 
 @dataclass(frozen=True)
 class StoppingState:
-    """Where an adaptive campaign stands against its stopping rule."""
+    """Where an adaptive campaign stands against its stopping rule.
+
+    Ratings of the campaign's real units only (calibration units are not the budget's). The
+    rule counts committed ratings: every assignment, rated or not, since an assigned rating is
+    paid for once given. `ratings_spent` are the submitted ones, `ratings_pending` the assigned
+    ones not rated yet (pending, draft or skipped), and `ratings_left` what the rule may still
+    assign: the budget less the committed ratings, so that it is zero exactly when the budget
+    stops extra raters.
+    """
 
     target_ci_half_width: float
     rating_budget: int
@@ -136,8 +144,12 @@ class StoppingState:
         return self.pairable_units >= min(MIN_PAIRABLE_UNITS, self.units)
 
     @property
+    def ratings_pending(self) -> int:
+        return self.ratings_committed - self.ratings_spent
+
+    @property
     def ratings_left(self) -> int:
-        return max(self.rating_budget - self.ratings_spent, 0)
+        return max(self.rating_budget - self.ratings_committed, 0)
 
     @property
     def target_reached(self) -> bool:
@@ -159,7 +171,7 @@ class StoppingState:
     def rule(self) -> str:
         return _(
             "Stop adding raters when the half-width of the alpha CI is at most %(target)s "
-            "or when %(budget)s ratings are spent."
+            "or when %(budget)s ratings are assigned."
         ) % {"target": f"{self.target_ci_half_width:g}", "budget": self.rating_budget}
 
     def to_dict(self) -> dict[str, object]:
@@ -169,6 +181,7 @@ class StoppingState:
             "rating_budget": self.rating_budget,
             "ratings_spent": self.ratings_spent,
             "ratings_committed": self.ratings_committed,
+            "ratings_pending": self.ratings_pending,
             "ratings_left": self.ratings_left,
             "alpha": self.alpha,
             "ci_half_width": self.ci_half_width,

@@ -198,12 +198,14 @@ class CampaignAdmin(admin.ModelAdmin):
             return "-"
         half_width = "-" if state.ci_half_width is None else f"{state.ci_half_width:.3f}"
         return _(
-            "%(rule)s Current CI half-width: %(half_width)s. Ratings spent: %(spent)s, left: "
-            "%(left)s. Units with extra raters: %(extended)s."
+            "%(rule)s Current CI half-width: %(half_width)s. Ratings spent: %(spent)s, "
+            "assigned and not yet rated: %(pending)s, left to assign: %(left)s. Units with "
+            "extra raters: %(extended)s."
         ) % {
             "rule": state.rule,
             "half_width": half_width,
             "spent": state.ratings_spent,
+            "pending": state.ratings_pending,
             "left": state.ratings_left,
             "extended": state.units_with_extra_raters,
         }

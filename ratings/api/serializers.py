@@ -166,6 +166,43 @@ class CampaignOpenSerializer(serializers.Serializer):
     )
 
 
+class StoppingStateSerializer(serializers.Serializer):
+    """An adaptive campaign's stopping rule; a fixed campaign answers only adaptive false.
+    Ratings of the campaign's real units only: calibration ratings are not the budget's."""
+
+    adaptive = serializers.BooleanField()
+    rule = serializers.CharField(required=False)
+    target_ci_half_width = serializers.FloatField(required=False)
+    rating_budget = serializers.IntegerField(required=False)
+    ratings_spent = serializers.IntegerField(required=False, help_text="Ratings submitted.")
+    ratings_committed = serializers.IntegerField(
+        required=False,
+        help_text="Ratings assigned, rated or not: what the budget's stopping rule counts.",
+    )
+    ratings_pending = serializers.IntegerField(
+        required=False,
+        help_text="Ratings assigned and not submitted yet (pending, draft or skipped): "
+        "ratings_committed - ratings_spent.",
+    )
+    ratings_left = serializers.IntegerField(
+        required=False,
+        help_text="Ratings the rule may still assign: rating_budget - ratings_committed, at "
+        "least 0 (zero exactly when the budget stops extra raters). Before this field counted "
+        "rating_budget - ratings_spent.",
+    )
+    alpha = serializers.FloatField(required=False, allow_null=True)
+    ci_half_width = serializers.FloatField(required=False, allow_null=True)
+    target_reached = serializers.BooleanField(required=False)
+    budget_spent = serializers.BooleanField(
+        required=False, help_text="ratings_committed has reached rating_budget."
+    )
+    stopped = serializers.BooleanField(required=False)
+    units_with_extra_raters = serializers.IntegerField(required=False)
+    extra_assignments = serializers.IntegerField(required=False)
+    pairable_units = serializers.IntegerField(required=False)
+    units = serializers.IntegerField(required=False, help_text="Real units (no calibration).")
+
+
 class CampaignSerializer(serializers.ModelSerializer):
     run = serializers.PrimaryKeyRelatedField(read_only=True)
     panel = serializers.SlugRelatedField(slug_field="name", read_only=True)

@@ -28,6 +28,7 @@ from ratings.api.serializers import (
     PanelSerializer,
     ReviewDecisionSerializer,
     ReviewEntrySerializer,
+    StoppingStateSerializer,
 )
 from ratings.calibration import (
     campaign_calibration,
@@ -164,12 +165,13 @@ class CampaignViewSet(
         campaign = campaign_reopen(campaign=self.get_object())
         return Response(self._served(campaign))
 
-    @extend_schema(request=None, responses=dict)
+    @extend_schema(request=None, responses=StoppingStateSerializer)
     @action(detail=True, methods=["get"])
     def adaptive(self, request: Request, pk: str | None = None) -> Response:
         """The stopping rule of an adaptive campaign: rule, current alpha CI half-width,
-        ratings spent and left, units with extra raters. A fixed campaign answers adaptive
-        false."""
+        ratings spent (submitted), assigned and not yet rated, and left to assign (the budget
+        less the assigned ratings, as the rule counts them), units with extra raters. A fixed
+        campaign answers adaptive false."""
         campaign = self.get_object()
         state = stopping_state(campaign=campaign)
         if state is None:

@@ -113,7 +113,9 @@ def test_the_budget_stops_extra_raters(finished_run, eight_panel):
     assert len(_raters(second)) == 2
     body = _admin_api_get(campaign, "adaptive")
     assert body["ratings_committed"] == 9 and body["budget_spent"] and body["stopped"]
-    assert body["ratings_spent"] == 4 and body["ratings_left"] == 5
+    # Spent counts the submitted ratings; left is what the rule may still assign: nothing.
+    assert body["ratings_spent"] == 4 and body["ratings_pending"] == 5
+    assert body["ratings_left"] == 0
 
 
 def test_reaching_the_target_precision_stops_extra_raters(finished_run, eight_panel):
@@ -283,9 +285,11 @@ def test_api_progress_page_and_admin_show_the_stopping_rule(
     assert body["adaptive"] is True
     assert body["target_ci_half_width"] == 0.05 and body["rating_budget"] == 30
     assert body["ratings_spent"] == 2 and body["ratings_committed"] == 9
-    assert body["ratings_left"] == 28 and body["units_with_extra_raters"] == 1
+    # 30 budgeted, 9 assigned (2 rated, 7 not yet): 21 left to assign.
+    assert body["ratings_pending"] == 7 and body["ratings_left"] == 21
+    assert body["units_with_extra_raters"] == 1
     assert body["extra_assignments"] == 1
-    assert "0.05" in body["rule"] and "30" in body["rule"]
+    assert "0.05" in body["rule"] and "30 ratings are assigned" in body["rule"]
     # One pairable unit: its bootstrap interval has no width, and is not trusted to stop.
     assert body["ci_half_width"] == 0.0 and body["pairable_units"] == 1
     assert body["target_reached"] is False and body["stopped"] is False
@@ -297,10 +301,14 @@ def test_api_progress_page_and_admin_show_the_stopping_rule(
     html = client.get(f"/ratings/campaigns/{campaign.pk}/progress/").content.decode()
     assert 'id="adaptive-progress"' in html
     assert '<strong id="ratings-spent">2 / 30</strong>' in html
-    assert '<strong id="ratings-left">28</strong>' in html
+    assert '<strong id="ratings-pending">7</strong>' in html
+    assert '<strong id="ratings-left">21</strong>' in html
     assert '<strong id="units-extra">1</strong>' in html
     html = client.get(f"/admin/ratings/campaign/{campaign.pk}/change/").content.decode()
-    assert "Ratings spent: 2, left: 28. Units with extra raters: 1." in html
+    assert (
+        "Ratings spent: 2, assigned and not yet rated: 7, left to assign: 21. Units with extra "
+        "raters: 1."
+    ) in html
 
 
 def test_a_fixed_campaign_answers_that_it_is_not_adaptive(researcher_api, campaign):
