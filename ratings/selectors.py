@@ -361,6 +361,10 @@ class CampaignProgress:
     flag_counts: dict[str, int]
     experts: list[ExpertProgress]
     simulated: int = 0
+    # Calibration units, apart: they train the experts and are not the campaign's data.
+    calibration_units: int = 0
+    calibration_assigned: int = 0
+    calibration_submitted: int = 0
 
     @property
     def completion(self) -> float | None:
@@ -370,8 +374,10 @@ class CampaignProgress:
 def campaign_progress(*, campaign: Campaign) -> CampaignProgress:
     """Completion per expert and overall, time per unit, flags and gold accuracy.
 
-    Flags and gold accuracy use each assignment's latest revision; times are those of the first
-    submission. Three queries: the assignments, the ratings, nothing per row.
+    Every figure counts the campaign's real units; calibration units and their ratings are
+    counted apart (`calibration_*`). Flags and gold accuracy use each assignment's latest
+    revision; times are those of the first submission. Three queries: the assignments, the
+    ratings, the unit counts; nothing per row.
     """
     assignments = list(
         Assignment.objects.filter(campaign=campaign).values(
@@ -383,10 +389,13 @@ def campaign_progress(*, campaign: Campaign) -> CampaignProgress:
             "expert__pseudonym",
             "expert__user__username",
             "unit__is_gold",
+            "unit__is_calibration",
             "unit__expected_min",
             "unit__expected_max",
         )
     )
+    calibration = [row for row in assignments if row["unit__is_calibration"]]
+    assignments = [row for row in assignments if not row["unit__is_calibration"]]
     latest: dict[int, dict] = {}
     rating_fields = ["assignment_id", "revision", "value", "simulated", *RATING_FLAGS.values()]
     for rating in (
@@ -433,10 +442,13 @@ def campaign_progress(*, campaign: Campaign) -> CampaignProgress:
 
     all_server = [s for p in experts.values() for s in p.server_seconds]
     all_active = [s for p in experts.values() for s in p.active_seconds]
-    unit_count = campaign.units.count()
+    units = campaign.units.order_by().aggregate(
+        real=Count("pk", filter=Q(is_calibration=False)),
+        calibration=Count("pk", filter=Q(is_calibration=True)),
+    )
     return CampaignProgress(
         campaign=campaign,
-        units=unit_count,
+        units=units["real"],
         units_complete=sum(
             count >= campaign.raters_per_unit for count in submitted_per_unit.values()
         ),
@@ -449,6 +461,11 @@ def campaign_progress(*, campaign: Campaign) -> CampaignProgress:
         flag_counts={flag: len(units) for flag, units in flagged_units.items()},
         experts=sorted(experts.values(), key=lambda p: p.pseudonym),
         simulated=sum(p.simulated for p in experts.values()),
+        calibration_units=units["calibration"],
+        calibration_assigned=len(calibration),
+        calibration_submitted=sum(
+            row["status"] == AssignmentStatus.SUBMITTED for row in calibration
+        ),
     )
 
 
@@ -467,20 +484,27 @@ def _count_per_campaign(queryset: QuerySet) -> Coalesce:
 
 def campaigns_with_counts() -> QuerySet[Campaign]:
     """Campaigns for the API and admin lists, with unit and assignment counts and the redaction
-    figures (ratings.review_selectors) in one query."""
+    figures (ratings.review_selectors) in one query.
+
+    The counts are of the campaign's real units; those of its calibration units (which train
+    the experts and are not its data) are apart, as `calibration_*_count`.
+    """
     from ratings.review_selectors import with_redaction_figures
 
+    real = Assignment.objects.filter(unit__is_calibration=False)
+    calibration = Assignment.objects.filter(unit__is_calibration=True)
     return with_redaction_figures(
         Campaign.objects.select_related("run", "panel", "scale", "review_skipped_by")
         .prefetch_related("endpoints")
         .annotate(
-            unit_count=_count_per_campaign(Unit.objects.all()),
-            assignment_count=_count_per_campaign(Assignment.objects.all()),
-            submitted_count=_count_per_campaign(
-                Assignment.objects.filter(status=AssignmentStatus.SUBMITTED)
-            ),
-            skipped_count=_count_per_campaign(
-                Assignment.objects.filter(status=AssignmentStatus.SKIPPED)
+            unit_count=_count_per_campaign(Unit.objects.filter(is_calibration=False)),
+            assignment_count=_count_per_campaign(real),
+            submitted_count=_count_per_campaign(real.filter(status=AssignmentStatus.SUBMITTED)),
+            skipped_count=_count_per_campaign(real.filter(status=AssignmentStatus.SKIPPED)),
+            calibration_unit_count=_count_per_campaign(Unit.objects.filter(is_calibration=True)),
+            calibration_assignment_count=_count_per_campaign(calibration),
+            calibration_submitted_count=_count_per_campaign(
+                calibration.filter(status=AssignmentStatus.SUBMITTED)
             ),
         )
     )

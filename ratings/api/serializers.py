@@ -208,10 +208,27 @@ class CampaignSerializer(serializers.ModelSerializer):
     panel = serializers.SlugRelatedField(slug_field="name", read_only=True)
     scale = serializers.SlugRelatedField(slug_field="slug", read_only=True)
     endpoints = serializers.SerializerMethodField()
-    unit_count = serializers.IntegerField(read_only=True)
-    assignment_count = serializers.IntegerField(read_only=True)
-    submitted_count = serializers.IntegerField(read_only=True)
-    skipped_count = serializers.IntegerField(read_only=True)
+    unit_count = serializers.IntegerField(
+        read_only=True, help_text="The campaign's real units (calibration units apart)."
+    )
+    assignment_count = serializers.IntegerField(
+        read_only=True, help_text="Assignments of real units (calibration units apart)."
+    )
+    submitted_count = serializers.IntegerField(
+        read_only=True, help_text="Submitted assignments of real units."
+    )
+    skipped_count = serializers.IntegerField(
+        read_only=True, help_text="Skipped assignments of real units."
+    )
+    calibration_unit_count = serializers.IntegerField(
+        read_only=True, help_text="Calibration units: they train the experts, not the data."
+    )
+    calibration_assignment_count = serializers.IntegerField(
+        read_only=True, help_text="Assignments of calibration units."
+    )
+    calibration_submitted_count = serializers.IntegerField(
+        read_only=True, help_text="Submitted assignments of calibration units."
+    )
     review_skipped_by = serializers.SlugRelatedField(
         slug_field="username", read_only=True, allow_null=True
     )
@@ -245,6 +262,9 @@ class CampaignSerializer(serializers.ModelSerializer):
             "assignment_count",
             "submitted_count",
             "skipped_count",
+            "calibration_unit_count",
+            "calibration_assignment_count",
+            "calibration_submitted_count",
             "review_skipped_by",
             "review_skipped_at",
             "redaction",

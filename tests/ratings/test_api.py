@@ -43,7 +43,7 @@ def test_researcher_reads_but_cannot_create_or_close(
     researcher_api, campaign, finished_run, panel, django_assert_num_queries
 ):
     # Queries: the user's role groups, the count, the page of campaigns with run, panel, scale
-    # and the four counts, the prefetched endpoints.
+    # and the counts, the prefetched endpoints.
     with django_assert_num_queries(4):
         response = researcher_api.get("/api/v1/campaigns/")
     body = response.json()

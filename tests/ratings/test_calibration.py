@@ -588,3 +588,47 @@ def test_queue_and_progress_with_a_withheld_calibration_unit_make_constant_queri
     with django_assert_num_queries(10):
         html = admin.get(url).content.decode()
     assert f'<td><code>{withheld.blind_code}</code></td><td class="experts-waiting">2</td>' in html
+
+
+# --------------------------------------------------------------------------------------------
+# Progress figures: the campaign's real units, calibration apart
+
+
+def test_progress_figures_count_real_units_and_show_calibration_apart(
+    calibrated, expert2, admin_user, researcher_api
+):
+    """21 real units of two raters (42 assignments) and 3 calibration units every one of the
+    three experts rates (9 assignments). expert2 rates the three calibration units and one real
+    unit: the campaign's figures say 1 of 42 ratings and 21 units, calibration 3 of 9 apart."""
+    client = _client(expert2)
+    _calibrate(client, calibrated, expert2, [2, 3, 3])
+    client.post(f"/rate/{_real_code(calibrated, expert2)}/submit/", {"value": 4})
+
+    html = _client(admin_user).get(f"/ratings/campaigns/{calibrated.pk}/progress/")
+    html = html.content.decode()
+    assert "<strong>2 %</strong>1 / 42 ratings" in html  # 1 / 42 is 2.4%
+    assert "<strong>0 / 21</strong>" in html
+    assert '<strong id="calibration-ratings">3 / 9</strong>' in html
+    real = Assignment.objects.filter(
+        campaign=calibrated, expert__user=expert2, unit__is_calibration=False
+    ).count()
+    expert_row = html.split(f"({expert2.username})")[1].split("</tr>")[0]
+    assert f"<td>{real}</td><td>1</td><td>0</td>" in expert_row.replace("\n", "").replace(" ", "")
+
+    detail = researcher_api.get(f"/api/v1/campaigns/{calibrated.pk}/").json()
+    assert (detail["unit_count"], detail["assignment_count"], detail["submitted_count"]) == (
+        21,
+        42,
+        1,
+    )
+    assert (
+        detail["calibration_unit_count"],
+        detail["calibration_assignment_count"],
+        detail["calibration_submitted_count"],
+    ) == (3, 9, 3)
+    listed = researcher_api.get("/api/v1/campaigns/").json()["results"][0]
+    assert listed["unit_count"] == 21 and listed["calibration_unit_count"] == 3
+
+    admin_list = _client(admin_user).get("/admin/ratings/campaign/").content.decode()
+    assert '<td class="field-submitted_count">1 / 42</td>' in admin_list
+    assert '<td class="field-unit_count">21</td>' in admin_list
