@@ -30,8 +30,10 @@ from __future__ import annotations
 import random
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 
 import pandas as pd
+from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -249,6 +251,20 @@ def calibrations_after_withholding(*, assignment: Assignment) -> None:
     ]
     if decided:
         Calibration.objects.bulk_update(decided, ["status", "decided_at"])
+    # The experts this turns away hand their real units on once the flag is committed, in a
+    # transaction of its own: the flag locks the unit after this, and a drop-out locks the
+    # campaign, which a rating's decision locks after its unit. A crash in between leaves
+    # them to `manage.py hand_on_assignments`.
+    for row in decided:
+        if row.status == CalibrationStatus.NOT_QUALIFIED:
+            transaction.on_commit(
+                partial(
+                    expert_drop_out,
+                    campaign=campaign,
+                    expert_id=row.expert_id,
+                    reason=DropOutReason.NOT_QUALIFIED,
+                )
+            )
 
 
 def calibrations_create(*, campaign: Campaign, units_per_expert: dict[int, int]) -> None:

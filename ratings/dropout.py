@@ -17,7 +17,8 @@ budget. So, in an open campaign (or one awaiting review):
   and the campaign's admin page lists the units short of raters with that reason.
 - in an adaptive campaign, units that waited for an extra rater are retried, as after one.
 
-When: at the calibration decision, in the rating's transaction; at deactivation, by a signal on
+When: at the calibration decision, in the rating's transaction (after the commit of another
+expert's flag, when withholding the flagged unit is what decides it); at deactivation, by a signal on
 the user's save (the admin's user page, a script), since the account belongs to Django's auth
 app and is saved wherever a study admin chooses; and by the command `hand_on_assignments`, which
 sweeps campaigns for experts still holding such assignments (deactivated with a bulk update,

@@ -89,6 +89,48 @@ def test_a_failed_calibration_hands_the_experts_real_units_to_the_others(
     assert campaign_short_units(campaign=calibrated) == []
 
 
+def test_an_expert_turned_away_by_another_experts_flag_hands_their_real_units_on(
+    calibrated,  # noqa: F811
+    expert1,
+    expert2,
+    expert3,
+    django_capture_on_commit_callbacks,
+):
+    """expert2 rated two calibration units out of range; the third is all that could still
+    qualify them. expert1 flags that unit, which withholds it: expert2 is decided not qualified
+    at the flag, and their real units go to the others as after their own last rating."""
+    calibration_units = list(
+        Unit.objects.filter(campaign=calibrated, is_calibration=True).order_by("pk")
+    )
+    withheld, others = calibration_units[0], calibration_units[1:]
+    for unit, value in zip(others, [5, 1], strict=True):
+        rating_submit(
+            assignment=Assignment.objects.select_related("campaign").get(
+                unit=unit, expert=expert2.expert
+            ),
+            value=value,
+        )
+    assert expert2.expert.calibrations.get().status == CalibrationStatus.CALIBRATING
+    assert _real(calibrated).filter(expert=expert2.expert).count() == 14
+
+    with django_capture_on_commit_callbacks(execute=True):
+        rating_submit(
+            assignment=Assignment.objects.select_related("campaign").get(
+                unit=withheld, expert=expert1.expert
+            ),
+            value=2,
+            flags=["identifies_model"],
+        )
+
+    assert expert2.expert.calibrations.get().status == CalibrationStatus.NOT_QUALIFIED
+    assert not _real(calibrated).filter(expert=expert2.expert).exists()
+    assert _real_loads(calibrated) == {expert1.expert.pk: 21, expert3.expert.pk: 21}
+    _check_units_staffed(calibrated, raters=2, without=expert2.expert)
+    assert set(
+        Reassignment.objects.filter(campaign=calibrated).values_list("reason", "from_expert")
+    ) == {(DropOutReason.NOT_QUALIFIED, expert2.expert.pk)}
+
+
 def test_a_deactivated_expert_keeps_their_ratings_and_leaves_units_short_with_the_reason(
     campaign, expert1, admin_user
 ):
