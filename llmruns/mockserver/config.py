@@ -25,6 +25,8 @@ class MockConfig:
     rate_unparseable: float = 0.0
     # The provider's content filter stops the answer part-way (finish_reason "content_filter").
     rate_content_filter: float = 0.0
+    # A completion billed in `usage` but with no choices to read: a malformed answer that cost.
+    rate_no_choices: float = 0.0
     retry_after_s: float = 1.0
     timeout_hang_s: float = 30.0
     seed: int = 0
@@ -82,6 +84,7 @@ class MockConfig:
             "refusal": self.rate_refusal,
             "unparseable": self.rate_unparseable,
             "content_filter": self.rate_content_filter,
+            "no_choices": self.rate_no_choices,
         }
 
 
@@ -91,7 +94,7 @@ class RequestRecord:
 
     `status` is 0 when the mock hung up without answering. `outcome` is one of ok,
     rate_limited (its own limit), 429, 500, timeout, malformed, truncated, refusal, unparseable,
-    content_filter (injected faults), unauthorized, bad_request, not_found, method_not_allowed.
+    content_filter, no_choices (injected faults), unauthorized, bad_request, not_found, method_not_allowed.
     """
 
     time: float  # time.monotonic() at arrival

@@ -458,6 +458,8 @@ class MockLLMServer:
         completion = self._completion(
             payload, prompt, exchange.analysis, config, fault, call_number
         )
+        if fault == "no_choices":
+            completion["choices"] = []  # the usage is still there: the call was billed
         body_out = json.dumps(completion, ensure_ascii=False).encode("utf-8")
         if fault == "malformed":
             body_out = repr(completion).encode("utf-8")  # Python's repr: single quotes, None

@@ -26,6 +26,7 @@ from functools import lru_cache
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import F
 from django.utils import timezone
 from tenacity import (
     RetryCallState,
@@ -396,13 +397,33 @@ def _run_cancelled_locked(run_id: int) -> bool:
     return status == RunStatus.CANCELLED
 
 
-def _release_cancelled(trial_id: int, token: str) -> str:
-    Trial.objects.filter(pk=trial_id, lease_owner=token).update(
-        status=TrialStatus.CANCELLED,
-        lease_owner="",
-        lease_expires_at=None,
-        finished_at=timezone.now(),
+def _bill(trial_id: int, endpoint: dict, calls: list[tuple[int, int, CallResult]]) -> None:
+    """Add the tokens and cost of calls that end without a stored outcome to the trial's totals.
+
+    Whoever holds the trial now, the calls were made and paid for; the totals are sums, so adding
+    them never overwrites what another worker stores."""
+    usage = spent(endpoint, [result for _attempt_id, _number, result in calls])
+    Trial.objects.filter(pk=trial_id).update(
+        input_tokens=F("input_tokens") + usage["input_tokens"],
+        output_tokens=F("output_tokens") + usage["output_tokens"],
+        reasoning_tokens=F("reasoning_tokens") + usage["reasoning_tokens"],
+        cost=F("cost") + usage["cost"],
     )
+
+
+def _release_cancelled(
+    trial_id: int, token: str, endpoint: dict, calls: list[tuple[int, int, CallResult]]
+) -> str:
+    """Stop a trial whose run was cancelled between its calls, keeping what the calls cost."""
+    with transaction.atomic():
+        _bill(trial_id, endpoint, calls)
+        Trial.objects.filter(pk=trial_id, lease_owner=token).update(
+            status=TrialStatus.CANCELLED,
+            attempt_count=calls[-1][1],
+            lease_owner="",
+            lease_expires_at=None,
+            finished_at=timezone.now(),
+        )
     return "cancelled"
 
 
@@ -517,7 +538,7 @@ def _execute_job(job: TrialJob | None, *, worker: str, then: _FollowUps) -> str:
         return "lease lost"
     except LimiterCancelled:
         if calls:
-            return _release_cancelled(job.pk, token)
+            return _release_cancelled(job.pk, token, endpoint, calls)
         return "cancelled"
     return _store_outcome(job, endpoint, token, config, calls, then=then)
 
