@@ -126,15 +126,35 @@ def run_finish_if_done(*, run_id: int) -> bool:
 
 
 def trials_reap(*, now=None) -> dict[str, int]:
-    """Return expired leases and lost queue messages to the queue, then re-dispatch running runs."""
+    """Return expired leases and lost queue messages to the queue, then re-dispatch running runs.
+
+    A trial whose lease expired in a cancelled run ends cancelled instead: back in the queue, it
+    would be pending in a run that never runs it. Each run's trials are reaped holding the run's
+    row lock, which run_cancel and run_resume take too, so the run cannot change state meanwhile.
+    Rows are locked in the order a worker storing an outcome locks them (attempts, trial, run),
+    so the two cannot deadlock.
+    """
     from llmruns.tasks import dispatch_run
 
     now = now or timezone.now()
     expired_trials = Trial.objects.filter(status=TrialStatus.RUNNING, lease_expires_at__lt=now)
-    Attempt.objects.filter(trial__in=expired_trials, error=IN_FLIGHT).update(error=WORKER_LOST)
-    expired = expired_trials.update(
-        status=TrialStatus.PENDING, lease_owner="", lease_expires_at=None, enqueued_at=None
-    )
+    expired = 0
+    run_ids = expired_trials.order_by("run_id").values_list("run_id", flat=True).distinct()
+    for run_id in list(run_ids):
+        with transaction.atomic():
+            trials = expired_trials.filter(run_id=run_id)
+            Attempt.objects.filter(trial__in=trials, error=IN_FLIGHT).update(error=WORKER_LOST)
+            trial_ids = list(trials.select_for_update().values_list("pk", flat=True))
+            run_status = (
+                Run.objects.select_for_update().values_list("status", flat=True).get(pk=run_id)
+            )
+            if run_status == RunStatus.CANCELLED:
+                back_to = {"status": TrialStatus.CANCELLED, "finished_at": timezone.now()}
+            else:
+                back_to = {"status": TrialStatus.PENDING}
+            expired += Trial.objects.filter(pk__in=trial_ids).update(
+                lease_owner="", lease_expires_at=None, enqueued_at=None, **back_to
+            )
     lost = Trial.objects.filter(
         status=TrialStatus.PENDING,
         enqueued_at__lt=now - timedelta(seconds=settings.LLM_LEASE_SECONDS),

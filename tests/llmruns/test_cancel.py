@@ -4,9 +4,13 @@ cancelled run ends cancelled, even when the reaper or a resume comes in between.
 from __future__ import annotations
 
 import json
+import threading
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.db import connection
+from django.utils import timezone
 
 from llmruns.mockserver import MockConfig
 from llmruns.models import Run, RunStatus, Trial, TrialStatus
@@ -66,3 +70,84 @@ def test_calls_made_before_a_cancel_between_retries_are_billed(
     # 1.00 per million input tokens, 2.00 per million output tokens (mock_endpoints).
     assert trial.cost == (Decimal(prompt) + 2 * Decimal(completion)) / 1_000_000
     assert trial.attempt_count == 2
+
+
+@pytest.mark.django_db
+def test_the_reaper_ends_a_cancelled_runs_expired_trial_cancelled(
+    instrument, mock_endpoints, mock_llm, monkeypatch
+):
+    """A worker is mid-call when the run is cancelled, and its lease expires before it stores the
+    answer (it died, or it is slow): the reaper must not put the trial back to pending, where a
+    cancelled run would keep it open for good, but end it cancelled."""
+    from llmruns import tasks
+    from llmruns.services import execution, trials_reap
+
+    monkeypatch.setattr(tasks.dispatch_run, "delay", lambda run_id: None)
+    run = _running_run(instrument, mock_endpoints[:1])
+    trial, other = Trial.objects.filter(run=run).order_by("pk")[:2]
+    real_call = execution.chat_call
+    reaped: list[dict] = []
+
+    def call_then_cancel_and_reap(**kwargs):
+        result = real_call(**kwargs)
+        run_cancel(run=run)
+        reaped.append(trials_reap(now=timezone.now() + timedelta(hours=1)))
+        return result
+
+    monkeypatch.setattr(execution, "chat_call", call_then_cancel_and_reap)
+
+    assert trial_execute(trial_id=trial.pk) == "lease lost"
+    assert reaped[0]["expired_leases"] == 1
+    trial.refresh_from_db()
+    assert trial.status == TrialStatus.CANCELLED
+    assert (trial.lease_owner, trial.lease_expires_at, trial.enqueued_at) == ("", None, None)
+    assert trial.finished_at is not None
+    assert Trial.objects.get(pk=other.pk).status == TrialStatus.CANCELLED
+    assert not Trial.objects.filter(run=run).exclude(status=TrialStatus.CANCELLED).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_reaper_and_a_worker_storing_an_outcome_do_not_deadlock(
+    instrument, mock_endpoints, monkeypatch
+):
+    """The reaper comes in while a worker stores a work sample's answer, just before the worker
+    takes the run's row lock (to create the self-review), and finds the trial's lease expired.
+    Both must go through: the reaper waits for the worker and then leaves its answer alone."""
+    if connection.vendor != "postgresql":
+        pytest.skip("row locks need PostgreSQL (DATABASE_URL)")
+    from llmruns import tasks
+    from llmruns.services import execution, trials_reap
+
+    monkeypatch.setattr(tasks.dispatch_run, "delay", lambda run_id: None)
+    monkeypatch.setattr(tasks.execute_trials, "delay", lambda trial_ids: None)
+    run = _running_run(instrument, mock_endpoints[:1], kinds=["work_sample", "self_review"])
+    sample = Trial.objects.filter(run=run, kind="work_sample").first()
+    real_locked = execution._run_cancelled_locked
+    reaped: list = []
+
+    def reap() -> None:
+        try:
+            reaped.append(trials_reap(now=timezone.now() + timedelta(hours=1)))
+        except Exception as exc:
+            reaped.append(exc)
+        finally:
+            connection.close()
+
+    def reaper_comes_in_first(run_id: int) -> bool:
+        reaper = threading.Thread(target=reap)
+        reaper.start()
+        reaper.join(timeout=1.5)  # the reaper now waits for a row this worker holds
+        result = real_locked(run_id)
+        reapers.append(reaper)
+        return result
+
+    reapers: list[threading.Thread] = []
+    monkeypatch.setattr(execution, "_run_cancelled_locked", reaper_comes_in_first)
+
+    assert trial_execute(trial_id=sample.pk) == TrialStatus.OK
+    reapers[0].join(timeout=10)
+    assert len(reaped) == 1 and not isinstance(reaped[0], Exception), reaped
+    assert reaped[0]["expired_leases"] == 0
+    sample.refresh_from_db()
+    assert sample.status == TrialStatus.OK and sample.text
+    assert Trial.objects.filter(run=run, kind="self_review", work_sample=sample).count() == 1
