@@ -412,19 +412,27 @@ def _bill(trial_id: int, endpoint: dict, calls: list[tuple[int, int, CallResult]
 
 
 def _release_cancelled(
-    trial_id: int, token: str, endpoint: dict, calls: list[tuple[int, int, CallResult]]
+    job: TrialJob, token: str, endpoint: dict, calls: list[tuple[int, int, CallResult]]
 ) -> str:
-    """Stop a trial whose run was cancelled between its calls, keeping what the calls cost."""
+    """Stop a trial whose run was cancelled between its calls, keeping what the calls cost.
+
+    The run is read again under its row lock (run_resume takes it too): a run resumed since the
+    cancel was seen gets the trial back as pending (resuming requeues only cancelled trials, so
+    one ended cancelled now would never run, and the run would finish without it)."""
+    from llmruns.tasks import dispatch_run
+
     with transaction.atomic():
-        _bill(trial_id, endpoint, calls)
-        Trial.objects.filter(pk=trial_id, lease_owner=token).update(
-            status=TrialStatus.CANCELLED,
-            attempt_count=calls[-1][1],
-            lease_owner="",
-            lease_expires_at=None,
-            finished_at=timezone.now(),
+        _bill(job.pk, endpoint, calls)
+        still_cancelled = _run_cancelled_locked(job.run_id)
+        if still_cancelled:
+            outcome = {"status": TrialStatus.CANCELLED, "finished_at": timezone.now()}
+        else:
+            outcome = {"status": TrialStatus.PENDING, "enqueued_at": None}
+            transaction.on_commit(lambda: dispatch_run.delay(job.run_id))
+        Trial.objects.filter(pk=job.pk, status=TrialStatus.RUNNING, lease_owner=token).update(
+            attempt_count=calls[-1][1], lease_owner="", lease_expires_at=None, **outcome
         )
-    return "cancelled"
+    return "cancelled" if still_cancelled else "requeued"
 
 
 def trials_execute(*, trial_ids: list[int], worker: str = "") -> list[str]:
@@ -538,7 +546,7 @@ def _execute_job(job: TrialJob | None, *, worker: str, then: _FollowUps) -> str:
         return "lease lost"
     except LimiterCancelled:
         if calls:
-            return _release_cancelled(job.pk, token, endpoint, calls)
+            return _release_cancelled(job, token, endpoint, calls)
         return "cancelled"
     return _store_outcome(job, endpoint, token, config, calls, then=then)
 

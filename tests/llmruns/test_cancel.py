@@ -151,3 +151,55 @@ def test_the_reaper_and_a_worker_storing_an_outcome_do_not_deadlock(
     sample.refresh_from_db()
     assert sample.status == TrialStatus.OK and sample.text
     assert Trial.objects.filter(run=run, kind="self_review", work_sample=sample).count() == 1
+
+
+@pytest.mark.django_db
+def test_a_resume_between_a_worker_seeing_the_cancel_and_releasing_the_trial(
+    instrument, mock_endpoints, mock_llm, monkeypatch
+):
+    """The run is cancelled during a trial's first call (answered 500, so it is to be retried);
+    the worker sees the cancel before its retry, and the run is resumed right then, before the
+    worker releases the trial. The trial must not end cancelled in a run that runs on (and would
+    finish with it never answered): it goes back to pending, and the run finishes with every
+    trial answered."""
+    from llmruns.services import execution, run_finish_if_done, run_resume
+
+    mock_llm.set_config(MockConfig(rate_500=1.0))
+    run = _running_run(instrument, mock_endpoints[:1], max_attempts=5)
+    trial = Trial.objects.filter(run=run).order_by("pk").first()
+    real_call, real_cancelled = execution.chat_call, execution._run_cancelled
+    resumed: list[int] = []
+
+    def call_while_the_run_is_cancelled(**kwargs):
+        result = real_call(**kwargs)
+        run_cancel(run=run)
+        mock_llm.set_config(MockConfig())  # answers from now on
+        return result
+
+    def seen_cancelled_then_resumed(run_id: int) -> bool:
+        cancelled = real_cancelled(run_id)
+        if cancelled and not resumed:
+            resumed.append(run_resume(run=Run.objects.get(pk=run_id)))
+        return cancelled
+
+    monkeypatch.setattr(execution, "chat_call", call_while_the_run_is_cancelled)
+    monkeypatch.setattr(execution, "_run_cancelled", seen_cancelled_then_resumed)
+    trial_execute(trial_id=trial.pk)
+    monkeypatch.setattr(execution, "chat_call", real_call)
+
+    assert resumed == [Trial.objects.filter(run=run).count() - 1]  # all but the running trial
+    trial.refresh_from_db()
+    assert trial.status == TrialStatus.PENDING
+    assert (trial.lease_owner, trial.lease_expires_at, trial.finished_at) == ("", None, None)
+    run.refresh_from_db()
+    assert run.status == RunStatus.RUNNING
+    for pk in Trial.objects.filter(run=run, status=TrialStatus.PENDING).values_list(
+        "pk", flat=True
+    ):
+        assert trial_execute(trial_id=pk) == "ok"
+    run_finish_if_done(run_id=run.pk)
+    run.refresh_from_db()
+    assert run.status == RunStatus.FINISHED
+    assert set(Trial.objects.filter(run=run).values_list("status", flat=True)) == {TrialStatus.OK}
+    trial.refresh_from_db()
+    assert trial.attempt_count == 2 == trial.attempts.count()
