@@ -60,6 +60,14 @@ def scrub(text: str, api_key: str) -> str:
     return KEY_PATTERN.sub("[key removed]", text)
 
 
+def longest_call_seconds(timeout: float) -> float:
+    """How long one call made with `timeout` may take: the SDK tries once (`max_retries=0`), and
+    the timeout bounds each phase of the try (connecting, then waiting for the reply), so a call
+    may take up to about twice the timeout. What must outlast a call (the trial's lease, the
+    endpoint's concurrency slot) is derived from this."""
+    return 2 * float(timeout)
+
+
 @lru_cache(maxsize=64)
 def _client(base_url: str, api_key: str, timeout: float) -> openai.OpenAI:
     return openai.OpenAI(

@@ -280,8 +280,9 @@ def get_limiter() -> Limiter:
     return _cached
 
 
-# A concurrency slot outlives the call it was taken for by at most this much past the endpoint's
-# timeout, so a killed worker's slots come back within a minute, not after ten.
+# A concurrency slot outlives the longest the call it was taken for may take
+# (`llmruns.client.longest_call_seconds`) by this much, so a killed worker's slots come back
+# within a minute of that, not after ten.
 SLOT_MARGIN_SECONDS = 30.0
 
 
@@ -303,8 +304,8 @@ def endpoint_turn(
     """Wait for a concurrency slot and a request token, then hold the slot for the call.
 
     The slot is taken first and kept while the token is awaited, both asked for in one round trip.
-    `slot_seconds` bounds how long the call may keep it once granted (the endpoint's timeout
-    and a margin): a worker killed mid-call gives its slot back by lapsing after that long.
+    `slot_seconds` bounds how long the call may keep it once granted (the longest the call may
+    take and a margin): a worker killed mid-call gives its slot back by lapsing after that long.
     """
     holder = f"{os.getpid()}:{uuid.uuid4().hex}"
     try:

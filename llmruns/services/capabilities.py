@@ -15,6 +15,7 @@ from functools import partial
 from django.db import transaction
 from django.utils import timezone
 
+from llmruns.client import longest_call_seconds
 from llmruns.limiter import (
     SLOT_MARGIN_SECONDS,
     LimiterCancelled,
@@ -38,7 +39,9 @@ def endpoint_probe(*, endpoint: ModelEndpoint, timeout: float | None = None) -> 
         api_key_env=endpoint.api_key_env,
         timeout=timeout,
         # The probe's requests count against the endpoint's limits like a run's calls do.
-        turn=partial(_turn, endpoint, slot_seconds=timeout + SLOT_MARGIN_SECONDS),
+        turn=partial(
+            _turn, endpoint, slot_seconds=longest_call_seconds(timeout) + SLOT_MARGIN_SECONDS
+        ),
     )
     return endpoint_capabilities_store(endpoint=endpoint, report=report)
 

@@ -37,7 +37,7 @@ from tenacity import (
 )
 
 from careers.models import Item
-from llmruns.client import CallResult, chat_call, client_for
+from llmruns.client import CallResult, chat_call, client_for, longest_call_seconds
 from llmruns.limiter import (
     SLOT_MARGIN_SECONDS,
     LimiterCancelled,
@@ -306,9 +306,15 @@ def _when(value: datetime) -> object:
 def lease_seconds(endpoint: dict) -> float:
     """How long a claim or renewal holds the trial: the lease setting, but never less than the
     endpoint's call may take, so the reaper cannot hand a trial to another worker (who would pay
-    for the call again) while its call is still running. The timeout bounds each phase of a call
-    (connecting, then waiting for the reply), so a call may take up to about twice as long."""
-    return max(float(settings.LLM_LEASE_SECONDS), 2 * float(endpoint["timeout_seconds"]))
+    for the call again) while its call is still running."""
+    return max(float(settings.LLM_LEASE_SECONDS), longest_call_seconds(endpoint["timeout_seconds"]))
+
+
+def slot_seconds(endpoint: dict) -> float:
+    """How long a call holds its concurrency slot: as long as the call may take and a margin, so
+    the endpoint never has more than `max_concurrency` calls running, while a killed worker's slot
+    still lapses soon after."""
+    return longest_call_seconds(endpoint["timeout_seconds"]) + SLOT_MARGIN_SECONDS
 
 
 def _begin_attempt(
@@ -514,7 +520,7 @@ def _execute_job(job: TrialJob | None, *, worker: str, then: _FollowUps) -> str:
             requests_per_minute=endpoint["max_requests_per_minute"],
             concurrency=endpoint["max_concurrency"],
             cancelled=lambda: _run_cancelled(job.run_id),
-            slot_seconds=endpoint["timeout_seconds"] + SLOT_MARGIN_SECONDS,
+            slot_seconds=slot_seconds(endpoint),
         ):
             attempt_id, number = _begin_attempt(
                 job, first=not calls, token=token, body=body, lease_for=lease_for
