@@ -5,7 +5,8 @@ across machines) and file locks on this machine (the embedded default). Both kee
 request start times per endpoint, so no window of `window_seconds` ever holds more than the limit;
 both also pace requests evenly (one every window/limit seconds), because providers enforce their
 per-minute limits over shorter periods too and answer a burst with 429s. Concurrency slots have
-holders that expire, so a killed worker cannot hold a slot forever.
+holders that expire, so a killed worker cannot hold a slot forever. A server that answers with
+Retry-After pauses the whole endpoint, every caller's requests, not only the one it answered.
 """
 
 from __future__ import annotations
@@ -27,6 +28,14 @@ from typing import Protocol
 DEFAULT_WINDOW_SECONDS = 61.0
 SLOT_TTL_SECONDS = 600.0
 SLOT_POLL_SECONDS = 0.05
+# The longest pause a server's Retry-After can impose on an endpoint: a larger (or absurd) value
+# pauses it this long, and the next call finds out whether the server is ready.
+MAX_PAUSE_SECONDS = 60.0
+
+
+def _pause_seconds(seconds: float) -> float:
+    """A requested pause within [0, MAX_PAUSE_SECONDS] (a value that is not a number is none)."""
+    return min(MAX_PAUSE_SECONDS, seconds) if seconds > 0 else 0.0
 
 
 class Limiter(Protocol):
@@ -53,6 +62,10 @@ class Limiter(Protocol):
         died is free again without anyone releasing it."""
 
     def release_slot(self, key: str, *, holder: str) -> None: ...
+
+    def pause(self, key: str, seconds: float) -> None:
+        """Let no request go for `seconds` (at most MAX_PAUSE_SECONDS) from now, as the server
+        asked with Retry-After; a pause already longer is kept."""
 
 
 @dataclass
@@ -138,6 +151,11 @@ class FileLimiter:
         with self._state(key) as state:
             state["slots"].pop(holder, None)
 
+    def pause(self, key: str, seconds: float) -> None:
+        with self._state(key) as state:
+            until = time.time() + _pause_seconds(seconds)
+            state["next_at"] = max(float(state.get("next_at", 0.0)), until)
+
 
 # The request log and pacing, shared by the request script and the turn script (after `now`).
 _REQUEST_LUA = """
@@ -212,6 +230,20 @@ return 0
 """
 
 
+# The pacing key pushed forward, never back, by a pause.
+_PAUSE_SCRIPT = """
+local pace_key = KEYS[1] .. ':next'
+local seconds = tonumber(ARGV[1])
+local t = redis.call('TIME')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+local next_at = tonumber(redis.call('GET', pace_key) or '0')
+if now + seconds > next_at then
+  redis.call('SET', pace_key, tostring(now + seconds), 'EX', math.ceil(seconds) + 5)
+end
+return 1
+"""
+
+
 class RedisLimiter:
     """The same sliding log and slots in Redis, with Redis's clock, atomic through Lua scripts."""
 
@@ -223,6 +255,7 @@ class RedisLimiter:
         self._request = self.client.register_script(_REQUEST_SCRIPT)
         self._slot = self.client.register_script(_SLOT_SCRIPT)
         self._turn = self.client.register_script(_TURN_SCRIPT)
+        self._pause = self.client.register_script(_PAUSE_SCRIPT)
 
     def try_acquire_request(self, key: str, *, limit: int) -> float:
         member = f"{time.time():.6f}:{uuid.uuid4().hex}"
@@ -254,6 +287,9 @@ class RedisLimiter:
 
     def release_slot(self, key: str, *, holder: str) -> None:
         self.client.zrem(f"vl:slots:{key}", holder)
+
+    def pause(self, key: str, seconds: float) -> None:
+        self._pause(keys=[f"vl:rate:{key}"], args=[_pause_seconds(seconds)])
 
     def reset(self, key: str) -> None:
         self.client.delete(f"vl:rate:{key}", f"vl:rate:{key}:next", f"vl:slots:{key}")

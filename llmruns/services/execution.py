@@ -510,13 +510,14 @@ def _execute_job(job: TrialJob | None, *, worker: str, then: _FollowUps) -> str:
     token = f"{worker or WORKER_NAME}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
     calls: list[tuple[int, int, CallResult]] = []  # (attempt id, attempt number, result)
     lease_for = lease_seconds(endpoint)
+    limiter_key = endpoint_limiter_key(job.endpoint_id)
 
     def one_call() -> CallResult:
         if calls and _run_cancelled(job.run_id):
             raise LimiterCancelled  # no retries for a run that was cancelled meanwhile
         with endpoint_turn(
             limiter,
-            endpoint_limiter_key(job.endpoint_id),
+            limiter_key,
             requests_per_minute=endpoint["max_requests_per_minute"],
             concurrency=endpoint["max_concurrency"],
             cancelled=lambda: _run_cancelled(job.run_id),
@@ -526,6 +527,10 @@ def _execute_job(job: TrialJob | None, *, worker: str, then: _FollowUps) -> str:
                 job, first=not calls, token=token, body=body, lease_for=lease_for
             )
             result = chat_call(client=client, api_key=api_key, body=body)
+        if result.transient and result.retry_after:
+            # The server asks for a pause (a 429 with Retry-After): every trial of the endpoint
+            # waits, not only this one, or the others would keep calling and be refused too.
+            limiter.pause(limiter_key, result.retry_after)
         if result.transient:
             _close_attempt(attempt_id, result)  # a usable answer is closed with the result
         calls.append((attempt_id, number, result))
