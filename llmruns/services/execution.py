@@ -554,6 +554,7 @@ def _execute_job(job: TrialJob | None, *, worker: str, then: _FollowUps) -> str:
     except NotClaimed:
         return "not claimed"
     except LeaseLost:
+        _bill(job.pk, endpoint, calls)
         return "lease lost"
     except LimiterCancelled:
         if calls:
@@ -582,7 +583,10 @@ def _store_outcome(
         if not last.transient:
             _close_attempt(last_attempt_id, last)
         if not _store(job, token, fields):
-            return "lease lost"  # the worker that took over the reaped lease stores the result
+            # The worker that took over the reaped lease stores the result; these calls were
+            # paid for all the same.
+            _bill(job.pk, endpoint, calls)
+            return "lease lost"
         if spawns_review:
             then.reviews.extend(
                 _create_self_reviews(job, config, run_cancelled=_run_cancelled_locked(job.run_id))

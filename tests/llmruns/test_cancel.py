@@ -203,3 +203,46 @@ def test_a_resume_between_a_worker_seeing_the_cancel_and_releasing_the_trial(
     assert set(Trial.objects.filter(run=run).values_list("status", flat=True)) == {TrialStatus.OK}
     trial.refresh_from_db()
     assert trial.attempt_count == 2 == trial.attempts.count()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "fault",
+    [{}, {"rate_no_choices": 1.0}],
+    # The call is answered and the store finds the lease gone; or it is to be retried and the
+    # renewal finds it gone.
+    ids=["lost-at-store", "lost-at-retry"],
+)
+def test_a_worker_whose_lease_was_reaped_mid_call_still_bills_its_call(
+    instrument, mock_endpoints, mock_llm, monkeypatch, fault
+):
+    """The reaper takes the trial back while its call runs (the worker stalled past its lease):
+    the worker stores nothing, but the call it made was paid for and counts in the trial's
+    totals, beside whatever the next worker's calls add."""
+    from llmruns import tasks
+    from llmruns.services import execution, trials_reap
+
+    monkeypatch.setattr(tasks.dispatch_run, "delay", lambda run_id: None)
+    mock_llm.set_config(MockConfig(**fault))
+    run = _running_run(instrument, mock_endpoints[:1], max_attempts=5)
+    trial = Trial.objects.filter(run=run).first()
+    real_call = execution.chat_call
+
+    def call_then_reaped(**kwargs):
+        result = real_call(**kwargs)
+        trials_reap(now=timezone.now() + timedelta(hours=1))
+        return result
+
+    monkeypatch.setattr(execution, "chat_call", call_then_reaped)
+
+    assert trial_execute(trial_id=trial.pk) == "lease lost"
+    trial.refresh_from_db()
+    assert trial.status == TrialStatus.PENDING  # for the next worker
+    usage = json.loads(trial.attempts.get().response_body)["usage"]
+    assert usage["prompt_tokens"] > 0
+    assert (trial.input_tokens, trial.output_tokens) == (
+        usage["prompt_tokens"],
+        usage["completion_tokens"],
+    )
+    expected = (Decimal(usage["prompt_tokens"]) + 2 * Decimal(usage["completion_tokens"])) / 10**6
+    assert trial.cost == expected
