@@ -32,6 +32,9 @@ class CallResult:
     content: str | None = None
     finish_reason: str | None = None
     input_tokens: int = 0
+    # Prompt tokens the provider served from its prompt cache (part of input_tokens, as
+    # usage.prompt_tokens counts them).
+    cached_input_tokens: int = 0
     output_tokens: int = 0
     # Reasoning returned apart from the answer (`reasoning_content` or `reasoning`), and its
     # tokens (part of output_tokens, as usage.completion_tokens counts them).
@@ -113,6 +116,8 @@ def completion_read(result: CallResult, completion: Any) -> None:
     # Usage first: a completion whose answer cannot be read was still billed for its tokens.
     usage = completion.get("usage") or {}
     result.input_tokens = int(usage.get("prompt_tokens") or 0)
+    cached = (usage.get("prompt_tokens_details") or {}).get("cached_tokens")
+    result.cached_input_tokens = min(result.input_tokens, int(cached or 0))
     result.output_tokens = int(usage.get("completion_tokens") or 0)
     details = usage.get("completion_tokens_details") or {}
     result.reasoning_tokens = int(details.get("reasoning_tokens") or 0)

@@ -117,6 +117,17 @@ class ModelEndpoint(models.Model):
     price_output_per_million = models.DecimalField(
         max_digits=12, decimal_places=4, default=Decimal(0), validators=[MinValueValidator(0)]
     )
+    price_cached_input_per_million = models.DecimalField(
+        max_digits=12,
+        decimal_places=4,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0)],
+        help_text=_(
+            "Price of cached prompt tokens (usage.prompt_tokens_details.cached_tokens); empty "
+            "means the input price."
+        ),
+    )
     extra_params = models.JSONField(default=dict, blank=True)
     timeout_seconds = models.FloatField(
         default=60.0, validators=[MinValueValidator(0.1), MaxValueValidator(3600)]
@@ -184,17 +195,42 @@ class ModelEndpoint(models.Model):
     def __str__(self) -> str:
         return f"{self.name}{' (mock)' if self.is_mock else ''}"
 
-    def cost(self, input_tokens: int, output_tokens: int, reasoning_tokens: int = 0) -> Decimal:
+    def cost(
+        self,
+        input_tokens: int,
+        output_tokens: int,
+        reasoning_tokens: int = 0,
+        cached_input_tokens: int = 0,
+    ) -> Decimal:
         """Reasoning tokens are part of the output tokens, priced at the reasoning price (the
-        output price when none is set)."""
+        output price when none is set); cached prompt tokens are part of the input tokens,
+        priced at the cached input price (the input price when none is set)."""
         reasoning_price = self.price_reasoning_per_million
         if reasoning_price is None:
             reasoning_price = self.price_output_per_million
+        cached_price = self.price_cached_input_per_million
+        if cached_price is None:
+            cached_price = self.price_input_per_million
+        cached_input_tokens = min(cached_input_tokens, input_tokens)
         return (
-            self.price_input_per_million * input_tokens
+            self.price_input_per_million * (input_tokens - cached_input_tokens)
+            + cached_price * cached_input_tokens
             + self.price_output_per_million * max(0, output_tokens - reasoning_tokens)
             + reasoning_price * reasoning_tokens
         ) / Decimal(1_000_000)
+
+    def frozen_prices(self) -> dict:
+        """The live prices as a run's frozen configuration keeps them (text; None: not set)."""
+
+        def text(price) -> str | None:
+            return None if price is None else str(price)
+
+        return {
+            "price_input_per_million": str(self.price_input_per_million),
+            "price_cached_input_per_million": text(self.price_cached_input_per_million),
+            "price_output_per_million": str(self.price_output_per_million),
+            "price_reasoning_per_million": text(self.price_reasoning_per_million),
+        }
 
     def missing_capabilities(self, method: str) -> list[str]:
         """The capabilities `method` needs that this endpoint does not have (empty = usable)."""
@@ -219,16 +255,10 @@ class ModelEndpoint(models.Model):
             "accepts_temperature": self.accepts_temperature,
             "accepts_top_p": self.accepts_top_p,
             "token_limit_param": self.token_limit_param,
-            "price_reasoning_per_million": (
-                None
-                if self.price_reasoning_per_million is None
-                else str(self.price_reasoning_per_million)
-            ),
             "probed_at": self.probed_at.isoformat() if self.probed_at else None,
             "max_requests_per_minute": self.max_requests_per_minute,
             "max_concurrency": self.max_concurrency,
-            "price_input_per_million": str(self.price_input_per_million),
-            "price_output_per_million": str(self.price_output_per_million),
+            **self.frozen_prices(),
             "extra_params": self.extra_params,
             "timeout_seconds": self.timeout_seconds,
             "is_mock": self.is_mock,

@@ -41,6 +41,12 @@ class PriceField(serializers.DecimalField):
 class ModelEndpointSerializer(serializers.ModelSerializer):
     price_input_per_million = PriceField(required=False)
     price_output_per_million = PriceField(required=False)
+    price_cached_input_per_million = PriceField(
+        required=False,
+        allow_null=True,
+        help_text="Price of cached prompt tokens (usage.prompt_tokens_details.cached_tokens); "
+        "null means the input price.",
+    )
     extra_params = serializers.DictField(
         required=False,
         help_text="Extra request parameters sent with every call (not model, messages, api_key).",
@@ -67,6 +73,7 @@ class ModelEndpointSerializer(serializers.ModelSerializer):
             "max_requests_per_minute",
             "max_concurrency",
             "price_input_per_million",
+            "price_cached_input_per_million",
             "price_output_per_million",
             "price_reasoning_per_million",
             "extra_params",

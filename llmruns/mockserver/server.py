@@ -184,6 +184,7 @@ class MockLLMServer:
         self._fault_rng = random.Random(self._config.seed)
         self._requested_models: dict[str, None] = {}  # insertion-ordered set
         self._call_count = 0
+        self._prompt_cache: set[tuple[str, str]] = set()  # (model, system message) seen
         self._stopping = threading.Event()
         self._httpd: _HTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -596,6 +597,9 @@ class MockLLMServer:
             "prompt_tokens": prompt_tokens,
             "completion_tokens": completion_tokens,
             "total_tokens": prompt_tokens + completion_tokens,
+            "prompt_tokens_details": {
+                "cached_tokens": self._cached_prompt_tokens(str(payload["model"]), payload)
+            },
         }
         if variant.reasoning_field:
             usage["completion_tokens_details"] = {"reasoning_tokens": reasoning_tokens}
@@ -608,6 +612,19 @@ class MockLLMServer:
             "choices": choices,
             "usage": usage,
         }
+
+    def _cached_prompt_tokens(self, model: str, payload: Mapping[str, Any]) -> int:
+        """Prompt caching as providers report it: a request that starts with the system message
+        of an earlier request to the same model reads that message's tokens from the cache (a
+        real provider caches only long prompts; the mock caches any)."""
+        first = payload["messages"][0]
+        if first.get("role") != "system":
+            return 0
+        text = _message_text(first.get("content"))
+        with self._lock:
+            hit = (model, text) in self._prompt_cache
+            self._prompt_cache.add((model, text))
+        return 4 + estimate_tokens(text) if hit else 0
 
     @staticmethod
     def _one_token_answer(

@@ -206,20 +206,34 @@ def spent(endpoint: dict, results: list[CallResult]) -> dict:
         "output_tokens": sum(result.output_tokens for result in results),
         "reasoning_tokens": sum(result.reasoning_tokens for result in results),
     }
-    return {**tokens, "cost": trial_cost(endpoint, **tokens).quantize(Decimal("0.00000001"))}
+    cached = sum(result.cached_input_tokens for result in results)
+    cost = trial_cost(endpoint, **tokens, cached_input_tokens=cached)
+    return {**tokens, "cost": cost.quantize(Decimal("0.00000001"))}
 
 
 def trial_cost(
-    endpoint: dict, *, input_tokens: int, output_tokens: int, reasoning_tokens: int
+    endpoint: dict,
+    *,
+    input_tokens: int,
+    output_tokens: int,
+    reasoning_tokens: int,
+    cached_input_tokens: int = 0,
 ) -> Decimal:
-    """Input at the input price; reasoning tokens (part of the output) at the reasoning price,
-    or the output price where none is set; the rest of the output at the output price."""
+    """Cached prompt tokens (part of the input) at the cached input price, or the input price
+    where none is set; the rest of the input at the input price; reasoning tokens (part of the
+    output) at the reasoning price, or the output price where none is set; the rest of the
+    output at the output price."""
+    input_price = Decimal(endpoint["price_input_per_million"])
+    cached_price = endpoint.get("price_cached_input_per_million")
+    cached_price = input_price if cached_price is None else Decimal(cached_price)
+    cached_tokens = min(cached_input_tokens, input_tokens)
     output_price = Decimal(endpoint["price_output_per_million"])
     reasoning_price = endpoint.get("price_reasoning_per_million")
     reasoning_price = output_price if reasoning_price is None else Decimal(reasoning_price)
     answer_tokens = max(0, output_tokens - reasoning_tokens)
     return (
-        Decimal(endpoint["price_input_per_million"]) * input_tokens
+        input_price * (input_tokens - cached_tokens)
+        + cached_price * cached_tokens
         + output_price * answer_tokens
         + reasoning_price * reasoning_tokens
     ) / Decimal(1_000_000)

@@ -231,6 +231,36 @@ def test_a_configuration_frozen_without_a_batch_reasoning_price_scales_the_live_
     assert _priced_at_batch(recorded)["price_reasoning_per_million"] == "3.0000"
 
 
+def test_cached_prompt_tokens_in_batch_mode_cost_the_batch_cached_input_price(instrument):
+    """Live prices 1.00 input, 0.20 cached input, 2.00 output, and an explicit batch input price
+    of 0.40: cached tokens cost 0.20 x 0.40 / 1.00 = 0.08 per million in batch mode, the rest
+    of the input 0.40, the output 1.00 (the default half discount)."""
+    with MockLLMServer(MockConfig(seed=3)) as server:
+        endpoint = _batch_endpoint(
+            server,
+            price_cached_input_per_million="0.20",
+            batch_price_input_per_million="0.40",
+        )
+        run = _batch_run(instrument, endpoint, replications=1)
+        _tick_until_finished(run)
+        trials = Trial.objects.filter(run=run, status=TrialStatus.OK)
+        checked = 0
+        for trial in trials:
+            attempt = trial.attempts.get()
+            line = json.loads(attempt.response_body)
+            usage = line.get("usage") or line["response"]["body"]["usage"]
+            cached = usage["prompt_tokens_details"]["cached_tokens"]
+            assert trial.input_tokens == usage["prompt_tokens"] > cached
+            expected = (
+                Decimal("0.40") * (trial.input_tokens - cached)
+                + Decimal("0.08") * cached
+                + Decimal("1.00") * trial.output_tokens
+            ) / 1_000_000
+            assert trial.cost == expected.quantize(Decimal("0.00000001"))
+            checked += cached > 0
+        assert checked >= 50  # all but the first line of each system message
+
+
 def test_batch_lines_are_parsed_like_live_answers(instrument):
     """The same seeded respondent answers a run twice, once live and once in a batch."""
     with MockLLMServer(MockConfig(seed=5)) as server:

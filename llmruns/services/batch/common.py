@@ -90,12 +90,28 @@ def _batch_reasoning_price(endpoint: dict) -> str | None:
     return str((Decimal(live) * share).quantize(Decimal("0.0001")))
 
 
+def _batch_cached_input_price(endpoint: dict) -> str | None:
+    """The batch price of cached prompt tokens; None: they cost the batch input price.
+
+    The live cached input price, cut as the input price is (by the batch input price's share
+    of the live input price)."""
+    live = endpoint.get("price_cached_input_per_million")
+    if live is None:
+        return None
+    live_input = Decimal(endpoint["price_input_per_million"])
+    if not live_input:
+        return endpoint["batch_price_input_per_million"]
+    share = Decimal(endpoint["batch_price_input_per_million"]) / live_input
+    return str((Decimal(live) * share).quantize(Decimal("0.0001")))
+
+
 def _priced_at_batch(endpoint: dict) -> dict:
     """The endpoint as the live store code reads it, with the batch prices as its prices
-    (reasoning tokens included)."""
+    (reasoning and cached prompt tokens included)."""
     return {
         **endpoint,
         "price_input_per_million": endpoint["batch_price_input_per_million"],
+        "price_cached_input_per_million": _batch_cached_input_price(endpoint),
         "price_output_per_million": endpoint["batch_price_output_per_million"],
         "price_reasoning_per_million": _batch_reasoning_price(endpoint),
     }
