@@ -9,8 +9,17 @@ from django.core.exceptions import ValidationError
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
-from llmruns.models import Attempt, ModelEndpoint, ProviderBatch, Run, Trial
+from llmruns.models import (
+    Attempt,
+    ModelEndpoint,
+    ProviderBatch,
+    Run,
+    RunStatus,
+    Trial,
+    TrialStatus,
+)
 from llmruns.services import (
+    endpoint_runs,
     run_cancel,
     run_estimate,
     run_progress,
@@ -45,6 +54,13 @@ class ModelEndpointAdmin(admin.ModelAdmin):
     exclude = ["capabilities"]
     actions = ["probe_endpoints"]
 
+    def has_delete_permission(self, request, obj=None) -> bool:
+        # An endpoint a run used (a draft too) is part of that run's record: archive it instead,
+        # as the API says when it refuses the same deletion.
+        if obj is not None and endpoint_runs(endpoint=obj).exists():
+            return False
+        return super().has_delete_permission(request, obj)
+
     @admin.display(description=_("capabilities (last probe)"))
     def capability_report(self, endpoint: ModelEndpoint) -> str:
         results = (endpoint.capabilities or {}).get("results") or {}
@@ -76,6 +92,20 @@ class ModelEndpointAdmin(admin.ModelAdmin):
                 _("%(endpoint)s: probed; not supported: %(missing)s")
                 % {"endpoint": endpoint, "missing": ", ".join(missing) or "-"},
             )
+
+
+def _run_holds_answers(run: Run) -> bool:
+    """Whether a run has called its endpoints (answers, attempts, costs, provider batches), or
+    may do so at any moment (preparing or running)."""
+    if run.status not in (RunStatus.DRAFT, RunStatus.CANCELLED):
+        return True
+    return (
+        Trial.objects.filter(run=run)
+        .exclude(status__in=[TrialStatus.PENDING, TrialStatus.CANCELLED])
+        .exists()
+        or Attempt.objects.filter(trial__run=run).exists()
+        or ProviderBatch.objects.filter(run=run).exists()
+    )
 
 
 def _apply(modeladmin, request, queryset, service, done: str) -> None:
@@ -159,6 +189,22 @@ class RunAdmin(admin.ModelAdmin):
     def has_add_permission(self, request) -> bool:
         return False
 
+    def has_delete_permission(self, request, obj=None) -> bool:
+        # A run's answers and what they cost are the study's data (and what expert ratings rest
+        # on): only a run that never called its endpoints, a draft or one cancelled before any
+        # call, may be deleted. Ratings and campaigns protect their run anyway.
+        if obj is not None and _run_holds_answers(obj):
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def get_deleted_objects(self, objs, request):
+        # A run's trials go with it or not at all: the trial admin never deletes one on its own
+        # (it would leave a hole in the run's grid), and whether the run may go, with its
+        # trials, is has_delete_permission's question, which the collector asks of each run.
+        deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
+        perms_needed.discard(Trial._meta.verbose_name)
+        return deleted, counts, perms_needed, protected
+
     @admin.display(description=_("calls and cost estimate"))
     def estimate(self, run: Run) -> str:
         if run.pk is None:
@@ -234,6 +280,10 @@ class TrialAdmin(admin.ModelAdmin):
     def has_change_permission(self, request, obj=None) -> bool:
         return False
 
+    def has_delete_permission(self, request, obj=None) -> bool:
+        # A trial is a cell of its run's grid and may hold an answer: it goes only with its run.
+        return False
+
 
 @admin.register(ProviderBatch)
 class ProviderBatchAdmin(admin.ModelAdmin):
@@ -265,4 +315,8 @@ class ProviderBatchAdmin(admin.ModelAdmin):
         return False
 
     def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        # The platform's record of what a provider holds (and bills): never deleted by hand.
         return False

@@ -12,7 +12,12 @@ from llmruns.services.definition import (
     run_planned_trials,
     run_start,
 )
-from llmruns.services.endpoints import endpoint_archive, endpoint_delete, endpoint_unarchive
+from llmruns.services.endpoints import (
+    endpoint_archive,
+    endpoint_delete,
+    endpoint_runs,
+    endpoint_unarchive,
+)
 from llmruns.services.execution import trial_execute, trials_execute
 from llmruns.services.lifecycle import (
     run_cancel,
@@ -29,6 +34,7 @@ __all__ = [
     "RunSpec",
     "endpoint_archive",
     "endpoint_delete",
+    "endpoint_runs",
     "endpoint_unarchive",
     "run_grid_size",
     "run_planned_trials",

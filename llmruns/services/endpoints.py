@@ -9,6 +9,7 @@ every run, trial and export that used it stays as it was.
 from __future__ import annotations
 
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -16,9 +17,15 @@ from config.errors import DependantsExist
 from llmruns.models import ModelEndpoint, Run, Trial
 
 
+def endpoint_runs(*, endpoint: ModelEndpoint) -> QuerySet[Run]:
+    """The runs that used the endpoint, drafts included: while there is one, the endpoint is
+    part of its record and cannot be deleted (here or in the admin)."""
+    return Run.objects.filter(endpoints=endpoint)
+
+
 @transaction.atomic
 def endpoint_delete(*, endpoint: ModelEndpoint) -> None:
-    runs = Run.objects.filter(endpoints=endpoint).count()
+    runs = endpoint_runs(endpoint=endpoint).count()
     if runs:
         raise DependantsExist(
             resource=_("endpoint %(name)s") % {"name": endpoint.name},
