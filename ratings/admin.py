@@ -15,6 +15,7 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from ratings.adaptive import stopping_state
 from ratings.calibration import campaign_calibration
@@ -24,6 +25,7 @@ from ratings.models import (
     Assignment,
     Calibration,
     Campaign,
+    CampaignStatus,
     ExpertProfile,
     ModelName,
     Panel,
@@ -246,15 +248,31 @@ class CampaignAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Close the selected campaigns"))
     def close_campaigns(self, request, queryset) -> None:
-        for campaign in queryset:
-            campaign_close(campaign=campaign)
-        self.message_user(request, _("Closed %(n)s campaigns.") % {"n": len(queryset)})
+        # Only an open campaign closes: count those whose status changed, not those selected.
+        closed = sum(
+            campaign.status == CampaignStatus.OPEN
+            and campaign_close(campaign=campaign).status == CampaignStatus.CLOSED
+            for campaign in queryset
+        )
+        self.message_user(
+            request,
+            ngettext("Closed %(count)d campaign.", "Closed %(count)d campaigns.", closed)
+            % {"count": closed},
+        )
 
     @admin.action(description=_("Reopen the selected campaigns"))
     def reopen_campaigns(self, request, queryset) -> None:
-        for campaign in queryset:
-            campaign_reopen(campaign=campaign)
-        self.message_user(request, _("Reopened %(n)s campaigns.") % {"n": len(queryset)})
+        # Only a closed campaign reopens (one awaiting review is opened from its review page).
+        reopened = sum(
+            campaign.status == CampaignStatus.CLOSED
+            and campaign_reopen(campaign=campaign).status == CampaignStatus.OPEN
+            for campaign in queryset
+        )
+        self.message_user(
+            request,
+            ngettext("Reopened %(count)d campaign.", "Reopened %(count)d campaigns.", reopened)
+            % {"count": reopened},
+        )
 
     def add_view(self, request, form_url="", extra_context=None):
         if not self.has_add_permission(request):

@@ -33,7 +33,15 @@ from ratings.calibration import (
     withheld_calibration_units,
 )
 from ratings.forms import FLAG_CHOICES, DraftForm, RatingForm, SkipForm
-from ratings.models import Assignment, AssignmentStatus, Campaign, ExpertProfile, Rating, Unit
+from ratings.models import (
+    Assignment,
+    AssignmentStatus,
+    Campaign,
+    CampaignStatus,
+    ExpertProfile,
+    Rating,
+    Unit,
+)
 from ratings.review_selectors import redaction_figures, review_list
 from ratings.selectors import (
     ExpertQueue,
@@ -352,11 +360,21 @@ def campaign_progress_page(request: HttpRequest, campaign_id: int) -> HttpRespon
     if request.method == "POST":
         action = request.POST.get("action")
         if action == "close":
-            campaign_close(campaign=campaign)
-            messages.success(request, _("The campaign is closed."))
+            if campaign.status == CampaignStatus.OPEN and (
+                campaign_close(campaign=campaign).status == CampaignStatus.CLOSED
+            ):
+                messages.success(request, _("The campaign is closed."))
+            else:
+                messages.info(request, _("Nothing changed: only an open campaign can be closed."))
         elif action == "reopen":
-            campaign_reopen(campaign=campaign)
-            messages.success(request, _("The campaign is open again."))
+            if campaign.status == CampaignStatus.CLOSED and (
+                campaign_reopen(campaign=campaign).status == CampaignStatus.OPEN
+            ):
+                messages.success(request, _("The campaign is open again."))
+            else:
+                messages.info(
+                    request, _("Nothing changed: only a closed campaign can be reopened.")
+                )
         else:
             return HttpResponse(_("Unknown action."), status=400)
         return redirect("campaign-progress", campaign.pk)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
-from ratings.models import Campaign, Rating, Unit
+from ratings.models import Campaign, CampaignStatus, Rating, Unit
 from ratings.services import rating_submit
 
 pytestmark = pytest.mark.django_db
@@ -45,3 +45,35 @@ def test_a_campaign_without_ratings_can_still_be_deleted_in_the_admin(admin_clie
     response = admin_client.post(f"/admin/ratings/campaign/{campaign.pk}/delete/", {"post": "yes"})
     assert response.status_code == 302
     assert not Campaign.objects.exists()
+
+
+def _action_message(admin_client, action: str, campaigns) -> str:
+    response = admin_client.post(
+        "/admin/ratings/campaign/",
+        {"action": action, "_selected_action": [c.pk for c in campaigns]},
+        follow=True,
+    )
+    return " ".join(str(message) for message in response.context["messages"])
+
+
+def test_close_and_reopen_actions_count_the_campaigns_whose_status_changed(
+    admin_client, campaign, finished_run, panel, admin_user
+):
+    from ratings.services import campaign_create
+
+    closed = campaign_create(
+        skip_review=True, name="Second campaign", run=finished_run, panel=panel, by=admin_user
+    )
+    Campaign.objects.filter(pk=closed.pk).update(status=CampaignStatus.CLOSED)
+    both = [campaign, closed]
+
+    assert _action_message(admin_client, "close_campaigns", both) == "Closed 1 campaign."
+    assert _action_message(admin_client, "close_campaigns", both) == "Closed 0 campaigns."
+    assert _action_message(admin_client, "reopen_campaigns", both) == "Reopened 2 campaigns."
+    assert _action_message(admin_client, "reopen_campaigns", both) == "Reopened 0 campaigns."
+    # One awaiting review is opened from its review page, never "reopened" here.
+    Campaign.objects.filter(pk=closed.pk).update(status=CampaignStatus.REVIEW)
+    assert _action_message(admin_client, "reopen_campaigns", [closed]) == "Reopened 0 campaigns."
+    assert Campaign.objects.get(pk=closed.pk).status == CampaignStatus.REVIEW
+    admin_client.cookies["django_language"] = "zh-hans"
+    assert _action_message(admin_client, "close_campaigns", both) == "已关闭 1 个评分活动。"

@@ -413,6 +413,22 @@ def test_progress_page_for_study_admins(client, admin_user, campaign, expert1):
     assert campaign.status == "open"
 
 
+def test_progress_page_says_when_closing_or_reopening_changed_nothing(client, admin_user, campaign):
+    client.force_login(admin_user)
+    url = f"/ratings/campaigns/{campaign.pk}/progress/"
+
+    def message(action: str) -> str:
+        response = client.post(url, {"action": action}, follow=True)
+        return " ".join(str(message) for message in response.context["messages"])
+
+    assert message("reopen") == "Nothing changed: only a closed campaign can be reopened."
+    assert message("close") == "The campaign is closed."
+    assert message("close") == "Nothing changed: only an open campaign can be closed."
+    assert message("reopen") == "The campaign is open again."
+    client.cookies["django_language"] = "zh-hans"
+    assert message("reopen") == "未作任何更改：只有已关闭的评分活动才能重新开放。"
+
+
 def test_progress_page_is_refused_to_experts_and_researchers(client, campaign, expert1, researcher):
     for user in (expert1, researcher):
         client.force_login(user)
