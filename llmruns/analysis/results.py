@@ -45,8 +45,9 @@ from llmruns.stats import (
     language_differences,
 )
 
-# Bump when the shape of a result changes, so no cached result of the old shape is served.
-RESULT_FORMAT = 1
+# Bump when the shape of a result, or what it counts, changes: no cached result of the old kind
+# is then served.
+RESULT_FORMAT = 2
 CACHE_SECONDS = 7 * 24 * 3600
 
 # --- plain values ------------------------------------------------------------------------------
@@ -198,11 +199,15 @@ def run_profiles(*, run: Run, parameters: Mapping[str, Any]) -> dict[str, Any]:
         frame = interest_frame(run_id=run.pk, method=method, basis=basis)
         answered = answered_only(frame)
         by = list(parameters["by"])
-        interest = pool_factors(answered[list(INTEREST_COLUMNS)], by=by)
+        # Pooled together, so that a trial without an answer keeps its respondent; it is counted
+        # once, by its status below, not again as an item with no answer recorded.
+        pooled = pool_factors(frame[list(INTEREST_COLUMNS)], by=by)
+        has_answer = frame["status"].isin(ANSWERED_STATUSES)
         profile = interest_profiles(
-            interest,
+            pooled.loc[has_answer],
             confidence=parameters["confidence"],
             items_per_area=_items_per_area(answered),
+            unanswered=pooled.loc[~has_answer],
         )
         notes: list[str] = []
         differences: list[dict[str, Any]] = []
@@ -214,9 +219,7 @@ def run_profiles(*, run: Run, parameters: Mapping[str, Any]) -> dict[str, Any]:
             differences = records(language_differences(source, a="en", b="zh-hans"))
         elif "language" in by:
             notes.append("language differences need answers in both en and zh-hans")
-        exclusions = answer_status_exclusions(
-            frame.loc[~frame["status"].isin(ANSWERED_STATUSES)], what="interest"
-        )
+        exclusions = answer_status_exclusions(frame.loc[~has_answer], what="interest")
         details = profile.exclusions
         if not details.empty:
             totals = details.groupby(["reason", "excluded_from"], sort=True)["n_answers"].sum()

@@ -176,9 +176,14 @@ def _holland_codes(areas: pd.DataFrame) -> pd.DataFrame:
 
 
 def _exclusions(
-    interest: pd.DataFrame, long_scores: pd.DataFrame, *, items_per_area: int
+    interest: pd.DataFrame,
+    long_scores: pd.DataFrame,
+    *,
+    items_per_area: int,
+    unanswered: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
-    """Count, per endpoint x language x area, every answer left out and why."""
+    """Count, per endpoint x language x area, every answer left out and why; the items of
+    `unanswered` are left to the caller's own, more specific reason."""
     per_respondent = (
         interest.assign(invalid=interest["value"].isna(), valid=interest["value"].notna())
         .groupby([*RESPONDENT_KEYS, "area"], sort=False)
@@ -188,9 +193,21 @@ def _exclusions(
     # Respondents with no row at all in an area still miss all its items.
     everyone = long_scores[[*RESPONDENT_KEYS, "area", "complete"]]
     per_respondent = everyone.merge(per_respondent, on=[*RESPONDENT_KEYS, "area"], how="left")
-    for count in ("invalid", "valid", "recorded"):
+    if unanswered is not None and not unanswered.empty:
+        accounted = (
+            unanswered.groupby([*RESPONDENT_KEYS, "area"], sort=False)["item"]
+            .nunique()
+            .rename("unanswered")
+            .reset_index()
+        )
+        per_respondent = per_respondent.merge(accounted, on=[*RESPONDENT_KEYS, "area"], how="left")
+    else:
+        per_respondent["unanswered"] = 0
+    for count in ("invalid", "valid", "recorded", "unanswered"):
         per_respondent[count] = per_respondent[count].fillna(0).astype(np.int64)
-    per_respondent["unrecorded"] = (items_per_area - per_respondent["recorded"]).clip(lower=0)
+    per_respondent["unrecorded"] = (
+        items_per_area - per_respondent["recorded"] - per_respondent["unanswered"]
+    ).clip(lower=0)
     per_respondent["incomplete"] = ~per_respondent["complete"].astype(bool)
     per_respondent["excluded_from_score"] = per_respondent["valid"].where(
         per_respondent["incomplete"], 0
@@ -228,7 +245,11 @@ def _exclusions(
 
 
 def interest_profiles(
-    interest: pd.DataFrame, *, confidence: float = 0.95, items_per_area: int = ITEMS_PER_AREA
+    interest: pd.DataFrame,
+    *,
+    confidence: float = 0.95,
+    items_per_area: int = ITEMS_PER_AREA,
+    unanswered: pd.DataFrame | None = None,
 ) -> ProfileResult:
     """Interest profile per endpoint x language.
 
@@ -238,7 +259,9 @@ def interest_profiles(
     and the mean area score over complete respondents. `holland` derives the code from those
     means. `exclusions` counts the answers left out: invalid or refused answers and items with no
     recorded answer (left out of means and scores), and the valid answers of incomplete
-    respondents (left out of scores only).
+    respondents (left out of scores only). `unanswered` (endpoint, language, replication, item,
+    area) names items whose trial exists but has no answer for a reason the caller reports
+    itself (failed, cancelled, not run yet): they are not counted again as "no answer recorded".
     """
     if not 0.0 < confidence < 1.0:
         raise ValueError(f"confidence must lie strictly between 0 and 1, got {confidence}")
@@ -254,7 +277,9 @@ def interest_profiles(
     return ProfileResult(
         areas=areas,
         holland=_holland_codes(areas),
-        exclusions=_exclusions(interest, long_scores, items_per_area=items_per_area),
+        exclusions=_exclusions(
+            interest, long_scores, items_per_area=items_per_area, unanswered=unanswered
+        ),
     )
 
 

@@ -201,3 +201,16 @@ def test_area_without_items_in_both_languages_has_no_test():
 def test_language_absent_from_data_is_rejected_with_available_languages():
     with pytest.raises(ValueError, match="available: en, zh-hans"):
         language_differences(comparison_rows(), b="fr")
+
+
+def test_an_item_whose_trial_has_no_answer_is_left_to_the_callers_reason(interest):
+    # zh-hans item 51 has a trial that failed: the caller counts it by its status, so it is no
+    # longer "no answer recorded"; the respondent is still incomplete.
+    unanswered = pd.DataFrame(
+        [{"endpoint": "m1", "language": "zh-hans", "item": 51, "area": "C", "replication": 0}]
+    )
+    exclusions = interest_profiles(interest, unanswered=unanswered).exclusions
+    chinese = exclusions[exclusions["language"] == "zh-hans"]
+
+    assert set(chinese["reason"]) == {"incomplete respondent"}
+    assert chinese.loc[chinese["area"] == "C", "n_answers"].tolist() == [9]

@@ -340,6 +340,33 @@ def test_profiles_give_area_means_holland_codes_and_count_the_refusal(researcher
 
 
 @pytest.mark.django_db
+def test_profiles_count_a_failed_trial_once_by_its_status(researcher_api, interest_run):
+    from llmruns.models import Trial
+
+    failed = Trial.objects.get(
+        run=interest_run,
+        endpoint__name="Model-B",
+        language="zh-hans",
+        item__number=7,
+        replication=2,
+    )
+    Trial.objects.filter(pk=failed.pk).update(status="failed", value=None)
+
+    for by in ("endpoint,language", "endpoint", "none"):
+        body = researcher_api.get(_url("runs", interest_run.pk, "profiles", f"by={by}")).json()
+        answers = [entry for entry in body["exclusions"] if entry["of"] == "answers"]
+        # The refusal and the failed trial, each once, by their most specific reason; the
+        # refusal's respondent and the failed trial's are incomplete (their scores left out).
+        assert sorted(
+            (entry["reason"], entry["count"])
+            for entry in answers
+            if entry.get("excluded_from") != "scores"
+        ) == [("interest: trial failed", 1), ("invalid or refused answer", 1)], by
+        assert all(row["reason"] != "no answer recorded" for row in body["exclusion_details"]), by
+        assert body["n"] == 2 * 2 * 60 * 2 - 2
+
+
+@pytest.mark.django_db
 def test_mixed_model_reports_coefficients_and_what_it_left_out(researcher_api, interest_run):
     body = researcher_api.get(_url("runs", interest_run.pk, "mixed-model")).json()
     assert body["result"]["formula"] == "value ~ C(area) * C(language) * C(endpoint)"
