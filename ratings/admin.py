@@ -22,6 +22,7 @@ from ratings.calibration import campaign_calibration
 from ratings.dropout import campaign_short_units
 from ratings.forms import CampaignCreateForm, ExpertInviteForm
 from ratings.models import (
+    RATING_FLAG_LABELS,
     Assignment,
     Calibration,
     Campaign,
@@ -378,7 +379,7 @@ class RatingAdmin(ReadOnlyAdmin):
 
     @admin.display(description=_("flags"))
     def flag_list(self, rating: Rating) -> str:
-        return ", ".join(rating.flags)
+        return ", ".join(str(RATING_FLAG_LABELS[flag]) for flag in rating.flags)
 
 
 @admin.register(Calibration)

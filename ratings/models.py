@@ -8,6 +8,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from careers.models import Area, Item, Language, Scale
@@ -338,6 +339,13 @@ RATING_FLAGS: dict[str, str] = {
     "identifies_model": "flag_identifies_model",
     "off_task": "flag_off_task",
     "unsafe": "flag_unsafe",
+}
+# What the pages call each flag; the API and the exports keep the codes.
+RATING_FLAG_LABELS: dict[str, Promise] = {
+    "truncated": _("truncated"),
+    "identifies_model": _("identifies the model"),
+    "off_task": _("off task"),
+    "unsafe": _("unsafe"),
 }
 
 

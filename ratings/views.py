@@ -34,6 +34,7 @@ from ratings.calibration import (
 )
 from ratings.forms import FLAG_CHOICES, DraftForm, RatingForm, SkipForm
 from ratings.models import (
+    RATING_FLAG_LABELS,
     Assignment,
     AssignmentStatus,
     Campaign,
@@ -381,6 +382,9 @@ def campaign_progress_page(request: HttpRequest, campaign_id: int) -> HttpRespon
     progress = campaign_progress(campaign=campaign)
     context = {
         "progress": progress,
+        "flag_counts": [
+            (RATING_FLAG_LABELS[flag], count) for flag, count in progress.flag_counts.items()
+        ],
         "campaign": campaign,
         "stopping": stopping_state(campaign=campaign),
         "calibration": campaign_calibration(campaign=campaign),

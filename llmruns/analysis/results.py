@@ -29,6 +29,7 @@ import pandas as pd
 from django.core.cache import cache
 from django.utils import timezone
 
+from llmruns.analysis.labels import ANSWER_STATUS_REASONS
 from llmruns.analysis.parameters import plain_parameters
 from llmruns.analysis.selectors import (
     ANSWERED_STATUSES,
@@ -36,7 +37,7 @@ from llmruns.analysis.selectors import (
     run_data_version,
 )
 from llmruns.analysis.tables import MIXED_MODEL, PROFILES
-from llmruns.models import Run, TrialStatus
+from llmruns.models import Run
 from llmruns.selectors import ANSWER, resolve_method
 from llmruns.stats import (
     INTEREST_COLUMNS,
@@ -131,16 +132,10 @@ def exclusion(reason: str, count: int, of: str, **detail: Any) -> dict[str, Any]
 def answer_status_exclusions(frame: pd.DataFrame, *, what: str) -> list[dict[str, Any]]:
     """Answers of a run that carry no value, by status (invalid and refused answers included)."""
     statuses = Counter(frame.loc[frame["value"].isna(), "status"])
-    labels = {
-        TrialStatus.INVALID: "invalid answer",
-        TrialStatus.REFUSED: "refused answer",
-        TrialStatus.FAILED: "trial failed",
-        TrialStatus.CANCELLED: "trial cancelled",
-        TrialStatus.PENDING: "trial not run yet",
-        TrialStatus.RUNNING: "trial still running",
-    }
     return [
-        exclusion(f"{what}: {labels.get(status, status)}", count, "answers", status=status)
+        exclusion(
+            f"{what}: {ANSWER_STATUS_REASONS.get(status, status)}", count, "answers", status=status
+        )
         for status, count in sorted(statuses.items())
     ]
 

@@ -27,6 +27,15 @@ from llmruns.analysis.results import (
 )
 from llmruns.analysis.selectors import run_answers_frame, run_data_version, self_assessed_frame
 from llmruns.selectors import ANSWER, resolve_method
+from ratings.analysis.labels import (
+    CALIBRATION_UNIT,
+    NOT_RATED_YET,
+    RATING_ALONE,
+    UNIT_NOT_PAIRABLE,
+    UNIT_NOT_RATED,
+    item_without,
+    skipped,
+)
 from ratings.analysis.tables import AGREEMENT, DISCREPANCY, RATERS, UNITS
 from ratings.models import Campaign
 from ratings.stats import (
@@ -61,29 +70,15 @@ def assignment_exclusions(counts: AssignmentCounts, *, rated_units: int) -> list
     assignments, and units without any submitted rating."""
     exclusions = []
     if counts.calibration_units:
-        exclusions.append(
-            exclusion(
-                "calibration unit (trains the experts; not the campaign's data)",
-                counts.calibration_units,
-                "units",
-            )
-        )
+        exclusions.append(exclusion(CALIBRATION_UNIT, counts.calibration_units, "units"))
     exclusions.extend(
-        exclusion(f"assignment skipped ({reason})", count, "assignments")
+        exclusion(skipped(reason), count, "assignments")
         for reason, count in sorted(counts.skipped_by_reason.items())
     )
     if counts.unrated_assignments:
-        exclusions.append(
-            exclusion(
-                "assignment not rated yet (pending or draft)",
-                counts.unrated_assignments,
-                "assignments",
-            )
-        )
+        exclusions.append(exclusion(NOT_RATED_YET, counts.unrated_assignments, "assignments"))
     if counts.n_units > rated_units:
-        exclusions.append(
-            exclusion("unit has no submitted rating", counts.n_units - rated_units, "units")
-        )
+        exclusions.append(exclusion(UNIT_NOT_RATED, counts.n_units - rated_units, "units"))
     return exclusions
 
 
@@ -117,11 +112,7 @@ def campaign_agreement(*, campaign: Campaign, parameters: Mapping[str, Any]) -> 
             groups = records(table.sort_values(by, key=riasec_sort_key, kind="stable"))
         exclusions = assignment_exclusions(counts, rated_units=overall.n_units)
         if overall.n_units_not_pairable:
-            exclusions.append(
-                exclusion(
-                    "unit has a single rating (not pairable)", overall.n_units_not_pairable, "units"
-                )
-            )
+            exclusions.append(exclusion(UNIT_NOT_PAIRABLE, overall.n_units_not_pairable, "units"))
         notes = [f"alpha undefined: {overall.reason}"] if overall.alpha is None else []
         if overall.bootstrap_undefined:
             notes.append(
@@ -168,9 +159,7 @@ def campaign_raters(*, campaign: Campaign, parameters: Mapping[str, Any]) -> dic
         alone = int((np.asarray(per_unit) == 1).sum())
         exclusions = assignment_exclusions(counts, rated_units=ratings["unit"].nunique())
         if alone:
-            exclusions.append(
-                exclusion("rating has no other rating on its unit (no deviation)", alone, "ratings")
-            )
+            exclusions.append(exclusion(RATING_ALONE, alone, "ratings"))
         return {
             "statistic": RATERS,
             "campaign": campaign_scope(campaign),
@@ -273,7 +262,7 @@ def campaign_discrepancy(*, campaign: Campaign, parameters: Mapping[str, Any]) -
         paired = int(items["difference"].notna().sum())
         exclusions = answer_status_exclusions(self_frame, what=source.replace("_", "-"))
         for reason, count in result.excluded["reason"].value_counts().sort_index().items():
-            exclusions.append(exclusion(f"item has {reason}", int(count), "items"))
+            exclusions.append(exclusion(item_without(reason), int(count), "items"))
         exclusions.extend(assignment_exclusions(counts, rated_units=ratings["unit"].nunique()))
         return {
             "statistic": DISCREPANCY,

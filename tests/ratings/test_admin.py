@@ -77,3 +77,11 @@ def test_close_and_reopen_actions_count_the_campaigns_whose_status_changed(
     assert Campaign.objects.get(pk=closed.pk).status == CampaignStatus.REVIEW
     admin_client.cookies["django_language"] = "zh-hans"
     assert _action_message(admin_client, "close_campaigns", both) == "已关闭 1 个评分活动。"
+
+
+def test_the_ratings_list_names_the_flags_in_the_page_language(admin_client, campaign):
+    assignment = campaign.assignments.select_related("unit").first()
+    rating_submit(assignment=assignment, value=4, flags=["identifies_model"])
+    admin_client.cookies["django_language"] = "zh-hans"
+    html = admin_client.get("/admin/ratings/rating/").content.decode()
+    assert "暴露模型" in html and "identifies_model" not in html

@@ -224,6 +224,42 @@ def test_dashboards_render_in_chinese(researcher_client, study):
 
 
 @pytest.mark.django_db
+def test_exclusions_are_shown_in_the_page_language_and_served_as_english_codes(
+    researcher_client, study
+):
+    from llmruns.models import Trial
+    from ratings.models import Assignment
+
+    Trial.objects.filter(run=study.run, kind="interest", item__number=7).update(
+        status="failed", value=None
+    )
+    Assignment.objects.filter(pk=next(iter(study.assignments.values())).pk).update(
+        status="skipped", skip_reason="outside_expertise"
+    )
+    profile = f"/dashboards/runs/{study.run.pk}/profile/"
+    agreement = f"/dashboards/campaigns/{study.campaign.pk}/agreement/"
+
+    english = researcher_client.get(profile).content.decode()
+    assert "interest: trial failed: 1 answers" in english
+    assert "assignment skipped (Outside my expertise): 1 assignments" in (
+        researcher_client.get(agreement).content.decode()
+    )
+
+    researcher_client.cookies["django_language"] = "zh-hans"
+    chinese = researcher_client.get(profile).content.decode()
+    assert "兴趣：试次失败：1 个回答" in chinese
+    assert "trial failed" not in chinese and "1 answers" not in chinese
+    chinese = researcher_client.get(agreement).content.decode()
+    assert "已跳过的分配（超出我的专业领域）：1 个分配" in chinese
+    assert "assignment skipped" not in chinese
+
+    # The API keeps the codes, whatever the language.
+    body = researcher_client.get(f"/api/v1/runs/{study.run.pk}/profiles/").json()
+    failed = {"reason": "interest: trial failed", "count": 1, "of": "answers", "status": "failed"}
+    assert failed in body["exclusions"]
+
+
+@pytest.mark.django_db
 def test_home_sends_researchers_to_the_dashboards(researcher_client, expert1):
     assert researcher_client.get("/")["Location"] == "/dashboards/"
     expert = Client()

@@ -429,6 +429,24 @@ def test_progress_page_says_when_closing_or_reopening_changed_nothing(client, ad
     assert message("reopen") == "未作任何更改：只有已关闭的评分活动才能重新开放。"
 
 
+def test_progress_page_names_the_flags_in_the_page_language(client, admin_user, campaign, expert1):
+    rating_submit(
+        assignment=assignment_of(expert1, queue_codes(expert1)[0]),
+        value=4,
+        flags=["identifies_model", "off_task"],
+    )
+    client.force_login(admin_user)
+    url = f"/ratings/campaigns/{campaign.pk}/progress/"
+    summary = re.compile(r'<div class="progress-summary" id="overall-progress">.*?</section>', re.S)
+
+    english = summary.search(client.get(url).content.decode()).group(0)
+    assert "identifies the model: 1" in english and "off task: 1" in english
+    client.cookies["django_language"] = "zh-hans"
+    chinese = summary.search(client.get(url).content.decode()).group(0)
+    assert "暴露模型: 1" in chinese and "偏题: 1" in chinese and "截断: 0" in chinese
+    assert "identifies_model" not in chinese and "off_task" not in chinese
+
+
 def test_progress_page_is_refused_to_experts_and_researchers(client, campaign, expert1, researcher):
     for user in (expert1, researcher):
         client.force_login(user)
