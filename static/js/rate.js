@@ -57,6 +57,22 @@
     return data;
   };
 
+  // A reply that is a page, not JSON, says why the server did not take the request: the login
+  // page after a redirect (the session expired), 404 (the unit was withdrawn from the expert),
+  // 403 (the page's security token is out of date), or an error page.
+  const loginPath = new URL(form.dataset.loginUrl, window.location.href).pathname;
+  const problem = (text, link, href) => ({ text, link, href });
+  const problemOf = (response) => {
+    if (response.redirected && new URL(response.url).pathname === loginPath) {
+      return problem(messages.sessionExpired, messages.logIn, form.dataset.loginUrl);
+    }
+    if (response.status === 404) {
+      return problem(messages.unitGone, messages.backToQueue, form.dataset.queueUrl);
+    }
+    if (response.status === 403) return problem(messages.forbidden, messages.reload, window.location.href);
+    return problem(messages.serverError.replace("{status}", String(response.status)));
+  };
+
   const post = async (url, data) => {
     const response = await fetch(url, {
       method: "POST",
@@ -64,8 +80,21 @@
       credentials: "same-origin",
       headers: { "X-CSRFToken": csrfToken, Accept: "application/json" },
     });
+    const type = response.headers.get("Content-Type") || "";
+    if (!type.startsWith("application/json")) {
+      return { ok: false, body: null, problem: problemOf(response) };
+    }
     const body = await response.json();
     return { ok: response.ok, body };
+  };
+
+  const showProblem = (trouble) => {
+    show(trouble.text, true);
+    if (!statusLine || !trouble.href) return;
+    const link = document.createElement("a");
+    link.href = trouble.href;
+    link.textContent = trouble.link;
+    statusLine.append(" ", link);
   };
 
   // ---- Draft autosave, debounced.
@@ -77,7 +106,9 @@
     if (sending) return;
     try {
       const result = await post(form.dataset.draftUrl, formFields());
-      if (!sending) show(result.ok ? messages.saved : errorText(result.body) || messages.notSaved, !result.ok);
+      if (sending) return;
+      if (result.problem) showProblem(result.problem);
+      else show(result.ok ? messages.saved : errorText(result.body) || messages.notSaved, !result.ok);
     } catch (error) {
       if (!sending) show(messages.notSaved, true);
     }
@@ -114,7 +145,8 @@
         window.location.assign(result.body.next_url);
         return;
       }
-      show(errorText(result.body) || messages.failed, true);
+      if (result.problem) showProblem(result.problem);
+      else show(errorText(result.body) || messages.failed, true);
     } catch (error) {
       // The same submission id goes with a retry, so the server never counts it twice.
       show(messages.failed, true);

@@ -9,7 +9,8 @@ and phone size go to var/screenshots/ (not committed) for a human look.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -317,3 +318,91 @@ def test_s_or_enter_on_a_chosen_skip_reason_skips_the_unit(
         codes[1]: ("skipped", "unreadable", ""),
     }
     assert not Assignment.objects.filter(expert=expert1.expert, ratings__isnull=False).exists()
+
+
+def _beside_the_browser(action: Callable[[], object]) -> None:
+    """Run an ORM call while a page is open: on a thread of its own (see chromium_page), whose
+    connection is closed when it is done."""
+    from django.db import connection
+
+    failures: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            action()
+        except BaseException as exc:  # noqa: BLE001 - raised again on the test's thread
+            failures.append(exc)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join()
+    if failures:
+        raise failures[0]
+
+
+def test_the_unit_page_says_why_the_server_did_not_take_a_rating(
+    chromium: Path, chinese_campaign, expert1, live_server: LiveServer
+) -> None:
+    from playwright.sync_api import expect
+
+    from ratings.models import Assignment, Rating, Unit
+
+    code = queue_codes(expert1)[0]
+    unit_url = _unit_url(live_server, code)
+    with chromium_page(chromium) as page:
+        _sign_in(page, live_server, expert1.username)
+        page.context.add_cookies(
+            [{"name": "django_language", "value": "zh-hans", "url": live_server.url}]
+        )
+        page.goto(unit_url)
+        assert _html_lang(page) == "zh-hans"
+        status = page.locator("#rate-status")
+        link = page.locator("#rate-status a")
+
+        # The session expired: the server answers with the login page. The expert is told so,
+        # and the link logs in again and comes back to the unit.
+        page.context.clear_cookies(name="sessionid")
+        _rate_with_keyboard(page, value=4)
+        expect(status).to_contain_text(
+            _translated("Your session has expired, so this was not saved.")
+        )
+        assert _translated("Could not send; check the connection and try again.") not in (
+            status.inner_text()
+        )
+        expect(link).to_have_text(_translated("Log in again to go on with this unit"))
+        assert link.get_attribute("href") == f"/accounts/login/?next=/rate/{code}/"
+        with page.expect_navigation():
+            link.click()
+        page.fill("#id_username", expert1.username)
+        page.fill("#id_password", PASSWORD)
+        with page.expect_navigation():
+            page.keyboard.press("Enter")
+        assert page.url == unit_url
+
+        # The unit was withdrawn from the expert (sent back to review): a 404 page.
+        _beside_the_browser(
+            lambda: Unit.objects.filter(blind_code=code).update(review_status="pending")
+        )
+        _rate_with_keyboard(page, value=4)
+        expect(status).to_contain_text(
+            _translated("This unit is no longer available to you, so this was not saved.")
+        )
+        expect(link).to_have_text(_translated("Back to your queue"))
+        assert link.get_attribute("href") == "/rate/"
+
+        # The page's security token no longer matches (a 403 page): reload the page.
+        _beside_the_browser(
+            lambda: Unit.objects.filter(blind_code=code).update(review_status="not_needed")
+        )
+        page.context.add_cookies([{"name": "csrftoken", "value": "x" * 32, "url": live_server.url}])
+        _rate_with_keyboard(page, value=4)
+        expect(status).to_contain_text(
+            _translated("This page is out of date, so this was not saved.")
+        )
+        expect(link).to_have_text(_translated("Reload the page"))
+        assert link.get_attribute("href") == unit_url
+
+    assert not Rating.objects.exists()
+    assert Assignment.objects.get(unit__blind_code=code).status != "submitted"

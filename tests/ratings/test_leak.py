@@ -170,6 +170,7 @@ def test_nothing_an_expert_can_reach_reveals_models_runs_ids_or_other_ratings(
         "data-submit-url",
         "data-skip-url",
         "data-queue-url",
+        "data-login-url",
         "data-done",
         "data-skipped",
         "data-left",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import uuid
 
@@ -312,6 +313,26 @@ def test_another_experts_unit_is_404_everywhere(
     assert (expert_client.get if suffix == "" else expert_client.post)(unknown).status_code == 404
     foreign.refresh_from_db()
     assert foreign.status == AssignmentStatus.PENDING and foreign.opened_at is None
+
+
+def test_unit_page_gives_its_script_where_to_log_in_again_and_the_queue(
+    expert_client, campaign, expert1
+):
+    code = queue_codes(expert1)[0]
+    expert_client.cookies["django_language"] = "zh-hans"
+    html = expert_client.get(f"/rate/{code}/").content.decode()
+    assert f'data-login-url="/accounts/login/?next=/rate/{code}/"' in html
+    assert 'data-queue-url="/rate/"' in html
+    script_messages = json.loads(
+        re.search(r'<script id="rate-messages" type="application/json">(.*?)</script>', html)[1]
+    )
+    assert script_messages["sessionExpired"] == "您的登录已过期，因此未能保存。"
+    assert "{status}" in script_messages["serverError"]
+
+    # What the script reads: a session that expired gets the login page, not JSON.
+    response = Client().post(f"/rate/{code}/submit/", _rating_post(4), follow=True)
+    assert response.redirect_chain[-1][0] == f"/accounts/login/?next=/rate/{code}/submit/"
+    assert response["Content-Type"].startswith("text/html")
 
 
 # --------------------------------------------------------------------------------------------
