@@ -26,8 +26,10 @@ What makes X a name rather than an ordinary word, and the decisions behind it:
   or is not a role: no word of X is a job word (ROLE_WORDS: "Chair", "Head", "Chef" ...), ends
   like a job title ("-er", "-or", "-ist", "-ian", "-ant", "-ent", "-ee", "-ary", "-man" ...), is
   a short acronym ("PM", "EMT") or one of ORDINARY_CAPITALS. So "As Director, I", "As Head
-  Chef, I" and "As Acting CEO, I" stay, "As Zorblax, I" loses its name; a model name that ends
-  like a job title ("As Jasper, I") is missed in this form only.
+  Chef, I" and "As Acting CEO, I" stay, "As Zorblax, I" loses its name. Given names that end
+  like a job title ("Jasper", "Oliver", "Victor", "Julian": NAMES_ENDING_LIKE_ROLES) are names,
+  so "As Jasper, I" loses it; an invented name that ends like a job title and is on no list
+  ("As Zorbler, I") is missed in this form only.
 - "I, X, will ..." counts for a capitalised X between commas right after an "I" that no word
   precedes, followed by a lower-case word other than "and"/"or": "I, too, agree" is lower case,
   "World War I, Germany, ..." has a word before "I", "H, I, J, and K" and "I, II, III" are
@@ -641,6 +643,92 @@ ROLE_WORDS = frozenset(
         "pro",
     ]
 )
+# Given names that end like job titles: "As Jasper, I" names the speaker, "As Manager, I" does
+# not. A model that calls itself by a name ending like a job title and not listed here is
+# missed in the form "As X, I" only ("I am X", "X here" and the rest still find it).
+NAMES_ENDING_LIKE_ROLES = frozenset(
+    [
+        "jasper",
+        "harper",
+        "parker",
+        "spencer",
+        "oliver",
+        "homer",
+        "walter",
+        "peter",
+        "roger",
+        "tyler",
+        "skyler",
+        "skylar",
+        "piper",
+        "sawyer",
+        "asher",
+        "ryder",
+        "xander",
+        "hunter",
+        "carter",
+        "cooper",
+        "archer",
+        "fletcher",
+        "jennifer",
+        "esther",
+        "heather",
+        "amber",
+        "ember",
+        "river",
+        "juniper",
+        "clover",
+        "aster",
+        "jupiter",
+        "christopher",
+        "alexander",
+        "lavender",
+        "victor",
+        "hector",
+        "trevor",
+        "connor",
+        "taylor",
+        "igor",
+        "eleanor",
+        "vector",
+        "brian",
+        "adrian",
+        "julian",
+        "damian",
+        "vivian",
+        "lillian",
+        "sebastian",
+        "ian",
+        "vincent",
+        "laurent",
+        "clement",
+        "brent",
+        "trent",
+        "bryant",
+        "grant",
+        "mary",
+        "gary",
+        "zachary",
+        "rosemary",
+        "herman",
+        "norman",
+        "truman",
+        "fred",
+        "ted",
+        "ahmed",
+        "mohammed",
+        "kate",
+        "nate",
+        "clive",
+        "olive",
+        "xavier",
+        "olivier",
+        "lee",
+        "renee",
+        "tess",
+        "jess",
+    ]
+)
 _ROLE_ENDINGS = (
     "er",
     "or",
@@ -806,7 +894,7 @@ def _is_role(name: str) -> bool:
         for form in (folded, folded[:-1] if folded.endswith("s") else folded):
             if form in ROLE_WORDS or form in ORDINARY_CAPITALS_FOLDED:
                 return True
-            if form.endswith(_ROLE_ENDINGS):
+            if form.endswith(_ROLE_ENDINGS) and folded not in NAMES_ENDING_LIKE_ROLES:
                 return True
     return False
 
