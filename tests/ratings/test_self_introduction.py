@@ -69,6 +69,19 @@ REMOVED: list[tuple[str, str]] = [
 ]
 
 UNCHANGED: list[str] = [
+    # ... here: instructions in work samples, a name elsewhere in a sentence
+    "Cut here, then fold the sheet.",
+    "Drill here, 5 cm from the edge.",
+    "Mark the wall. Drill here, then plug the hole.",
+    "Park here, then walk to the site.",
+    "Measure here.",
+    "Cut here.",
+    "Fold here and press flat.",
+    "Solder here: the pad next to the chip.",
+    "Stamp here, then sort by postcode.",
+    "Stand here.",
+    "We met Jasper here.",
+    "The report says Jasper here.",
     # I, ..., ...
     "I, too, agree with the plan.",
     "I, however, think the budget is too small.",
