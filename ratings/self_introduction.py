@@ -23,7 +23,9 @@ What makes X a name rather than an ordinary word, and the decisions behind it:
 - "X here" counts at the start of a text, sentence or greeting only, followed by a comma, dash
   or exclamation ("Zorblax here, ..."), and not for imperatives ("Click here, then ...", and
   the instructions of work samples: "Drill here, 5 cm from the edge", "Cut here, then fold":
-  ORDINARY_BEFORE_HERE).
+  ORDINARY_BEFORE_HERE). "Hey there, Zorblax here, ..." counts too. Followed by a full stop
+  or the end of the text, it counts only where the text starts or after a greeting that does
+  ("Hi! Zorblax here."): "We met Zorblax here." and "Paris here." mid-text stay.
 - "As X, I ..." (no model noun after X) counts when X is shaped like a model id ("As zq-7b, I")
   or is not a role: no word of X is a job word (ROLE_WORDS: "Chair", "Head", "Chef" ...), ends
   like a job title ("-er", "-or", "-ist", "-ian", "-ant", "-ent", "-ee", "-ary", "-man" ...), is
@@ -496,7 +498,8 @@ _ENGLISH = (
     ),
     # X here, ... (searched backwards from each " here,": see _HERE)
     re.compile(
-        r"(?:^|(?<=[.!?]\s)|(?<=\n)|(?<=Hi[,!]\s)|(?<=Hey[,!]\s)|(?<=Hello[,!]\s))"
+        r"(?:^|(?<=[.!?]\s)|(?<=\n)|(?<=Hi[,!]\s)|(?<=Hey[,!]\s)|(?<=Hello[,!]\s)"
+        r"|(?<=there,\s))"
         rf"(?P<here_name>{_NAME})\Z"
     ),
     # I was developed by Y / I'm an AI assistant developed by Y
@@ -592,7 +595,11 @@ ORDINARY_SIGNATURES_FOLDED = ORDINARY_CAPITALS_FOLDED | frozenset(
 ORDINARY_AFTER_CALL_FOLDED = ORDINARY_CAPITALS_FOLDED | frozenset(
     ["asap", "anytime", "tonight", "today", "tomorrow", "later", "maybe", "please"]
 )
-_HERE = re.compile(r"[ \t]+here(?=\s*[,!:—–-])")
+_HERE = re.compile(r"[ \t]+here(?:(?=\s*[,!:—–-])|(?P<stop>(?=\.(?!\.)|\s*\Z)))")
+# What may stand before "X here." with a full stop: nothing, or a greeting ("Hi!", "Hey there,").
+_GREETING_BEFORE_HERE = re.compile(
+    r"(?:\A|(?:Hi|Hey|Hello|Greetings|Howdy)(?:\s+(?:there|again|everyone|all))?[,!.]?)\s*\Z"
+)
 _HERE_REACH = 80
 # A name of a model must look like one in "As X, I": a digit or an inner capital.
 _MODEL_SHAPE = re.compile(r"\d|[a-z][A-Z]")
@@ -1026,8 +1033,13 @@ def _english_spans(text: str) -> Iterator[tuple[int, int]]:
         match = here.search(text[window_start : hit.start()])
         if match is None or (window_start > 0 and match.start() == 0):
             continue
+        start, end = match.span("here_name")
+        # "X here." ends the sentence: a self-introduction only where a text or greeting starts.
+        if hit.group("stop") is not None and not _GREETING_BEFORE_HERE.search(
+            text, 0, window_start + start
+        ):
+            continue
         if _english_name_ok(match.group("here_name"), stop=ORDINARY_BEFORE_HERE_FOLDED):
-            start, end = match.span("here_name")
             yield window_start + start, window_start + end
     if "I, " in text:
         for match in _APPOSED_TO_I.finditer(text):

@@ -48,6 +48,11 @@ REMOVED: list[tuple[str, str]] = [
     ("As an AI assistant from Acme, I plan.", f"As an AI assistant from {M}, I plan."),
     ("I'm Zephyr from Acme AI.", f"I'm {M} from {M}."),
     ("I'm Zephyr, an AI model from Acme AI.", f"I'm {M}, an AI model from {M}."),
+    # X here (at the start of the text or after a greeting, a full stop may follow)
+    ("Hi! Jasper here.", f"Hi! {M} here."),
+    ("Jasper here.\nThe plan has three steps.", f"{M} here.\nThe plan has three steps."),
+    ("Hey there, Jasper here, with the plan.", f"Hey there, {M} here, with the plan."),
+    ("Hello again! Jasper here!", f"Hello again! {M} here!"),
     # As X, I ...: a name that is no role
     ("As Zephyr, I would start with a budget.", f"As {M}, I would start with a budget."),
     ("As Nimbus, my first step is a budget.", f"As {M}, my first step is a budget."),
