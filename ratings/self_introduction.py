@@ -6,7 +6,7 @@ its maker has the name removed whatever it is: "I am X", "I'm X, ...", "As X, a 
 "(you can) call me X", "Greetings / Hello from X", a sign-off that ends the text ("Best
 regards,\nX", "Cheers, X"), "Created / Built by X, I ...", "I'm X from Y", "I am an AI model
 from Y", "我是X", "作为X", "叫我X", "由X开发/训练/打造/推出的", "我是来自Y的助手", "X为您服务",
-"此致\n敬礼\nX". Pure Python, no Django: `ratings.redaction` calls it on the original text and
+"此致\n敬礼\nX", "— X" or "(signed) X" on the last line. Pure Python, no Django: `ratings.redaction` calls it on the original text and
 reports these spans as kind "pattern".
 
 What makes X a name rather than an ordinary word, and the decisions behind it:
@@ -47,7 +47,11 @@ What makes X a name rather than an ordinary word, and the decisions behind it:
   after the name): a letter quoted in the middle of a text keeps its signature, and a closing
   with no name ("Best regards", "[Your Name]", "The Team", "Your Name") changes nothing. A work
   sample that ends with a letter signed by a persona ("Sincerely,\nJane Doe") loses the name
-  and goes to review, like the persona in "I'm Alex, your coordinator".
+  and goes to review, like the persona in "I'm Alex, your coordinator". So does a last line
+  signed after a dash or a mark ("— X", "-- X", "(signed) X", "Signed: X", "/s/ X", "——X",
+  "（签名）X", "签名：X"), unless the dash closes a quotation (the line before ends with a
+  quotation mark: "“...”\n— Confucius") or is an item of a list whose items start with the
+  same dash ("— Plywood\n— Glue").
 - "Created / Developed / Built ... by X," counts at the start of a sentence that goes on with
   "I" or "my" only: "Created by hand, the piece ..." and "Built by the Romans, the wall ..."
   stay.
@@ -568,6 +572,15 @@ _SIGN_OFF = re.compile(
     rf"(?P<signed>{_NAME})[*_]{{0,2}}[ \t]*(?:\n[ \t]*[^\s][^\n]{{0,79}})?\s*\Z"
 )
 _SIGN_OFF_REACH = 300
+# A signature after a dash or a "signed" mark on the last line: "— X", "-- X", "(signed) X",
+# "Signed: X", "/s/ X" (one more line may follow).
+_SIGNATURE_EN = re.compile(
+    r"(?m)^[ \t]*(?:(?P<dash>——|—|–|―|--)|\(signed\)|\[signed\]|/s/|"
+    r"(?:Signed|Signature)[ \t]*[,:])"
+    rf"[ \t]*(?:\n\s*)?[*_]{{0,2}}(?P<mark_signed>{_NAME})[*_]{{0,2}}[ \t]*"
+    r"(?:\n[ \t]*[^\s][^\n]{0,79})?\s*\Z"
+)
+_QUOTE_CLOSERS = "\"”’'»」』"
 # Words one of which every closing holds: a fast test before the full pattern.
 _CLOSING_HINT = re.compile(
     r"egards|ishes|Best|the best|incerely|Yours|espectfully|ordially|Warmly|Cheers|hanks|Thank|"
@@ -909,6 +922,12 @@ _LEAD_BEFORE_FROM_ZH = re.compile(r"(?:我是|作为|身为)(?:一[个款种名�
 # Nouns that only a program calls itself (助手 and 助理 are also people).
 _PROGRAM_NOUN_ZH = re.compile(r"模型|人工智能|AI|机器人|智能体|智能助手")
 # 此致\n敬礼\nZorblax / 祝好，\n灵犀 at the end of the text (a date line may follow)
+# ——X / （签名）X / 签名：X on the last line (a date line may follow)
+_SIGNATURE_ZH = re.compile(
+    r"(?m)^[ \t]*(?:(?P<dash>——|—|--)|（签名）|\(签名\)|(?:签名|落款|署名)[：:])[ \t]*"
+    rf"(?P<signed>{_LATIN_ORG_ZH}|[{_CJK}A-Za-z0-9·]{{2,8}})[ \t]*"
+    r"(?:\n[ \t]*\S[^\n]{0,39})?\s*\Z"
+)
 _SIGN_OFF_ZH = re.compile(
     r"(?:此致\s*敬礼|祝好)[！!。，,]?\s*\n\s*"
     rf"(?P<signed>{_LATIN_ORG_ZH}|[{_CJK}A-Za-z0-9·]{{2,8}})[ \t]*(?:\n[ \t]*\S[^\n]{{0,39}})?\s*\Z"
@@ -1003,6 +1022,20 @@ def _starts_sentence(text: str, start: int) -> bool:
     return not before or before[-1] in "\n.!?" or before.endswith(('."', ".”", "!”", "?”"))
 
 
+def _attributes_or_lists(text: str, match: re.Match[str]) -> bool:
+    """Whether a dash line closes a quotation ("“...”\n— Confucius") or is an item of a list
+    whose items start with the same dash ("— Plywood\n— Glue"): no signature."""
+    dash = match.group("dash")
+    if dash is None:
+        return False
+    before = text[: match.start()].rstrip()
+    previous = before.rsplit("\n", 1)[-1].strip()
+    if previous.endswith(tuple(_QUOTE_CLOSERS)):
+        return True
+    neighbours = (previous, *text[match.start() :].strip().split("\n")[1:2])
+    return any(line.strip().startswith(dash) for line in neighbours)
+
+
 def _english_spans(text: str) -> Iterator[tuple[int, int]]:
     introduced, as_lead, here, made_by = _ENGLISH
     # Cheap tests first: most texts introduce nothing.
@@ -1082,6 +1115,11 @@ def _english_spans(text: str) -> Iterator[tuple[int, int]]:
         ):
             yield match.span("signed")
             break
+    for match in _SIGNATURE_EN.finditer(text, tail_start):
+        if not _attributes_or_lists(text, match) and _english_name_ok(
+            match.group("mark_signed"), stop=ORDINARY_SIGNATURES_FOLDED
+        ):
+            yield match.span("mark_signed")
     if " by " not in text:
         return
     for match in made_by.finditer(text):
@@ -1131,6 +1169,12 @@ def _chinese_spans(text: str) -> Iterator[tuple[int, int]]:
     tail_start = max(0, len(text) - _SIGN_OFF_REACH)
     for match in _SIGN_OFF_ZH.finditer(text, tail_start):
         name = match.group("signed")
+        if (name.isascii() and name.upper() not in {"AI", "LLM"}) or _chinese_name_ok(name):
+            yield match.span("signed")
+    for match in _SIGNATURE_ZH.finditer(text, tail_start):
+        name = match.group("signed")
+        if _attributes_or_lists(text, match):
+            continue
         if (name.isascii() and name.upper() not in {"AI", "LLM"}) or _chinese_name_ok(name):
             yield match.span("signed")
 

@@ -34,6 +34,13 @@ REMOVED: list[tuple[str, str]] = [
     ("Done.\n\nKind regards,\n\n**Zephyr**\n", f"Done.\n\nKind regards,\n\n**{M}**\n"),
     ("Done.\n\nBest regards,\nZephyr\nAcme AI\n", f"Done.\n\nBest regards,\n{M}\nAcme AI\n"),
     ("Done.\nYour friendly assistant,\nZephyr", f"Done.\nYour friendly assistant,\n{M}"),
+    # A signature after a dash or "signed" that ends the text
+    ("Thanks for reading.\n— Jasper", f"Thanks for reading.\n— {M}"),
+    ("Thanks for reading.\n\n-- Jasper", f"Thanks for reading.\n\n-- {M}"),
+    ("Thanks for reading.\n\n—Jasper\n", f"Thanks for reading.\n\n—{M}\n"),
+    ("Here is the plan.\n\n(signed) Jasper", f"Here is the plan.\n\n(signed) {M}"),
+    ("Here is the plan.\n\nSigned, Jasper", f"Here is the plan.\n\nSigned, {M}"),
+    ("Here is the plan.\nSigned: Jasper\nAcme AI", f"Here is the plan.\nSigned: {M}\nAcme AI"),
     # Created / Built by X, I ...
     (
         "Created by Acme AI, I can help with the budget.",
@@ -71,6 +78,10 @@ REMOVED: list[tuple[str, str]] = [
     ("作为一个来自灵犀科技的AI助手，我建议。", f"作为一个来自{M}的AI助手，我建议。"),
     ("方案如上。\n此致\n敬礼\nZephyr", f"方案如上。\n此致\n敬礼\n{M}"),
     ("此致\n敬礼\n\n灵犀\n2024年1月1日", f"此致\n敬礼\n\n{M}\n2024年1月1日"),
+    ("方案如上。\n——Jasper", f"方案如上。\n——{M}"),
+    ("方案如上。\n—— 灵犀", f"方案如上。\n—— {M}"),
+    ("方案如上。\n（签名）Jasper", f"方案如上。\n（签名）{M}"),
+    ("方案如上。\n签名：灵犀", f"方案如上。\n签名：{M}"),
 ]
 
 UNCHANGED: list[str] = [
@@ -127,6 +138,15 @@ UNCHANGED: list[str] = [
     "End.\n\nBest regards,\nThe Team",
     "Dear Sam,\nBest regards,\nZephyr\n\nThat letter sets the tone for the rest of the report.",
     "Thank you, Mr. Smith.",
+    # A dash that closes a quotation or a list, or a form's blank signature line
+    "“Choose a job you love.”\n— Confucius",
+    '"Measure twice, cut once."\n-- Proverb',
+    "Materials:\n— Plywood\n— Screws\n— Glue",
+    "Steps:\n-- Sand\n-- Prime\n-- Paint",
+    "The price — Budget option — is fair.",
+    "End.\n— The Team",
+    "Sign the form below.\nSigned: ________",
+    "Signed, sealed and delivered.",
     "Thanks, Maria!",
     "We bought it at Best Buy",
     # As <role>, I ...
@@ -182,6 +202,10 @@ UNCHANGED: list[str] = [
     "他收到来自德国的汽车模型，很高兴。",
     "此致\n敬礼",
     "此致\n敬礼\n\n附件：预算表\n\n请在周五前回复。",
+    "“知之为知之，不知为不知。”\n——孔子",
+    "材料：\n——胶水\n——螺丝",
+    "签名：__________\n日期：__________",
+    "请客户在此签名：",
 ]
 
 
