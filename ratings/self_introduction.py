@@ -2,12 +2,12 @@
 
 A name list is always one model behind, so a sentence in which the text introduces itself or
 its maker has the name removed whatever it is: "I am X", "I'm X, ...", "As X, a ... model",
-"X here", "I was developed / created / trained / built / made by X", "I, X, will ...",
-"(you can) call me X", "Greetings / Hello from X", a sign-off that ends the text ("Best
-regards,\nX", "Cheers, X"), "Created / Built by X, I ...", "I'm X from Y", "I am an AI model
-from Y", "我是X", "作为X", "叫我X", "由X开发/训练/打造/推出的", "我是来自Y的助手", "X为您服务",
-"此致\n敬礼\nX", "— X" or "(signed) X" on the last line. Pure Python, no Django: `ratings.redaction` calls it on the original text and
-reports these spans as kind "pattern".
+"X here", "This is X", "I was developed / created / trained / built / made by X", "I, X,
+will ...", "(you can) call me X", "Greetings / Hello from X", a sign-off that ends the text
+("Best regards,\nX", "Cheers, X", "— X", "(signed) X"), "Created / Built by X, I ...", "I'm X
+from Y", "I am an AI model from Y", "我是X", "作为X", "叫我X", "由X开发/训练/打造/推出的",
+"我是来自Y的助手", "X为您服务", "此致\n敬礼\nX", "——X". Pure Python, no Django:
+`ratings.redaction` calls it on the original text and reports these spans as kind "pattern".
 
 What makes X a name rather than an ordinary word, and the decisions behind it:
 
@@ -26,6 +26,11 @@ What makes X a name rather than an ordinary word, and the decisions behind it:
   ORDINARY_BEFORE_HERE). "Hey there, Zorblax here, ..." counts too. Followed by a full stop
   or the end of the text, it counts only where the text starts or after a greeting that does
   ("Hi! Zorblax here."): "We met Zorblax here." and "Paris here." mid-text stay.
+- "This is X" counts where the text starts or after a greeting that does ("Hi, this is X!"),
+  when the speaker goes on ("This is X. I ...", "This is X, your ...", "This is X, an AI
+  model", "This is X speaking") or nothing follows: "This is Plan B, the cheaper option",
+  "This is Step 1. I ..." (structure words: ORDINARY_AFTER_THIS_IS_FOLDED) and a "This is X"
+  later in the text stay.
 - "As X, I ..." (no model noun after X) counts when X is shaped like a model id ("As zq-7b, I")
   or is not a role: no word of X is a job word (ROLE_WORDS: "Chair", "Head", "Chef" ...), ends
   like a job title ("-er", "-or", "-ist", "-ian", "-ant", "-ent", "-ee", "-ary", "-man" ...), is
@@ -572,6 +577,48 @@ _SIGN_OFF = re.compile(
     rf"(?P<signed>{_NAME})[*_]{{0,2}}[ \t]*(?:\n[ \t]*[^\s][^\n]{{0,79}})?\s*\Z"
 )
 _SIGN_OFF_REACH = 300
+# This is X (where a text or a greeting starts: see _GREETING_BEFORE_HERE), when the speaker
+# goes on ("This is X. I ...", "This is X, your ...", "This is X speaking") or nothing follows.
+_THIS_IS = re.compile(
+    rf"[Tt]his[ \t]+is[ \t]+(?P<this_name>{_NAME})"
+    rf"(?=[ \t]+(?:speaking|here)(?![\w-])|,[ \t]+(?:your\s|(?:a|an|the)\s+{_NOUN_EN})"
+    r"|[,.!][ \t]+(?:and[ \t]+)?(?:I|[Mm]y|[Mm]e)(?![\w-])|[.!]?\s*\Z)"
+)
+# Capitalised words after "This is" that are not names.
+ORDINARY_AFTER_THIS_IS_FOLDED = ORDINARY_CAPITALS_FOLDED | frozenset(
+    [
+        "step",
+        "part",
+        "phase",
+        "stage",
+        "section",
+        "chapter",
+        "option",
+        "plan",
+        "task",
+        "lesson",
+        "unit",
+        "module",
+        "week",
+        "day",
+        "round",
+        "level",
+        "version",
+        "draft",
+        "example",
+        "important",
+        "why",
+        "how",
+        "what",
+        "where",
+        "when",
+        "who",
+        "it",
+        "this",
+        "that",
+        "not",
+    ]
+)
 # A signature after a dash or a "signed" mark on the last line: "— X", "-- X", "(signed) X",
 # "Signed: X", "/s/ X" (one more line may follow).
 _SIGNATURE_EN = re.compile(
@@ -1074,6 +1121,12 @@ def _english_spans(text: str) -> Iterator[tuple[int, int]]:
             continue
         if _english_name_ok(match.group("here_name"), stop=ORDINARY_BEFORE_HERE_FOLDED):
             yield window_start + start, window_start + end
+    if "his is " in text:
+        for match in _THIS_IS.finditer(text):
+            if _GREETING_BEFORE_HERE.search(text, 0, match.start()) and _english_name_ok(
+                match.group("this_name"), stop=ORDINARY_AFTER_THIS_IS_FOLDED
+            ):
+                yield match.span("this_name")
     if "I, " in text:
         for match in _APPOSED_TO_I.finditer(text):
             name = match.group("apposed")

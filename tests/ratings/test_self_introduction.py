@@ -60,6 +60,12 @@ REMOVED: list[tuple[str, str]] = [
     ("Jasper here.\nThe plan has three steps.", f"{M} here.\nThe plan has three steps."),
     ("Hey there, Jasper here, with the plan.", f"Hey there, {M} here, with the plan."),
     ("Hello again! Jasper here!", f"Hello again! {M} here!"),
+    # This is X (at the start of the text or after a greeting)
+    ("This is Jasper, your planning helper.", f"This is {M}, your planning helper."),
+    ("This is Jasper. I will help you plan.", f"This is {M}. I will help you plan."),
+    ("This is Jasper speaking.", f"This is {M} speaking."),
+    ("Hi, this is Jasper! My plan has three steps.", f"Hi, this is {M}! My plan has three steps."),
+    ("Hello there! This is zq-omega-7b.", f"Hello there! This is {M}."),
     # As X, I ...: a name that is no role
     ("As Zephyr, I would start with a budget.", f"As {M}, I would start with a budget."),
     ("As Nimbus, my first step is a budget.", f"As {M}, my first step is a budget."),
@@ -98,6 +104,14 @@ UNCHANGED: list[str] = [
     "Stand here.",
     "We met Jasper here.",
     "The report says Jasper here.",
+    # This is ...: a thing shown, a step, or not where a text starts
+    "This is Step 1. I measure the room first.",
+    "This is Plan B, the cheaper option.",
+    "This is Important. I mean it.",
+    "This is Python, a language for data work.",
+    "The first draft is done. This is Jasper, the client's dog.",
+    "This is Monday, and I am off.",
+    "This is not my plan.",
     # I, ..., ...
     "I, too, agree with the plan.",
     "I, however, think the budget is too small.",
