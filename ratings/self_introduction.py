@@ -39,6 +39,11 @@ What makes X a name rather than an ordinary word, and the decisions behind it:
   like a job title ("Jasper", "Oliver", "Victor", "Julian": NAMES_ENDING_LIKE_ROLES) are names,
   so "As Jasper, I" loses it; an invented name that ends like a job title and is on no list
   ("As Zorbler, I") is missed in this form only.
+- "X (an AI assistant)" and "X, a large language model, ..." count when the noun of the
+  appositive is a program's ("AI", "LLM", "chatbot", "bot", "language model"): "Jones, a
+  dental assistant," and "Excel (a spreadsheet program)" stay, and so does a tool that is not
+  an assistant, model, system or bot ("Grammarly (an AI writing tool)"). In Chinese, a
+  Latin-script X with "（一个AI助手）" or "，一个AI助手，" counts the same way.
 - "I, X, will ..." counts for a capitalised X between commas right after an "I" that no word
   precedes, followed by a lower-case word other than "and"/"or": "I, too, agree" is lower case,
   "World War I, Germany, ..." has a word before "I", "H, I, J, and K" and "I, II, III" are
@@ -619,6 +624,42 @@ ORDINARY_AFTER_THIS_IS_FOLDED = ORDINARY_CAPITALS_FOLDED | frozenset(
         "not",
     ]
 )
+# X (an AI assistant) / X, a large language model, ...: a name with a program's appositive.
+# The pattern starts at the bracket or comma, which keeps its scan fast; the name is looked for
+# behind it (_NAME_BEFORE_APPOSITIVE).
+_APPOSITIVE_EN = re.compile(
+    r"[(,](?<=(?:[\w\t ]\(|\w,))[ \t]*(?:a|an|the|your)[ \t]+"
+    r"(?P<appositive_noun>(?:[\w-]+[ \t]+){0,3}?"
+    r"(?:assistant|model|chatbot|bot|system|agent|helper|companion|AI|LLM))[ \t]*[),]"
+)
+_NAME_BEFORE_APPOSITIVE = re.compile(rf"(?<![\w-])(?P<appositive_name>{_NAME})[ \t]*\Z")
+_APPOSITIVE_REACH = 60
+# Capitalised words that begin a sentence before an appositive ("Next, an AI model, ...").
+ORDINARY_BEFORE_APPOSITIVE_FOLDED = (
+    ORDINARY_CAPITALS_FOLDED
+    | ORDINARY_BEFORE_HERE_FOLDED
+    | frozenset(
+        [
+            "next",
+            "first",
+            "second",
+            "third",
+            "finally",
+            "however",
+            "instead",
+            "meanwhile",
+            "similarly",
+            "alternatively",
+            "otherwise",
+            "later",
+            "today",
+            "here",
+            "there",
+            "above",
+            "below",
+        ]
+    )
+)
 # A signature after a dash or a "signed" mark on the last line: "— X", "-- X", "(signed) X",
 # "Signed: X", "/s/ X" (one more line may follow).
 _SIGNATURE_EN = re.compile(
@@ -660,6 +701,16 @@ _HERE = re.compile(r"[ \t]+here(?:(?=\s*[,!:—–-])|(?P<stop>(?=\.(?!\.)|\s*\Z
 _GREETING_BEFORE_HERE = re.compile(
     r"(?:\A|(?:Hi|Hey|Hello|Greetings|Howdy)(?:\s+(?:there|again|everyone|all))?[,!.]?)\s*\Z"
 )
+_GREETING_BEFORE_HERE_REACH = 40
+
+
+def _after_greeting_or_start(text: str, start: int) -> bool:
+    """Whether only a greeting ("Hi!", "Hey there,") or nothing stands before start."""
+    return bool(
+        _GREETING_BEFORE_HERE.search(text, max(0, start - _GREETING_BEFORE_HERE_REACH), start)
+    )
+
+
 _HERE_REACH = 80
 # A name of a model must look like one in "As X, I": a digit or an inner capital.
 _MODEL_SHAPE = re.compile(r"\d|[a-z][A-Z]")
@@ -969,6 +1020,14 @@ _LEAD_BEFORE_FROM_ZH = re.compile(r"(?:我是|作为|身为)(?:一[个款种名�
 # Nouns that only a program calls itself (助手 and 助理 are also people).
 _PROGRAM_NOUN_ZH = re.compile(r"模型|人工智能|AI|机器人|智能体|智能助手")
 # 此致\n敬礼\nZorblax / 祝好，\n灵犀 at the end of the text (a date line may follow)
+# Zorblax（一个AI助手）/ Zorblax，一个AI助手，: a Latin name with a program's appositive.
+# (Like _APPOSITIVE_EN, the pattern starts at the bracket or comma and looks behind for the name.)
+_APPOSITIVE_ZH = re.compile(
+    r"[（(，,](?<=[A-Za-z0-9+\s][（(，,])(?:(?<=[（(])\s*(?:一[个款种名位])?"
+    rf"(?P<noun>[^）)。，,\n]{{0,10}}?{_NOUN_ZH})\s*[）)]"
+    rf"|(?<=[，,])\s*一[个款种名位](?P<noun_apposed>[^。，,\n]{{0,10}}?{_NOUN_ZH})\s*[，,])"
+)
+_NAME_BEFORE_APPOSITIVE_ZH = re.compile(rf"(?<![A-Za-z0-9])(?P<appositive>{_LATIN_NAME_ZH})\s*\Z")
 # ——X / （签名）X / 签名：X on the last line (a date line may follow)
 _SIGNATURE_ZH = re.compile(
     r"(?m)^[ \t]*(?:(?P<dash>——|—|--)|（签名）|\(签名\)|(?:签名|落款|署名)[：:])[ \t]*"
@@ -1115,18 +1174,29 @@ def _english_spans(text: str) -> Iterator[tuple[int, int]]:
             continue
         start, end = match.span("here_name")
         # "X here." ends the sentence: a self-introduction only where a text or greeting starts.
-        if hit.group("stop") is not None and not _GREETING_BEFORE_HERE.search(
-            text, 0, window_start + start
+        if hit.group("stop") is not None and not _after_greeting_or_start(
+            text, window_start + start
         ):
             continue
         if _english_name_ok(match.group("here_name"), stop=ORDINARY_BEFORE_HERE_FOLDED):
             yield window_start + start, window_start + end
     if "his is " in text:
         for match in _THIS_IS.finditer(text):
-            if _GREETING_BEFORE_HERE.search(text, 0, match.start()) and _english_name_ok(
+            if _after_greeting_or_start(text, match.start()) and _english_name_ok(
                 match.group("this_name"), stop=ORDINARY_AFTER_THIS_IS_FOLDED
             ):
                 yield match.span("this_name")
+    for match in _APPOSITIVE_EN.finditer(text):
+        # "Jones, a dental assistant," is a person: the noun must be a program's.
+        if not _PROGRAM_NOUN.search(match.group("appositive_noun")):
+            continue
+        named = _NAME_BEFORE_APPOSITIVE.search(
+            text, max(0, match.start() - _APPOSITIVE_REACH), match.start()
+        )
+        if named and _english_name_ok(
+            named.group("appositive_name"), stop=ORDINARY_BEFORE_APPOSITIVE_FOLDED
+        ):
+            yield named.span("appositive_name")
     if "I, " in text:
         for match in _APPOSED_TO_I.finditer(text):
             name = match.group("apposed")
@@ -1224,6 +1294,14 @@ def _chinese_spans(text: str) -> Iterator[tuple[int, int]]:
         name = match.group("signed")
         if (name.isascii() and name.upper() not in {"AI", "LLM"}) or _chinese_name_ok(name):
             yield match.span("signed")
+    for match in _APPOSITIVE_ZH.finditer(text) if _PROGRAM_NOUN_ZH.search(text) else ():
+        if not _PROGRAM_NOUN_ZH.search(match.group("noun") or match.group("noun_apposed")):
+            continue
+        named = _NAME_BEFORE_APPOSITIVE_ZH.search(
+            text, max(0, match.start() - _APPOSITIVE_REACH), match.start()
+        )
+        if named and named.group("appositive").upper() not in {"AI", "LLM", "A", "AN"}:
+            yield named.span("appositive")
     for match in _SIGNATURE_ZH.finditer(text, tail_start):
         name = match.group("signed")
         if _attributes_or_lists(text, match):

@@ -66,6 +66,19 @@ REMOVED: list[tuple[str, str]] = [
     ("This is Jasper speaking.", f"This is {M} speaking."),
     ("Hi, this is Jasper! My plan has three steps.", f"Hi, this is {M}! My plan has three steps."),
     ("Hello there! This is zq-omega-7b.", f"Hello there! This is {M}."),
+    # X (an AI assistant) / X, an AI assistant, ...
+    (
+        "Jasper (an AI assistant) recommends a budget.",
+        f"{M} (an AI assistant) recommends a budget.",
+    ),
+    (
+        "Jasper, a large language model, suggests three steps.",
+        f"{M}, a large language model, suggests three steps.",
+    ),
+    ("Plan by Jasper (your AI helper):", f"Plan by {M} (your AI helper):"),
+    ("Jasper（一个AI助手）建议先做预算。", f"{M}（一个AI助手）建议先做预算。"),
+    ("Jasper（AI助手）建议先做预算。", f"{M}（AI助手）建议先做预算。"),
+    ("Jasper，一个AI助手，建议先做预算。", f"{M}，一个AI助手，建议先做预算。"),
     # As X, I ...: a name that is no role
     ("As Zephyr, I would start with a budget.", f"As {M}, I would start with a budget."),
     ("As Nimbus, my first step is a budget.", f"As {M}, my first step is a budget."),
@@ -112,6 +125,15 @@ UNCHANGED: list[str] = [
     "The first draft is done. This is Jasper, the client's dog.",
     "This is Monday, and I am off.",
     "This is not my plan.",
+    # X (a ...) / X, a ..., where the noun is no program's
+    "Jones, a dental assistant, checks the chart.",
+    "Maria (the store manager) approves the rota.",
+    "Use Grammarly (an AI writing tool) to proofread the forms.",
+    "Next, an AI model, trained on old claims, flags the outliers.",
+    "Excel (a spreadsheet program) sums the wages.",
+    "Sam, your assistant, will call you.",
+    "史密斯（一名医生助理）负责记录。",
+    "Excel（一款电子表格软件）可以计算工资。",
     # I, ..., ...
     "I, too, agree with the plan.",
     "I, however, think the budget is too small.",
