@@ -5,9 +5,10 @@ its maker has the name removed whatever it is: "I am X", "I'm X, ...", "As X, a 
 "X here", "This is X", "I was developed / created / trained / built / made by X", "I, X,
 will ...", "(you can) call me X", "Greetings / Hello from X", a sign-off that ends the text
 ("Best regards,\nX", "Cheers, X", "— X", "(signed) X"), "Created / Built by X, I ...", "I'm X
-from Y", "I am an AI model from Y", "我是X", "作为X", "叫我X", "由X开发/训练/打造/推出的",
-"我是来自Y的助手", "X为您服务", "此致\n敬礼\nX", "——X". Pure Python, no Django:
-`ratings.redaction` calls it on the original text and reports these spans as kind "pattern".
+from Y", "I am an AI model from Y", "我是X", "作为X", "我叫X", "本人X", "叫我X",
+"由X开发/训练/打造/推出的", "我是来自Y的助手", "X为您服务", "此致\n敬礼\nX", "——X".
+Pure Python, no Django: `ratings.redaction` calls it on the original text and reports these
+spans as kind "pattern".
 
 What makes X a name rather than an ordinary word, and the decisions behind it:
 
@@ -79,6 +80,11 @@ What makes X a name rather than an ordinary word, and the decisions behind it:
   stays), and for a Chinese Y only after 我是/作为 with a program's noun ("我是来自灵犀科技的AI
   助手"; "我是来自北京的助理" is a person). A signature after "此致 敬礼" or "祝好" that ends the text
   is removed like an English sign-off.
+- "我的名字是X", "我名叫X" and "我叫做X" count for a Chinese-script X that ends the clause, like
+  "My name is X". A plain "我叫X" also calls a taxi ("我叫出租车。") or introduces a person in a
+  story ("我叫小明，今年十岁。"), so it counts only after a greeting ("你好，我叫灵犀。") or
+  before an offer to help ("我叫灵犀，很高兴为您服务"). "本人X，", "我，X，" and "X在此为您解答"
+  count for a Latin-script X only ("本人MBA，" is a degree: ORDINARY_CAPITALS).
 - `identity_hints` finds self-introductions with no name at all ("As an AI language model",
   "我是一个人工智能助手"): nothing to remove, but the unit goes to the review list.
 """
@@ -1028,6 +1034,21 @@ _APPOSITIVE_ZH = re.compile(
     rf"|(?<=[，,])\s*一[个款种名位](?P<noun_apposed>[^。，,\n]{{0,10}}?{_NOUN_ZH})\s*[，,])"
 )
 _NAME_BEFORE_APPOSITIVE_ZH = re.compile(rf"(?<![A-Za-z0-9])(?P<appositive>{_LATIN_NAME_ZH})\s*\Z")
+# 我的名字是灵犀。/ 我名叫灵犀，/ 你好，我叫灵犀。/ 我叫灵犀，很高兴为您服务: a name in Chinese
+# script that ends the clause. A plain 我叫 also calls a taxi ("我叫出租车。") and introduces a
+# person in a story ("我叫小明，今年十岁。"): it needs a greeting before it or an offer to help
+# after the comma.
+_NAMED_ZH = re.compile(
+    rf"(?:(?P<strong>我的名字是|我的名字叫|我名叫|我叫做)|我叫)\s*(?P<named>[{_CJK}]{{2,6}}?)"
+    r"(?=[。！？!?]|\s*\Z|[，,]\s*(?P<then>很高兴为|随时为|专门为|可以帮|能帮|负责解答|负责回答)?)"
+)
+_GREETING_BEFORE_ZH = re.compile(r"(?:你好|您好|大家好|各位好|嗨|哈喽|Hi|Hello)[，,！!。~～]?\s*\Z")
+# 本人Zorblax，/ 我，Zorblax，/ Zorblax在此为您解答: a Latin-script name.
+_LATIN_SELF_ZH = re.compile(
+    rf"(?:本人|(?:^|(?<=[。！？!?\n]))我[，,])\s*(?P<self_latin>{_LATIN_NAME_ZH})(?=\s*[，,。！!])"
+    rf"|(?:^|(?<=[。！？!?\n，,：:]))(?P<here_latin>{_LATIN_NAME_ZH})\s*(?:在此|在这里)"
+    r"(?=\s*(?:为|[，,。！!]|\Z))"
+)
 # ——X / （签名）X / 签名：X on the last line (a date line may follow)
 _SIGNATURE_ZH = re.compile(
     r"(?m)^[ \t]*(?:(?P<dash>——|—|--)|（签名）|\(签名\)|(?:签名|落款|署名)[：:])[ \t]*"
@@ -1294,6 +1315,22 @@ def _chinese_spans(text: str) -> Iterator[tuple[int, int]]:
         name = match.group("signed")
         if (name.isascii() and name.upper() not in {"AI", "LLM"}) or _chinese_name_ok(name):
             yield match.span("signed")
+    if "我" in text:
+        for match in _NAMED_ZH.finditer(text):
+            plain = match.group("strong") is None and match.group("then") is None
+            if plain and not _GREETING_BEFORE_ZH.search(
+                text, max(0, match.start() - 8), match.start()
+            ):
+                continue
+            if _chinese_name_ok(match.group("named")):
+                yield match.span("named")
+    for match in _LATIN_SELF_ZH.finditer(text):
+        group = "self_latin" if match.group("self_latin") else "here_latin"
+        name = match.group(group)
+        if name.upper() not in {"AI", "LLM", "A", "AN"} and _english_name_ok(
+            name, stop=ORDINARY_CAPITALS_FOLDED
+        ):
+            yield match.span(group)
     for match in _APPOSITIVE_ZH.finditer(text) if _PROGRAM_NOUN_ZH.search(text) else ():
         if not _PROGRAM_NOUN_ZH.search(match.group("noun") or match.group("noun_apposed")):
             continue
