@@ -83,8 +83,9 @@ What makes X a name rather than an ordinary word, and the decisions behind it:
 - "我的名字是X", "我名叫X" and "我叫做X" count for a Chinese-script X that ends the clause, like
   "My name is X". A plain "我叫X" also calls a taxi ("我叫出租车。") or introduces a person in a
   story ("我叫小明，今年十岁。"), so it counts only after a greeting ("你好，我叫灵犀。") or
-  before an offer to help ("我叫灵犀，很高兴为您服务"). "本人X，", "我，X，" and "X在此为您解答"
-  count for a Latin-script X only ("本人MBA，" is a degree: ORDINARY_CAPITALS).
+  before an offer to help ("我叫灵犀，很高兴为您服务"). "我是X，很高兴为您服务" counts too
+  unless X ends like a job title ("我是店长，...": _ROLE_ENDINGS_ZH). "本人X，", "我，X，" and
+  "X在此为您解答" count for a Latin-script X only ("本人MBA，" is a degree: ORDINARY_CAPITALS).
 - `identity_hints` finds self-introductions with no name at all ("As an AI language model",
   "我是一个人工智能助手"): nothing to remove, but the unit goes to the review list.
 """
@@ -1039,9 +1040,13 @@ _NAME_BEFORE_APPOSITIVE_ZH = re.compile(rf"(?<![A-Za-z0-9])(?P<appositive>{_LATI
 # person in a story ("我叫小明，今年十岁。"): it needs a greeting before it or an offer to help
 # after the comma.
 _NAMED_ZH = re.compile(
-    rf"(?:(?P<strong>我的名字是|我的名字叫|我名叫|我叫做)|我叫)\s*(?P<named>[{_CJK}]{{2,6}}?)"
+    rf"(?:(?P<strong>我的名字是|我的名字叫|我名叫|我叫做)|(?P<is>我是)|我叫)\s*"
+    rf"(?P<named>[{_CJK}]{{2,6}}?)"
     r"(?=[。！？!?]|\s*\Z|[，,]\s*(?P<then>很高兴为|随时为|专门为|可以帮|能帮|负责解答|负责回答)?)"
 )
+# Last characters of job titles ("店长", "店员", "老师", "医生", "经理", "客服"): "我是店长，很高兴
+# 为您服务" is a person at work.
+_ROLE_ENDINGS_ZH = tuple("长员师生理管服问表板工家手士官者人主匠户客")
 _GREETING_BEFORE_ZH = re.compile(r"(?:你好|您好|大家好|各位好|嗨|哈喽|Hi|Hello)[，,！!。~～]?\s*\Z")
 # 本人Zorblax，/ 我，Zorblax，/ Zorblax在此为您解答: a Latin-script name.
 _LATIN_SELF_ZH = re.compile(
@@ -1317,9 +1322,14 @@ def _chinese_spans(text: str) -> Iterator[tuple[int, int]]:
             yield match.span("signed")
     if "我" in text:
         for match in _NAMED_ZH.finditer(text):
-            plain = match.group("strong") is None and match.group("then") is None
-            if plain and not _GREETING_BEFORE_ZH.search(
-                text, max(0, match.start() - 8), match.start()
+            if match.group("is") is not None:
+                # 我是X, with an offer to help after it, and X no job title.
+                if match.group("then") is None or match.group("named").endswith(_ROLE_ENDINGS_ZH):
+                    continue
+            elif (
+                match.group("strong") is None
+                and match.group("then") is None
+                and not _GREETING_BEFORE_ZH.search(text, max(0, match.start() - 8), match.start())
             ):
                 continue
             if _chinese_name_ok(match.group("named")):
