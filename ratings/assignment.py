@@ -14,14 +14,20 @@ What a plan guarantees:
   point the loads are the most balanced any valid plan can reach: no plan has a smaller
   maximum load or a larger minimum load (the feasible load vectors form an M-convex set, on
   which this local condition is global). With full eligibility, max - min <= 1.
-- Each queue mixes endpoints (strata) evenly: gold and regular units are each ordered by
-  Tijdeman's chairman rule, so that at every prefix of a queue without gold every stratum's
-  count is within 1 of its proportional share (strictly less); with gold, where the two
-  orders are merged, within 2.5 (|regular error| < 1, |gold error| < 1, and the merge adds at
-  most 1/2). Areas go by the same rule within the stratum chosen: exactly even when a queue
-  has one stratum, roughly so otherwise. Ties go to a seeded random draw at each position, so
-  no key order leaks into a queue, two experts do not see the same order, and no position
-  stands for an endpoint (equal strata do not rotate in a fixed order, ABAB... or ABCABC...).
+- Each queue mixes endpoints (strata) evenly, without a block structure: gold and regular
+  units are each ordered apart, every unit of a stratum placed at its evenly spaced spot moved
+  by a seeded random amount of up to two spacings (_jittered_strata). At every prefix of a queue
+  without gold a stratum with share p of k strata is within (1 - p) + 2p(k - 1) above and
+  2(1 - p) + p(k - 1) below its proportional share: for two equal strata, within 1 unit (one
+  endpoint at most 2 ahead, never 5 in a row); with gold, where the two orders are merged, the
+  two bounds add, plus 1/2. The bound is looser than the 1 - 1/(2k - 2) of Tijdeman's chairman
+  rule on purpose: any order that keeps every prefix strictly within 1 fills each block of k
+  positions (1-2, 3-4, ... for two endpoints) with one unit of each endpoint, and an expert who
+  knows that, and sees the same task answered by each model, can split a queue into the
+  models' units. Areas go by the chairman rule within the stratum chosen: exactly even when a
+  queue has one stratum, roughly so otherwise. Ties go to a seeded random draw, so no key order
+  leaks into a queue, two experts do not see the same order, and no position or block stands
+  for an endpoint.
 - Gold units are spread through the queue: after t positions a queue of n holding g gold units
   has round(t * g / n) of them (within 1/2 of its share), so the j-th sits in the middle of the
   j-th of g equal slices; none cluster at the start or the end.
@@ -398,11 +404,10 @@ def _interleave(
     for stratum in sorted(by_stratum, key=repr):
         for area in sorted(by_stratum[stratum]):
             rng.shuffle(by_stratum[stratum][area])
-    strata = _ChairmanRule(Counter(units[index].stratum for index in unit_indices), rng=rng)
+    strata = _jittered_strata(Counter(units[index].stratum for index in unit_indices), rng=rng)
     areas = _ChairmanRule(Counter(units[index].area for index in unit_indices), rng=rng)
     order: list[int] = []
-    for filled in range(1, len(unit_indices) + 1):
-        stratum = strata.choose(by_stratum, filled=filled)
+    for filled, stratum in enumerate(strata, start=1):
         by_area = by_stratum[stratum]
         area = areas.choose(by_area, filled=filled)
         order.append(by_area[area].pop())
@@ -410,6 +415,33 @@ def _interleave(
             del by_area[area]
         if not by_area:
             del by_stratum[stratum]
-        strata.place(stratum)
         areas.place(area)
     return order
+
+
+# How far (in units of its own spacing) each unit of a stratum may be moved from its evenly
+# spaced place: at 1 the strata would fill every block of k positions with one unit each.
+STRATUM_JITTER = 2.0
+
+
+def _jittered_strata(totals: Counter[Hashable], *, rng: random.Random) -> list[Hashable]:
+    """The stratum of each position: evenly spaced, each unit moved by a seeded random amount.
+
+    The j-th unit of a stratum of n (in a queue of L) is placed at (j + v) * L / n with v drawn
+    uniformly from [0, STRATUM_JITTER); positions go by that key. At any prefix, each stratum
+    s with share p of the queue holds its share plus d_s - p * (sum of d over all strata),
+    with -STRATUM_JITTER < d < 1; so it is within (1 - p) + p * J * (k - 1) above and
+    (1 - p) * J + p * (k - 1) below its share, J being STRATUM_JITTER and k the strata: for two
+    equal strata, within 1 unit (3/2, strictly, and counts are whole). Any rule that keeps
+    every prefix strictly within 1 fills each block of k positions with one unit of each
+    stratum, which tells the expert that a block's units come from different models.
+    """
+    length = sum(totals.values())
+    keys: list[tuple[float, float, Hashable]] = []
+    for stratum in sorted(totals, key=repr):
+        count = totals[stratum]
+        for index in range(count):
+            spot = (index + rng.uniform(0, STRATUM_JITTER)) * length / count
+            keys.append((spot, rng.random(), stratum))
+    keys.sort(key=lambda key: (key[0], key[1]))
+    return [stratum for _spot, _tie, stratum in keys]

@@ -241,6 +241,25 @@ def test_queue_order_is_the_stored_shuffle_not_the_order_of_trials_or_models(cam
     assert listed != sorted(listed)
 
 
+def test_queue_blocks_do_not_pair_the_models(campaign, expert1, expert2, expert3):
+    """Were positions 1-2, 3-4, ... always one unit of each of the two endpoints, an expert
+    would know both units of a block come from different models and, with each task answered
+    by both models, could split the whole queue into the two models' units."""
+    blocks = 0
+    mixed = 0
+    for user in (expert1, expert2, expert3):
+        endpoints = list(
+            Assignment.objects.filter(campaign=campaign, expert__user=user)
+            .order_by("position")
+            .values_list("unit__trial__endpoint_id", flat=True)
+        )
+        for start in range(0, len(endpoints), 2):
+            blocks += 1
+            mixed += endpoints[start] != endpoints[start + 1]
+    # In an unbalanced random order about half would be mixed; a leak is all of them.
+    assert mixed / blocks < 0.9
+
+
 REASONING = "The user wants a plan. My house style is to number every step and sign off."
 
 

@@ -9,6 +9,7 @@ import uuid
 import pytest
 from django.test import Client
 from django.utils import translation
+from django.utils.html import escape
 
 from ratings.models import Assignment, AssignmentStatus, Campaign, Rating
 from ratings.services import campaign_close, campaign_create, rating_submit
@@ -111,7 +112,7 @@ def test_unit_page_shows_the_task_the_redacted_answer_and_the_scale(
     unit = assignment_of(expert1, code).unit
     html = expert_client.get(f"/rate/{code}/").content.decode()
     task = unit.item.texts.get(language=unit.language).task
-    assert task.split("\n")[0] in html
+    assert escape(task.split("\n")[0]) in html
     assert "[model name removed]" in html
     assert 'id="rating-form"' in html and f'data-blind-code="{code}"' in html
     assert 'id="id_comment"' in html and 'id="skip-button"' in html
