@@ -13,6 +13,7 @@ from collections.abc import Iterator
 
 import pytest
 from django.test import Client
+from django.urls import get_resolver
 from rest_framework.test import APIClient
 
 from llmruns.models import ModelEndpoint, Trial
@@ -105,6 +106,66 @@ def _expert_responses(
         yield f"api {url}", api.get(url)
     yield "api review unit", api.post(f"/api/v1/campaigns/{campaign_id}/review/{first}/", {})
     yield "api open", api.post(f"/api/v1/campaigns/{campaign_id}/open/", {"skip_review": True})
+    # Every other route of the site, with the ids of this study filled in: the API (session
+    # authentication), the dashboards, the study pages and the admin are refused.
+    for url in _routes_outside_the_experts_pages(campaign_id, first):
+        yield f"refused GET {url}", (api if url.startswith("/api/") else client).get(url)
+        if url.startswith("/api/"):
+            yield f"refused POST {url}", api.post(url, {})
+            yield f"refused PATCH {url}", api.patch(url, {"name": "mine"}, format="json")
+            yield f"refused DELETE {url}", api.delete(url)
+            yield f"refused csv {url}", api.get(url, {"format": "csv"})
+    password = "a long enough password 93"
+    user.set_password(password)
+    user.save()
+    login = Client()
+    yield (
+        "admin login",
+        login.post("/admin/login/?next=/admin/", {"username": user.username, "password": password}),
+    )
+    yield "refused GET admin after login", login.get("/admin/")
+
+
+# Pages of the site an expert may use, or that hold no study data (sign-in, the language
+# switch, the API's own description); everything else an expert is refused.
+EXPERT_OR_PUBLIC_ROUTES = re.compile(
+    r"^/(?:|rate/.*|accounts/.*|i18n/.*|account/tokens/|api/v1/|api/v1/(?:schema|docs|redoc)/)$"
+)
+
+
+def _routes_outside_the_experts_pages(campaign_id: int, blind_code: str) -> list[str]:
+    """Each route of the URL configuration, its parameters filled with this study's ids."""
+
+    def walk(patterns, prefix: str) -> Iterator[str]:
+        for pattern in patterns:
+            route = prefix + str(pattern.pattern).lstrip("^").rstrip("$")
+            if hasattr(pattern, "url_patterns"):
+                yield from walk(pattern.url_patterns, route)
+            else:
+                yield "/" + route
+
+    endpoint = ModelEndpoint.objects.order_by("pk").first().pk
+    run = Trial.objects.order_by("pk").first().run_id
+    item = Trial.objects.order_by("pk").first().item_id
+    instrument = Trial.objects.order_by("pk").first().item.instrument_id
+    values = {"endpoints": endpoint, "runs": run, "items": item, "instruments": instrument}
+    urls = []
+    for route in walk(get_resolver().url_patterns, ""):
+        collection = route.split("/")[3] if route.startswith("/api/v1/") else ""
+        route = re.sub(r"\(\?P<blind_code>[^)]*\)|<str:blind_code>", blind_code, route)
+        route = re.sub(r"<int:run_id>", str(run), route)
+        route = re.sub(
+            r"\(\?P<pk>[^)]*\)|<int:pk>|<int:campaign_id>",
+            str(values.get(collection, campaign_id)),
+            route,
+        )
+        # The admin: its index and the change list of each model are enough.
+        if route.startswith("/admin/") and route.count("/") not in (2, 4):
+            continue
+        if "<" in route or "(?P" in route or EXPERT_OR_PUBLIC_ROUTES.match(route):
+            continue
+        urls.append(route)
+    return sorted(set(urls)) + [f"/api/v1/runs/{run}/?format=json"]
 
 
 def _text(response) -> str:
@@ -161,7 +222,8 @@ def test_nothing_an_expert_can_reach_reveals_models_runs_ids_or_other_ratings(
     own_codes = set(codes)
     allowed_url = re.compile(
         r"^(?:/|/rate/|/rate/(?P<code>[A-Z0-9]{10})/(?:draft/|submit/|skip/)?|"
-        r"/static/[\w./-]+|/accounts/logout/|/accounts/login/\?next=[\w%/.-]*|/i18n/setlang/)$"
+        r"/static/[\w./-]+|/accounts/logout/|/(?:admin|accounts)/login/\?next=[\w%/.-]*|"
+        r"/admin/|/admin/login/|#[\w-]+|/i18n/setlang/)$"
     )
     allowed_data_attributes = {
         "data-blind-code",
@@ -174,6 +236,8 @@ def test_nothing_an_expert_can_reach_reveals_models_runs_ids_or_other_ratings(
         "data-done",
         "data-skipped",
         "data-left",
+        # The admin's sign-in page, which an expert may open but not pass.
+        "data-admin-utc-offset",
     }
 
     seen = 0
@@ -182,6 +246,14 @@ def test_nothing_an_expert_can_reach_reveals_models_runs_ids_or_other_ratings(
     )
     for what, response in responses:
         seen += 1
+        if what.startswith("refused"):
+            # Refused, or sent to sign in as someone else: never served.
+            assert response.status_code in (302, 403, 404, 405), f"{what}: {response.status_code}"
+            if response.status_code == 302:
+                assert "/login/" in response["Location"], f"{what}: {response['Location']}"
+        if what == "admin login":
+            # The sign-in form comes back: an expert is no staff member.
+            assert response.status_code == 200, what
         text = _text(response)
         folded = text.casefold()
         for needle in forbidden:
@@ -206,7 +278,7 @@ def test_nothing_an_expert_can_reach_reveals_models_runs_ids_or_other_ratings(
         if response.get("Content-Type", "").startswith("application/json"):
             body = response.json()
             assert set(body) <= {"status", "revision", "next_url", "saved_at", "errors", "detail"}
-    assert seen > 60
+    assert seen > 200
 
 
 def test_unit_pages_show_only_the_experts_own_rating(rated_by_others, expert1):
