@@ -26,7 +26,8 @@ What makes X a name rather than an ordinary word, and the decisions behind it:
   the instructions of work samples: "Drill here, 5 cm from the edge", "Cut here, then fold":
   ORDINARY_BEFORE_HERE). "Hey there, Zorblax here, ..." counts too. Followed by a full stop
   or the end of the text, it counts only where the text starts or after a greeting that does
-  ("Hi! Zorblax here."): "We met Zorblax here." and "Paris here." mid-text stay.
+  ("Hi! Zorblax here."): "We met Zorblax here." and "Paris here." mid-text stay. "X at your
+  service" goes by the same rules ("Zorblax at your service!", but "Always at your service.").
 - "This is X" counts where the text starts or after a greeting that does ("Hi, this is X!"),
   when the speaker goes on ("This is X. I ...", "This is X, your ...", "This is X, an AI
   model", "This is X speaking") or nothing follows: "This is Plan B, the cheaper option",
@@ -384,6 +385,8 @@ ORDINARY_BEFORE_HERE = frozenset(
         "Yes",
         "No",
         "Please",
+        "Always",
+        "Staff",
         # Instructions in work samples: "Drill here, 5 cm from the edge.", "Cut here."
         "Cut",
         "Drill",
@@ -703,7 +706,10 @@ ORDINARY_SIGNATURES_FOLDED = ORDINARY_CAPITALS_FOLDED | frozenset(
 ORDINARY_AFTER_CALL_FOLDED = ORDINARY_CAPITALS_FOLDED | frozenset(
     ["asap", "anytime", "tonight", "today", "tomorrow", "later", "maybe", "please"]
 )
-_HERE = re.compile(r"[ \t]+here(?:(?=\s*[,!:—–-])|(?P<stop>(?=\.(?!\.)|\s*\Z)))")
+# " here" or " at your service" after a name (the name is read backwards from it).
+_HERE = re.compile(
+    r"[ \t]+(?:here|at[ \t]+your[ \t]+service)(?:(?=\s*[,!:—–-])|(?P<stop>(?=\.(?!\.)|\s*\Z)))"
+)
 # What may stand before "X here." with a full stop: nothing, or a greeting ("Hi!", "Hey there,").
 _GREETING_BEFORE_HERE = re.compile(
     r"(?:\A|(?:Hi|Hey|Hello|Greetings|Howdy)(?:\s+(?:there|again|everyone|all))?[,!.]?)\s*\Z"

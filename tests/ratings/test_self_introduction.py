@@ -60,6 +60,9 @@ REMOVED: list[tuple[str, str]] = [
     ("Jasper here.\nThe plan has three steps.", f"{M} here.\nThe plan has three steps."),
     ("Hey there, Jasper here, with the plan.", f"Hey there, {M} here, with the plan."),
     ("Hello again! Jasper here!", f"Hello again! {M} here!"),
+    # X at your service
+    ("Jasper at your service! Here is the plan.", f"{M} at your service! Here is the plan."),
+    ("Hello! Jasper at your service.", f"Hello! {M} at your service."),
     # This is X (at the start of the text or after a greeting)
     ("This is Jasper, your planning helper.", f"This is {M}, your planning helper."),
     ("This is Jasper. I will help you plan.", f"This is {M}. I will help you plan."),
@@ -130,6 +133,9 @@ UNCHANGED: list[str] = [
     "Stand here.",
     "We met Jasper here.",
     "The report says Jasper here.",
+    "Always at your service.",
+    "The store is open late. Staff at your service, every day.",
+    "Our team stands at your service.",
     # This is ...: a thing shown, a step, or not where a text starts
     "This is Step 1. I measure the room first.",
     "This is Plan B, the cheaper option.",
