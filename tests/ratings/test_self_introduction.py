@@ -300,3 +300,38 @@ def test_a_sign_off_is_searched_for_at_the_end_of_a_long_text_only() -> None:
 
     assert [text[start:end] for start, end in spans] == ["Zephyr"]
     assert spans[0][1] == len(text)
+
+
+# Answers to the inventory's tasks, written the way work samples are: lists, roles, forms,
+# quotations and instructions; none introduces anyone.
+WORK_SAMPLES: list[str] = [
+    "Build kitchen cabinets\n\nThis is Step 1: measure the wall twice.\n— Plywood, 18 mm\n"
+    "— Hinges\n— Screws\nDrill here, 35 mm from the edge, then fit the hinge cup.",
+    "As Store Manager, I would open the weekly meeting with last week's sales.\n"
+    "As Supervisor, I sign off each rota. The stock system (an inventory system) flags "
+    "shortages.\nSigned: ________",
+    "Lay brick or tile\n\nMix the mortar to a stiff paste. Lay here, along the string line.\n"
+    "Check level after every third brick.",
+    "Proofread records or forms\n\nName: Jonh Smith -> John Smith\nCity: Manchester\n"
+    "Account opened: 15/13/2020 -> check the month.\nChecked by: Quality Team",
+    "Give career guidance to people\n\n“Choose a job you love, and you will never have to "
+    "work a day in your life.”\n— Confucius",
+    "Help conduct a group therapy session\n\nAs Counselor, I open with a check-in round. "
+    "Sam, a peer support worker, keeps time.\nThis is not a place for advice; listen first.",
+    "Represent a client in a lawsuit\n\nAs Counsel, I file the claim. The court's filing "
+    "system (a case management system) assigns the number.\n\nRespectfully submitted,\n"
+    "Counsel for the Plaintiff",
+    "Start your own business\n\nThis is Plan B, the cheaper option: rent a stall first.\n"
+    "Next, an AI model, trained on local sales, can forecast demand.",
+    "管理一家服装店\n\n作为店长，我会先检查库存。\n材料：\n——衣架\n——价签\n"
+    "我是一名店长，很高兴为您介绍我们的做法。",
+    "给人们提供职业指导\n\n“知之为知之，不知为不知。”\n——孔子\n\n"
+    "我叫出租车去见客户，路上准备材料。",
+    "记录租金支付\n\n租户：张三\n金额：3000元\n签名：__________\n日期：__________",
+    "在日托中心照顾儿童\n\n我叫小明，今年五岁。这是孩子写的自我介绍，老师要帮他读出来。",
+]
+
+
+@pytest.mark.parametrize("text", WORK_SAMPLES)
+def test_work_samples_for_the_inventory_tasks_are_unchanged(text: str) -> None:
+    assert unknown_name_spans(text) == []
