@@ -745,10 +745,10 @@ ORDINARY_BEFORE_APPOSITIVE_FOLDED = (
     )
 )
 # A signature after a dash or a "signed" mark on the last line: "— X", "-- X", "(signed) X",
-# "Signed: X", "/s/ X" (one more line may follow).
+# "Signed: X", "/s/ X" (one more line may follow); a mark may also follow the last sentence.
 _SIGNATURE_EN = re.compile(
-    r"(?m)^[ \t]*(?:(?P<dash>——|—|–|―|--)|\(signed\)|\[signed\]|/s/|"
-    r"(?:Signed|Signature)[ \t]*[,:])"
+    r"(?m)(?:^[ \t]*(?P<dash>——|—|–|―|--)|(?:^[ \t]*|(?<=[.!?])[ \t]+)"
+    r"(?:\(signed\)|\[signed\]|/s/|(?:Signed|Signature)[ \t]*[,:]))"
     rf"[ \t]*(?:\n\s*)?[*_]{{0,2}}(?P<mark_signed>{_NAME})[*_]{{0,2}}[ \t]*"
     r"(?:\n[ \t]*[^\s][^\n]{0,79})?\s*\Z"
 )

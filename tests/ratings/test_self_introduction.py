@@ -39,6 +39,7 @@ REMOVED: list[tuple[str, str]] = [
     ("Thanks for reading.\n\n-- Jasper", f"Thanks for reading.\n\n-- {M}"),
     ("Thanks for reading.\n\n—Jasper\n", f"Thanks for reading.\n\n—{M}\n"),
     ("Here is the plan.\n\n(signed) Jasper", f"Here is the plan.\n\n(signed) {M}"),
+    ("Thanks for reading. (signed) Jasper", f"Thanks for reading. (signed) {M}"),
     ("Here is the plan.\n\nSigned, Jasper", f"Here is the plan.\n\nSigned, {M}"),
     ("Here is the plan.\nSigned: Jasper\nAcme AI", f"Here is the plan.\nSigned: {M}\nAcme AI"),
     # Created / Built by X, I ...
