@@ -93,6 +93,7 @@ What makes X a name rather than an ordinary word, and the decisions behind it:
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterator
 
@@ -1131,7 +1132,9 @@ _GREETING_BEFORE_ZH = re.compile(r"(?:你好|您好|大家好|各位好|嗨|哈�
 # 本人Zorblax，/ 我，Zorblax，/ Zorblax在此为您解答: a Latin-script name.
 _LATIN_SELF_ZH = re.compile(
     rf"(?:本人|(?:^|(?<=[。！？!?\n]))我[，,])\s*(?P<self_latin>{_LATIN_NAME_ZH})(?=\s*[，,。！!])"
-    rf"|(?:^|(?<=[。！？!?\n，,：:]))(?P<here_latin>{_LATIN_NAME_ZH})\s*(?:在此|在这里)"
+)
+_LATIN_HERE_ZH = re.compile(
+    rf"(?:^|(?<=[。！？!?\n，,：:]))(?P<here_latin>{_LATIN_NAME_ZH})\s*(?:在此|在这里)"
     r"(?=\s*(?:为|[，,。！!]|\Z))"
 )
 # ——X / （签名）X / 签名：X on the last line (a date line may follow)
@@ -1414,8 +1417,12 @@ def _chinese_spans(text: str) -> Iterator[tuple[int, int]]:
                 continue
             if _chinese_name_ok(match.group("named")):
                 yield match.span("named")
-    for match in _LATIN_SELF_ZH.finditer(text):
-        group = "self_latin" if match.group("self_latin") else "here_latin"
+    latin_self = (
+        _LATIN_SELF_ZH.finditer(text) if "本人" in text or "我，" in text or "我," in text else ()
+    )
+    latin_here = _LATIN_HERE_ZH.finditer(text) if "在此" in text or "在这里" in text else ()
+    for match in itertools.chain(latin_self, latin_here):
+        group = "self_latin" if "self_latin" in match.re.groupindex else "here_latin"
         name = match.group(group)
         if name.upper() not in {"AI", "LLM", "A", "AN"} and _english_name_ok(
             name, stop=ORDINARY_CAPITALS_FOLDED
