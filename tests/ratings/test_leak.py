@@ -115,6 +115,8 @@ def _expert_responses(
             yield f"refused PATCH {url}", api.patch(url, {"name": "mine"}, format="json")
             yield f"refused DELETE {url}", api.delete(url)
             yield f"refused csv {url}", api.get(url, {"format": "csv"})
+            yield f"refused OPTIONS {url}", api.options(url)
+            yield f"refused browsable {url}", client.get(url, HTTP_ACCEPT="text/html")
     password = "a long enough password 93"
     user.set_password(password)
     user.save()
@@ -223,7 +225,9 @@ def test_nothing_an_expert_can_reach_reveals_models_runs_ids_or_other_ratings(
     allowed_url = re.compile(
         r"^(?:/|/rate/|/rate/(?P<code>[A-Z0-9]{10})/(?:draft/|submit/|skip/)?|"
         r"/static/[\w./-]+|/accounts/logout/|/(?:admin|accounts)/login/\?next=[\w%/.-]*|"
-        r"/admin/|/admin/login/|#[\w-]+|/i18n/setlang/)$"
+        r"/admin/|/admin/login/|#[\w-]*|/i18n/setlang/|"
+        # The browsable API's breadcrumbs and format links on the pages it refuses.
+        r"/api/v1/[\w/-]*(?:\?format=\w+)?)$"
     )
     allowed_data_attributes = {
         "data-blind-code",
@@ -236,8 +240,10 @@ def test_nothing_an_expert_can_reach_reveals_models_runs_ids_or_other_ratings(
         "data-done",
         "data-skipped",
         "data-left",
-        # The admin's sign-in page, which an expert may open but not pass.
+        # The admin's sign-in page, which an expert may open but not pass, and the browsable
+        # API's page that refuses them.
         "data-admin-utc-offset",
+        "data-toggle",
     }
 
     seen = 0
@@ -248,7 +254,9 @@ def test_nothing_an_expert_can_reach_reveals_models_runs_ids_or_other_ratings(
         seen += 1
         if what.startswith("refused"):
             # Refused, or sent to sign in as someone else: never served.
-            assert response.status_code in (302, 403, 404, 405), f"{what}: {response.status_code}"
+            assert response.status_code in (302, 403, 404, 405, 406), (
+                f"{what}: {response.status_code}"
+            )
             if response.status_code == 302:
                 assert "/login/" in response["Location"], f"{what}: {response['Location']}"
         if what == "admin login":
