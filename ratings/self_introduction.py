@@ -63,7 +63,8 @@ What makes X a name rather than an ordinary word, and the decisions behind it:
   signed after a dash or a mark ("— X", "-- X", "(signed) X", "Signed: X", "/s/ X", "——X",
   "（签名）X", "签名：X"), unless the dash closes a quotation (the line before ends with a
   quotation mark: "“...”\n— Confucius") or is an item of a list whose items start with the
-  same dash ("— Plywood\n— Glue").
+  same dash ("— Plywood\n— Glue"), or the word after it is a role or an ordinary closing word
+  ("Signed: Store Manager", "— End", "— Anonymous": ORDINARY_AFTER_MARK_FOLDED).
 - "Created / Developed / Built ... by X," counts at the start of a sentence that goes on with
   "I" or "my" only: "Created by hand, the piece ..." and "Built by the Romans, the wall ..."
   stay.
@@ -777,6 +778,30 @@ ORDINARY_SIGNATURES_FOLDED = ORDINARY_CAPITALS_FOLDED | frozenset(
         "love",
     ]
 )
+# Capitalised words that end a text after a dash or "signed" in the place of a name.
+ORDINARY_AFTER_MARK_FOLDED = ORDINARY_SIGNATURES_FOLDED | frozenset(
+    [
+        "end",
+        "fin",
+        "anonymous",
+        "unknown",
+        "optional",
+        "author",
+        "summary",
+        "note",
+        "notes",
+        "total",
+        "tip",
+        "tips",
+        "source",
+        "sources",
+        "update",
+        "edit",
+        "done",
+        "none",
+        "n/a",
+    ]
+)
 # Capitalised words after "call me" that are not names.
 ORDINARY_AFTER_CALL_FOLDED = ORDINARY_CAPITALS_FOLDED | frozenset(
     ["asap", "anytime", "tonight", "today", "tomorrow", "later", "maybe", "please"]
@@ -1348,8 +1373,12 @@ def _english_spans(text: str) -> Iterator[tuple[int, int]]:
             yield match.span("signed")
             break
     for match in _SIGNATURE_EN.finditer(text, tail_start):
-        if not _attributes_or_lists(text, match) and _english_name_ok(
-            match.group("mark_signed"), stop=ORDINARY_SIGNATURES_FOLDED
+        name = match.group("mark_signed")
+        # "— End", "Signed: Store Manager": a word or a role, not a name.
+        if (
+            not _attributes_or_lists(text, match)
+            and _english_name_ok(name, stop=ORDINARY_AFTER_MARK_FOLDED)
+            and not _is_role(name)
         ):
             yield match.span("mark_signed")
     if " by " not in text:

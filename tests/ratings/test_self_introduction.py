@@ -203,6 +203,12 @@ UNCHANGED: list[str] = [
     "End.\n— The Team",
     "Sign the form below.\nSigned: ________",
     "Signed, sealed and delivered.",
+    "Plan done.\n— End",
+    "Plan done.\n— Anonymous",
+    "Steps above.\n-- Optional",
+    "Plan done.\nSigned: Store Manager",
+    "Plan done.\n(signed) Supervisor",
+    "Budget:\n— Summary",
     "Thanks, Maria!",
     "We bought it at Best Buy",
     # As <role>, I ...
