@@ -82,6 +82,16 @@ def _tie_rank(seed: int, unit_key: Hashable, expert_key: Hashable) -> bytes:
     return hashlib.sha256(f"{seed}|{unit_key!r}|{expert_key!r}".encode()).digest()
 
 
+def queue_order(keys: Collection[Hashable], *, seed: int) -> list[Hashable]:
+    """Units added to queues together (handed on), in the order they join the end of a queue.
+
+    Units and their work samples are numbered by task, then model, so in key order two answers
+    to one task would always come in the same models' order; a hash of (seed, unit) orders them
+    instead, the same way each time for the same campaign.
+    """
+    return sorted(keys, key=lambda key: hashlib.sha256(f"{seed}|queue|{key!r}".encode()).digest())
+
+
 def choose_extra_rater(
     *,
     unit: UnitSpec,

@@ -13,7 +13,8 @@ budget. So, in an open campaign (or one awaiting review):
   may still rate (active and, in a calibrated campaign, not turned away by it), who reads its
   language and knows its area, has no assignment of it, and is at the lowest load of their
   eligibility group (a unit handed on earlier in the same decision may move on to make room);
-  ties follow the campaign's seed. The new assignment goes to the end of that expert's queue. A unit nobody can take is left short; the `Reassignment` log says why,
+  ties follow the campaign's seed. The new assignment goes to the end of that expert's queue
+  (several in the campaign's seeded `queue_order`, not by task and model). A unit nobody can take is left short; the `Reassignment` log says why,
   and the campaign's admin page lists the units short of raters with that reason.
 - in an adaptive campaign, units that waited for an extra rater are retried, as after one.
 
@@ -43,7 +44,7 @@ from django.db.models.signals import post_save
 from django.utils.translation import gettext as _
 
 from ratings.adaptive import UNFINISHED, _pool, _retry_waiting, stopping_state
-from ratings.adaptive_assignment import hand_on
+from ratings.adaptive_assignment import hand_on, queue_order
 from ratings.assignment import UnitSpec
 from ratings.models import (
     Assignment,
@@ -129,6 +130,10 @@ def expert_drop_out(*, campaign: Campaign, expert_id: int, reason: str) -> list[
     # raters gets nobody.
     outcome = {by_trial[key]: taker for key, taker in takers.items()}
     outcome.update((pk, None) for pk in unit_ids if pk not in outcome)
+    # They join the end of their new queues in the campaign's seeded order, not by number
+    # (task, then model).
+    by_key = {units[pk].key: pk for pk in outcome}
+    outcome = {by_key[key]: outcome[by_key[key]] for key in queue_order(by_key, seed=campaign.seed)}
     _assignments_create(campaign, takers=outcome)
     log = Reassignment.objects.bulk_create(
         Reassignment(

@@ -358,3 +358,18 @@ def test_a_dropped_experts_unrated_units_go_to_the_others_and_the_ratings_stay()
     loads = [ledger.loads[key] for key in ("E1", "E2", "E3")]
     assert sum(loads) == 12 - 1 and max(loads) - min(loads) <= 1
     assert [len(ledger.raters[unit.key]) for unit in units] == [2] * 6
+
+
+def test_queue_order_is_seeded_and_independent_of_the_numbering():
+    """Units are numbered by task, then model; units added to a queue together go in an order
+    drawn from the campaign's seed, so two answers to a task do not come in the models' order."""
+    from ratings.adaptive_assignment import queue_order
+
+    keys = list(range(100, 140))
+    order = queue_order(keys, seed=7)
+    assert sorted(order) == keys
+    assert order == queue_order(list(reversed(keys)), seed=7)  # the same whatever the input order
+    assert order != queue_order(keys, seed=8)
+    # Pairs (2j, 2j + 1) stand for two models' answers to task j: either may come first.
+    first = [order.index(2 * j) < order.index(2 * j + 1) for j in range(50, 70)]
+    assert 5 <= sum(first) <= 15

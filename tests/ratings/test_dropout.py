@@ -12,6 +12,7 @@ from django.core.management import call_command
 from django.test import Client
 
 from ratings.adaptive import stopping_state
+from ratings.adaptive_assignment import queue_order
 from ratings.dropout import campaign_short_units
 from ratings.models import (
     Assignment,
@@ -86,6 +87,11 @@ def test_a_failed_calibration_hands_the_experts_real_units_to_the_others(
         handed = set(log.filter(to_expert=expert.expert).values_list("unit", flat=True))
         positions = list(_real(calibrated).filter(expert=expert.expert).order_by("position"))
         assert {assignment.unit_id for assignment in positions[-7:]} == handed
+        # Units and trials are numbered by task, then model: in that order a queue's handed-on
+        # end would show two answers to a task always in the same models' order. They go in
+        # the campaign's seeded order instead.
+        appended = [assignment.unit.trial_id for assignment in positions[-7:]]
+        assert appended == queue_order(appended, seed=calibrated.seed)
     assert campaign_short_units(campaign=calibrated) == []
 
 
