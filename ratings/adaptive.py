@@ -12,7 +12,15 @@ Concurrency: the decision for a unit runs inside the rating's transaction with t
 locked, so two experts finishing the same unit at once are decided one after the other (the
 second sees the first's rating and the rater it may have added: a unit never passes k_max).
 Adding a rater also locks the campaign's row, so that loads and the budget are counted
-by one decision at a time. Lock order is always unit, then campaign.
+by one decision at a time. Lock order is always unit, then campaign. A rating's transaction
+has moved its campaign's data revision (the rating's insert does, by trigger) before it locks
+its unit, so the decisions of one campaign run one after the other in any case.
+
+Units are locked FOR NO KEY UPDATE: two decisions on a unit still wait for each other, but a new
+assignment's key check on its unit (at commit) never waits for a unit lock. A retry of the
+waiting units gives a unit a rater without locking it; were a study admin's review save of that
+unit holding FOR UPDATE on it, waiting for the campaign's data revision held by the retry, the
+two would deadlock.
 """
 
 from __future__ import annotations
@@ -269,7 +277,7 @@ def unit_review(*, assignment: Assignment) -> Assignment | None:
     if not campaign.adaptive:
         return None
     unit = (
-        Unit.objects.select_for_update(of=("self",))
+        Unit.objects.select_for_update(of=("self",), no_key=True)
         .select_related("item")
         .only("pk", "trial_id", "language", "is_calibration", "item__area")
         .get(pk=assignment.unit_id)

@@ -168,7 +168,7 @@ def _withdrawn_locked(
     if locked_units is not None:
         new = sorted({unit_id for _pk, unit_id in withdrawn} - locked_units)
         list(
-            Unit.objects.select_for_update(of=("self",))
+            Unit.objects.select_for_update(of=("self",), no_key=True)
             .filter(pk__in=new)
             .order_by("pk")
             .values_list("pk", flat=True)

@@ -57,7 +57,7 @@ def review_reasons(result: RedactionResult) -> list[str]:
 
 
 def _locked_unit(unit: Unit) -> Unit:
-    return Unit.objects.select_for_update(of=("self",)).get(pk=unit.pk)
+    return Unit.objects.select_for_update(of=("self",), no_key=True).get(pk=unit.pk)
 
 
 @transaction.atomic
@@ -183,7 +183,7 @@ def unit_flag_for_review(
             ).exists()
         if is_calibration:
             calibrations_after_withholding(assignment=assignment)
-    unit = Unit.objects.select_for_update(of=("self",)).get(pk=assignment.unit_id)
+    unit = Unit.objects.select_for_update(of=("self",), no_key=True).get(pk=assignment.unit_id)
     reasons = list(unit.review_reasons)
     if REASON_FLAGGED not in reasons:
         reasons.append(REASON_FLAGGED)

@@ -309,3 +309,47 @@ def test_a_calibration_flag_and_another_experts_last_calibration_rating_at_once(
         ]
     )
     assert all(isinstance(result, Rating) for result in results), results
+
+
+def test_a_review_of_a_waiting_unit_while_another_decision_retries_it(
+    integration_services, transactional_db, finished_run, admin_user
+):
+    """Adaptive, k0 = 2, k_max = 3. Unit W waits for an extra rater (rated 1 and 5, both raters
+    finished, below k_max: written as such, as when no expert was free at a balanced load) and
+    is back on the review list (flagged). X's second rating adds a rater to X, then retries the
+    waiting units and gives W one, holding the campaign's data revision until it commits;
+    meanwhile a study admin saves W's review, which locks W, then moves the revision. The new
+    assignment's key check on W must not wait for that lock (a deadlock: the review waits for
+    the rating's revision): both are saved, W ends with three different raters and its edited
+    text, and the loads stay within one."""
+    from collections import Counter
+
+    from ratings.models import AssignmentStatus, Unit, UnitReviewStatus
+    from ratings.services import unit_review_save
+
+    campaign = _adaptive_campaign(finished_run, experts=12)
+    assert connection.vendor == "postgresql"
+    w, x = Unit.objects.filter(campaign=campaign).order_by("pk")[:2]
+    for assignment, value in zip(_unit_assignments(w), (1, 5), strict=True):
+        Rating.objects.create(assignment=assignment, revision=1, value=value)
+        assignment.status = AssignmentStatus.SUBMITTED
+        assignment.save(update_fields=["status"])
+    Unit.objects.filter(pk=w.pk).update(
+        review_status=UnitReviewStatus.PENDING, review_reasons=["flagged_by_expert"]
+    )
+    rating_submit(assignment=_unit_assignments(x)[0], value=1)
+    results = _overlapping(
+        lambda: rating_submit(assignment=_unit_assignments(x)[1], value=5),
+        lambda: unit_review_save(unit=w, by=admin_user, text="Edited by the study admin."),
+    )
+    assert isinstance(results[0], Rating) and isinstance(results[1], Unit), results
+    w.refresh_from_db()
+    assert w.text_redacted == "Edited by the study admin."
+    assert w.review_status == UnitReviewStatus.APPROVED
+    assert len(_unit_assignments(x)) == 3
+    raters = [assignment.expert_id for assignment in _unit_assignments(w)]
+    assert len(raters) == 3 == len(set(raters)), raters
+    loads = Counter(
+        Assignment.objects.filter(campaign=campaign).values_list("expert_id", flat=True)
+    )
+    assert max(loads.values()) - min(loads.values()) <= 1, loads
