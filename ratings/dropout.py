@@ -27,8 +27,8 @@ raw SQL, or before this rule existed; a campaign reopened after a deactivation).
 the same idempotent function: a second call finds nothing left to hand on.
 
 Concurrency: the dropped expert's assignment rows are locked first (a submission in flight
-finishes before, and is kept), then in an open campaign the units in id order, then the
-campaign, as `ratings.adaptive.unit_review` does (unit, then campaign), so loads and the budget
+finishes before, and is kept), then in an open campaign its data revision row (which a rating's
+transaction moves before it locks its unit), the units in id order, then the campaign, as `ratings.adaptive.unit_review` does (unit, then campaign), so loads and the budget
 are counted by one decision at a time and a unit never passes its maximum of raters.
 """
 
@@ -51,6 +51,7 @@ from ratings.models import (
     Calibration,
     CalibrationStatus,
     Campaign,
+    CampaignDataRevision,
     CampaignStatus,
     DropOutReason,
     ExpertProfile,
@@ -166,6 +167,15 @@ def _withdrawn_locked(
         .values_list("pk", "unit_id")
     )
     if locked_units is not None:
+        # A rating's transaction moves the campaign's data revision (by trigger) before it
+        # locks its unit and the campaign: wait for it here too, before the units and the
+        # campaign, rather than take the campaign and then wait for the revision when
+        # withdrawing (a deadlock with a rating's decision waiting for the campaign).
+        list(
+            CampaignDataRevision.objects.select_for_update()
+            .filter(campaign_id=campaign_id)
+            .values_list("pk", flat=True)
+        )
         new = sorted({unit_id for _pk, unit_id in withdrawn} - locked_units)
         list(
             Unit.objects.select_for_update(of=("self",), no_key=True)

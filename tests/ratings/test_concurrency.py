@@ -353,3 +353,62 @@ def test_a_review_of_a_waiting_unit_while_another_decision_retries_it(
         Assignment.objects.filter(campaign=campaign).values_list("expert_id", flat=True)
     )
     assert max(loads.values()) - min(loads.values()) <= 1, loads
+
+
+def test_an_expert_deactivated_while_a_rating_adds_a_rater(
+    integration_services, transactional_db, finished_run, monkeypatch
+):
+    """Adaptive, k0 = 2, k_max = 3. Unit X's second rating disagrees with its first; its
+    decision is held between locking X and locking the campaign while another expert, D, is
+    deactivated. D's drop-out must wait for the rating (whose insert moved the campaign's data
+    revision) before it takes the campaign, not take the campaign and then wait for the
+    revision as it withdraws D's units (a deadlock): both are saved, X gets its extra rater, D
+    holds no unfinished unit, every unit keeps its raters and the loads stay within one."""
+    from collections import Counter
+
+    import ratings.adaptive
+    from ratings.models import AssignmentStatus, Unit
+
+    campaign = _adaptive_campaign(finished_run, experts=12)
+    assert connection.vendor == "postgresql"
+    x = Unit.objects.filter(campaign=campaign).order_by("pk").first()
+    first, second = _unit_assignments(x)
+    rating_submit(assignment=first, value=1)
+    d = (
+        campaign.panel.experts.exclude(pk__in=[first.expert_id, second.expert_id])
+        .select_related("user")
+        .order_by("pk")
+        .first()
+    )
+    deciding = threading.Event()
+    needs_extra_rater = ratings.adaptive.needs_extra_rater
+
+    def held(**kwargs):
+        needed = needs_extra_rater(**kwargs)
+        deciding.set()
+        time.sleep(0.5)  # the deactivation now runs up to the lock it waits for
+        return needed
+
+    monkeypatch.setattr(ratings.adaptive, "needs_extra_rater", held)
+
+    def deactivate():
+        deciding.wait(timeout=10)
+        d.user.is_active = False
+        d.user.save()
+        return d.user
+
+    results = _at_once([lambda: rating_submit(assignment=second, value=5), deactivate])
+    assert isinstance(results[0], Rating) and results[1] == d.user, results
+    assert len(_unit_assignments(x)) == 3
+    assert not Assignment.objects.filter(
+        campaign=campaign, expert=d, status__in=(AssignmentStatus.PENDING, AssignmentStatus.DRAFT)
+    ).exists()
+    for unit in Unit.objects.filter(campaign=campaign):
+        raters = [assignment.expert_id for assignment in _unit_assignments(unit)]
+        assert len(raters) >= 2 and len(raters) == len(set(raters)), raters
+    loads = Counter(
+        Assignment.objects.filter(campaign=campaign)
+        .exclude(expert=d)
+        .values_list("expert_id", flat=True)
+    )
+    assert max(loads.values()) - min(loads.values()) <= 1, loads
