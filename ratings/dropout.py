@@ -1,8 +1,9 @@
 """Experts who drop out of a campaign: their unfinished assignments handed on to the others.
 
 An expert drops out of a campaign when their calibration in it ends below the qualification
-threshold (`ratings.calibration.calibration_rating_record` decides it) or when their account is
-deactivated (`user.is_active` set to False). Their real units would otherwise stay short of
+threshold (`ratings.calibration.calibration_rating_record` decides it), when their account is
+deactivated (`user.is_active` set to False), or when they are removed from the campaign's panel
+(they drop out of every campaign on that panel). Their real units would otherwise stay short of
 their raters for good, and an adaptive campaign would count those assignments as committed
 budget. So, in an open campaign (or one awaiting review):
 
@@ -21,9 +22,12 @@ budget. So, in an open campaign (or one awaiting review):
 When: at the calibration decision, in the rating's transaction (after the commit of another
 expert's flag, when withholding the flagged unit is what decides it); at deactivation, by a signal on
 the user's save (the admin's user page, a script), since the account belongs to Django's auth
-app and is saved wherever a study admin chooses; and by the command `hand_on_assignments`, which
+app and is saved wherever a study admin chooses; at removal from a panel, by a signal on the
+panel's experts (the admin's panel page, `panel.experts.remove()` or `.clear()` or `.set()`, and
+the same from the expert's side); and by the command `hand_on_assignments`, which
 sweeps campaigns for experts still holding such assignments (deactivated with a bulk update,
-raw SQL, or before this rule existed; a campaign reopened after a deactivation). Every path is
+raw SQL, or before this rule existed; removed from the panel without a signal; a campaign
+reopened after a deactivation). Every path is
 the same idempotent function: a second call finds nothing left to hand on.
 
 Concurrency: the dropped expert's assignment rows are locked first (a submission in flight
@@ -40,7 +44,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Count, Exists, Max, OuterRef, Q
-from django.db.models.signals import post_save
+from django.db.models.signals import m2m_changed, post_save
 from django.utils.translation import gettext as _
 
 from ratings.adaptive import UNFINISHED, _pool, _retry_waiting, stopping_state
@@ -55,6 +59,7 @@ from ratings.models import (
     CampaignStatus,
     DropOutReason,
     ExpertProfile,
+    Panel,
     Rating,
     Reassignment,
     Unit,
@@ -234,9 +239,23 @@ def expert_deactivated(*, expert_id: int) -> int:
     )
 
 
+def panel_experts_removed(*, panel_ids: list[int], expert_ids: list[int]) -> int:
+    """Hand on the unfinished assignments of experts removed from panels, in every live campaign
+    on those panels; how many were withdrawn. One query when no such campaign exists."""
+    campaigns = list(
+        Campaign.objects.filter(status__in=LIVE_STATUSES, panel_id__in=panel_ids).order_by("pk")
+    )
+    return sum(
+        len(expert_drop_out(campaign=campaign, expert_id=expert_id, reason=DropOutReason.REMOVED))
+        for campaign in campaigns
+        for expert_id in sorted(expert_ids)
+    )
+
+
 def campaign_drop_outs_hand_on(*, campaign: Campaign) -> list[Reassignment]:
     """Hand on the unfinished assignments of every expert who dropped out of the campaign
-    (turned away by its calibration, or deactivated); the log rows written."""
+    (turned away by its calibration, deactivated, or no longer on its panel); the log rows
+    written."""
     holders = set(
         Assignment.objects.filter(_unfinished_real(campaign.pk)).values_list("expert_id", flat=True)
     )
@@ -250,11 +269,15 @@ def campaign_drop_outs_hand_on(*, campaign: Campaign) -> list[Reassignment]:
             "pk", flat=True
         )
     )
+    removed = holders - set(campaign.panel.experts.values_list("pk", flat=True))
     log: list[Reassignment] = []
-    for expert_id in sorted(not_qualified | inactive):
-        reason = (
-            DropOutReason.NOT_QUALIFIED if expert_id in not_qualified else DropOutReason.DEACTIVATED
-        )
+    for expert_id in sorted(not_qualified | inactive | removed):
+        if expert_id in not_qualified:
+            reason = DropOutReason.NOT_QUALIFIED
+        elif expert_id in inactive:
+            reason = DropOutReason.DEACTIVATED
+        else:
+            reason = DropOutReason.REMOVED
         log += expert_drop_out(campaign=campaign, expert_id=expert_id, reason=reason)
     return log
 
@@ -269,9 +292,33 @@ def user_saved(sender, instance, update_fields=None, **kwargs) -> None:
         expert_deactivated(expert_id=pk)
 
 
+def panel_experts_changed(sender, instance, action, reverse, pk_set, **kwargs) -> None:
+    """Signal receiver: experts removed from a panel (from either side of the relation) drop out
+    of the campaigns on it. A clear's members are read before it, to be handed on after it."""
+    if action == "pre_clear":
+        related = instance.panels if reverse else instance.experts
+        instance._panel_members_cleared = list(related.values_list("pk", flat=True))
+        return
+    if action == "post_clear":
+        pk_set = instance.__dict__.pop("_panel_members_cleared", [])
+    elif action != "post_remove":
+        return
+    if not pk_set:
+        return
+    if reverse:  # expert.panels.remove(panel, ...)
+        panel_experts_removed(panel_ids=list(pk_set), expert_ids=[instance.pk])
+    else:
+        panel_experts_removed(panel_ids=[instance.pk], expert_ids=list(pk_set))
+
+
 def connect_signals() -> None:
     post_save.connect(
         user_saved, sender=settings.AUTH_USER_MODEL, dispatch_uid="ratings.dropout.user_saved"
+    )
+    m2m_changed.connect(
+        panel_experts_changed,
+        sender=Panel.experts.through,
+        dispatch_uid="ratings.dropout.panel_experts_changed",
     )
 
 

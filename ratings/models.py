@@ -480,11 +480,12 @@ class Calibration(models.Model):
 class DropOutReason(models.TextChoices):
     NOT_QUALIFIED = "not_qualified", _("did not pass the calibration")
     DEACTIVATED = "deactivated", _("was deactivated")
+    REMOVED = "removed", _("was removed from the panel")
 
 
 class Reassignment(models.Model):
     """An unfinished assignment taken from an expert who dropped out of the campaign (failed its
-    calibration, or was deactivated), and who took it over: `to_expert` is empty when no
+    calibration, was deactivated, or was removed from its panel), and who took it over: `to_expert` is empty when no
     eligible expert could take it at a balanced load, and the unit was left short of raters.
 
     Written by `ratings.dropout`, once per withdrawn assignment, in the order of the decisions;

@@ -306,3 +306,103 @@ def test_an_adaptive_campaign_no_longer_counts_a_dropped_experts_assignments_as_
     _rate_in_turn(unit, [1, 5])
     assert set(_raters(unit)) == {b.pk, c.pk, d.pk}
     assert stopping_state(campaign=campaign).ratings_committed == 13
+
+
+def test_an_expert_removed_from_the_panel_in_the_admin_hands_their_units_on(
+    finished_run, admin_user
+):
+    """The panel's admin page takes an expert off the panel: in the open campaign on it, their
+    rated unit stays and their pending and draft ones go to the others at balanced loads; a
+    closed campaign on the same panel keeps its assignments as they were."""
+    from ratings.models import Campaign, CampaignStatus
+
+    experts = _five_experts()
+    panel = Panel.objects.create(name="Five experts")
+    panel.experts.set(experts)
+    live, closed = _fixed(finished_run, panel, "Live"), _fixed(finished_run, panel, "Closed")
+    Campaign.objects.filter(pk=closed.pk).update(status=CampaignStatus.CLOSED)
+    removed = experts[0]
+    rated, drafted = (
+        _real(live).filter(expert=removed).select_related("campaign").order_by("position")[:2]
+    )
+    rating_submit(assignment=rated, value=4)
+    draft_save(assignment=drafted, value=2)
+    held = _real(live).filter(expert=removed).count() - 1
+    closed_before = sorted(_real(closed).values_list("pk", "expert_id"))
+
+    client = Client()
+    client.force_login(admin_user)
+    response = client.post(
+        f"/admin/ratings/panel/{panel.pk}/change/",
+        {"name": panel.name, "experts": [expert.pk for expert in experts[1:]]},
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert set(panel.experts.values_list("pk", flat=True)) == {e.pk for e in experts[1:]}
+
+    assert list(_real(live).filter(expert=removed).values_list("pk", "status")) == [
+        (rated.pk, AssignmentStatus.SUBMITTED)
+    ]
+    log = Reassignment.objects.filter(campaign=live)
+    assert log.count() == held
+    assert set(log.values_list("reason", "from_expert")) == {(DropOutReason.REMOVED, removed.pk)}
+    assert not log.filter(to_expert__isnull=True).exists()
+    loads = _real_loads(live)
+    del loads[removed.pk]
+    assert sum(loads.values()) == 47 and max(loads.values()) - min(loads.values()) <= 1, loads
+    for unit in Unit.objects.filter(campaign=live):
+        raters = _raters(unit)
+        assert len(raters) == 2 == len(set(raters))
+    assert sorted(_real(closed).values_list("pk", "expert_id")) == closed_before
+    assert not Reassignment.objects.filter(campaign=closed).exists()
+
+
+def test_removal_from_the_experts_side_and_a_cleared_panel_hand_units_on(finished_run):
+    """A script removing the panel from the expert, or clearing the panel, hands on too; an
+    expert left on the panel of another campaign keeps their units there."""
+    experts = _five_experts()
+    panel, other = Panel.objects.create(name="Five"), Panel.objects.create(name="Other")
+    panel.experts.set(experts)
+    other.experts.set(experts)
+    campaign, elsewhere = _fixed(finished_run, panel, "Here"), _fixed(finished_run, other, "There")
+    held = _real(elsewhere).filter(expert=experts[1]).count()
+
+    experts[1].panels.remove(panel)
+
+    assert not _real(campaign).filter(expert=experts[1]).exists()
+    assert _real(elsewhere).filter(expert=experts[1]).count() == held
+    assert set(Reassignment.objects.values_list("reason", "from_expert", "campaign")) == {
+        (DropOutReason.REMOVED, experts[1].pk, campaign.pk)
+    }
+    _check_units_staffed(campaign, raters=2, without=experts[1])
+
+    panel.experts.clear()
+
+    assert not _real(campaign).filter(status__in=("pending", "draft")).exists()
+    short = campaign_short_units(campaign=campaign)
+    assert len(short) == 24 and {row.raters for row in short} == {0}
+    assert (
+        short[0]
+        .reasons[-1]
+        .endswith(
+            "was removed from the panel; no other eligible expert could take the unit at a "
+            "balanced load."
+        )
+    )
+
+
+def test_the_command_hands_on_what_a_removal_without_a_signal_left(finished_run):
+    experts = _five_experts()
+    panel = Panel.objects.create(name="Five experts")
+    panel.experts.set(experts)
+    campaign = _fixed(finished_run, panel, "Raw removal")
+    removed = experts[2]
+    held = _real(campaign).filter(expert=removed).count()
+    # A delete of the membership rows sends no m2m signal.
+    Panel.experts.through.objects.filter(panel=panel, expertprofile=removed).delete()
+    assert _real(campaign).filter(expert=removed).count() == held
+
+    call_command("hand_on_assignments", stdout=(output := _Output()))
+
+    assert f"campaign {campaign.pk}: {held} assignments withdrawn, {held} handed on" in str(output)
+    assert set(Reassignment.objects.values_list("reason", flat=True)) == {DropOutReason.REMOVED}
+    _check_units_staffed(campaign, raters=2, without=removed)

@@ -11,7 +11,8 @@ from ratings.models import Campaign
 class Command(BaseCommand):
     help = (
         "Hand on the pending and draft assignments of experts who failed a campaign's "
-        "calibration or were deactivated, in open campaigns and campaigns awaiting review "
+        "calibration, were deactivated or were removed from its panel, in open campaigns and "
+        "campaigns awaiting review "
         "(all of them, or the ones named). Safe to run again: it finds nothing left the second "
         "time."
     )
