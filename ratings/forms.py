@@ -126,7 +126,8 @@ class CampaignCreateForm(forms.Form):
         help_text=_(
             "Start every unit with the raters per unit above (k0, at least 2) and add one more "
             "rater to a unit whose ratings are two or more points apart, up to the maximum, "
-            "until the alpha CI reaches its target or the budget is spent."
+            "until the alpha CI reaches its target or the whole budget is assigned (a rating "
+            "counts once assigned, rated or not)."
         ),
     )
     max_raters_per_unit = forms.IntegerField(
@@ -140,7 +141,10 @@ class CampaignCreateForm(forms.Form):
     rating_budget = forms.IntegerField(
         required=False,
         min_value=1,
-        help_text=_("Adaptive: ratings the campaign may spend, initial ones included."),
+        help_text=_(
+            "Adaptive: ratings the campaign may assign, initial ones included; a rating counts "
+            "once assigned, rated or not."
+        ),
     )
     target_ci_half_width = forms.FloatField(
         required=False,

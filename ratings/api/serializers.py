@@ -61,7 +61,13 @@ class CampaignCreateSerializer(serializers.Serializer):
     max_raters_per_unit = serializers.IntegerField(
         required=False, allow_null=True, default=None, help_text="k_max of an adaptive campaign."
     )
-    rating_budget = serializers.IntegerField(required=False, allow_null=True, default=None)
+    rating_budget = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="Ratings an adaptive campaign may assign to its real units, initial ones "
+        "included: extra raters stop once this many are assigned, rated or not.",
+    )
     target_ci_half_width = serializers.FloatField(
         required=False,
         allow_null=True,

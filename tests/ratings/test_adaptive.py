@@ -118,6 +118,36 @@ def test_the_budget_stops_extra_raters(finished_run, eight_panel):
     assert body["ratings_left"] == 0
 
 
+def test_the_texts_say_extra_raters_stop_once_the_budget_is_assigned(
+    finished_run, eight_panel, admin_user, researcher_api
+):
+    """A budget of 9 fully assigned with 4 ratings submitted: the progress page says the budget
+    is assigned, not spent; the create form and the API schema say the same of the rule."""
+    campaign = _adaptive(finished_run, eight_panel, rating_budget=9)
+    first, second, _c, _d = Unit.objects.filter(campaign=campaign).order_by("pk")
+    _rate_in_turn(first, [1, 5])
+    _rate_in_turn(second, [1, 5])
+
+    client = Client()
+    client.force_login(admin_user)
+    progress = f"/ratings/campaigns/{campaign.pk}/progress/"
+    html = client.get(progress).content.decode()
+    assert "The rating budget is all assigned: no more raters are added." in html
+    form = client.get("/admin/ratings/campaign/add/").content.decode()
+    assert "until the alpha CI reaches its target or the whole budget is assigned" in form
+    assert "Adaptive: ratings the campaign may assign, initial ones included" in form
+    assert "spent" not in form
+    client.cookies["django_language"] = "zh-hans"
+    assert "评分预算已全部分配：不再增加评分者。" in client.get(progress).content.decode()
+    form = client.get("/admin/ratings/campaign/add/").content.decode()
+    assert "当 alpha 置信区间达到目标或整个预算均已分配时停止" in form
+    assert "本评分活动可分配的评分数，包括初始评分" in form
+
+    schema = researcher_api.get("/api/v1/schema/?format=json").json()
+    budget = schema["components"]["schemas"]["CampaignCreateRequest"]["properties"]["rating_budget"]
+    assert "extra raters stop once this many are assigned, rated or not" in budget["description"]
+
+
 def test_reaching_the_target_precision_stops_extra_raters(finished_run, eight_panel):
     from ratings.adaptive import campaign_precision
 
