@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from ratings.adaptive import stopping_state
-from ratings.calibration import campaign_calibration
+from ratings.calibration import campaign_calibration, withheld_calibration_units
 from ratings.dropout import campaign_short_units
 from ratings.forms import CampaignCreateForm, ExpertInviteForm
 from ratings.models import (
@@ -218,9 +218,29 @@ class CampaignAdmin(admin.ModelAdmin):
         rows = campaign_calibration(campaign=campaign) if campaign.pk else []
         if not rows:
             return "-"
-        return format_html_join(
+        experts = format_html_join(
             "", "<div>{}: {} ({})</div>", ((r.pseudonym, r.status_label, r.reason) for r in rows)
         )
+        # The calibration units withheld for review, as the progress page and the API list them.
+        withheld = format_html_join(
+            "",
+            "<div>{}</div>",
+            (
+                (
+                    _(
+                        "%(code)s is withheld for review; experts waiting: %(waiting)s, "
+                        "experts still to rate it: %(to_rate)s."
+                    )
+                    % {
+                        "code": unit.blind_code,
+                        "waiting": unit.experts_waiting,
+                        "to_rate": unit.experts_to_rate,
+                    },
+                )
+                for unit in withheld_calibration_units(campaign=campaign)
+            ),
+        )
+        return experts + withheld
 
     @admin.display(description=_("units short of raters"))
     def short_units(self, campaign: Campaign) -> str:

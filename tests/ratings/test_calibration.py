@@ -565,6 +565,29 @@ def test_an_expert_whose_qualification_hangs_on_a_withheld_unit_is_told_so(
     assert body["withheld_units"] == []
 
 
+def test_the_campaign_admin_lists_withheld_calibration_units(
+    calibrated, expert1, expert2, admin_user
+):
+    """The admin's calibration field names the withheld calibration unit and who waits on it,
+    as the progress page and the API do, in the admin's language."""
+    withheld = _flagged_calibration_unit(calibrated, expert1)
+    _rate_other_calibration_units(calibrated, expert2, withheld, [2, 5])
+    admin = _client(admin_user)
+    url = f"/admin/ratings/campaign/{calibrated.pk}/change/"
+    html = admin.get(url).content.decode()
+    assert (
+        f"<div>{withheld.blind_code} is withheld for review; experts waiting: 1, experts still "
+        "to rate it: 2.</div>"
+    ) in html
+    html = admin.get(url, headers={"accept-language": "zh-hans"}).content.decode()
+    assert (f"{withheld.blind_code} 因审核而暂不分配；等待中的专家：1，尚待评分的专家：2。") in html
+
+    from ratings.services import unit_review_save
+
+    unit_review_save(unit=withheld, by=admin_user)
+    assert "withheld for review" not in admin.get(url).content.decode()
+
+
 def test_queue_and_progress_with_a_withheld_calibration_unit_make_constant_queries(
     calibrated, expert1, expert2, expert3, admin_user, django_assert_num_queries
 ):
