@@ -85,6 +85,7 @@ class ReviewEntry:
 REVIEW_UNIT_FIELDS = (
     "blind_code",
     "language",
+    "is_calibration",
     "text_redacted",
     "redactions",
     "redactions_listed",

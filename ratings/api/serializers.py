@@ -144,6 +144,11 @@ class ReviewEntrySerializer(serializers.Serializer):
 
     blind_code = serializers.CharField(source="unit.blind_code")
     language = serializers.CharField(source="unit.language")
+    is_calibration = serializers.BooleanField(
+        source="unit.is_calibration",
+        help_text="A calibration unit (rated first by every eligible expert, with feedback), "
+        "not one of the campaign's real units.",
+    )
     review_status = serializers.ChoiceField(
         source="unit.review_status", choices=UnitReviewStatus.choices
     )

@@ -588,6 +588,32 @@ def test_the_campaign_admin_lists_withheld_calibration_units(
     assert "withheld for review" not in admin.get(url).content.decode()
 
 
+def test_the_review_page_and_api_mark_calibration_units(calibrated, expert1, admin_user, admin_api):
+    """A flagged calibration unit and a real unit await review: the review page marks the
+    calibration one only, in the admin's language, and the API says which is which."""
+    from ratings.models import UnitReviewStatus
+
+    withheld = _flagged_calibration_unit(calibrated, expert1)
+    real = Unit.objects.filter(campaign=calibrated, is_calibration=False).order_by("pk").first()
+    Unit.objects.filter(pk=real.pk).update(
+        review_status=UnitReviewStatus.PENDING, review_reasons=["identity_hint"]
+    )
+    admin = _client(admin_user)
+    url = f"/ratings/campaigns/{calibrated.pk}/review/"
+    html = admin.get(url).content.decode()
+    badge = '<span class="badge calibration-unit">Calibration unit</span>'
+    assert f"<h2>{withheld.blind_code} {badge}" in html
+    assert f"<h2>{real.blind_code} <span" in html and html.count(badge) == 1
+    html = admin.get(url, headers={"accept-language": "zh-hans"}).content.decode()
+    assert f'<h2>{withheld.blind_code} <span class="badge calibration-unit">校准单元</span>' in html
+
+    body = admin_api.get(f"/api/v1/campaigns/{calibrated.pk}/review/").json()
+    assert {entry["blind_code"]: entry["is_calibration"] for entry in body} == {
+        withheld.blind_code: True,
+        real.blind_code: False,
+    }
+
+
 def test_queue_and_progress_with_a_withheld_calibration_unit_make_constant_queries(
     calibrated, expert1, expert2, expert3, admin_user, django_assert_num_queries
 ):
