@@ -462,6 +462,13 @@ class Trial(models.Model):
         default=0, help_text=_("Part of the output tokens, as usage.completion_tokens counts them.")
     )
     input_tokens = models.PositiveIntegerField(default=0)
+    cached_input_tokens = models.PositiveIntegerField(
+        default=0,
+        help_text=_(
+            "Part of the input tokens, read from the provider's prompt cache, as "
+            "usage.prompt_tokens_details.cached_tokens counts them."
+        ),
+    )
     output_tokens = models.PositiveIntegerField(default=0)
     cost = models.DecimalField(max_digits=14, decimal_places=8, default=Decimal(0))
     latency_ms = models.FloatField(null=True, blank=True)

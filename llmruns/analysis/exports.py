@@ -89,6 +89,7 @@ TRIAL_COLUMN_TYPES: dict[str, pa.DataType] = {
     "reasoning_text": pa.string(),
     "outcome_reason": pa.string(),
     "input_tokens": pa.int64(),
+    "cached_input_tokens": pa.int64(),
     "output_tokens": pa.int64(),
     "reasoning_tokens": pa.int64(),
     "cost": pa.float64(),

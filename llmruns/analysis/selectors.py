@@ -177,6 +177,7 @@ TRIAL_EXPORT_FIELDS: dict[str, str] = {
     "reasoning_text": "reasoning_text",
     "outcome_reason": "outcome_reason",
     "input_tokens": "input_tokens",
+    "cached_input_tokens": "cached_input_tokens",
     "output_tokens": "output_tokens",
     "reasoning_tokens": "reasoning_tokens",
     "cost": "cost",

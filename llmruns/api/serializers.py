@@ -255,6 +255,11 @@ class ProgressSerializer(serializers.Serializer):
     )
     calls_per_minute = serializers.FloatField(min_value=0)
     input_tokens = serializers.IntegerField(min_value=0)
+    cached_input_tokens = serializers.IntegerField(
+        min_value=0,
+        help_text="Part of input_tokens: prompt tokens read from the provider's prompt cache "
+        "(usage.prompt_tokens_details.cached_tokens).",
+    )
     output_tokens = serializers.IntegerField(min_value=0)
     cost = serializers.CharField(help_text="Cost so far, a decimal number as a string.")
     seconds_left = serializers.IntegerField(allow_null=True, min_value=0)

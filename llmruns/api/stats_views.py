@@ -474,7 +474,7 @@ class RunTrialsExportView(ResearchAPIView):
         description="One row per trial: id, endpoint, model, language, item, area, kind, "
         "method and method_fallback, replication, template variant and version, scale_reversed, "
         "status, value, expected_value, valid_mass, text, reasoning_text, outcome_reason, tokens "
-        "(with reasoning_tokens), cost, latency, attempts, timestamps, and p_1 .. p_5 (the "
+        "(with cached_input_tokens and reasoning_tokens), cost, latency, attempts, timestamps, and p_1 .. p_5 (the "
         "token_probability distribution).",
         tags=["exports"],
         parameters=[path_parameter("run"), export_format_parameter()],

@@ -203,11 +203,11 @@ def spent(endpoint: dict, results: list[CallResult]) -> dict:
     """Tokens and cost of the given calls, as a trial's fields (the cost to 8 places)."""
     tokens = {
         "input_tokens": sum(result.input_tokens for result in results),
+        "cached_input_tokens": sum(result.cached_input_tokens for result in results),
         "output_tokens": sum(result.output_tokens for result in results),
         "reasoning_tokens": sum(result.reasoning_tokens for result in results),
     }
-    cached = sum(result.cached_input_tokens for result in results)
-    cost = trial_cost(endpoint, **tokens, cached_input_tokens=cached)
+    cost = trial_cost(endpoint, **tokens)
     return {**tokens, "cost": cost.quantize(Decimal("0.00000001"))}
 
 
@@ -304,7 +304,8 @@ SET status = %s, value = %s, text = %s, outcome_reason = %s, attempt_count = %s,
     input_tokens = input_tokens + %s, output_tokens = output_tokens + %s, cost = cost + %s,
     latency_ms = %s, finished_at = %s,
     option_probabilities = %s, valid_mass = %s, expected_value = %s, reasoning_text = %s,
-    reasoning_tokens = reasoning_tokens + %s, lease_owner = '', lease_expires_at = NULL
+    reasoning_tokens = reasoning_tokens + %s, cached_input_tokens = cached_input_tokens + %s,
+    lease_owner = '', lease_expires_at = NULL
 WHERE id = %s AND status = %s AND lease_owner = %s
 """  # noqa: S608
 
@@ -391,6 +392,7 @@ def _store_params(trial_id: int, token: str, fields: dict) -> list:
         fields["expected_value"],
         fields["reasoning_text"],
         fields["reasoning_tokens"],
+        fields["cached_input_tokens"],
         trial_id,
         TrialStatus.RUNNING,
         token,
@@ -425,6 +427,7 @@ def _bill(trial_id: int, endpoint: dict, calls: list[tuple[int, int, CallResult]
     usage = spent(endpoint, [result for _attempt_id, _number, result in calls])
     Trial.objects.filter(pk=trial_id).update(
         input_tokens=F("input_tokens") + usage["input_tokens"],
+        cached_input_tokens=F("cached_input_tokens") + usage["cached_input_tokens"],
         output_tokens=F("output_tokens") + usage["output_tokens"],
         reasoning_tokens=F("reasoning_tokens") + usage["reasoning_tokens"],
         cost=F("cost") + usage["cost"],

@@ -250,7 +250,10 @@ def run_progress(*, run: Run) -> dict:
         **{status: Count("pk", filter=Q(status=status)) for status in TrialStatus.values},
     )
     sums = Trial.objects.filter(run=run).aggregate(
-        input_tokens=Sum("input_tokens"), output_tokens=Sum("output_tokens"), cost=Sum("cost")
+        input_tokens=Sum("input_tokens"),
+        cached_input_tokens=Sum("cached_input_tokens"),
+        output_tokens=Sum("output_tokens"),
+        cost=Sum("cost"),
     )
     window = timezone.now() - timedelta(minutes=5)
     recent_calls = Attempt.objects.filter(trial__run=run, started_at__gte=window).count()
@@ -279,6 +282,7 @@ def run_progress(*, run: Run) -> dict:
         "counts": {status: totals[status] for status in TrialStatus.values},
         "calls_per_minute": round(recent_calls / 5, 2),
         "input_tokens": sums["input_tokens"] or 0,
+        "cached_input_tokens": sums["cached_input_tokens"] or 0,
         "output_tokens": sums["output_tokens"] or 0,
         "cost": str(sums["cost"] or Decimal(0)),
         "seconds_left": round(remaining / per_minute_done * 60)

@@ -231,7 +231,9 @@ def test_a_configuration_frozen_without_a_batch_reasoning_price_scales_the_live_
     assert _priced_at_batch(recorded)["price_reasoning_per_million"] == "3.0000"
 
 
-def test_cached_prompt_tokens_in_batch_mode_cost_the_batch_cached_input_price(instrument):
+def test_cached_prompt_tokens_in_batch_mode_are_stored_and_cost_the_batch_cached_input_price(
+    instrument,
+):
     """Live prices 1.00 input, 0.20 cached input, 2.00 output, and an explicit batch input price
     of 0.40: cached tokens cost 0.20 x 0.40 / 1.00 = 0.08 per million in batch mode, the rest
     of the input 0.40, the output 1.00 (the default half discount)."""
@@ -251,6 +253,7 @@ def test_cached_prompt_tokens_in_batch_mode_cost_the_batch_cached_input_price(in
             usage = line.get("usage") or line["response"]["body"]["usage"]
             cached = usage["prompt_tokens_details"]["cached_tokens"]
             assert trial.input_tokens == usage["prompt_tokens"] > cached
+            assert trial.cached_input_tokens == cached  # stored, as the cost counts them
             expected = (
                 Decimal("0.40") * (trial.input_tokens - cached)
                 + Decimal("0.08") * cached

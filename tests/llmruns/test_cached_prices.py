@@ -3,9 +3,11 @@ input price: set and checked through the API and the admin, used for the cost of
 
 from __future__ import annotations
 
+import io
 import json
 from decimal import Decimal
 
+import pandas as pd
 import pytest
 
 from llmruns.models import ModelEndpoint, Run, RunStatus, Trial, TrialStatus
@@ -140,3 +142,61 @@ def test_the_admin_refuses_a_negative_cached_input_price(client, admin_user):
     response = client.post(url, _admin_form(price_cached_input_per_million="0.3"))
     assert response.status_code == 302
     assert ModelEndpoint.objects.get().price_cached_input_per_million == Decimal("0.3")
+
+
+def _body(response) -> bytes:
+    return b"".join(response.streaming_content)
+
+
+@pytest.mark.django_db
+def test_a_trial_stores_its_cached_prompt_tokens_and_the_run_totals_and_exports_them(
+    instrument, mock_endpoints, researcher_api
+):
+    """Over HTTP with the mock server: each trial keeps the cached prompt tokens its call was
+    billed for, so its cost is its stored tokens at the endpoint's prices (input 1.00, cached
+    0.25, output 2.00 per million); the run's progress sums them, and the trials export has them
+    in CSV, Parquet and JSON lines."""
+    alpha, _beta = mock_endpoints
+    alpha.price_cached_input_per_million = Decimal("0.25")
+    alpha.save()
+    run = run_create(
+        spec=RunSpec(
+            name="cached-stored",
+            instrument=instrument,
+            endpoints=[alpha],
+            languages=["en"],
+            kinds=["interest"],
+            replications=1,
+            temperature=0.0,
+        )
+    )
+    Run.objects.filter(pk=run.pk).update(status=RunStatus.RUNNING)
+    trials = list(Trial.objects.filter(run=run).order_by("pk")[:4])
+    for trial in trials:
+        assert trial_execute(trial_id=trial.pk) == TrialStatus.OK
+    reported = {}
+    for trial in trials:
+        trial.refresh_from_db()
+        usage = _usage(trial)
+        reported[trial.pk] = usage["prompt_tokens_details"]["cached_tokens"]
+        assert trial.cached_input_tokens == reported[trial.pk]
+        uncached = trial.input_tokens - trial.cached_input_tokens
+        per_million = uncached + Decimal("0.25") * trial.cached_input_tokens
+        assert trial.cost == (per_million + 2 * trial.output_tokens) / 1_000_000
+    assert sorted(reported.values())[0] == 0 and sum(reported.values()) > 0
+
+    progress = researcher_api.get(f"/api/v1/runs/{run.pk}/").json()["progress"]
+    assert progress["cached_input_tokens"] == sum(reported.values())
+    assert progress["input_tokens"] > progress["cached_input_tokens"]
+
+    url = f"/api/v1/runs/{run.pk}/trials/?format="
+    frames = {
+        "csv": pd.read_csv(io.BytesIO(_body(researcher_api.get(url + "csv")))),
+        "parquet": pd.read_parquet(io.BytesIO(_body(researcher_api.get(url + "parquet")))),
+        "jsonl": pd.read_json(io.BytesIO(_body(researcher_api.get(url + "jsonl"))), lines=True),
+    }
+    for name, frame in frames.items():
+        columns = list(frame.columns)
+        assert columns.index("cached_input_tokens") == columns.index("input_tokens") + 1, name
+        stored = dict(zip(frame["trial_id"], frame["cached_input_tokens"], strict=True))
+        assert {pk: stored[pk] for pk in reported} == reported, name

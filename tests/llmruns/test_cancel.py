@@ -67,6 +67,9 @@ def test_calls_made_before_a_cancel_between_retries_are_billed(
     prompt = sum(u["prompt_tokens"] for u in usages)
     completion = sum(u["completion_tokens"] for u in usages)
     assert (trial.input_tokens, trial.output_tokens) == (prompt, completion)
+    # The second call repeats the first one's system message: the mock reads it from its cache.
+    cached = sum(u["prompt_tokens_details"]["cached_tokens"] for u in usages)
+    assert trial.cached_input_tokens == cached > 0
     # 1.00 per million input tokens, 2.00 per million output tokens (mock_endpoints).
     assert trial.cost == (Decimal(prompt) + 2 * Decimal(completion)) / 1_000_000
     assert trial.attempt_count == 2
