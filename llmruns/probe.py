@@ -76,15 +76,19 @@ def probe_capabilities(
     api_key_env: str,
     timeout: float = 20.0,
     turn: Callable[[], AbstractContextManager] = nullcontext,
+    answered: Callable[[CallResult], None] = lambda result: None,
 ) -> ProbeReport:
     """Probe an endpoint; every request goes over HTTP through the `openai` SDK, each inside a
-    ``turn()`` (the endpoint's rate and concurrency limits, shared with its runs). A turn that
-    raises ProbeBusy ends the probe with nothing learnt and the reason in every entry."""
+    ``turn()`` (the endpoint's rate and concurrency limits, shared with its runs), and each
+    result is shown to ``answered`` (which pauses the endpoint for a server's Retry-After). A
+    turn that raises ProbeBusy ends the probe with nothing learnt and the reason in every entry."""
     client, api_key = client_for(base_url=base_url, api_key_env=api_key_env, timeout=timeout)
 
     def call(body: dict[str, Any]) -> CallResult:
         with turn():
-            return chat_call(client=client, api_key=api_key, body={"model": model, **body})
+            result = chat_call(client=client, api_key=api_key, body={"model": model, **body})
+        answered(result)
+        return result
 
     try:
         return _probe(call)

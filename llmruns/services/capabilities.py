@@ -15,7 +15,7 @@ from functools import partial
 from django.db import transaction
 from django.utils import timezone
 
-from llmruns.client import longest_call_seconds
+from llmruns.client import CallResult, longest_call_seconds
 from llmruns.limiter import (
     SLOT_MARGIN_SECONDS,
     LimiterCancelled,
@@ -42,8 +42,16 @@ def endpoint_probe(*, endpoint: ModelEndpoint, timeout: float | None = None) -> 
         turn=partial(
             _turn, endpoint, slot_seconds=longest_call_seconds(timeout) + SLOT_MARGIN_SECONDS
         ),
+        answered=partial(_pause_if_asked, endpoint),
     )
     return endpoint_capabilities_store(endpoint=endpoint, report=report)
+
+
+def _pause_if_asked(endpoint: ModelEndpoint, result: CallResult) -> None:
+    """A 429 with Retry-After pauses every call to the endpoint, the probe's next requests and
+    its runs' calls alike, as a run's own call answered so does."""
+    if result.transient and result.retry_after:
+        get_limiter().pause(endpoint_limiter_key(endpoint.pk), result.retry_after)
 
 
 @contextmanager

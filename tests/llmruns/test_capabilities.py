@@ -154,6 +154,26 @@ def test_a_probe_of_an_endpoint_whose_slots_are_taken_gives_up_and_keeps_the_fla
 
 
 @pytest.mark.django_db
+def test_a_retry_after_answered_to_the_probe_pauses_the_endpoint(mock_llm):
+    """The server answers every request 429 with Retry-After: 1.5 s. The probe's next request
+    waits those 1.5 s, and so does anyone else's call to the endpoint once the probe is done,
+    as after a run's own call answered so."""
+    from llmruns.limiter import endpoint_limiter_key, get_limiter
+
+    endpoint = _endpoint(mock_llm, "mock-alpha")
+    mock_llm.set_config(MockConfig(rate_429=1.0, retry_after_s=1.5))
+    mock_llm.reset_log()
+    endpoint = endpoint_probe(endpoint=endpoint)
+    sent = [r for r in mock_llm.request_log() if r.path == "/v1/chat/completions"]
+    # max_tokens, then max_completion_tokens; with neither working the probe stops there.
+    assert [r.status for r in sent] == [429, 429]
+    assert sent[1].time - sent[0].time >= 1.5 - 0.05  # the mock's clock; less the reply's trip
+    wait = get_limiter().try_acquire_request(endpoint_limiter_key(endpoint.pk), limit=6000)
+    assert 0 < wait <= 1.5  # the second 429 paused it again
+    assert endpoint.capabilities["results"]["max_tokens"]["status"] == 429
+
+
+@pytest.mark.django_db
 def test_probe_endpoint_command(mock_llm, capsys):
     _endpoint(mock_llm, "mock-nojson")
     call_command("probe_endpoint", "Mock mock-nojson")
