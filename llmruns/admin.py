@@ -5,8 +5,13 @@ from __future__ import annotations
 import json
 
 from django.contrib import admin, messages
+from django.contrib.admin.utils import quote
 from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Count, Q
+from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html, format_html_join
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from llmruns.models import (
@@ -140,6 +145,54 @@ def retry_failed_runs(modeladmin, request, queryset):
     _apply(modeladmin, request, queryset, run_retry_failed, _("failed trials queued again"))
 
 
+# How many of the objects that protect a run from deletion the confirmation names per model.
+PROTECTED_SHOWN = 20
+
+
+def _reverse_relations(model: type[models.Model]) -> list:
+    """The foreign keys (and one-to-one keys) of other models pointing at `model`, the hidden
+    ones of many-to-many tables included."""
+    return [
+        field
+        for field in model._meta.get_fields(include_hidden=True)
+        if field.auto_created and not field.concrete and (field.one_to_many or field.one_to_one)
+    ]
+
+
+def _deletion_filters(root: type[models.Model], ids: list[int]) -> tuple[dict, dict]:
+    """What deleting the `root` rows `ids` would cascade to and what protects them, each as a
+    filter per model, found from the models' relations (never by loading the rows)."""
+    cascades: dict[type[models.Model], Q] = {}
+    protects: dict[type[models.Model], Q] = {}
+    pending = [(root, "pk__in")]
+    while pending:
+        model, path = pending.pop()
+        for relation in _reverse_relations(model):
+            related, on_delete = relation.related_model, relation.on_delete
+            condition = Q(**{f"{relation.field.name}__{path}": ids})
+            if on_delete in (models.PROTECT, models.RESTRICT):
+                protects[related] = protects.get(related, Q()) | condition
+            elif on_delete is models.CASCADE:
+                if related is model:
+                    continue  # rows of the same model, already counted (a trial's reviews)
+                seen = related in cascades
+                cascades[related] = cascades.get(related, Q()) | condition
+                if not seen:
+                    pending.append((related, f"{relation.field.name}__{path}"))
+    return cascades, protects
+
+
+def _admin_link(admin_site, obj: models.Model) -> str:
+    opts = obj._meta
+    try:
+        url = reverse(
+            f"{admin_site.name}:{opts.app_label}_{opts.model_name}_change", args=[quote(obj.pk)]
+        )
+    except NoReverseMatch:
+        return f"{capfirst(opts.verbose_name)}: {obj}"
+    return format_html('{}: <a href="{}">{}</a>', capfirst(opts.verbose_name), url, obj)
+
+
 @admin.register(Run)
 class RunAdmin(admin.ModelAdmin):
     list_display = [
@@ -198,11 +251,66 @@ class RunAdmin(admin.ModelAdmin):
         return super().has_delete_permission(request, obj)
 
     def get_deleted_objects(self, objs, request):
-        # A run's trials go with it or not at all: the trial admin never deletes one on its own
-        # (it would leave a hole in the run's grid), and whether the run may go, with its
-        # trials, is has_delete_permission's question, which the collector asks of each run.
-        deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
-        perms_needed.discard(Trial._meta.verbose_name)
+        """What deleting the runs takes with it, as counts: each run with its trials per model,
+        and the number of objects of each kind, instead of Django's line per object (a run may
+        have hundreds of thousands of trials). The queries do not grow with the trials.
+
+        A run's trials go with it or not at all: the trial admin never deletes one on its own
+        (it would leave a hole in the run's grid), and whether the run may go, with its trials,
+        is has_delete_permission's question, asked of each run; another registered model that
+        would go with the runs (provider batches) is asked its admin's question too."""
+        runs = list(objs)
+        if not runs:
+            return [], {}, set(), []
+        ids = [run.pk for run in runs]
+        cascades, protects = _deletion_filters(Run, ids)
+        perms_needed = set()
+        if any(not self.has_delete_permission(request, run) for run in runs):
+            perms_needed.add(Run._meta.verbose_name)
+        counts = {Run._meta.verbose_name_plural: len(runs)}
+        for model, condition in cascades.items():
+            count = model._default_manager.filter(condition).count()
+            if not count:
+                continue
+            counts[model._meta.verbose_name_plural] = count
+            model_admin = self.admin_site._registry.get(model)
+            if (
+                model is not Trial
+                and model_admin
+                and not model_admin.has_delete_permission(request)
+            ):
+                perms_needed.add(model._meta.verbose_name)
+        per_run: dict[int, list[str]] = {pk: [] for pk in ids}
+        trials = (
+            Trial.objects.filter(run_id__in=ids)
+            .values("run_id", "endpoint__name", "endpoint__model")
+            .annotate(count=Count("pk"))
+            .order_by("run_id", "endpoint__name")
+        )
+        for row in trials:
+            per_run[row["run_id"]].append(
+                _("Trials of %(endpoint)s (model %(model)s): %(count)s")
+                % {
+                    "endpoint": row["endpoint__name"],
+                    "model": row["endpoint__model"],
+                    "count": row["count"],
+                }
+            )
+        deleted = []
+        for run in runs:
+            deleted += [_admin_link(self.admin_site, run), per_run[run.pk]]
+        protected = []
+        for model, condition in protects.items():
+            found = list(
+                model._default_manager.filter(condition).order_by("pk")[: PROTECTED_SHOWN + 1]
+            )
+            protected += [_admin_link(self.admin_site, obj) for obj in found[:PROTECTED_SHOWN]]
+            if len(found) > PROTECTED_SHOWN:
+                more = model._default_manager.filter(condition).count() - PROTECTED_SHOWN
+                protected.append(
+                    _("%(count)s more: %(objects)s")
+                    % {"count": more, "objects": model._meta.verbose_name_plural}
+                )
         return deleted, counts, perms_needed, protected
 
     @admin.display(description=_("calls and cost estimate"))

@@ -162,3 +162,100 @@ def test_a_run_that_never_called_its_endpoints_can_still_be_deleted_in_the_admin
     _, action = _delete_requests("run", cancelled.pk)
     assert client.post(*action).status_code == 302
     assert not Run.objects.exists() and not Trial.objects.exists()
+
+
+def _draft_run_with(instrument, endpoints, trials: int) -> Run:
+    """A draft run keeping `trials` of its trials, half on each endpoint."""
+    run = _run(instrument, endpoints, f"draft of {trials}")
+    kept = []
+    for endpoint in endpoints:
+        kept += Trial.objects.filter(run=run, endpoint=endpoint).order_by("pk")[: trials // 2]
+    Trial.objects.filter(run=run).exclude(pk__in=[trial.pk for trial in kept]).delete()
+    return run
+
+
+@pytest.mark.django_db
+def test_a_draft_runs_delete_confirmation_counts_its_trials_per_model_in_constant_queries(
+    client, admin_user, instrument, mock_endpoints
+):
+    """Django lists every trial on the confirmation; a run may have hundreds of thousands. The
+    page and the "delete selected" confirmation name the run and count its trials per model,
+    with the same queries and the same size for 10 trials as for 200."""
+    client.force_login(admin_user)
+    measured = {}
+    for trials in (10, 200):
+        run = _draft_run_with(instrument, mock_endpoints, trials)
+        pages = {
+            "page": lambda run=run: client.get(f"/admin/llmruns/run/{run.pk}/delete/"),
+            "action": lambda run=run: client.post(
+                "/admin/llmruns/run/", {"action": "delete_selected", "_selected_action": [run.pk]}
+            ),
+        }
+        for name, request in pages.items():
+            with CaptureQueriesContext(connection) as queries:
+                response = request()
+            assert response.status_code == 200, name
+            html = response.content.decode()
+            assert "Are you sure" in html and "cannot" not in html.lower(), name
+            for endpoint in mock_endpoints:
+                line = f"Trials of {endpoint.name} (model {endpoint.model}): {trials // 2}"
+                assert line in html, (name, line)
+            assert f"<li>Trials: {trials}</li>" in html  # the summary
+            assert str(run.trials.order_by("pk").last()) not in html  # no line per trial
+            measured[name, trials] = (len(queries), len(html))
+        assert Run.objects.filter(pk=run.pk).exists()  # asked, not deleted
+    for name in ("page", "action"):
+        (few_queries, few_bytes), (many_queries, many_bytes) = (
+            measured[name, 10],
+            measured[name, 200],
+        )
+        assert few_queries == many_queries, (name, measured)
+        assert abs(many_bytes - few_bytes) < 100, (name, measured)  # the counts' digits
+
+
+@pytest.mark.django_db
+def test_the_delete_confirmation_of_a_run_that_called_its_endpoints_still_refuses(
+    client, admin_user, instrument, mock_endpoints
+):
+    run = _run(instrument, mock_endpoints, "answered")
+    Run.objects.filter(pk=run.pk).update(status=RunStatus.RUNNING)
+    assert trial_execute(trial_id=run.trials.filter(kind="interest").first().pk) == "ok"
+    run_cancel(run=run)
+    client.force_login(admin_user)
+    response = client.get(f"/admin/llmruns/run/{run.pk}/delete/")
+    assert response.status_code == 403  # has_delete_permission, as before
+    response = client.post(
+        "/admin/llmruns/run/", {"action": "delete_selected", "_selected_action": [run.pk]}
+    )
+    assert Run.objects.filter(pk=run.pk).exists()
+
+
+@pytest.mark.django_db
+def test_the_delete_confirmation_names_what_protects_the_run(
+    client, admin_user, instrument, mock_endpoints
+):
+    """A campaign on the run, and its unit on one of the run's trials, keep the run: the page
+    names them, as Django's did, and deletes nothing."""
+    from ratings.models import Campaign, Panel, Scale, Unit
+
+    run = _draft_run_with(instrument, mock_endpoints, 10)
+    trial = run.trials.first()
+    campaign = Campaign.objects.create(
+        name="protecting campaign",
+        run=run,
+        panel=Panel.objects.create(name="panel"),
+        scale=Scale.objects.get(instrument=instrument, slug="competence"),
+        languages=["en"],
+        areas=["R"],
+        raters_per_unit=1,
+    )
+    unit = Unit.objects.create(
+        campaign=campaign, trial=trial, item=trial.item, language="en", text_redacted="x"
+    )
+    client.force_login(admin_user)
+    html = client.get(f"/admin/llmruns/run/{run.pk}/delete/").content.decode()
+    assert "would require deleting the following protected related objects" in html
+    assert f"/admin/ratings/campaign/{campaign.pk}/change/" in html
+    assert str(unit) in html
+    assert client.post(f"/admin/llmruns/run/{run.pk}/delete/", {"post": "yes"}).status_code == 200
+    assert Run.objects.filter(pk=run.pk).exists() and run.trials.count() == 10
