@@ -2,13 +2,15 @@
 
 A result names each exclusion by a reason and what it counts ("interest: trial failed", 3,
 "answers"): English codes that the API, the exports and scripts read and that never change with
-the language. The pages show them through `exclusion_label`, in the page's language. The run
-statistics' reasons are declared here; the campaign statistics register theirs
-(`ratings.analysis.labels`), since this app does not know them.
+the language. The pages show them through `exclusion_label`, in the page's language, and a run
+statistic's notes (English in the API too) through `note_label`. The run statistics' reasons
+are declared here; the campaign statistics register theirs (`ratings.analysis.labels`), since
+this app does not know them.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 
 from django.utils.functional import Promise
@@ -67,3 +69,79 @@ def exclusion_label(code: str) -> str:
     without a label is shown as it is."""
     label = _LABELS.get(code)
     return code if label is None else str(label)
+
+
+# A run statistic's notes, as the API serves them (English), and as the pages show them.
+_NOTES: dict[str, Promise] = {
+    "language differences need answers in both en and zh-hans": _(
+        "language differences need answers in both en and zh-hans"
+    ),
+    "the run has no interest answers": _("the run has no interest answers"),
+    "token-probability answers enter with their expected value": _(
+        "token-probability answers enter with their expected value"
+    ),
+}
+
+# Notes with figures and names in them: the pattern of the English note, and its label with the
+# same fields. Names (endpoints, methods, factors, levels) are shown as they are.
+_NOTE_PATTERNS: list[tuple[re.Pattern, Promise]] = [
+    (
+        re.compile(
+            r"(?P<count>\d+) (?P<what>\S+) answers of (?P<endpoint>.+) were asked (?P<used>\S+) "
+            r"in place of (?P<method>\S+) \(method_fallback in the exports\)"
+        ),
+        _(
+            "{count} {what} answers of {endpoint} were asked {used} in place of {method} "
+            "(method_fallback in the exports)"
+        ),
+    ),
+    (
+        re.compile(
+            r"only one (?P<factor>\S+) \((?P<level>.*)\): (?P=factor) and its interactions are "
+            r"dropped from the model"
+        ),
+        _("only one {factor} ({level}): {factor} and its interactions are dropped from the model"),
+    ),
+    (
+        re.compile(r"(?P<count>\d+) invalid or refused answer\(s\) excluded"),
+        _("{count} invalid or refused answer(s) excluded"),
+    ),
+    (
+        re.compile(
+            r"the method comparison leaves out interest trials asked with a fallback method: "
+            r"(?P<cells>.*)"
+        ),
+        _("the method comparison leaves out interest trials asked with a fallback method: {cells}"),
+    ),
+]
+# One cell of the method comparison's note: "alpha structured asked verbal (3 trials)".
+_FALLBACK_CELL = re.compile(
+    r"(?P<endpoint>.+) (?P<method>\S+) asked (?P<used>\S+) \((?P<count>\d+) trials\)"
+)
+_FALLBACK_CELL_LABEL = _("{endpoint} {method} asked {used} ({count} trials)")
+
+
+def _cells_label(cells: str) -> str:
+    labels = []
+    for cell in cells.split("; "):
+        match = _FALLBACK_CELL.fullmatch(cell)
+        labels.append(str(_FALLBACK_CELL_LABEL).format(**match.groupdict()) if match else cell)
+    return "; ".join(labels)
+
+
+def note_label(note: str) -> str:
+    """A statistic's note in the active language; a note without a label is shown as it is."""
+    label = _NOTES.get(note)
+    if label is not None:
+        return str(label)
+    for pattern, template in _NOTE_PATTERNS:
+        match = pattern.fullmatch(note)
+        if match is None:
+            continue
+        fields = match.groupdict()
+        if "what" in fields:
+            fields["what"] = str(ANSWER_KINDS.get(fields["what"], fields["what"]))
+        if "cells" in fields:
+            fields["cells"] = _cells_label(fields["cells"])
+        return str(template).format(**fields)
+    return note
