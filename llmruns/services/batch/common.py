@@ -73,6 +73,21 @@ def _endpoint(config: dict, endpoint_id: int) -> dict:
     return next(e for e in config["endpoints"] if e["id"] == endpoint_id)
 
 
+def _scaled_to_batch(endpoint: dict, live_key: str, *, base: str) -> str | None:
+    """The live price `live_key` cut as the batch cuts the `base` price ("input" or "output"):
+    by the batch base price's share of the live base price. None when the live price is unset
+    (the tokens cost the batch base price); the batch base price when the live base is free."""
+    live = endpoint.get(live_key)
+    if live is None:
+        return None
+    live_base = Decimal(endpoint[f"price_{base}_per_million"])
+    batch_base = endpoint[f"batch_price_{base}_per_million"]
+    if not live_base:
+        return batch_base
+    share = Decimal(batch_base) / live_base
+    return str((Decimal(live) * share).quantize(Decimal("0.0001")))
+
+
 def _batch_reasoning_price(endpoint: dict) -> str | None:
     """The batch price of reasoning tokens; None: they cost the batch output price.
 
@@ -80,29 +95,14 @@ def _batch_reasoning_price(endpoint: dict) -> str | None:
     reasoning price by the batch output price's share of the live output price."""
     if "batch_price_reasoning_per_million" in endpoint:
         return endpoint["batch_price_reasoning_per_million"]
-    live = endpoint.get("price_reasoning_per_million")
-    if live is None:
-        return None
-    live_output = Decimal(endpoint["price_output_per_million"])
-    if not live_output:
-        return endpoint["batch_price_output_per_million"]
-    share = Decimal(endpoint["batch_price_output_per_million"]) / live_output
-    return str((Decimal(live) * share).quantize(Decimal("0.0001")))
+    return _scaled_to_batch(endpoint, "price_reasoning_per_million", base="output")
 
 
 def _batch_cached_input_price(endpoint: dict) -> str | None:
     """The batch price of cached prompt tokens; None: they cost the batch input price.
 
-    The live cached input price, cut as the input price is (by the batch input price's share
-    of the live input price)."""
-    live = endpoint.get("price_cached_input_per_million")
-    if live is None:
-        return None
-    live_input = Decimal(endpoint["price_input_per_million"])
-    if not live_input:
-        return endpoint["batch_price_input_per_million"]
-    share = Decimal(endpoint["batch_price_input_per_million"]) / live_input
-    return str((Decimal(live) * share).quantize(Decimal("0.0001")))
+    The live cached input price, cut as the input price is."""
+    return _scaled_to_batch(endpoint, "price_cached_input_per_million", base="input")
 
 
 def _priced_at_batch(endpoint: dict) -> dict:
