@@ -86,10 +86,14 @@ class WorkerProcess:
     def env(self) -> dict[str, str]:
         database = settings.DATABASES["default"]
         env = dict(os.environ)
-        env["DATABASE_URL"] = (
-            f"postgres://{database['USER']}@{database['HOST'] or '127.0.0.1'}:"
-            f"{database['PORT'] or 5432}/{database['NAME']}"
-        )
+        if "sqlite" in database["ENGINE"]:
+            # A file database (the benchmarks' var/bench.sqlite3): the worker opens the same file.
+            env["DATABASE_URL"] = f"sqlite:///{database['NAME']}"
+        else:
+            env["DATABASE_URL"] = (
+                f"postgres://{database['USER']}@{database['HOST'] or '127.0.0.1'}:"
+                f"{database['PORT'] or 5432}/{database['NAME']}"
+            )
         # Production-like: no debug query log in a worker that runs thousands of tasks.
         env["DJANGO_DEBUG"] = "0"
         env.setdefault("DJANGO_SECRET_KEY", "test-only-not-secret")
