@@ -32,6 +32,7 @@ from llmruns.analysis import (
     run_diagnostics,
     run_profiles,
 )
+from llmruns.analysis.labels import note_label
 from llmruns.models import Run
 
 View = Callable[..., HttpResponse]
@@ -74,11 +75,23 @@ def cell_text(value: Any) -> str:
     return str(value)
 
 
+# Columns that hold a statistic's note, or why it is undefined: English in the API, shown in the
+# page's language.
+NOTE_COLUMNS = frozenset({"note", "reason"})
+
+
+def _cell(row: Mapping[str, Any], key: str) -> str:
+    value = row.get(key)
+    if key in NOTE_COLUMNS and isinstance(value, str):
+        return note_label(value)
+    return cell_text(value)
+
+
 def table(rows: Sequence[Mapping[str, Any]], columns: Sequence[tuple[str, str]]) -> dict:
     """Rows for the table template: (key, translated heading) pairs pick and name the columns."""
     return {
         "headings": [heading for _key, heading in columns],
-        "rows": [[cell_text(row.get(key)) for key, _heading in columns] for row in rows],
+        "rows": [[_cell(row, key) for key, _heading in columns] for row in rows],
     }
 
 

@@ -9,9 +9,9 @@ class RatingsConfig(AppConfig):
     verbose_name = _("Expert ratings")
 
     def ready(self) -> None:
-        from ratings.analysis.labels import exclusion_labels_ready
+        from ratings.analysis.labels import labels_ready
         from ratings.dropout import connect_signals
 
         # A deactivated expert's unfinished assignments are handed on to the other experts.
         connect_signals()
-        exclusion_labels_ready()
+        labels_ready()

@@ -3,15 +3,16 @@
 A result names each exclusion by a reason and what it counts ("interest: trial failed", 3,
 "answers"): English codes that the API, the exports and scripts read and that never change with
 the language. The pages show them through `exclusion_label`, in the page's language, and a run
-statistic's notes (English in the API too) through `note_label`. The run statistics' reasons
-are declared here; the campaign statistics register theirs (`ratings.analysis.labels`), since
-this app does not know them.
+statistic's notes (English in the API too) through `note_label`, in its notes list and in the
+`note` columns of its tables. The run statistics' reasons and notes are declared here; the
+campaign statistics register theirs (`ratings.analysis.labels`), since this app does not know
+them.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 from django.utils.functional import Promise
 from django.utils.text import format_lazy
@@ -80,6 +81,17 @@ _NOTES: dict[str, Promise] = {
     "token-probability answers enter with their expected value": _(
         "token-probability answers enter with their expected value"
     ),
+    # Why a test is undefined (`llmruns.stats.inference`), in a table's note column.
+    "Wilcoxon test undefined: all differences are zero": _(
+        "Wilcoxon test undefined: all differences are zero"
+    ),
+    "Wilcoxon test undefined for these data": _("Wilcoxon test undefined for these data"),
+    "paired t-test undefined: all differences are equal": _(
+        "paired t-test undefined: all differences are equal"
+    ),
+    "Spearman's rho undefined: one of the variables is constant": _(
+        "Spearman's rho undefined: one of the variables is constant"
+    ),
 }
 
 # Notes with figures and names in them: the pattern of the English note, and its label with the
@@ -113,6 +125,25 @@ _NOTE_PATTERNS: list[tuple[re.Pattern, Promise]] = [
         ),
         _("the method comparison leaves out interest trials asked with a fallback method: {cells}"),
     ),
+    (
+        re.compile(
+            r"Wilcoxon test undefined: needs at least (?P<needed>\d+) non-zero differences, "
+            r"found (?P<count>\d+)"
+        ),
+        _("Wilcoxon test undefined: needs at least {needed} non-zero differences, found {count}"),
+    ),
+    (
+        re.compile(r"paired t-test undefined: needs at least 2 pairs, found (?P<count>\d+)"),
+        _("paired t-test undefined: needs at least 2 pairs, found {count}"),
+    ),
+    (
+        re.compile(r"Spearman's rho undefined: needs at least 2 items, found (?P<count>\d+)"),
+        _("Spearman's rho undefined: needs at least 2 items, found {count}"),
+    ),
+    (
+        re.compile(r"Spearman's p undefined for (?P<count>\d+) items"),
+        _("Spearman's p undefined for {count} items"),
+    ),
 ]
 # One cell of the method comparison's note: "alpha structured asked verbal (3 trials)".
 _FALLBACK_CELL = re.compile(
@@ -129,8 +160,16 @@ def _cells_label(cells: str) -> str:
     return "; ".join(labels)
 
 
-def note_label(note: str) -> str:
-    """A statistic's note in the active language; a note without a label is shown as it is."""
+def note_labels_register(
+    notes: Mapping[str, Promise], patterns: Iterable[tuple[re.Pattern, Promise]] = ()
+) -> None:
+    """Add the labels of another app's notes: whole notes, and patterns of notes with figures and
+    names in them (a `reason` field is itself shown through `note_label`)."""
+    _NOTES.update(notes)
+    _NOTE_PATTERNS.extend(patterns)
+
+
+def _one_note_label(note: str) -> str | None:
     label = _NOTES.get(note)
     if label is not None:
         return str(label)
@@ -143,5 +182,20 @@ def note_label(note: str) -> str:
             fields["what"] = str(ANSWER_KINDS.get(fields["what"], fields["what"]))
         if "cells" in fields:
             fields["cells"] = _cells_label(fields["cells"])
+        if "reason" in fields:
+            fields["reason"] = note_label(fields["reason"])
         return str(template).format(**fields)
+    return None
+
+
+def note_label(note: str) -> str:
+    """A statistic's note in the active language; a note without a label is shown as it is.
+
+    A table row's note may join several notes with "; " (a group's Spearman and Wilcoxon
+    notes): each is labelled on its own."""
+    label = _one_note_label(note)
+    if label is not None:
+        return label
+    if "; " in note:
+        return "; ".join(_one_note_label(part) or part for part in note.split("; "))
     return note

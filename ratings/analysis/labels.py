@@ -1,19 +1,27 @@
-"""The reasons the campaign statistics leave data out, and what the pages call them.
+"""The reasons the campaign statistics leave data out, their notes, and what the pages call them.
 
-The codes stay English in every result (the API and scripts read them); the labels are
-registered with the run statistics' (`llmruns.analysis.labels`) when the app is ready, so that
-the pages show every reason in the page's language.
+The codes and notes stay English in every result (the API and scripts read them); the labels
+are registered with the run statistics' (`llmruns.analysis.labels`) when the app is ready, so
+that the pages show every reason and note in the page's language.
 """
 
 from __future__ import annotations
+
+import re
 
 from django.utils.functional import Promise
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
-from llmruns.analysis.labels import exclusion_labels_register
+from llmruns.analysis.labels import exclusion_labels_register, note_labels_register
 from ratings.models import SkipReason
-from ratings.stats import NO_EXPERT_RATING, NO_SELF_ASSESSMENT
+from ratings.stats import (
+    NO_EXPERT_RATING,
+    NO_SELF_ASSESSMENT,
+    REASON_NO_EXPECTED_DISAGREEMENT,
+    REASON_NO_VARIATION,
+    REASON_NOTHING_PAIRABLE,
+)
 
 CALIBRATION_UNIT = "calibration unit (trains the experts; not the campaign's data)"
 NOT_RATED_YET = "assignment not rated yet (pending or draft)"
@@ -57,5 +65,47 @@ def _labels() -> dict[str, Promise]:
     }
 
 
-def exclusion_labels_ready() -> None:
+def _notes() -> dict[str, Promise]:
+    """The campaign statistics' notes without figures, and the reasons alpha is undefined (the
+    agreement's note and its table's "why undefined" column)."""
+    return {
+        REASON_NOTHING_PAIRABLE: _("nothing pairable"),
+        REASON_NO_VARIATION: _("no variation"),
+        REASON_NO_EXPECTED_DISAGREEMENT: _("no expected disagreement"),
+        NO_SELF_ASSESSMENT: _("no self-assessment"),
+        NO_EXPERT_RATING: _("no expert rating"),
+        "no item has both a self-assessment and an expert rating": _(
+            "no item has both a self-assessment and an expert rating"
+        ),
+    }
+
+
+def _note_patterns() -> list[tuple[re.Pattern, Promise]]:
+    """The notes with figures in them (`ratings.analysis.results`, `ratings.stats`): the pattern
+    of the English note and its label with the same fields."""
+    return [
+        (re.compile(r"alpha undefined: (?P<reason>.+)"), _("alpha undefined: {reason}")),
+        (
+            re.compile(
+                r"(?P<count>\d+) bootstrap replicate\(s\) had an undefined alpha and were left "
+                r"out of the interval"
+            ),
+            _(
+                "{count} bootstrap replicate(s) had an undefined alpha and were left out of the "
+                "interval"
+            ),
+        ),
+        (
+            re.compile(r"bootstrap CI undefined: needs at least 2 items, found (?P<count>\d+)"),
+            _("bootstrap CI undefined: needs at least 2 items, found {count}"),
+        ),
+        (
+            re.compile(r"(?P<count>\d+) item\(s\) excluded: (?P<reason>.+)"),
+            _("{count} item(s) excluded: {reason}"),
+        ),
+    ]
+
+
+def labels_ready() -> None:
     exclusion_labels_register(_labels())
+    note_labels_register(_notes(), _note_patterns())

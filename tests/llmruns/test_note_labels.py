@@ -80,3 +80,24 @@ def test_notes_with_figures_and_names_are_translated_around_them():
             "B logprobs 以 verbal 提问（1 个试次）",
         ]
         assert note_label("a note nobody labelled") == "a note nobody labelled"
+
+
+def test_a_table_rows_joined_notes_are_each_translated():
+    """A group's note joins the undefined tests' notes with "; " (`ratings.stats.discrepancy`);
+    the notes are the ones the tests write, with their figures."""
+    import numpy as np
+
+    from llmruns.stats.inference import paired_t_test, rank_correlation, signed_rank_test
+
+    _rho, _p, few = rank_correlation(np.array([1.0]), np.array([2.0]))
+    _wilcoxon, one_difference = signed_rank_test(np.array([1.0, 0.0]))
+    _t, equal = paired_t_test(np.array([1.0, 2.0]), np.array([2.0, 3.0]))
+    joined = f"{few}; {one_difference}"
+    with translation.override("en"):
+        assert note_label(joined) == joined
+    with translation.override("zh-hans"):
+        assert note_label(joined) == (
+            "Spearman's rho 无定义：至少需要 2 个题目，实际只有 1 个; "
+            "Wilcoxon 检验无定义：至少需要 2 个非零差值，实际只有 1 个"
+        )
+        assert note_label(equal) == "配对 t 检验无定义：所有差值都相等"

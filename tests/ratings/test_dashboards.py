@@ -265,3 +265,57 @@ def test_home_sends_researchers_to_the_dashboards(researcher_client, expert1):
     expert = Client()
     expert.force_login(expert1)
     assert 'href="/dashboards/"' not in expert.get("/", follow=True).content.decode()
+
+
+@pytest.mark.django_db
+def test_campaign_notes_are_shown_in_the_page_language_and_served_in_english(
+    researcher_client, study, instrument
+):
+    # Every expert gives every unit the same rating: alpha is undefined for lack of variation.
+    same = {_cell(item): 3 for item in range(1, 4)}
+    constant = build_rated_campaign(
+        instrument,
+        ratings={"E-SAMEAA": dict(same), "E-SAMEBB": dict(same)},
+        name="Constant campaign",
+    )
+    agreement = f"/dashboards/campaigns/{constant.campaign.pk}/agreement/"
+    discrepancy = f"/dashboards/campaigns/{study.campaign.pk}/discrepancy/"
+    no_review = f"{discrepancy}?source=self_review"
+    # The self-assessments are all 3: Spearman's rho is undefined in the tables' note columns.
+    constant_note = "Spearman&#x27;s rho undefined: one of the variables is constant"
+
+    english = researcher_client.get(agreement).content.decode()
+    assert "<li>alpha undefined: no variation</li>" in english
+    assert "<td>no variation</td>" in english
+    assert constant_note in researcher_client.get(discrepancy).content.decode()
+    english = researcher_client.get(no_review).content.decode()
+    assert "<li>no item has both a self-assessment and an expert rating</li>" in english
+    assert "<li>6 item(s) excluded: no self-assessment</li>" in english
+
+    researcher_client.cookies["django_language"] = "zh-hans"
+    chinese = researcher_client.get(agreement).content.decode()
+    assert "<li>alpha 无定义：没有变异</li>" in chinese
+    assert "<td>没有变异</td>" in chinese
+    assert "no variation" not in chinese
+    chinese = researcher_client.get(discrepancy).content.decode()
+    assert "Spearman&#x27;s rho 无定义：其中一个变量为常数" in chinese
+    assert constant_note not in chinese
+    chinese = researcher_client.get(no_review).content.decode()
+    assert "<li>没有题目同时具有自评和专家评分</li>" in chinese
+    assert "<li>排除了 6 个题目：没有自评</li>" in chinese
+    assert "no item has both" not in chinese and "item(s) excluded" not in chinese
+
+    # The API keeps the English notes, whatever the language.
+    body = researcher_client.get(f"/api/v1/campaigns/{constant.campaign.pk}/agreement/").json()
+    assert body["notes"] == ["alpha undefined: no variation"]
+    assert body["result"]["reason"] == "no variation"
+    body = researcher_client.get(
+        f"/api/v1/campaigns/{study.campaign.pk}/discrepancy/?source=self_review"
+    ).json()
+    assert "no item has both a self-assessment and an expert rating" in body["notes"]
+    assert "6 item(s) excluded: no self-assessment" in body["notes"]
+    body = researcher_client.get(f"/api/v1/campaigns/{study.campaign.pk}/discrepancy/").json()
+    assert any(
+        "Spearman's rho undefined: one of the variables is constant" in (row["note"] or "")
+        for row in body["groups"]
+    )
