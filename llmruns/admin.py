@@ -5,14 +5,18 @@ from __future__ import annotations
 import json
 
 from django.contrib import admin, messages
-from django.contrib.admin.utils import quote
+from django.contrib.admin.actions import delete_selected
+from django.contrib.admin.options import TO_FIELD_VAR
+from django.contrib.admin.utils import quote, unquote
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Count, Q
+from django.http import HttpResponseRedirect
 from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from llmruns.models import (
     Attempt,
@@ -34,9 +38,80 @@ from llmruns.services import (
 )
 from llmruns.services.capabilities import endpoint_probe
 
+# How many refused objects the delete action names before it counts the rest.
+REFUSALS_SHOWN = 10
+
+
+def delete_unless_refused(modeladmin, request, queryset):
+    """Django's delete action, which first says why the objects that are never deleted are not,
+    and then deletes nothing, instead of its confirmation page's "your account doesn't have
+    permission to delete the following types of objects"."""
+    refused = [
+        (obj, reason)
+        for obj in queryset
+        if (reason := modeladmin.deletion_refusal(obj)) is not None
+    ]
+    if not refused:
+        return delete_selected(modeladmin, request, queryset)
+    for obj, reason in refused[:REFUSALS_SHOWN]:
+        modeladmin.message_user(
+            request, _("%(object)s: %(reason)s") % {"object": obj, "reason": reason}, messages.ERROR
+        )
+    if len(refused) > REFUSALS_SHOWN:
+        modeladmin.message_user(
+            request,
+            _("%(count)s more of the selected objects are never deleted either.")
+            % {"count": len(refused) - REFUSALS_SHOWN},
+            messages.ERROR,
+        )
+    modeladmin.message_user(request, _("Nothing was deleted."), messages.WARNING)
+    return None
+
+
+class ExplainsRefusedDeletion(admin.ModelAdmin):
+    """An admin whose objects, some or all, are never deleted: it says why instead of Django's
+    generic refusal (a 403 page, or a confirmation that lists types of objects the account may
+    not delete). `deletion_refusal` gives the reason for an object, or for every object of the
+    model when asked about None."""
+
+    def deletion_refusal(self, obj) -> str | None:
+        return None
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        if self.deletion_refusal(obj) is not None:
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def delete_view(self, request, object_id, extra_context=None):
+        # Only to someone who may delete this kind of object, and only for one that exists; the
+        # rest (no permission, unknown object, to_field) is Django's to answer.
+        if TO_FIELD_VAR not in request.POST and TO_FIELD_VAR not in request.GET:
+            obj = self.get_object(request, unquote(object_id))
+            refusal = None if obj is None else self.deletion_refusal(obj)
+            if refusal is not None and super().has_delete_permission(request):
+                self.message_user(request, refusal, messages.ERROR)
+                return HttpResponseRedirect(self._refused_deletion_url(request, obj))
+        return super().delete_view(request, object_id, extra_context)
+
+    def _refused_deletion_url(self, request, obj) -> str:
+        if self.has_view_or_change_permission(request, obj):
+            opts = self.opts
+            return reverse(
+                f"{self.admin_site.name}:{opts.app_label}_{opts.model_name}_change",
+                args=[quote(obj.pk)],
+            )
+        return reverse(f"{self.admin_site.name}:index")
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        if "delete_selected" in actions:
+            _action, name, description = actions["delete_selected"]
+            actions["delete_selected"] = (delete_unless_refused, name, description)
+        return actions
+
 
 @admin.register(ModelEndpoint)
-class ModelEndpointAdmin(admin.ModelAdmin):
+class ModelEndpointAdmin(ExplainsRefusedDeletion):
     list_display = [
         "name",
         "model",
@@ -59,12 +134,23 @@ class ModelEndpointAdmin(admin.ModelAdmin):
     exclude = ["capabilities"]
     actions = ["probe_endpoints"]
 
-    def has_delete_permission(self, request, obj=None) -> bool:
+    def deletion_refusal(self, obj) -> str | None:
         # An endpoint a run used (a draft too) is part of that run's record: archive it instead,
         # as the API says when it refuses the same deletion.
-        if obj is not None and endpoint_runs(endpoint=obj).exists():
-            return False
-        return super().has_delete_permission(request, obj)
+        if obj is None:
+            return None
+        runs = endpoint_runs(endpoint=obj).count()
+        if not runs:
+            return None
+        return ngettext(
+            "This endpoint was used by %(count)s run; it is part of that run's record and is "
+            "never deleted. Archive it instead (through the API): new runs cannot use it, and "
+            "its history stays.",
+            "This endpoint was used by %(count)s runs; it is part of their record and is never "
+            "deleted. Archive it instead (through the API): new runs cannot use it, and its "
+            "history stays.",
+            runs,
+        ) % {"count": runs}
 
     @admin.display(description=_("capabilities (last probe)"))
     def capability_report(self, endpoint: ModelEndpoint) -> str:
@@ -99,18 +185,28 @@ class ModelEndpointAdmin(admin.ModelAdmin):
             )
 
 
-def _run_holds_answers(run: Run) -> bool:
-    """Whether a run has called its endpoints (answers, attempts, costs, provider batches), or
-    may do so at any moment (preparing or running)."""
-    if run.status not in (RunStatus.DRAFT, RunStatus.CANCELLED):
-        return True
-    return (
+def _run_deletion_refusal(run: Run) -> str | None:
+    """Why a run is never deleted: it may call its endpoints at any moment (preparing or
+    running), or it has called them (answers, attempts, costs, provider batches); None for a
+    draft, or a run cancelled before any call."""
+    if run.status in (RunStatus.PREPARING, RunStatus.RUNNING):
+        return _(
+            "This run is in progress and its trials may hold answers at any moment; results are "
+            "never deleted. Cancel the run instead: it stays on record."
+        )
+    if run.status not in (RunStatus.DRAFT, RunStatus.CANCELLED) or (
         Trial.objects.filter(run=run)
         .exclude(status__in=[TrialStatus.PENDING, TrialStatus.CANCELLED])
         .exists()
         or Attempt.objects.filter(trial__run=run).exists()
         or ProviderBatch.objects.filter(run=run).exists()
-    )
+    ):
+        return _(
+            "This run has trials that called their endpoints (answers, attempts, costs); "
+            "results are never deleted, so the run stays on record. Cancel it if it should not "
+            "go on."
+        )
+    return None
 
 
 def _apply(modeladmin, request, queryset, service, done: str) -> None:
@@ -194,7 +290,7 @@ def _admin_link(admin_site, obj: models.Model) -> str:
 
 
 @admin.register(Run)
-class RunAdmin(admin.ModelAdmin):
+class RunAdmin(ExplainsRefusedDeletion):
     list_display = [
         "name",
         "status",
@@ -242,13 +338,11 @@ class RunAdmin(admin.ModelAdmin):
     def has_add_permission(self, request) -> bool:
         return False
 
-    def has_delete_permission(self, request, obj=None) -> bool:
+    def deletion_refusal(self, obj) -> str | None:
         # A run's answers and what they cost are the study's data (and what expert ratings rest
         # on): only a run that never called its endpoints, a draft or one cancelled before any
         # call, may be deleted. Ratings and campaigns protect their run anyway.
-        if obj is not None and _run_holds_answers(obj):
-            return False
-        return super().has_delete_permission(request, obj)
+        return None if obj is None else _run_deletion_refusal(obj)
 
     def get_deleted_objects(self, objs, request):
         """What deleting the runs takes with it, as counts: each run with its trials per model,
@@ -359,7 +453,7 @@ class AttemptInline(admin.TabularInline):
 
 
 @admin.register(Trial)
-class TrialAdmin(admin.ModelAdmin):
+class TrialAdmin(ExplainsRefusedDeletion):
     list_display = [
         "pk",
         "run",
@@ -388,13 +482,17 @@ class TrialAdmin(admin.ModelAdmin):
     def has_change_permission(self, request, obj=None) -> bool:
         return False
 
-    def has_delete_permission(self, request, obj=None) -> bool:
+    def deletion_refusal(self, obj) -> str | None:
         # A trial is a cell of its run's grid and may hold an answer: it goes only with its run.
-        return False
+        return _(
+            "A trial is a cell of its run's grid and may hold an answer; results are never "
+            "deleted on their own. A trial goes only with its run, while the run has never "
+            "called its endpoints."
+        )
 
 
 @admin.register(ProviderBatch)
-class ProviderBatchAdmin(admin.ModelAdmin):
+class ProviderBatchAdmin(ExplainsRefusedDeletion):
     """Batches at the providers' batch APIs, with their provider status; read only (the beat
     tick changes them)."""
 
@@ -425,6 +523,9 @@ class ProviderBatchAdmin(admin.ModelAdmin):
     def has_change_permission(self, request, obj=None) -> bool:
         return False
 
-    def has_delete_permission(self, request, obj=None) -> bool:
+    def deletion_refusal(self, obj) -> str | None:
         # The platform's record of what a provider holds (and bills): never deleted by hand.
-        return False
+        return _(
+            "A provider batch is the record of what a provider holds and bills for a run; it is "
+            "never deleted by hand."
+        )

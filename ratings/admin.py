@@ -17,6 +17,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from llmruns.admin import ExplainsRefusedDeletion
 from ratings.adaptive import stopping_state
 from ratings.calibration import campaign_calibration, withheld_calibration_units
 from ratings.dropout import campaign_short_units
@@ -386,16 +387,19 @@ class AssignmentAdmin(ReadOnlyAdmin):
 
 
 @admin.register(Rating)
-class RatingAdmin(ReadOnlyAdmin):
+class RatingAdmin(ExplainsRefusedDeletion, ReadOnlyAdmin):
     list_display = ["assignment", "revision", "value", "flag_list", "simulated", "created_at"]
     list_filter = ["assignment__campaign", "value", "simulated"]
     search_fields = ["assignment__unit__blind_code", "comment"]
     list_select_related = ["assignment__unit", "assignment__expert"]
 
-    def has_delete_permission(self, request, obj=None) -> bool:
+    def deletion_refusal(self, obj) -> str | None:
         # Ratings are the study's data: neither they nor, through the cascade, the campaign,
         # unit or assignment they belong to are deleted here (the API refuses it too).
-        return False
+        return _(
+            "Ratings are the study's results and are never deleted; a rating is corrected by "
+            "a new revision."
+        )
 
     @admin.display(description=_("flags"))
     def flag_list(self, rating: Rating) -> str:

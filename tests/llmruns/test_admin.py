@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -223,7 +225,9 @@ def test_the_delete_confirmation_of_a_run_that_called_its_endpoints_still_refuse
     run_cancel(run=run)
     client.force_login(admin_user)
     response = client.get(f"/admin/llmruns/run/{run.pk}/delete/")
-    assert response.status_code == 403  # has_delete_permission, as before
+    # Refused with the reason, back on the run's page (not a bare 403).
+    assert response.status_code == 302
+    assert response["Location"] == f"/admin/llmruns/run/{run.pk}/change/"
     response = client.post(
         "/admin/llmruns/run/", {"action": "delete_selected", "_selected_action": [run.pk]}
     )
@@ -259,3 +263,87 @@ def test_the_delete_confirmation_names_what_protects_the_run(
     assert str(unit) in html
     assert client.post(f"/admin/llmruns/run/{run.pk}/delete/", {"post": "yes"}).status_code == 200
     assert Run.objects.filter(pk=run.pk).exists() and run.trials.count() == 10
+
+
+# What the admin says when it refuses a deletion, in English and in Chinese.
+REFUSALS = {
+    "en": {
+        "run": "This run has trials that called their endpoints (answers, attempts, costs); "
+        "results are never deleted, so the run stays on record.",
+        "running": "This run is in progress and its trials may hold answers at any moment; "
+        "results are never deleted. Cancel the run instead: it stays on record.",
+        "trial": "A trial is a cell of its run's grid and may hold an answer; results are never "
+        "deleted on their own.",
+        "batch": "A provider batch is the record of what a provider holds and bills for a run; "
+        "it is never deleted by hand.",
+        "endpoint": "This endpoint was used by 2 runs; it is part of their record and is never "
+        "deleted. Archive it instead",
+        "nothing": "Nothing was deleted.",
+    },
+    "zh-hans": {
+        "run": "该运行的试次已调用过端点（回答、尝试、费用）；结果永不删除，因此该运行保留在记录中。",
+        "running": "该运行正在进行中，其试次随时可能产生回答；结果永不删除。请改为取消该运行：它会保留在记录中。",
+        "trial": "试次是其运行网格中的一个单元格，可能包含回答；结果永不单独删除。",
+        "batch": "服务商批次是服务商为某个运行保存并计费的内容的记录，永不手动删除。",
+        "endpoint": "该模型端点已被 2 个运行使用；它是这些运行记录的一部分，永不删除。请改为（通过 API）归档",
+        "nothing": "未删除任何内容。",
+    },
+}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("language", ["en", "zh-hans"])
+def test_a_refused_deletion_says_why_in_the_page_language(
+    language, client, admin_user, instrument, mock_endpoints
+):
+    run = _run(instrument, mock_endpoints, "answered run")
+    Run.objects.filter(pk=run.pk).update(status=RunStatus.RUNNING)
+    answered = run.trials.filter(kind="interest").first()
+    assert trial_execute(trial_id=answered.pk) == "ok"
+    run_cancel(run=run)
+    running = _run(instrument, mock_endpoints, "running run")
+    Run.objects.filter(pk=running.pk).update(status=RunStatus.RUNNING)
+    batch = ProviderBatch.objects.create(key="kb", run=running, endpoint=mock_endpoints[0])
+    endpoint = mock_endpoints[0]
+    client.force_login(admin_user)
+    client.cookies["django_language"] = language
+    says = REFUSALS[language]
+    other = REFUSALS["zh-hans" if language == "en" else "en"]
+
+    def page(url: str, data: dict | None = None) -> str:
+        response = client.post(url, data, follow=True) if data else client.get(url, follow=True)
+        assert response.status_code == 200, url
+        return html.unescape(response.content.decode())
+
+    refusals = [
+        (f"/admin/llmruns/run/{run.pk}/delete/", None, "run"),
+        (f"/admin/llmruns/run/{running.pk}/delete/", None, "running"),
+        (f"/admin/llmruns/trial/{answered.pk}/delete/", None, "trial"),
+        (f"/admin/llmruns/providerbatch/{batch.pk}/delete/", None, "batch"),
+        (f"/admin/llmruns/modelendpoint/{endpoint.pk}/delete/", None, "endpoint"),
+    ]
+    for url, data, reason in refusals:
+        shown = page(url, data)
+        assert says[reason] in shown, (url, reason)
+        assert other[reason] not in shown, (url, reason)
+
+    # The list's "delete selected" names each refused object with its reason, deletes nothing.
+    for model, objects, reason in [
+        ("run", [run, running], "run"),
+        ("modelendpoint", [endpoint], "endpoint"),
+    ]:
+        for confirmed in ({}, {"post": "yes"}):
+            shown = page(
+                f"/admin/llmruns/{model}/",
+                {
+                    "action": "delete_selected",
+                    "_selected_action": [obj.pk for obj in objects],
+                    **confirmed,
+                },
+            )
+            assert says[reason] in shown and says["nothing"] in shown, model
+            assert other[reason] not in shown, model
+            assert f"{objects[0]}" in shown
+    assert Run.objects.count() == 2
+    assert ModelEndpoint.objects.filter(pk=endpoint.pk).exists()
+    assert ProviderBatch.objects.count() == 1

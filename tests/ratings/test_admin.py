@@ -3,6 +3,8 @@ they hang on) from the admin is refused, as the API refuses it."""
 
 from __future__ import annotations
 
+import html
+
 import pytest
 from django.test import Client
 
@@ -85,3 +87,22 @@ def test_the_ratings_list_names_the_flags_in_the_page_language(admin_client, cam
     admin_client.cookies["django_language"] = "zh-hans"
     html = admin_client.get("/admin/ratings/rating/").content.decode()
     assert "暴露模型" in html and "identifies_model" not in html
+
+
+@pytest.mark.parametrize(
+    "language, says",
+    [
+        ("en", "Ratings are the study's results and are never deleted"),
+        ("zh-hans", "评分是研究的结果，永不删除"),
+    ],
+)
+def test_a_refused_rating_deletion_says_why_in_the_page_language(
+    admin_client, campaign, language, says
+):
+    rating = rating_submit(assignment=campaign.assignments.first(), value=4)
+    admin_client.cookies["django_language"] = language
+    response = admin_client.get(f"/admin/ratings/rating/{rating.pk}/delete/", follow=True)
+    assert response.status_code == 200
+    assert response.redirect_chain == [(f"/admin/ratings/rating/{rating.pk}/change/", 302)]
+    assert says in html.unescape(response.content.decode())
+    assert Rating.objects.filter(pk=rating.pk).exists()
