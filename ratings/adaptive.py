@@ -39,6 +39,7 @@ from ratings.adaptive_assignment import (
     choose_extra_rater,
     eligibility_groups,
     needs_extra_rater,
+    queue_order,
     unit_disagrees,
 )
 from ratings.assignment import ExpertSpec, UnitSpec
@@ -408,7 +409,9 @@ def _extend(
 
 def _retry_waiting(pool: _Pool) -> None:
     """An extra rater changes the loads, which may free a balanced rater for a unit that waited
-    (finished, disagreeing, below k_max): retry those in id order until nothing changes."""
+    (finished, disagreeing, below k_max): retry those until nothing changes, in the campaign's
+    seeded `queue_order` of their work samples (the order the units join the end of their new
+    queues, as handed-on units do), not by number (task, then model)."""
     campaign = pool.campaign
     changed = True
     while changed:
@@ -435,7 +438,10 @@ def _retry_waiting(pool: _Pool) -> None:
             .values_list("assignment__unit_id", "value")
         ):
             values[unit_id].append(value)
-        for unit_id, (trial_id, language, area) in units.items():
+        by_trial = {trial_id: unit_id for unit_id, (trial_id, _language, _area) in units.items()}
+        for trial_id in queue_order(by_trial, seed=campaign.seed):
+            unit_id = by_trial[trial_id]
+            _trial, language, area = units[unit_id]
             if not unit_disagrees(values[unit_id]):
                 continue
             added = _extend(pool, unit_id=unit_id, trial_id=trial_id, language=language, area=area)

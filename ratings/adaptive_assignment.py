@@ -31,7 +31,9 @@ ending at an expert at their group's lowest load), as the initial plan balances 
 Units go in key order, and one that found nobody is tried again after another was placed,
 until a pass places none. A unit nobody can take at a balanced load is left short of its
 raters, its assignment withdrawn (no longer counted as committed budget). Then, as after an
-extra rater, units that waited for one are retried.
+extra rater, units that waited for one are retried, in the campaign's seeded `queue_order`: the
+order in which the handed-on units, and the units given a rater by the retry, join the end of
+their new queues.
 """
 
 from __future__ import annotations
@@ -296,10 +298,13 @@ class AdaptiveLedger:
         self.raters: dict[Hashable, list[Hashable]] = {unit.key: [] for unit in units}
         self.unit_values: dict[Hashable, dict[Hashable, float]] = {unit.key: {} for unit in units}
         self.loads: dict[Hashable, int] = {expert.key: 0 for expert in experts}
+        # expert -> unit keys in the order they joined the expert's queue (initial plan first)
+        self.queues: dict[Hashable, list[Hashable]] = {expert.key: [] for expert in experts}
         for expert_key, queue in initial.items():
             for unit_key in queue:
                 self.raters[unit_key].append(expert_key)
                 self.loads[expert_key] += 1
+                self.queues[expert_key].append(unit_key)
         self.extensions_allowed = True
 
     def pending(self) -> list[tuple[Hashable, Hashable]]:
@@ -314,7 +319,8 @@ class AdaptiveLedger:
     def record(self, unit_key: Hashable, expert_key: Hashable, value: float) -> Hashable | None:
         """Take one rating; return the expert added to its unit, if any. An extra rater changes
         the loads, which may free a balanced rater for a unit that waited: those are retried
-        (in key order) until nothing changes, as the database does."""
+        (in the seeded `queue_order`, the order they join the end of their queues) until
+        nothing changes, as the database does."""
         if expert_key not in self.raters[unit_key] or expert_key in self.unit_values[unit_key]:
             raise ValueError(f"{expert_key!r} has no pending assignment of unit {unit_key!r}")
         self.unit_values[unit_key][expert_key] = value
@@ -345,9 +351,10 @@ class AdaptiveLedger:
             seed=self.seed,
             match_expertise=self.match_expertise,
         )
-        for unit_key, taker in takers.items():
-            if taker is not None:
-                self.raters[unit_key].append(taker)
+        for unit_key in queue_order(takers, seed=self.seed):
+            if takers[unit_key] is not None:
+                self.raters[unit_key].append(takers[unit_key])
+                self.queues[takers[unit_key]].append(unit_key)
         self._retry_waiting()
         return takers
 
@@ -376,13 +383,16 @@ class AdaptiveLedger:
         if chosen is not None:
             raters.append(chosen)
             self.loads[chosen] += 1
+            self.queues[chosen].append(unit_key)
         return chosen
 
     def _retry_waiting(self) -> None:
+        """Retry the units that waited for a rater in the seeded `queue_order`, as hand-on
+        orders the units it adds, until a pass adds nobody."""
         changed = True
         while changed:
             changed = False
-            for unit_key in sorted(self.raters, key=repr):
+            for unit_key in queue_order(self.raters, seed=self.seed):
                 if self._extend(unit_key) is not None:
                     changed = True
 

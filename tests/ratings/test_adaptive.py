@@ -434,3 +434,51 @@ def test_progress_page_of_an_adaptive_campaign_makes_a_constant_number_of_querie
     )
     assert extended >= 1
     assert f'<strong id="units-extra">{extended}</strong>' in html
+
+
+def test_units_that_waited_get_their_raters_in_the_seeded_queue_order(finished_run, eight_panel):
+    """Three units wait for an extra rater (rated two or more points apart, both raters
+    finished: written as such, as when no expert was free at a balanced load). The fourth's disagreeing rating adds
+    its rater, then retries them: they join the end of their new queues in the campaign's
+    seeded `queue_order` of their work samples, as handed-on units do, not by unit id."""
+    from ratings.adaptive_assignment import queue_order
+    from ratings.models import Rating
+
+    for seed in range(20):
+        campaign = _adaptive(
+            finished_run, eight_panel, name=f"Seed {seed}", seed=seed, max_raters_per_unit=3
+        )
+        *waiting, last = Unit.objects.filter(campaign=campaign).order_by("pk")
+        by_id = [unit.trial_id for unit in waiting]
+        if queue_order(by_id, seed=seed) != by_id:
+            break
+    else:
+        pytest.fail("no seed orders the waiting units otherwise than by id")
+    # Different pairs: identical units would give the alpha a CI of no width, met at once.
+    for unit, values in zip(waiting, ((1, 3), (2, 5), (5, 1)), strict=True):
+        for assignment, value in zip(_pending(unit), values, strict=True):
+            Rating.objects.create(assignment=assignment, revision=1, value=value)
+            assignment.status = AssignmentStatus.SUBMITTED
+            assignment.save(update_fields=["status"])
+    initial = set(Assignment.objects.filter(campaign=campaign).values_list("pk", flat=True))
+
+    _rate_in_turn(last, [1, 4])
+
+    added = list(
+        Assignment.objects.filter(campaign=campaign)
+        .exclude(pk__in=initial)
+        .order_by("pk")
+        .values_list("unit__trial_id", "expert_id", "position")
+    )
+    assert [trial for trial, _expert, _position in added] == [
+        last.trial_id,
+        *queue_order(by_id, seed=seed),
+    ]
+    # Each joined the end of its expert's queue.
+    for _trial, expert_id, position in added:
+        assert position == max(
+            Assignment.objects.filter(campaign=campaign, expert_id=expert_id).values_list(
+                "position", flat=True
+            )
+        )
+    _check_balance(campaign)

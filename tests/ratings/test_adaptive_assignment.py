@@ -373,3 +373,31 @@ def test_queue_order_is_seeded_and_independent_of_the_numbering():
     # Pairs (2j, 2j + 1) stand for two models' answers to task j: either may come first.
     first = [order.index(2 * j) < order.index(2 * j + 1) for j in range(50, 70)]
     assert 5 <= sum(first) <= 15
+
+
+def test_units_that_waited_join_the_queue_in_the_seeded_order():
+    """Units that waited for a rater while extensions were stopped are retried once a rating
+    adds one: the extras join the end of the free expert's queue in the campaign's seeded
+    `queue_order`, as handed-on units do, not in key order (task, then model)."""
+    from ratings.adaptive_assignment import queue_order
+
+    waiting = list(range(7))
+    seed = next(s for s in range(100) if queue_order(waiting, seed=s) != waiting)
+    experts = [
+        ExpertSpec(key=key, languages=frozenset({"en"}), areas=frozenset({"R"}))
+        for key in ("A", "B", "X")
+    ]
+    units = [UnitSpec(key=key, language="en", area="R", stratum=0) for key in range(8)]
+    # X, newly on the panel, holds nothing: every extra rater is X while X is the least loaded.
+    initial = {"A": list(range(8)), "B": list(range(8)), "X": []}
+    ledger = AdaptiveLedger(units, experts, initial, max_raters_per_unit=3, seed=seed)
+    ledger.extensions_allowed = False
+    for unit_key in waiting:
+        ledger.record(unit_key, "A", 1)
+        ledger.record(unit_key, "B", 5)
+    ledger.record(7, "A", 1)
+    assert ledger.queues["X"] == []  # they all waited
+    ledger.extensions_allowed = True
+    assert ledger.record(7, "B", 5) == "X"
+    assert ledger.queues["X"] == [7, *queue_order(waiting, seed=seed)]
+    assert all(ledger.raters[key] == ["A", "B", "X"] for key in range(8))
