@@ -31,9 +31,16 @@ reopened after a deactivation). Every path is
 the same idempotent function: a second call finds nothing left to hand on.
 
 Concurrency: the dropped expert's assignment rows are locked first (a submission in flight
-finishes before, and is kept), then in an open campaign its data revision row (which a rating's
-transaction moves before it locks its unit), the units in id order, then the campaign, as `ratings.adaptive.unit_review` does (unit, then campaign), so loads and the budget
-are counted by one decision at a time and a unit never passes its maximum of raters.
+finishes before, and is kept): their ratable calibration assignments, then their unfinished
+real ones. A calibration rating whose decision turns the expert away holds its assignment, then
+the data revision, then withdraws the real ones: waiting for it before locking those keeps a
+deactivation at that moment from deadlocking with it. Then, in an open campaign, its data
+revision row (which a rating's transaction moves before it locks its unit), the units in id
+order, then the campaign, as `ratings.adaptive.unit_review` does (unit, then campaign), so
+loads and the budget are counted by one decision at a time and a unit never passes its maximum
+of raters. In a campaign awaiting review the campaign is locked before the revision, as
+`ratings.services.review.campaign_open` locks it; one opened meanwhile is started again (back
+to a savepoint, which lets go of the locks) in the open campaign's order.
 """
 
 from __future__ import annotations
@@ -63,6 +70,7 @@ from ratings.models import (
     Rating,
     Reassignment,
     Unit,
+    UnitReviewStatus,
 )
 
 # Campaigns whose assignments are handed on: a closed campaign keeps them as they were (the
@@ -78,6 +86,10 @@ def _unfinished_real(campaign_id: int) -> Q:
     )
 
 
+class _OpenedMeanwhile(Exception):
+    """The campaign was opened from review while a drop-out waited for its lock."""
+
+
 @transaction.atomic
 def expert_drop_out(*, campaign: Campaign, expert_id: int, reason: str) -> list[Reassignment]:
     """Hand on the expert's unfinished real assignments of the campaign; the log rows written.
@@ -87,15 +99,32 @@ def expert_drop_out(*, campaign: Campaign, expert_id: int, reason: str) -> list[
     status = Campaign.objects.filter(pk=campaign.pk).values_list("status", flat=True).first()
     if status not in LIVE_STATUSES:
         return []
+    if status == CampaignStatus.OPEN:
+        return _drop_out(campaign.pk, expert_id=expert_id, reason=reason, rating_order=True)
+    # Awaiting review nobody rates: the campaign is locked before the data revision, as
+    # `campaign_open` locks it. Opened meanwhile, the locks taken in that order are let go (back
+    # to the savepoint) and taken again in a rating's order: holding the campaign while waiting
+    # for the revision would deadlock with a rating that holds the revision and waits for the
+    # campaign.
+    try:
+        with transaction.atomic():
+            return _drop_out(campaign.pk, expert_id=expert_id, reason=reason, rating_order=False)
+    except _OpenedMeanwhile:
+        return _drop_out(campaign.pk, expert_id=expert_id, reason=reason, rating_order=True)
+
+
+def _drop_out(
+    campaign_id: int, *, expert_id: int, reason: str, rating_order: bool
+) -> list[Reassignment]:
     # Experts rate only in an open campaign: there the units are locked as a rating's decision
     # locks them, before the campaign (the assignments first, so a submission in flight ends).
-    locked_units: set[int] | None = set() if status == CampaignStatus.OPEN else None
-    _withdrawn_locked(campaign.pk, expert_id, locked_units=locked_units)
-    campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
+    locked_units: set[int] | None = set() if rating_order else None
+    _withdrawn_locked(campaign_id, expert_id, locked_units=locked_units, in_flight=True)
+    campaign = Campaign.objects.select_for_update().get(pk=campaign_id)
     if campaign.status not in LIVE_STATUSES:
         return []  # closed meanwhile
-    if campaign.status == CampaignStatus.OPEN and locked_units is None:
-        locked_units = set()  # opened meanwhile
+    if campaign.status == CampaignStatus.OPEN and not rating_order:
+        raise _OpenedMeanwhile
     # Every assignment made after a campaign's creation is made under its lock, so another
     # decision may have handed this expert a unit while this one waited: read them again. The
     # units of those are locked after the campaign, which cannot deadlock: while the expert's
@@ -159,11 +188,31 @@ def expert_drop_out(*, campaign: Campaign, expert_id: int, reason: str) -> list[
 
 
 def _withdrawn_locked(
-    campaign_id: int, expert_id: int, *, locked_units: set[int] | None
+    campaign_id: int, expert_id: int, *, locked_units: set[int] | None, in_flight: bool = False
 ) -> list[tuple[int, int]]:
     """(assignment id, unit id) of the expert's unfinished real assignments, rows locked (a
     submission in flight commits first and is left alone); their units too, in id order,
-    unless locked_units is None."""
+    unless locked_units is None.
+
+    in_flight: first wait for a calibration rating of the expert in flight (its assignment is
+    locked first), before any row that rating may lock after the data revision: its own
+    calibration decision withdraws the expert's real assignments (a deadlock had this locked
+    them first and then waited for the revision). That rating, deciding, sees no ratable
+    calibration assignment of the expert left, so it locks none here itself.
+    """
+    if in_flight:
+        list(
+            Assignment.objects.select_for_update(of=("self",))
+            .filter(
+                campaign_id=campaign_id,
+                expert_id=expert_id,
+                unit__is_calibration=True,
+                status__in=UNFINISHED,
+            )
+            .exclude(unit__review_status=UnitReviewStatus.PENDING)
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
     withdrawn = list(
         Assignment.objects.select_for_update(of=("self",))
         .filter(_unfinished_real(campaign_id), expert_id=expert_id)

@@ -412,3 +412,161 @@ def test_an_expert_deactivated_while_a_rating_adds_a_rater(
         .values_list("expert_id", flat=True)
     )
     assert max(loads.values()) - min(loads.values()) <= 1, loads
+
+
+def _wait_until_blocked(done: threading.Event, *, timeout: float = 15) -> None:
+    """Until another connection to the database waits for a lock, or done is set."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and not done.is_set():
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                "AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()"
+            )
+            if cursor.fetchone()[0]:
+                return
+        time.sleep(0.05)
+
+
+def test_an_expert_deactivated_while_their_last_calibration_rating_turns_them_away(
+    integration_services, transactional_db, finished_run, panel, expert1, monkeypatch
+):
+    """expert1 has missed two of three calibration units; the third rating misses too and turns
+    them away, and its transaction (which moved the campaign's data revision with the rating)
+    is held before it hands their real units on, while expert1's account is deactivated. The
+    deactivation's drop-out must wait for the rating before it locks expert1's real
+    assignments, not lock them and then wait for the revision (a deadlock: the rating's own
+    drop-out waits for those assignments). Both are saved and the units are handed on once."""
+    from django.contrib.auth import get_user_model
+
+    import ratings.calibration
+    from ratings.models import (
+        AssignmentStatus,
+        Calibration,
+        CalibrationStatus,
+        DropOutReason,
+        Reassignment,
+        Unit,
+    )
+
+    campaign = _calibrated_adaptive_campaign(finished_run, panel, name="Turned away at once")
+    assert connection.vendor == "postgresql"
+    first, second, third = Unit.objects.filter(campaign=campaign, is_calibration=True).order_by(
+        "pk"
+    )
+    for unit in (first, second):
+        rating_submit(assignment=_assignment_of(unit, expert1), value=5)
+    unfinished = Assignment.objects.filter(
+        campaign=campaign,
+        expert__user=expert1,
+        unit__is_calibration=False,
+        status__in=(AssignmentStatus.PENDING, AssignmentStatus.DRAFT),
+    )
+    real = unfinished.count()
+    assert real > 0
+    last = _assignment_of(third, expert1)
+    failing, deactivated = threading.Event(), threading.Event()
+    drop_out = ratings.calibration.expert_drop_out
+
+    def held(**kwargs):
+        failing.set()
+        _wait_until_blocked(deactivated)  # the deactivation now waits for a lock
+        return drop_out(**kwargs)
+
+    monkeypatch.setattr(ratings.calibration, "expert_drop_out", held)
+
+    def deactivate():
+        try:
+            failing.wait(timeout=10)
+            user = get_user_model().objects.get(pk=expert1.pk)
+            user.is_active = False
+            user.save()
+            return user
+        finally:
+            deactivated.set()
+
+    results = _at_once([lambda: rating_submit(assignment=last, value=5), deactivate])
+    assert isinstance(results[0], Rating) and results[1] == expert1, results
+    calibration = Calibration.objects.get(campaign=campaign, expert__user=expert1)
+    assert calibration.status == CalibrationStatus.NOT_QUALIFIED
+    assert not unfinished.exists()
+    log = Reassignment.objects.filter(campaign=campaign, from_expert__user=expert1)
+    assert log.count() == real
+    assert set(log.values_list("reason", flat=True)) == {DropOutReason.NOT_QUALIFIED}
+    for unit in Unit.objects.filter(campaign=campaign):
+        raters = [assignment.expert_id for assignment in _unit_assignments(unit)]
+        assert len(raters) == len(set(raters)), raters
+
+
+def test_a_drop_out_while_the_campaign_is_opened_from_review_and_a_rating_adds_a_rater(
+    integration_services, transactional_db, finished_run, admin_user, monkeypatch
+):
+    """Adaptive, k0 = 2, k_max = 3, awaiting review. Expert D (deactivated without a signal, as a
+    bulk update does) drops out: the drop-out reads the campaign awaiting review, and the study
+    admin opens it before the drop-out locks it. Then unit X's second rating disagrees with its
+    first and, holding the data revision its insert moved, waits for the campaign to add a
+    rater. The drop-out must not hold the campaign and then wait for the revision (a
+    deadlock): both are saved, X gets its extra rater and D holds no unfinished unit."""
+    from django.contrib.auth import get_user_model
+
+    import ratings.dropout
+    from ratings.dropout import expert_drop_out
+    from ratings.models import AssignmentStatus, Campaign, CampaignStatus, DropOutReason, Unit
+    from ratings.services import campaign_open
+
+    campaign = _adaptive_campaign(finished_run, experts=12)
+    assert connection.vendor == "postgresql"
+    x = Unit.objects.filter(campaign=campaign).order_by("pk").first()
+    first, second = _unit_assignments(x)
+    rating_submit(assignment=first, value=1)
+    d = (
+        campaign.panel.experts.exclude(pk__in=[first.expert_id, second.expert_id])
+        .order_by("pk")
+        .first()
+    )
+    Campaign.objects.filter(pk=campaign.pk).update(status=CampaignStatus.REVIEW)
+    get_user_model().objects.filter(pk=d.user_id).update(is_active=False)
+    reading, opened, locked, rated = (threading.Event() for _ in range(4))
+    withdrawn_locked = ratings.dropout._withdrawn_locked
+    calls = []
+
+    def held(*args, **kwargs):
+        calls.append(kwargs)
+        if len(calls) == 1:
+            reading.set()
+            opened.wait(timeout=10)  # opened after the drop-out read it awaiting review
+        elif len(calls) == 2:
+            locked.set()
+            _wait_until_blocked(rated)  # the rating now waits for a lock, or is done
+        return withdrawn_locked(*args, **kwargs)
+
+    monkeypatch.setattr(ratings.dropout, "_withdrawn_locked", held)
+
+    def drop():
+        return expert_drop_out(campaign=campaign, expert_id=d.pk, reason=DropOutReason.DEACTIVATED)
+
+    def open_campaign():
+        try:
+            reading.wait(timeout=10)
+            return campaign_open(campaign=campaign, by=admin_user)
+        finally:
+            opened.set()
+
+    def rate():
+        try:
+            locked.wait(timeout=10)
+            return rating_submit(assignment=second, value=5)
+        finally:
+            rated.set()
+
+    results = _at_once([drop, open_campaign, rate])
+    assert isinstance(results[0], list) and results[0], results
+    assert isinstance(results[1], Campaign) and results[1].status == CampaignStatus.OPEN, results
+    assert isinstance(results[2], Rating), results
+    assert len(_unit_assignments(x)) == 3
+    assert not Assignment.objects.filter(
+        campaign=campaign, expert=d, status__in=(AssignmentStatus.PENDING, AssignmentStatus.DRAFT)
+    ).exists()
+    for unit in Unit.objects.filter(campaign=campaign):
+        raters = [assignment.expert_id for assignment in _unit_assignments(unit)]
+        assert len(raters) >= 2 and len(raters) == len(set(raters)), raters
