@@ -144,3 +144,38 @@ def assignment_of(expert_user, blind_code: str):
     return Assignment.objects.select_related("campaign", "unit").get(
         expert__user=expert_user, unit__blind_code=blind_code
     )
+
+
+def calibration_gold(trials, *, rationale: str = "") -> list:
+    """The trials as calibration units, each expected at 2 to 3, with the admin's rationale."""
+    from ratings.services import GoldUnit
+
+    return [
+        GoldUnit(
+            trial_id=trial.pk,
+            expected_min=2,
+            expected_max=3,
+            calibration=True,
+            rationale=rationale,
+        )
+        for trial in trials
+    ]
+
+
+def one_unit_calibrated_campaign(run, panel, *, name: str, rationale: str):
+    """The run's English work samples, two raters each; the first is the one calibration unit
+    (2 to 3, with the rationale), and half of it within range is needed: the unit alone."""
+    from ratings.services import campaign_create
+
+    trial = run.trials.filter(language="en").order_by("pk").first()
+    return campaign_create(
+        name=name,
+        skip_review=True,
+        run=run,
+        panel=panel,
+        languages=["en"],
+        raters_per_unit=2,
+        gold=calibration_gold([trial], rationale=rationale),
+        qualification_threshold=0.5,
+        seed=4,
+    )

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from tests.ratings.conftest import build_run
+from tests.ratings.conftest import build_run, calibration_gold
 from tests.ratings.test_browser import (
     SCREENSHOTS,
     _rate_with_keyboard,
@@ -36,7 +36,7 @@ def calibrated_campaign(instrument, model_endpoints, expert1, expert2):
     """English work samples of 6 items x 2 models; three are calibration units (2 to 3),
     two of three within range needed; the other nine go to both experts."""
     from ratings.models import Panel
-    from ratings.services import GoldUnit, campaign_create
+    from ratings.services import campaign_create
 
     run = build_run(instrument, model_endpoints, languages=["en"], item_numbers=range(1, 7))
     panel = Panel.objects.create(name="Calibration panel")
@@ -48,16 +48,7 @@ def calibrated_campaign(instrument, model_endpoints, expert1, expert2):
         run=run,
         panel=panel,
         raters_per_unit=2,
-        gold=[
-            GoldUnit(
-                trial_id=trial.pk,
-                expected_min=2,
-                expected_max=3,
-                calibration=True,
-                rationale=RATIONALE,
-            )
-            for trial in trials
-        ],
+        gold=calibration_gold(trials, rationale=RATIONALE),
         qualification_threshold=0.66,
         seed=11,
     )

@@ -16,6 +16,7 @@ from ratings.models import (
 )
 from ratings.services import GoldUnit, RatingConflict, campaign_create, rating_submit
 from ratings.stats_selectors import campaign_agreement_frame
+from tests.ratings.conftest import calibration_gold, one_unit_calibrated_campaign
 
 pytestmark = pytest.mark.django_db
 
@@ -27,16 +28,7 @@ def calibrated(finished_run, panel, admin_user):
     """English units, two raters each; three calibration units rated first by every expert,
     two of three within range needed."""
     trials = list(finished_run.trials.filter(language="en", item__area="R").order_by("pk")[:3])
-    gold = [
-        GoldUnit(
-            trial_id=trial.pk,
-            expected_min=2,
-            expected_max=3,
-            calibration=True,
-            rationale=RATIONALE,
-        )
-        for trial in trials
-    ]
+    gold = calibration_gold(trials, rationale=RATIONALE)
     return campaign_create(
         name="Calibrated campaign",
         run=finished_run,
@@ -275,26 +267,12 @@ def test_study_admin_creates_a_calibrated_campaign_through_the_api(admin_api, fi
 def test_the_rationale_shown_to_experts_is_redacted(finished_run, panel, expert1):
     from tests.ratings.conftest import ENDPOINTS
 
-    trial = finished_run.trials.filter(language="en").order_by("pk").first()
     name = ENDPOINTS[0]["name"]
-    campaign = campaign_create(
+    campaign = one_unit_calibrated_campaign(
+        finished_run,
+        panel,
         name="Leaky rationale",
-        skip_review=True,
-        run=finished_run,
-        panel=panel,
-        languages=["en"],
-        raters_per_unit=2,
-        gold=[
-            GoldUnit(
-                trial_id=trial.pk,
-                expected_min=2,
-                expected_max=3,
-                calibration=True,
-                rationale=f"As {name} would say, the plan is thin.",
-            )
-        ],
-        qualification_threshold=0.5,
-        seed=4,
+        rationale=f"As {name} would say, the plan is thin.",
     )
     unit = Unit.objects.get(campaign=campaign, is_calibration=True)
     assert name not in unit.rationale
@@ -335,25 +313,11 @@ def test_the_rationale_is_redacted_with_the_studys_list_of_model_names(finished_
     ModelName.objects.create(
         name="Quokkaflux", maker="Marsupial Labs", kind="family", forms=["Quokkaflux"]
     )
-    trial = finished_run.trials.filter(language="en").order_by("pk").first()
-    campaign = campaign_create(
+    campaign = one_unit_calibrated_campaign(
+        finished_run,
+        panel,
         name="Listed rationale",
-        skip_review=True,
-        run=finished_run,
-        panel=panel,
-        languages=["en"],
-        raters_per_unit=2,
-        gold=[
-            GoldUnit(
-                trial_id=trial.pk,
-                expected_min=2,
-                expected_max=3,
-                calibration=True,
-                rationale="Quokkaflux answers read like this one: the plan is thin.",
-            )
-        ],
-        qualification_threshold=0.5,
-        seed=4,
+        rationale="Quokkaflux answers read like this one: the plan is thin.",
     )
     unit = Unit.objects.get(campaign=campaign, is_calibration=True)
     assert "Quokkaflux" not in unit.rationale
