@@ -39,8 +39,11 @@ What makes X a name rather than an ordinary word, and the decisions behind it:
   a short acronym ("PM", "EMT") or one of ORDINARY_CAPITALS. So "As Director, I", "As Head
   Chef, I" and "As Acting CEO, I" stay, "As Zorblax, I" loses its name. Given names that end
   like a job title ("Jasper", "Oliver", "Victor", "Julian": NAMES_ENDING_LIKE_ROLES) are names,
-  so "As Jasper, I" loses it; an invented name that ends like a job title and is on no list
-  ("As Zorbler, I") is missed in this form only.
+  so "As Jasper, I" loses it. So does an invented name that ends like a job title but holds a
+  letter job words with those endings seldom hold ("z", "x", "q", "j": "As Zorbler, I", "As
+  Vexler, I"), unless it is one of the few job words that do ("Janitor", "Boxer", "Zoologist":
+  JOB_WORDS_WITH_RARE_LETTERS); an invented name without such a letter ("As Vorbler, I") is
+  still read as a role and missed in this form only.
 - "X (an AI assistant)" and "X, a large language model, ..." count when the noun of the
   appositive is a program's ("AI", "LLM", "chatbot", "bot", "language model"): "Jones, a
   dental assistant," and "Excel (a spreadsheet program)" stay, and so does a tool that is not
@@ -83,9 +86,12 @@ What makes X a name rather than an ordinary word, and the decisions behind it:
   助手"; "我是来自北京的助理" is a person). A signature after "此致 敬礼" or "祝好" that ends the text
   is removed like an English sign-off.
 - "我的名字是X", "我名叫X" and "我叫做X" count for a Chinese-script X that ends the clause, like
-  "My name is X". A plain "我叫X" also calls a taxi ("我叫出租车。") or introduces a person in a
-  story ("我叫小明，今年十岁。"), so it counts only after a greeting ("你好，我叫灵犀。") or
-  before an offer to help ("我叫灵犀，很高兴为您服务"). "我是X，很高兴为您服务" counts too
+  "My name is X". A plain "我叫X" counts after a greeting ("你好，我叫灵犀。"), before an offer to
+  help ("我叫灵犀，很高兴为您服务"), and where a text, sentence or clause starts with it and X,
+  of two to four characters, ends the sentence or is followed by a comma ("我叫灵犀。", "我叫灵犀，
+  下面是方案。"). It also calls or orders someone ("我叫他过来。", "我叫了外卖。", "我叫出租车。":
+  _CALLED_NOT_A_NAME_ZH and the characters after it) or introduces a person in a story with an
+  age ("我叫小明，今年十岁。"): those stay. "我是X，很高兴为您服务" counts too
   unless X ends like a job title ("我是店长，...": _ROLE_ENDINGS_ZH). "本人X，", "我，X，" and
   "X在此为您解答" count for a Latin-script X only ("本人MBA，" is a degree: ORDINARY_CAPITALS).
 - `identity_hints` finds self-introductions with no name at all ("As an AI language model",
@@ -966,8 +972,9 @@ ROLE_WORDS = frozenset(
     ]
 )
 # Given names that end like job titles: "As Jasper, I" names the speaker, "As Manager, I" does
-# not. A model that calls itself by a name ending like a job title and not listed here is
-# missed in the form "As X, I" only ("I am X", "X here" and the rest still find it).
+# not. A model that calls itself by a name ending like a job title, not listed here and without
+# a letter of _RARE_IN_JOB_WORDS, is missed in the form "As X, I" only ("I am X", "X here" and
+# the rest still find it).
 NAMES_ENDING_LIKE_ROLES = frozenset(
     [
         "jasper",
@@ -1051,6 +1058,53 @@ NAMES_ENDING_LIKE_ROLES = frozenset(
         "jess",
     ]
 )
+# Letters that job words ending like a person who does something (_AGENT_ENDINGS: "-er", "-or",
+# "-ist", "-ian" ...) seldom hold, and invented names often do ("Zorbler", "Vexler", "Quintor",
+# "Jaxter"): such a word ends like a job title only by chance, unless it is one of the job words
+# that hold one (JOB_WORDS_WITH_RARE_LETTERS). Participles and adjectives ("As Expected, I",
+# "As Requested, I") keep the plain ending rule.
+_RARE_IN_JOB_WORDS = re.compile(r"[zxqj]")
+JOB_WORDS_WITH_RARE_LETTERS = frozenset(
+    [
+        "adjudicator",
+        "adjuster",
+        "analyzer",
+        "antiquarian",
+        "authorizer",
+        "boxer",
+        "conqueror",
+        "equestrian",
+        "examiner",
+        "executor",
+        "exporter",
+        "fixer",
+        "glazier",
+        "inquisitor",
+        "janitor",
+        "jailer",
+        "jeweler",
+        "jeweller",
+        "joiner",
+        "journalist",
+        "journeyman",
+        "juggler",
+        "jurist",
+        "juror",
+        "liquidator",
+        "mixer",
+        "organizer",
+        "projectionist",
+        "quarryman",
+        "quartermaster",
+        "questioner",
+        "quilter",
+        "saxophonist",
+        "taxidermist",
+        "taxpayer",
+        "zoologist",
+        "zookeeper",
+    ]
+)
 _ROLE_ENDINGS = (
     "er",
     "or",
@@ -1072,6 +1126,8 @@ _ROLE_ENDINGS = (
     "ed",
     "ate",
 )
+
+_AGENT_ENDINGS = ("er", "or", "ist", "yst", "ian", "eer", "ee", "ess", "man", "men", "eur", "ier")
 
 _CJK = r"\u4e00-\u9fff"
 _LATIN_NAME_ZH = r"[A-Za-z][A-Za-z0-9]*(?:[-.·_][A-Za-z0-9]+)*\+?"
@@ -1142,9 +1198,9 @@ _APPOSITIVE_ZH = re.compile(
 )
 _NAME_BEFORE_APPOSITIVE_ZH = re.compile(rf"(?<![A-Za-z0-9])(?P<appositive>{_LATIN_NAME_ZH})\s*\Z")
 # 我的名字是灵犀。/ 我名叫灵犀，/ 你好，我叫灵犀。/ 我叫灵犀，很高兴为您服务: a name in Chinese
-# script that ends the clause. A plain 我叫 also calls a taxi ("我叫出租车。") and introduces a
-# person in a story ("我叫小明，今年十岁。"): it needs a greeting before it or an offer to help
-# after the comma.
+# script that ends the clause. A plain 我叫 also calls or orders someone or something ("我叫出租车。",
+# "我叫了外卖。", "我叫他过来。") and introduces a person in a story ("我叫小明，今年十岁。"): see
+# _plain_call_names.
 _NAMED_ZH = re.compile(
     rf"(?:(?P<strong>我的名字是|我的名字叫|我名叫|我叫做)|(?P<is>我是)|我叫)\s*"
     rf"(?P<named>[{_CJK}]{{2,6}}?)"
@@ -1153,6 +1209,31 @@ _NAMED_ZH = re.compile(
 # Last characters of job titles ("店长", "店员", "老师", "医生", "经理", "客服"): "我是店长，很高兴
 # 为您服务" is a person at work.
 _ROLE_ENDINGS_ZH = tuple("长员师生理管服问表板工家手士官者人主匠户客")
+# What a plain 我叫 calls or orders rather than what it names: 叫了/叫醒 (a verb), 叫他/叫你
+# (a person called over), 叫外卖/叫出租车 (a service ordered), 叫同事过来/叫他回去 (an errand).
+_CALLED_NOT_A_NAME_ZH = frozenset(
+    [
+        "外卖",
+        "快递",
+        "的士",
+        "滴滴",
+        "代驾",
+        "警察",
+        "保安",
+        "服务员",
+        "同事",
+        "朋友",
+        "孩子",
+        "家人",
+    ]
+)
+_CALLED_FIRST_ZH = frozenset("了着过醒他她你您它们大家人")
+_CALLED_LAST_ZH = frozenset("车来去回走忙饭菜醒")
+_CALLED_ANYWHERE_ZH = frozenset("他她你您它们")
+# Where a plain 我叫 may start: the text, a line, a sentence or a clause.
+_CLAUSE_START_ZH = frozenset("。！？!?\n，,；;")
+# An age in the sentence after "我叫X，" ("今年十岁"): a person, not a program.
+_AGE_ZH = re.compile(r"岁|今年|年级")
 _GREETING_BEFORE_ZH = re.compile(r"(?:你好|您好|大家好|各位好|嗨|哈喽|Hi|Hello)[，,！!。~～]?\s*\Z")
 # 本人Zorblax，/ 我，Zorblax，/ Zorblax在此为您解答: a Latin-script name.
 _LATIN_SELF_ZH = re.compile(
@@ -1251,7 +1332,15 @@ def _is_role(name: str) -> bool:
         for form in (folded, folded[:-1] if folded.endswith("s") else folded):
             if form in ROLE_WORDS or form in ORDINARY_CAPITALS_FOLDED:
                 return True
-            if form.endswith(_ROLE_ENDINGS) and folded not in NAMES_ENDING_LIKE_ROLES:
+            if (
+                form.endswith(_ROLE_ENDINGS)
+                and folded not in NAMES_ENDING_LIKE_ROLES
+                and not (
+                    form.endswith(_AGENT_ENDINGS)
+                    and _RARE_IN_JOB_WORDS.search(form)
+                    and form not in JOB_WORDS_WITH_RARE_LETTERS
+                )
+            ):
                 return True
     return False
 
@@ -1394,6 +1483,30 @@ def _english_spans(text: str) -> Iterator[tuple[int, int]]:
             yield match.span("made_by_lead")
 
 
+def _plain_call_names(text: str, match: re.Match[str]) -> bool:
+    """Whether a plain "我叫X" with no greeting before it and no offer to help after it names
+    the speaker: it starts the text or a clause, X is two to four characters and none of what
+    叫 calls or orders (_CALLED_NOT_A_NAME_ZH ...), and the sentence ends after X ("我叫灵犀。")
+    or goes on after a comma without an age ("我叫灵犀，今天先做预算。", not "我叫小明，今年十岁。")."""
+    before = text[: match.start()].rstrip(" \t")
+    if before and before[-1] not in _CLAUSE_START_ZH:
+        return False
+    name = match.group("named")
+    if (
+        len(name) > 4
+        or name in _CALLED_NOT_A_NAME_ZH
+        or name[0] in _CALLED_FIRST_ZH
+        or name[-1] in _CALLED_LAST_ZH
+        or _CALLED_ANYWHERE_ZH.intersection(name)
+    ):
+        return False
+    rest = text[match.end("named") :]
+    if rest[:1] in ("，", ","):
+        sentence = re.split(r"[。！？!?\n]", rest, maxsplit=1)[0]
+        return not _AGE_ZH.search(sentence)
+    return True
+
+
 def _chinese_spans(text: str) -> Iterator[tuple[int, int]]:
     for pattern in _CHINESE:
         if pattern is _CHINESE[-1] and "为您服务" not in text:
@@ -1442,6 +1555,7 @@ def _chinese_spans(text: str) -> Iterator[tuple[int, int]]:
                 match.group("strong") is None
                 and match.group("then") is None
                 and not _GREETING_BEFORE_ZH.search(text, max(0, match.start() - 8), match.start())
+                and not _plain_call_names(text, match)
             ):
                 continue
             if _chinese_name_ok(match.group("named")):
