@@ -21,7 +21,7 @@ from llmruns.admin import ExplainsRefusedDeletion
 from ratings.adaptive import stopping_state
 from ratings.calibration import campaign_calibration, withheld_calibration_units
 from ratings.dropout import campaign_short_units
-from ratings.forms import CampaignCreateForm, ExpertInviteForm
+from ratings.forms import CampaignChangeForm, CampaignCreateForm, ExpertInviteForm
 from ratings.models import (
     RATING_FLAG_LABELS,
     Assignment,
@@ -179,6 +179,8 @@ class CampaignAdmin(admin.ModelAdmin):
         "review_link",
     ]
     fields = ["name", "instructions", *readonly_fields]
+    # Refuses instructions that name a model, endpoint or provider (experts read them).
+    form = CampaignChangeForm
 
     def get_queryset(self, request):
         return campaigns_with_counts()

@@ -12,8 +12,13 @@ from django.utils.translation import gettext_lazy as _
 
 from careers.models import Area, Scale
 from llmruns.models import ModelEndpoint, Run, RunStatus
-from ratings.models import Panel, SkipReason
-from ratings.services import MAX_ACTIVE_SECONDS, MAX_COMMENT_LENGTH, GoldUnit
+from ratings.models import Campaign, Panel, SkipReason
+from ratings.services import (
+    MAX_ACTIVE_SECONDS,
+    MAX_COMMENT_LENGTH,
+    GoldUnit,
+    identity_mention_error,
+)
 
 # In the order of ratings.models.RATING_FLAGS.
 FLAG_CHOICES = [
@@ -51,6 +56,36 @@ class SkipForm(forms.Form):
         error_messages={"required": _("Choose a reason for skipping.")},
     )
     skip_note = forms.CharField(required=False, max_length=300)
+
+
+def _instructions_named_nobody(text: str) -> str:
+    """The instructions as given, unless they name a model, endpoint or provider: every expert
+    of the campaign reads them, and ratings are blind."""
+    error = identity_mention_error(text, what=_("The instructions"))
+    if error is not None:
+        raise error
+    return text
+
+
+class CampaignChangeForm(forms.ModelForm):
+    """The admin's change page of a campaign: its name and its instructions per language."""
+
+    class Meta:
+        model = Campaign
+        fields = ["name", "instructions"]
+
+    def clean_instructions(self) -> Any:
+        instructions = self.cleaned_data["instructions"]
+        if isinstance(instructions, dict):
+            for language, text in instructions.items():
+                if isinstance(text, str):
+                    error = identity_mention_error(
+                        text,
+                        what=_("The instructions (%(language)s)") % {"language": language},
+                    )
+                    if error is not None:
+                        raise error
+        return instructions
 
 
 def _multiple_choice(choices: list[tuple[str, Any]], label: str) -> forms.MultipleChoiceField:
@@ -191,6 +226,13 @@ class CampaignCreateForm(forms.Form):
                     _("Line %(n)s: the rationale is missing: the expert sees it after rating."),
                     params={"n": number},
                 )
+            if rationale:
+                # The expert reads the rationale: it must not name a model (ratings are blind).
+                error = identity_mention_error(
+                    parts[3], what=_("Line %(n)s: the rationale") % {"n": number}
+                )
+                if error is not None:
+                    raise error
             entries.append(
                 GoldUnit(
                     trial_id=trial_id,
@@ -201,6 +243,12 @@ class CampaignCreateForm(forms.Form):
                 )
             )
         return entries
+
+    def clean_instructions_en(self) -> str:
+        return _instructions_named_nobody(self.cleaned_data["instructions_en"])
+
+    def clean_instructions_zh(self) -> str:
+        return _instructions_named_nobody(self.cleaned_data["instructions_zh"])
 
     def clean_gold(self) -> list[GoldUnit]:
         return self._gold_lines(self.cleaned_data["gold"], rationale=False)

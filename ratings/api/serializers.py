@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -12,7 +13,7 @@ from careers.models import Area, Scale
 from llmruns.models import ModelEndpoint, Run
 from ratings.models import Campaign, Panel, ReviewAction, UnitReviewStatus
 from ratings.review_selectors import redaction_figures
-from ratings.services import GoldUnit
+from ratings.services import GoldUnit, identity_mention_error
 
 LANGUAGE_CHOICES = [code for code, _name in settings.LANGUAGES]
 
@@ -27,6 +28,17 @@ class GoldUnitSerializer(serializers.Serializer):
     rationale = serializers.CharField(
         allow_blank=True, default="", help_text="Why the expected range: shown after rating."
     )
+
+    def validate_rationale(self, value: str) -> str:
+        # Experts read the rationale after rating: it must not name a model (ratings are blind).
+        _refuse_identity_mention(value, what=_("The rationale"))
+        return value
+
+
+def _refuse_identity_mention(text: str, *, what: str) -> None:
+    error = identity_mention_error(text, what=what)
+    if error is not None:
+        raise serializers.ValidationError(error.messages, code="identifies_model")
 
 
 class CampaignCreateSerializer(serializers.Serializer):
@@ -84,6 +96,18 @@ class CampaignCreateSerializer(serializers.Serializer):
         default=False,
         help_text="Open at once without reviewing the redactions (recorded on the campaign).",
     )
+
+    def validate_instructions(self, value: dict[str, str]) -> dict[str, str]:
+        # Every expert of the campaign reads the instructions: no model may be named in them.
+        problems = {}
+        for language, text in value.items():
+            try:
+                _refuse_identity_mention(text, what=_("The instructions"))
+            except serializers.ValidationError as exc:
+                problems[language] = exc.detail
+        if problems:
+            raise serializers.ValidationError(problems)
+        return value
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         # A scale slug is unique within an instrument: the run's instrument decides.

@@ -24,6 +24,8 @@ from ratings.services.campaigns import (
     campaign_create,
     campaign_delete,
     campaign_reopen,
+    identity_mention_error,
+    identity_mentions,
     panel_delete,
 )
 from ratings.services.experts import (
@@ -69,6 +71,8 @@ __all__ = [
     "draft_save",
     "expert_invite",
     "expert_set_password_path",
+    "identity_mention_error",
+    "identity_mentions",
     "rating_revise",
     "rating_submit",
     "unit_flag_for_review",

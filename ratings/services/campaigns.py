@@ -120,6 +120,33 @@ def _listed_names() -> NameList:
     )
 
 
+def identity_mentions(text: str) -> list[str]:
+    """What a text an admin writes for experts (a campaign's instructions, a calibration unit's
+    rationale) says of the models, as redaction finds it in a work sample: the endpoints' names,
+    model ids and providers, the study's list of model names and the names of self-introductions.
+    Each once, in the order they appear; empty when the text names none."""
+    if not text.strip():
+        return []
+    redacted = redact(text, names=_redaction_names(), name_list=_listed_names())
+    return list(dict.fromkeys(redacted.matches))
+
+
+def identity_mention_error(text: str, *, what: str) -> ValidationError | None:
+    """The refusal of an admin's text that names a model, endpoint or provider (experts rate
+    blind), for a form field or an API field: what says which text ("The instructions")."""
+    mentions = identity_mentions(text)
+    if not mentions:
+        return None
+    return ValidationError(
+        _(
+            "%(what)s names a model, an endpoint or a provider, which experts must not see "
+            "(they rate blind): %(names)s. Remove it."
+        ),
+        code="identifies_model",
+        params={"what": what, "names": ", ".join(mentions)},
+    )
+
+
 def _unique_blind_codes(count: int) -> list[str]:
     codes: set[str] = set()
     while len(codes) < count:
