@@ -163,7 +163,7 @@ class ModelEndpointAdmin(ExplainsRefusedDeletion):
             (
                 (
                     name,
-                    _("yes") if result.get("supported") else _("no"),
+                    _supported_label(result.get("supported")),
                     result.get("status") or "",
                     result.get("error", ""),
                 )
@@ -177,12 +177,28 @@ class ModelEndpointAdmin(ExplainsRefusedDeletion):
         for endpoint in queryset:
             endpoint = endpoint_probe(endpoint=endpoint)
             results = endpoint.capabilities.get("results") or {}
-            missing = [name for name, result in results.items() if not result.get("supported")]
+            missing = [name for name, result in results.items() if result.get("supported") is False]
+            undecided = endpoint.capabilities.get("undecided") or []
             self.message_user(
                 request,
-                _("%(endpoint)s: probed; not supported: %(missing)s")
-                % {"endpoint": endpoint, "missing": ", ".join(missing) or "-"},
+                _(
+                    "%(endpoint)s: probed; not supported: %(missing)s; undecided (rate limited "
+                    "or no answer; the flags are kept, probe again later): %(undecided)s"
+                )
+                % {
+                    "endpoint": endpoint,
+                    "missing": ", ".join(missing) or "-",
+                    "undecided": ", ".join(undecided) or "-",
+                },
+                level=messages.WARNING if undecided else messages.INFO,
             )
+
+
+def _supported_label(supported: bool | None) -> str:
+    """A probe result as the admin shows it: undecided (None) is neither yes nor no."""
+    if supported is None:
+        return _("undecided")
+    return _("yes") if supported else _("no")
 
 
 def _run_deletion_refusal(run: Run) -> str | None:

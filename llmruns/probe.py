@@ -6,17 +6,26 @@ ignore a parameter instead of rejecting it. A run must know before it starts, so
 one small request per capability (a one-line question, a handful of output tokens), each adding a
 single parameter to a request known to work, and keeps for each capability whether it is
 supported, the HTTP status and the raw error text. No Django here: the service stores the result.
+
+Only an answer about the request decides a capability: a success (with the feature honoured, where
+that can be checked), a success without the feature, or a refusal of the request (400, 422). An
+answer that says nothing about the parameter leaves the capability undecided (``supported`` is
+None): a rate limit (429), a server error (5xx), a timeout, a connection failure, an unreadable
+body, or a refusal of the key or the model (401, 403, 404). A request answered with a rate limit
+or a server error is sent once more, after the endpoint's pause when the server gave a Retry-After
+(the turn waits for it), else after PROBE_RETRY_DELAY_SECONDS.
 """
 
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from typing import Any
 
-from llmruns.client import CallResult, chat_call, client_for
+from llmruns.client import TRANSIENT_STATUS, CallResult, chat_call, client_for
 from llmruns.parsing import likert_json_schema, parse_structured
 
 # A Likert question like the instrument's, so that the answer can be checked as one.
@@ -27,6 +36,13 @@ PROBE_QUESTION = (
 )
 PROBE_TOKENS = 16
 MAX_ERROR_CHARS = 2000
+# A request answered with a rate limit or a server error is sent at most this many times.
+PROBE_ATTEMPTS = 2
+# The wait before sending it again when the server gave no Retry-After.
+PROBE_RETRY_DELAY_SECONDS = 1.0
+# Answers about the key or the model, not about the parameter the request added.
+UNDECIDING_STATUS = {401, 403, 404}
+AGAIN_LATER = "undecided, probe again later"
 CAPABILITIES = (
     "max_tokens",
     "max_completion_tokens",
@@ -45,20 +61,43 @@ class ProbeBusy(Exception):
 
 @dataclass(frozen=True)
 class ProbeReport:
-    """Per capability: {"supported": bool, "status": int | None, "error": raw text}."""
+    """Per capability: {"supported": True, False or None (undecided), "status": int | None,
+    "error": raw text}."""
 
     results: dict[str, dict[str, Any]]
-    token_limit_param: str | None  # None when no request succeeded at all
+    # The token limit parameter to use: max_tokens when it works, max_completion_tokens when
+    # max_tokens is refused and it works; None when that is undecided.
+    token_limit_param: str | None
 
-    def supported(self, name: str) -> bool:
-        return bool(self.results.get(name, {}).get("supported"))
+    def supported(self, name: str) -> bool | None:
+        return self.results.get(name, {}).get("supported")
+
+    def undecided(self) -> list[str]:
+        return [name for name in CAPABILITIES if self.supported(name) is None]
+
+
+def undecided_answer(result: CallResult) -> bool:
+    """Whether a failed request's answer says nothing about the parameter it added."""
+    if result.ok:
+        return False
+    if result.transient or result.status_code is None:
+        return True
+    return result.status_code >= 500 or result.status_code in UNDECIDING_STATUS
 
 
 def _entry(result: CallResult, supported: bool, note: str = "") -> dict[str, Any]:
+    decided: bool | None = supported
     error = "" if supported else (note or result.error)
+    if not supported and undecided_answer(result):
+        decided = None
+        error = f"{error}; {AGAIN_LATER}"
     if not supported and result.response_text:
         error = f"{error}: {result.response_text}" if error else result.response_text
-    return {"supported": supported, "status": result.status_code, "error": error[:MAX_ERROR_CHARS]}
+    return {"supported": decided, "status": result.status_code, "error": error[:MAX_ERROR_CHARS]}
+
+
+def _undecided(note: str) -> dict[str, Any]:
+    return {"supported": None, "status": None, "error": note[:MAX_ERROR_CHARS]}
 
 
 def _json_answer_ok(result: CallResult) -> bool:
@@ -81,23 +120,39 @@ def probe_capabilities(
     """Probe an endpoint; every request goes over HTTP through the `openai` SDK, each inside a
     ``turn()`` (the endpoint's rate and concurrency limits, shared with its runs), and each
     result is shown to ``answered`` (which pauses the endpoint for a server's Retry-After). A
-    turn that raises ProbeBusy ends the probe with nothing learnt and the reason in every entry."""
+    turn that raises ProbeBusy leaves this request's capability and every later one undecided,
+    with the reason; what was learnt before is kept."""
     client, api_key = client_for(base_url=base_url, api_key_env=api_key_env, timeout=timeout)
+    busy: list[str] = []
 
-    def call(body: dict[str, Any]) -> CallResult:
-        with turn():
-            result = chat_call(client=client, api_key=api_key, body={"model": model, **body})
+    def send(body: dict[str, Any]) -> CallResult:
+        if busy:
+            return CallResult(request_body=body, error=busy[0], transient=True)
+        try:
+            with turn():
+                result = chat_call(client=client, api_key=api_key, body=body)
+        except ProbeBusy as exc:
+            busy.append(str(exc))
+            return CallResult(request_body=body, error=busy[0], transient=True)
         answered(result)
         return result
 
-    try:
-        return _probe(call)
-    except ProbeBusy as busy:
-        # Nothing is known: every capability keeps its flag, and the report says why.
-        results = {
-            name: {"supported": False, "status": None, "error": str(busy)} for name in CAPABILITIES
-        }
-        return ProbeReport(results, None)
+    def call(body: dict[str, Any]) -> CallResult:
+        body = {"model": model, **body}
+        result = send(body)
+        for _ in range(PROBE_ATTEMPTS - 1):
+            if busy or result.status_code not in TRANSIENT_STATUS:
+                break
+            if not result.retry_after:
+                time.sleep(PROBE_RETRY_DELAY_SECONDS)
+            again = send(body)  # the turn waits out a Retry-After pause
+            if busy:  # not sent again: the answer stays the last one the server gave
+                result.error = f"{result.error}; not sent again: {busy[0]}"
+                break
+            result = again
+        return result
+
+    return _probe(call)
 
 
 def _probe(call: Callable[[dict[str, Any]], CallResult]) -> ProbeReport:
@@ -110,10 +165,18 @@ def _probe(call: Callable[[dict[str, Any]], CallResult]) -> ProbeReport:
         (param for param in ("max_tokens", "max_completion_tokens") if results[param]["supported"]),
         None,
     )
+    # max_tokens is preferred: max_completion_tokens is chosen only once max_tokens is refused.
+    chosen = token_param if results["max_tokens"]["supported"] is not None else None
     if token_param is None:
-        note = "no request succeeded with either token limit parameter"
+        note = "not probed: no request succeeded with either token limit parameter"
+        unanswered = next(
+            (p for p in ("max_tokens", "max_completion_tokens") if results[p]["supported"] is None),
+            None,
+        )
+        if unanswered:
+            note = f"{note}; {unanswered}: {results[unanswered]['error']}"
         for name in CAPABILITIES[2:]:
-            results[name] = {"supported": False, "status": None, "error": note}
+            results[name] = _undecided(note)
         return ProbeReport(results, None)
     base = {"messages": user, token_param: PROBE_TOKENS}
     checks: dict[str, tuple[dict[str, Any], Any]] = {
@@ -135,4 +198,4 @@ def _probe(call: Callable[[dict[str, Any]], CallResult]) -> ProbeReport:
             # Accepted but not honoured (a gateway that ignores the parameter).
             note = f"accepted but not honoured; content: {json.dumps(result.content)[:200]}"
         results[name] = _entry(result, supported, note)
-    return ProbeReport(results, token_param)
+    return ProbeReport(results, chosen)

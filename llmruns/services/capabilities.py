@@ -72,36 +72,40 @@ def _turn(endpoint: ModelEndpoint, *, slot_seconds: float) -> Iterator[None]:
     except LimiterCancelled as exc:
         raise ProbeBusy(
             f"no turn within {PROBE_WAIT_SECONDS:g} s under the endpoint's rate and concurrency "
-            "limits (runs are using it); probe again later"
+            "limits (runs are using it)"
         ) from exc
+
+
+# The flag each capability decides.
+FLAGS = {
+    "system_role": "supports_system_role",
+    "temperature": "accepts_temperature",
+    "top_p": "accepts_top_p",
+    "seed": "supports_seed",
+    "json_schema": "supports_json_schema",
+    "logprobs": "supports_logprobs",
+}
 
 
 @transaction.atomic
 def endpoint_capabilities_store(*, endpoint: ModelEndpoint, report: ProbeReport) -> ModelEndpoint:
-    """Store a probe's report. An endpoint no request reached keeps its flags; the report says why."""
+    """Store a probe's report. Only what the probe decided changes a flag: an undecided capability
+    (rate limited, server error, no answer) keeps its flag, and the report lists it as undecided."""
     endpoint = ModelEndpoint.objects.select_for_update().get(pk=endpoint.pk)
     endpoint.capabilities = {
         "results": report.results,
         "token_limit_param": report.token_limit_param,
+        "undecided": report.undecided(),
     }
     endpoint.probed_at = timezone.now()
     fields = ["capabilities", "probed_at"]
     if report.token_limit_param is not None:
         endpoint.token_limit_param = TokenLimitParam(report.token_limit_param)
-        endpoint.supports_system_role = report.supported("system_role")
-        endpoint.accepts_temperature = report.supported("temperature")
-        endpoint.accepts_top_p = report.supported("top_p")
-        endpoint.supports_seed = report.supported("seed")
-        endpoint.supports_json_schema = report.supported("json_schema")
-        endpoint.supports_logprobs = report.supported("logprobs")
-        fields += [
-            "token_limit_param",
-            "supports_system_role",
-            "accepts_temperature",
-            "accepts_top_p",
-            "supports_seed",
-            "supports_json_schema",
-            "supports_logprobs",
-        ]
+        fields.append("token_limit_param")
+    for capability, flag in FLAGS.items():
+        supported = report.supported(capability)
+        if supported is not None:
+            setattr(endpoint, flag, supported)
+            fields.append(flag)
     endpoint.save(update_fields=fields)
     return endpoint

@@ -156,11 +156,20 @@ def problems_of_methods(spec: RunSpec, add) -> None:
             missing = endpoint.missing_capabilities(method)
             if missing:
                 probed = "" if endpoint.probed_at else " (never probed: probe_endpoint)"
+                undecided = (endpoint.capabilities or {}).get("undecided") or []
+                if any(PROBED_AS.get(name) in undecided for name in missing):
+                    probed = (
+                        " (undecided at the last probe, rate limited or unanswered: probe again)"
+                    )
                 add(
                     "methods",
                     f"endpoint {endpoint.name} lacks {', '.join(missing)}, needed by {method}"
                     f"{probed}; use another method or method_fallback verbal",
                 )
+
+
+# The probe's name of a capability a method needs (`ModelEndpoint.missing_capabilities`).
+PROBED_AS = {"response_format": "json_schema", "logprobs": "logprobs"}
 
 
 def method_fallbacks(spec: RunSpec) -> dict[str, dict[str, str]]:

@@ -91,7 +91,7 @@ def test_probe_of_an_unreachable_endpoint_keeps_the_flags_and_says_why(mock_llm)
     endpoint.save()
     endpoint = endpoint_probe(endpoint=endpoint)
     assert endpoint.supports_json_schema  # unchanged
-    assert not any(_supported(endpoint).values())
+    assert set(_supported(endpoint).values()) == {None}  # undecided: no answer came
     assert "connection error" in endpoint.capabilities["results"]["max_tokens"]["error"]
 
 
@@ -156,8 +156,8 @@ def test_a_probe_of_an_endpoint_whose_slots_are_taken_gives_up_and_keeps_the_fla
 @pytest.mark.django_db
 def test_a_retry_after_answered_to_the_probe_pauses_the_endpoint(mock_llm):
     """The server answers every request 429 with Retry-After: 1.5 s. The probe's next request
-    waits those 1.5 s, and so does anyone else's call to the endpoint once the probe is done,
-    as after a run's own call answered so."""
+    (the same one, sent once more) waits those 1.5 s, and so does anyone else's call to the
+    endpoint once the probe is done, as after a run's own call answered so."""
     from llmruns.limiter import endpoint_limiter_key, get_limiter
 
     endpoint = _endpoint(mock_llm, "mock-alpha")
@@ -165,12 +165,112 @@ def test_a_retry_after_answered_to_the_probe_pauses_the_endpoint(mock_llm):
     mock_llm.reset_log()
     endpoint = endpoint_probe(endpoint=endpoint)
     sent = [r for r in mock_llm.request_log() if r.path == "/v1/chat/completions"]
-    # max_tokens, then max_completion_tokens; with neither working the probe stops there.
-    assert [r.status for r in sent] == [429, 429]
-    assert sent[1].time - sent[0].time >= 1.5 - 0.05  # the mock's clock; less the reply's trip
+    # max_tokens twice, then max_completion_tokens twice; with neither answered the probe stops.
+    assert [r.status for r in sent] == [429, 429, 429, 429]
+    for before, after in zip(sent, sent[1:], strict=False):
+        assert after.time - before.time >= 1.5 - 0.05  # the mock's clock; less the reply's trip
     wait = get_limiter().try_acquire_request(endpoint_limiter_key(endpoint.pk), limit=6000)
     assert 0 < wait <= 1.5  # the second 429 paused it again
     assert endpoint.capabilities["results"]["max_tokens"]["status"] == 429
+
+
+@pytest.mark.django_db
+def test_a_rate_limited_probe_request_leaves_its_capability_undecided(
+    mock_llm, monkeypatch, client, admin_user
+):
+    """The mock allows 6 requests a minute (the 400 refusing json_schema is not counted): the
+    logprobs probe, the 8th request, is answered 429 with a Retry-After of about a minute, longer
+    than the probe waits. A rate limit says nothing about
+    logprobs: the flag keeps its value and the report says the capability is undecided."""
+    from llmruns.services import capabilities
+
+    monkeypatch.setattr(capabilities, "PROBE_WAIT_SECONDS", 0.3)
+    endpoint = _endpoint(mock_llm, "mock-nojson", supports_logprobs=True, supports_json_schema=True)
+    mock_llm.set_config(MockConfig(seed=7, rate_limit_per_minute=6))
+    mock_llm.reset_log()
+    endpoint = endpoint_probe(endpoint=endpoint)
+    sent = [r for r in mock_llm.request_log() if r.path == "/v1/chat/completions"]
+    assert [r.status for r in sent] == [200, 200, 200, 200, 200, 200, 400, 429]
+    assert _supported(endpoint) == {**EVERYTHING, "json_schema": False, "logprobs": None}
+    assert endpoint.supports_logprobs  # kept: nothing was learnt about it
+    assert not endpoint.supports_json_schema  # a 400 naming the parameter is an answer
+    logprobs = endpoint.capabilities["results"]["logprobs"]
+    assert logprobs["status"] == 429 and "probe again later" in logprobs["error"]
+    assert endpoint.capabilities["undecided"] == ["logprobs"]
+    client.force_login(admin_user)
+    html = client.get(f"/admin/llmruns/modelendpoint/{endpoint.pk}/change/").content.decode()
+    assert "<td>logprobs</td><td>undecided</td><td>429</td>" in html
+
+
+@pytest.mark.django_db
+def test_a_run_refused_for_an_undecided_capability_says_to_probe_again(
+    admin_api, instrument, mock_llm
+):
+    endpoint = _endpoint(mock_llm, "mock-alpha", supports_logprobs=False)
+    endpoint.capabilities = {"results": {}, "undecided": ["logprobs"]}
+    endpoint.probed_at = endpoint.created_at
+    endpoint.save()
+    body = _run_body(endpoints=["Mock mock-alpha"], methods=["token_probability"])
+    response = admin_api.post("/api/v1/runs/", body, format="json")
+    assert response.status_code == 400
+    assert response.json()["methods"] == [
+        "endpoint Mock mock-alpha lacks logprobs, needed by token_probability (undecided at the "
+        "last probe, rate limited or unanswered: probe again); use another method or "
+        "method_fallback verbal"
+    ]
+
+
+@pytest.mark.django_db
+def test_a_probe_request_answered_429_is_sent_again_after_the_retry_after(mock_llm, monkeypatch):
+    """The first request is answered 429 with Retry-After 0.3 s; it is sent again once the pause
+    is over, and the probe learns everything."""
+    from llmruns.services import capabilities
+
+    original = capabilities._pause_if_asked
+
+    def answered(endpoint, result):
+        original(endpoint, result)
+        mock_llm.set_config(MockConfig(seed=7))  # the limit lifts after the first answer
+
+    monkeypatch.setattr(capabilities, "_pause_if_asked", answered)
+    endpoint = _endpoint(mock_llm, "mock-alpha")
+    mock_llm.set_config(MockConfig(seed=7, rate_429=1.0, retry_after_s=0.3))
+    mock_llm.reset_log()
+    endpoint = endpoint_probe(endpoint=endpoint)
+    sent = [r for r in mock_llm.request_log() if r.path == "/v1/chat/completions"]
+    assert [r.status for r in sent] == [429] + [200] * 8
+    assert sent[1].time - sent[0].time >= 0.3 - 0.05
+    assert _supported(endpoint) == EVERYTHING
+    assert endpoint.capabilities["undecided"] == []
+
+
+@pytest.mark.django_db
+def test_server_errors_leave_every_capability_undecided_and_keep_the_flags(
+    mock_llm, monkeypatch, capsys
+):
+    from llmruns.probe import CAPABILITIES
+
+    monkeypatch.setattr("llmruns.probe.PROBE_RETRY_DELAY_SECONDS", 0.01)
+    endpoint = _endpoint(
+        mock_llm,
+        "mock-alpha",
+        supports_logprobs=True,
+        accepts_temperature=False,
+        token_limit_param="max_completion_tokens",
+    )
+    mock_llm.set_config(MockConfig(seed=7, rate_500=1.0))
+    mock_llm.reset_log()
+    endpoint = endpoint_probe(endpoint=endpoint)
+    sent = [r for r in mock_llm.request_log() if r.path == "/v1/chat/completions"]
+    # Each token limit parameter is asked twice; with neither answered the probe stops there.
+    assert [r.status for r in sent] == [500, 500, 500, 500]
+    assert set(_supported(endpoint).values()) == {None}
+    assert endpoint.capabilities["undecided"] == list(CAPABILITIES)
+    assert endpoint.supports_logprobs and not endpoint.accepts_temperature
+    assert endpoint.token_limit_param == "max_completion_tokens"
+    assert endpoint.capabilities["results"]["max_tokens"]["status"] == 500
+    call_command("probe_endpoint", endpoint.name)
+    assert "?   logprobs" in capsys.readouterr().out
 
 
 @pytest.mark.django_db

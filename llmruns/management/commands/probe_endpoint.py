@@ -28,7 +28,13 @@ class Command(BaseCommand):
             f"{endpoint.name} ({endpoint.model}), probed {endpoint.probed_at:%Y-%m-%d %H:%M}"
         )
         for capability, result in results.items():
-            mark = "yes" if result["supported"] else "no "
+            mark = {True: "yes", False: "no ", None: "?  "}[result["supported"]]
             error = f"  [{result['status']}] {result['error'][:160]}" if result["error"] else ""
             self.stdout.write(f"  {mark} {capability}{error}")
         self.stdout.write(f"  token limit parameter: {endpoint.token_limit_param}")
+        undecided = endpoint.capabilities.get("undecided") or []
+        if undecided:
+            self.stdout.write(
+                f"  ? undecided (rate limited or no answer): {', '.join(undecided)}; "
+                "their flags are kept; probe again later"
+            )
