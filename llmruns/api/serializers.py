@@ -230,11 +230,34 @@ class RunSerializer(serializers.ModelSerializer):
         ]
 
 
+class CostRangeSerializer(serializers.Serializer):
+    low = serializers.CharField(
+        allow_null=True,
+        help_text="Lower bound: the shared prompt prefix read from the provider's cache.",
+    )
+    high = serializers.CharField(
+        allow_null=True, help_text="Upper bound: every prompt token at the input price."
+    )
+
+
 class EstimateSerializer(serializers.Serializer):
     calls = serializers.IntegerField(min_value=0, help_text="One per trial, before retries.")
     input_tokens = serializers.IntegerField(min_value=0)
+    cached_input_tokens = serializers.IntegerField(
+        min_value=0, help_text="Prompt tokens the lower bound assumes read from the cache."
+    )
     output_tokens = serializers.IntegerField(min_value=0)
-    cost = serializers.CharField(help_text="Estimated cost, a decimal number as a string.")
+    cost = serializers.CharField(
+        help_text="Estimated cost (the upper bound: no prompt caching), a decimal as a string."
+    )
+    cost_range = CostRangeSerializer(help_text="The cost with and without prompt caching.")
+    cost_live = serializers.CharField()
+    cost_live_cached = serializers.CharField()
+    cost_batch = serializers.CharField(
+        allow_null=True, help_text="Null when an endpoint has no batch API."
+    )
+    cost_batch_cached = serializers.CharField(allow_null=True)
+    cost_note = serializers.CharField(help_text="How the two bounds are computed.")
     note = serializers.CharField()
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import os
 import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -20,6 +21,7 @@ from config.errors import Conflict
 from llmruns.client import endpoint_reachable
 from llmruns.models import ElicitationMethod, Execution, ModelEndpoint, Run, RunStatus, Trial
 from llmruns.prompts import render_prompt, scale_is_reversed, template_variant, variants_for
+from llmruns.services.batch.common import _batch_cached_input_price
 
 SUPPORTED_LANGUAGES = tuple(code for code, _name in settings.LANGUAGES)
 # Expected answer length per kind, in tokens, for the estimate only.
@@ -306,8 +308,84 @@ def run_planned_trials(*, config: dict, replications: int) -> int:
     )
 
 
+def _shared_prefix_characters(renderings: list[list[dict]]) -> int:
+    """Characters of message content at the start of every rendering, message by message: a
+    message the same in all counts whole, the first that differs counts its common start."""
+    first, *others = renderings
+    shared = 0
+    for index, message in enumerate(first):
+        contents = [message["content"]]
+        for other in others:
+            if len(other) <= index or other[index]["role"] != message["role"]:
+                return shared
+            contents.append(other[index]["content"])
+        common = len(os.path.commonprefix(contents))
+        shared += common
+        if common < len(message["content"]) or any(len(c) != common for c in contents):
+            return shared
+    return shared
+
+
+def _shared_prefixes(config: dict, run: Run, *, kind: str, language: str) -> dict[int, tuple]:
+    """{template variant: (replications asked with it, characters every prompt of it shares)}.
+    Every item, the scale directions used with the variant and two different work-sample texts
+    are compared, so only what truly repeats counts."""
+    variants = variants_for(config, kind=kind, language=language)
+    used: dict[int, tuple[int, set[bool]]] = {}
+    for replication in range(1, run.replications + 1):
+        variant = template_variant(
+            variants=variants, replication=replication, rotate=run.rotate_templates
+        )
+        reversed_scale = kind != "work_sample" and scale_is_reversed(
+            replication=replication, reverse_half=run.reverse_half
+        )
+        count, directions = used.get(variant, (0, set()))
+        used[variant] = (count + 1, directions | {reversed_scale})
+    prefixes = {}
+    for variant, (replications, directions) in used.items():
+        renderings = [
+            render_prompt(
+                config,
+                kind=kind,
+                language=language,
+                item_number=int(number),
+                variant=variant,
+                reversed_scale=reversed_scale,
+                response=response,
+            ).messages
+            for number in config["items"]
+            for reversed_scale in sorted(directions)
+            for response in ("x" * 8, "y" * 8)
+        ]
+        prefixes[variant] = (replications, _shared_prefix_characters(renderings))
+    return prefixes
+
+
+def _per_million(price, tokens) -> Decimal:
+    return Decimal(str(price)) * Decimal(str(tokens)) / Decimal(1_000_000)
+
+
+def _quantized(amount: Decimal | None) -> str | None:
+    return None if amount is None else str(amount.quantize(Decimal("0.0001")))
+
+
+COST_NOTE = (
+    "cost is the upper bound: every prompt token at the input price. cost_range.low is the lower "
+    "bound if the provider caches prompts: the prompt prefix shared by every call of a kind, "
+    "language and paraphrase (system message and instructions) is read from its cache by every "
+    "call of each method but the first, at the endpoint's cached input price (the input price "
+    "when none is set; in batch mode cut as the input price is). Whether a provider caches is "
+    "not known in advance (some cache only prompts of 1,024 tokens or more, none guarantees a "
+    "hit), so the actual cost lies between the two; cached_input_tokens is the number of prompt "
+    "tokens the lower bound assumes read from the cache"
+)
+
+
 def run_estimate(*, run: Run) -> dict:
-    """Number of calls (one per trial, before retries) and a cost estimate from prompt lengths."""
+    """Number of calls (one per trial, before retries) and a cost estimate from prompt lengths.
+
+    The cost is a range: the upper bound prices every prompt token at the input price, the lower
+    one the prompt prefix the calls share at the cached input price (see COST_NOTE)."""
     config = run.config
     n_items = len(config["items"])
     endpoints = config["endpoints"]
@@ -318,10 +396,15 @@ def run_estimate(*, run: Run) -> dict:
         * run.replications
     )
     total_cost = Decimal(0)
+    total_cached_cost = Decimal(0)
     total_batch_cost: Decimal | None = Decimal(0)
+    total_batch_cached_cost: Decimal | None = Decimal(0)
     total_input = 0
+    total_cached_input = 0
     total_output = 0
     for language in config["languages"]:
+        # Roughly 4 characters a token in English, about 1.5 in Chinese.
+        characters_per_token = 1.5 if language == "zh-hans" else 4.0
         for kind in config["kinds"]:
             sample = render_prompt(
                 config,
@@ -333,8 +416,7 @@ def run_estimate(*, run: Run) -> dict:
                 response="x" * (run.max_tokens * 3),
             )
             characters = sum(len(m["content"]) for m in sample.messages)
-            # Roughly 4 characters a token in English, about 1.5 in Chinese.
-            input_tokens = int(characters / (1.5 if language == "zh-hans" else 4.0)) + 8
+            input_tokens = int(characters / characters_per_token) + 8
             methods = methods_for(config, kind=kind)
             # A token-probability answer is one token.
             output_tokens = sum(
@@ -344,38 +426,71 @@ def run_estimate(*, run: Run) -> dict:
                 for method in methods
             ) / len(methods)
             calls = n_items * run.replications * len(methods)
+            # Per endpoint: the first call of each paraphrase and method writes its shared
+            # prefix to the cache, every later one reads it.
+            cached_input = sum(
+                min(input_tokens, int(prefix / characters_per_token))
+                * (replications * n_items * len(methods) - len(methods))
+                for replications, prefix in _shared_prefixes(
+                    config, run, kind=kind, language=language
+                ).values()
+            )
+            uncached_input = input_tokens * calls - cached_input
             total_input += input_tokens * calls * len(endpoints)
+            total_cached_input += cached_input * len(endpoints)
             total_output += output_tokens * calls * len(endpoints)
+            output_per_kind = Decimal(str(output_tokens)) * calls
             for endpoint in endpoints:
-                total_cost += (
-                    Decimal(endpoint["price_input_per_million"]) * input_tokens * calls
-                    + Decimal(endpoint["price_output_per_million"])
-                    * Decimal(str(output_tokens))
-                    * calls
-                ) / Decimal(1_000_000)
+                input_price = endpoint["price_input_per_million"]
+                cached_price = endpoint.get("price_cached_input_per_million") or input_price
+                output_cost = _per_million(endpoint["price_output_per_million"], output_per_kind)
+                total_cost += _per_million(input_price, input_tokens * calls) + output_cost
+                total_cached_cost += (
+                    _per_million(input_price, uncached_input)
+                    + _per_million(cached_price, cached_input)
+                    + output_cost
+                )
                 if total_batch_cost is not None and endpoint.get("supports_batch"):
+                    input_price = endpoint["batch_price_input_per_million"]
+                    cached_price = _batch_cached_input_price(endpoint) or input_price
+                    output_cost = _per_million(
+                        endpoint["batch_price_output_per_million"], output_per_kind
+                    )
                     total_batch_cost += (
-                        Decimal(endpoint["batch_price_input_per_million"]) * input_tokens * calls
-                        + Decimal(endpoint["batch_price_output_per_million"])
-                        * Decimal(str(output_tokens))
-                        * calls
-                    ) / Decimal(1_000_000)
+                        _per_million(input_price, input_tokens * calls) + output_cost
+                    )
+                    total_batch_cached_cost += (
+                        _per_million(input_price, uncached_input)
+                        + _per_million(cached_price, cached_input)
+                        + output_cost
+                    )
                 else:
-                    total_batch_cost = None  # an endpoint without a batch API has no batch price
+                    # An endpoint without a batch API has no batch price.
+                    total_batch_cost = total_batch_cached_cost = None
     execution = (config.get("execution") or {}).get("mode", Execution.LIVE)
-    cost_live = str(total_cost.quantize(Decimal("0.0001")))
-    cost_batch = (
-        str(total_batch_cost.quantize(Decimal("0.0001"))) if total_batch_cost is not None else None
+    cost_live, cost_live_cached = _quantized(total_cost), _quantized(total_cached_cost)
+    cost_batch, cost_batch_cached = (
+        _quantized(total_batch_cost),
+        _quantized(total_batch_cached_cost),
     )
+    in_batch = execution == Execution.BATCH and cost_batch
     return {
         "calls": per_endpoint_calls * len(endpoints),
         "planned_trials": run_planned_trials(config=config, replications=run.replications),
         "input_tokens": total_input,
+        "cached_input_tokens": total_cached_input,
         "output_tokens": round(total_output),
         "execution": execution,
-        "cost": cost_batch if execution == Execution.BATCH and cost_batch else cost_live,
+        "cost": cost_batch if in_batch else cost_live,
+        "cost_range": {
+            "low": cost_batch_cached if in_batch else cost_live_cached,
+            "high": cost_batch if in_batch else cost_live,
+        },
         "cost_live": cost_live,
+        "cost_live_cached": cost_live_cached,
         "cost_batch": cost_batch,
+        "cost_batch_cached": cost_batch_cached,
+        "cost_note": COST_NOTE,
         "note": "planned_trials is the run's fixed progress total: self_review trials are "
         "counted for every work sample from the start, though they are created only once their "
         "work sample is ok; retries are not counted",

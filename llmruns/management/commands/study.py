@@ -61,6 +61,13 @@ class Command(BaseCommand):
             f"{estimate['cost']} ({estimate['execution']} execution; live price "
             f"{estimate['cost_live']}, batch price {estimate['cost_batch'] or 'not offered'})"
         )
+        low = estimate["cost_range"]["low"]
+        if low is not None and low != estimate["cost"]:
+            self.stdout.write(
+                f"  with prompt caching as little as {low} (live {estimate['cost_live_cached']}, "
+                f"batch {estimate['cost_batch_cached'] or 'not offered'}): the prompt prefix the "
+                "calls share read from the provider's cache, if it caches"
+            )
 
     def do_start(self, *, run_id: int, **_options) -> None:
         try:
