@@ -4,8 +4,10 @@ the one with the prompt prefix every call shares read from the provider's cache 
 from __future__ import annotations
 
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
+from django.core.management import call_command
 
 from llmruns.models import Run
 from llmruns.services import RunSpec, run_create, run_estimate
@@ -132,3 +134,20 @@ def test_the_api_and_the_admin_show_the_range(
     client.force_login(admin_user)
     html = client.get(f"/admin/llmruns/run/{run.pk}/change/").content.decode()
     assert f"about {high}" in html and f"as little as {low} if the provider caches" in html
+
+
+@pytest.mark.django_db
+def test_study_create_prints_the_lower_bound(instrument, tmp_path, capsys):
+    pilot = Path(__file__).resolve().parents[2] / "fixtures" / "studies" / "pilot.toml"
+    priced = 'model = "mock-alpha"\nprice_input_per_million = "1.00"\n'
+    priced += 'price_cached_input_per_million = "0.10"\nprice_output_per_million = "2.00"'
+    study = tmp_path / "cached.toml"
+    study.write_text(pilot.read_text().replace('model = "mock-alpha"', priced, 1))
+    call_command("study", "create", str(study))
+    out = capsys.readouterr().out
+    estimate = run_estimate(run=Run.objects.get())
+    assert Decimal(estimate["cost_live_cached"]) < Decimal(estimate["cost_live"])
+    assert (
+        f"with prompt caching as little as {estimate['cost_live_cached']} "
+        f"(live {estimate['cost_live_cached']}, batch not offered)"
+    ) in out
