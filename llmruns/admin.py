@@ -436,8 +436,8 @@ class RunAdmin(ExplainsRefusedDeletion):
         low = estimate["cost_range"]["low"]
         if low is not None and low != estimate["cost"]:
             calls = _(
-                "%(calls)s; as little as %(low)s if the provider caches the prompt prefix the "
-                "calls share (not known in advance)"
+                "%(calls)s; about %(low)s if the provider caches the prompt prefix the calls "
+                "share (not known in advance)"
             ) % {"calls": calls, "low": low}
         planned = _(
             "Progress counts against %(planned)s planned trials: self-reviews count before "

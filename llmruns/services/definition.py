@@ -376,7 +376,9 @@ COST_NOTE = (
     "call of each method but the first, at the endpoint's cached input price (the input price "
     "when none is set; in batch mode cut as the input price is). Whether a provider caches is "
     "not known in advance (some cache only prompts of 1,024 tokens or more, none guarantees a "
-    "hit), so the actual cost lies between the two; cached_input_tokens is the number of prompt "
+    "hit), so the actual cost is expected between the two; it can fall a little below the "
+    "lower bound where a provider caches a whole prompt that repeats (an item asked again in "
+    "another replication), which the bound leaves out; cached_input_tokens is the number of prompt "
     "tokens the lower bound assumes read from the cache"
 )
 

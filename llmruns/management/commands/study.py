@@ -64,7 +64,7 @@ class Command(BaseCommand):
         low = estimate["cost_range"]["low"]
         if low is not None and low != estimate["cost"]:
             self.stdout.write(
-                f"  with prompt caching as little as {low} (live {estimate['cost_live_cached']}, "
+                f"  with prompt caching about {low} (live {estimate['cost_live_cached']}, "
                 f"batch {estimate['cost_batch_cached'] or 'not offered'}): the prompt prefix the "
                 "calls share read from the provider's cache, if it caches"
             )
