@@ -261,6 +261,7 @@ def run_diagnostics_page(request: HttpRequest, run_id: int) -> HttpResponse:
                 ("midpoint_share", _("Midpoint answers")),
                 ("n_straight_lining", _("Straight-lining respondents")),
                 ("style", _("Style")),
+                ("note", _("Note")),
             ],
         ),
         "effects_table": table(

@@ -92,6 +92,42 @@ _NOTES: dict[str, Promise] = {
     "Spearman's rho undefined: one of the variables is constant": _(
         "Spearman's rho undefined: one of the variables is constant"
     ),
+    # Why a reliability coefficient is undefined (`llmruns.stats.reliability`), in the internal
+    # consistency table.
+    "alpha undefined: the total score has no variance": _(
+        "alpha undefined: the total score has no variance"
+    ),
+    "omega undefined: an item has the same answer from every respondent": _(
+        "omega undefined: an item has the same answer from every respondent"
+    ),
+    "omega undefined: the one-factor fit did not converge": _(
+        "omega undefined: the one-factor fit did not converge"
+    ),
+    "a communality reached its bound (Heywood case); omega may be overestimated": _(
+        "a communality reached its bound (Heywood case); omega may be overestimated"
+    ),
+    # The diagnostics' notes (`llmruns.stats.diagnostics`), in the note columns of their tables.
+    "no complete respondent": _("no complete respondent"),
+    "interval undefined: needs at least 2 respondents": _(
+        "interval undefined: needs at least 2 respondents"
+    ),
+    "the scale has no midpoint value": _("the scale has no midpoint value"),
+    "no item answered under both conditions": _("no item answered under both conditions"),
+    "interval undefined: needs at least 2 items": _("interval undefined: needs at least 2 items"),
+    "paired t test undefined: every item differs by the same amount": _(
+        "paired t test undefined: every item differs by the same amount"
+    ),
+    "item correlation undefined: one condition has the same mean on every item": _(
+        "item correlation undefined: one condition has the same mean on every item"
+    ),
+    "compared within the same template": _("compared within the same template"),
+    "compared within the same scale direction": _("compared within the same scale direction"),
+    "scale direction and template are confounded in this design": _(
+        "scale direction and template are confounded in this design"
+    ),
+    "template and scale direction are confounded in this design": _(
+        "template and scale direction are confounded in this design"
+    ),
 }
 
 # Notes with figures and names in them: the pattern of the English note, and its label with the
@@ -144,6 +180,63 @@ _NOTE_PATTERNS: list[tuple[re.Pattern, Promise]] = [
         re.compile(r"Spearman's p undefined for (?P<count>\d+) items"),
         _("Spearman's p undefined for {count} items"),
     ),
+    # `llmruns.stats.reliability`
+    (
+        re.compile(r"alpha undefined: needs at least 2 items, found (?P<count>\d+)"),
+        _("alpha undefined: needs at least 2 items, found {count}"),
+    ),
+    (
+        re.compile(r"alpha undefined: needs at least 2 complete respondents, found (?P<count>\d+)"),
+        _("alpha undefined: needs at least 2 complete respondents, found {count}"),
+    ),
+    (
+        re.compile(r"omega undefined: needs at least 2 items, found (?P<count>\d+)"),
+        _("omega undefined: needs at least 2 items, found {count}"),
+    ),
+    (
+        re.compile(r"omega undefined: needs at least 3 complete respondents, found (?P<count>\d+)"),
+        _("omega undefined: needs at least 3 complete respondents, found {count}"),
+    ),
+    # `llmruns.stats.diagnostics`
+    (
+        re.compile(
+            r"(?P<count>\d+) bootstrap replicate\(s\) undefined and left out of an interval"
+        ),
+        _("{count} bootstrap replicate(s) undefined and left out of an interval"),
+    ),
+    (
+        re.compile(
+            r"ICC undefined: needs at least 2 items answered by at least 2 replications, "
+            r"found (?P<items>\d+) x (?P<judges>\d+)"
+        ),
+        _(
+            "ICC undefined: needs at least 2 items answered by at least 2 replications, found "
+            "{items} x {judges}"
+        ),
+    ),
+    (
+        re.compile(
+            r"ICC undefined: needs at least 2 items answered by at least 2 templates, "
+            r"found (?P<items>\d+) x (?P<judges>\d+)"
+        ),
+        _(
+            "ICC undefined: needs at least 2 items answered by at least 2 templates, found "
+            "{items} x {judges}"
+        ),
+    ),
+    (
+        re.compile(r"(?P<count>\d+) item\(s\) without an answer from every judge left out"),
+        _("{count} item(s) without an answer from every judge left out"),
+    ),
+    (
+        re.compile(r"(?P<method>\S+) ties (?P<areas>[A-Z](?: = [A-Z])+)"),
+        _("{method} ties {areas}"),
+    ),
+    # `llmruns.stats.profiles`
+    (
+        re.compile(r"no item has answers in both (?P<first>\S+) and (?P<second>\S+)"),
+        _("no item has answers in both {first} and {second}"),
+    ),
 ]
 # One cell of the method comparison's note: "alpha structured asked verbal (3 trials)".
 _FALLBACK_CELL = re.compile(
@@ -192,10 +285,23 @@ def note_label(note: str) -> str:
     """A statistic's note in the active language; a note without a label is shown as it is.
 
     A table row's note may join several notes with "; " (a group's Spearman and Wilcoxon
-    notes): each is labelled on its own."""
+    notes, a coefficient's alpha and omega notes): each is labelled on its own. A note may
+    itself hold "; " (the Heywood case's), so the longest run of parts that has a label is
+    taken as one note."""
     label = _one_note_label(note)
     if label is not None:
         return label
-    if "; " in note:
-        return "; ".join(_one_note_label(part) or part for part in note.split("; "))
-    return note
+    parts = note.split("; ")
+    labels: list[str] = []
+    start = 0
+    while start < len(parts):
+        for end in range(len(parts), start, -1):
+            label = _one_note_label("; ".join(parts[start:end]))
+            if label is not None:
+                labels.append(label)
+                start = end
+                break
+        else:
+            labels.append(parts[start])
+            start += 1
+    return "; ".join(labels)

@@ -84,7 +84,7 @@ def _note_patterns() -> list[tuple[re.Pattern, Promise]]:
     """The notes with figures in them (`ratings.analysis.results`, `ratings.stats`): the pattern
     of the English note and its label with the same fields."""
     return [
-        (re.compile(r"alpha undefined: (?P<reason>.+)"), _("alpha undefined: {reason}")),
+        (re.compile(r"alpha undefined: (?P<reason>[^;]+)"), _("alpha undefined: {reason}")),
         (
             re.compile(
                 r"(?P<count>\d+) bootstrap replicate\(s\) had an undefined alpha and were left "
@@ -100,7 +100,7 @@ def _note_patterns() -> list[tuple[re.Pattern, Promise]]:
             _("bootstrap CI undefined: needs at least 2 items, found {count}"),
         ),
         (
-            re.compile(r"(?P<count>\d+) item\(s\) excluded: (?P<reason>.+)"),
+            re.compile(r"(?P<count>\d+) item\(s\) excluded: (?P<reason>[^;]+)"),
             _("{count} item(s) excluded: {reason}"),
         ),
     ]
