@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError
 from django.db.models import PROTECT, RESTRICT, Model
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 
@@ -24,11 +25,13 @@ class Conflict(ValidationError):
 class DependantsExist(Conflict):
     """Deleting the resource would break data that refers to it (HTTP 409).
 
-    `dependants` maps what depends on it (e.g. "runs", "trials") to how many there are.
+    `dependants` maps what depends on it (e.g. "runs", "trials") to how many there are: the
+    models' English plurals, whatever the language, for clients to read; the message names them
+    in the active language.
     """
 
     def __init__(self, *, resource: str, dependants: dict[str, int], hint: str = "") -> None:
-        named = ", ".join(f"{count:,} {name}" for name, count in dependants.items())
+        named = dependants_named(dependants)
         message = _("%(resource)s cannot be deleted: %(named)s depend on it.") % {
             "resource": resource,
             "named": named,
@@ -37,6 +40,18 @@ class DependantsExist(Conflict):
             message = f"{message} {hint}"
         super().__init__(message, field="dependants")
         self.dependants = dict(dependants)
+
+
+def dependants_named(dependants: dict[str, int]) -> str:
+    """The dependants as a message names them ("1 runs, 4 trials"): each model's plural in the
+    active language."""
+    return ", ".join(f"{count:,} {_(name)}" for name, count in dependants.items())
+
+
+def model_plural(model: type[Model]) -> str:
+    """The model's plural in English (a `dependants` key), whatever the active language."""
+    with translation.override("en"):
+        return str(model._meta.verbose_name_plural)
 
 
 def protected_dependants(obj: Model) -> dict[str, int]:
@@ -48,6 +63,6 @@ def protected_dependants(obj: Model) -> dict[str, int]:
             continue
         count = relation.related_model._base_manager.filter(**{relation.field.name: obj}).count()
         if count:
-            name = str(relation.related_model._meta.verbose_name_plural)
+            name = model_plural(relation.related_model)
             counts[name] = counts.get(name, 0) + count
     return counts

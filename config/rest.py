@@ -18,7 +18,7 @@ from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from config.errors import Conflict, DependantsExist
+from config.errors import Conflict, DependantsExist, dependants_named, model_plural
 
 MAX_PAGE_SIZE = 1000
 # Past this no page can have rows (no table holds 2^31 rows); the bound keeps the database from
@@ -32,7 +32,7 @@ MAX_OFFSET = 2**31 - 1
 def _dependants_of_protected(exc: ProtectedError | RestrictedError) -> dict[str, int]:
     counts: dict[str, int] = {}
     for obj in exc.protected_objects if isinstance(exc, ProtectedError) else exc.restricted_objects:
-        name = str(obj._meta.verbose_name_plural)
+        name = model_plural(type(obj))
         counts[name] = counts.get(name, 0) + 1
     return counts
 
@@ -50,10 +50,10 @@ def exception_handler(exc, context):
         # A safety net: services check dependants first and name them; this keeps any missed
         # path from answering 500.
         dependants = _dependants_of_protected(exc)
-        named = ", ".join(f"{count:,} {name}" for name, count in dependants.items())
         return Response(
             {
-                "detail": _("Cannot delete: %(named)s depend on it.") % {"named": named},
+                "detail": _("Cannot delete: %(named)s depend on it.")
+                % {"named": dependants_named(dependants)},
                 "dependants": dependants,
             },
             status=status.HTTP_409_CONFLICT,

@@ -179,6 +179,8 @@ class ModelEndpoint(models.Model):
 
     class Meta:
         ordering = ["name"]
+        verbose_name = _("model endpoint")
+        verbose_name_plural = _("model endpoints")
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(batch_max_requests__gte=1) & models.Q(batch_max_bytes__gte=1),
@@ -384,6 +386,8 @@ class Run(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+        verbose_name = _("run")
+        verbose_name_plural = _("runs")
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(replications__gte=1), name="run_replications_positive"
@@ -482,6 +486,8 @@ class Trial(models.Model):
 
     class Meta:
         ordering = ["run", "endpoint", "language", "kind", "method", "item", "replication"]
+        verbose_name = _("trial")
+        verbose_name_plural = _("trials")
         constraints = [
             models.UniqueConstraint(
                 fields=["run", "endpoint", "language", "item", "kind", "method", "replication"],
@@ -525,6 +531,8 @@ class Attempt(models.Model):
 
     class Meta:
         ordering = ["trial", "number"]
+        verbose_name = _("attempt")
+        verbose_name_plural = _("attempts")
         constraints = [
             models.UniqueConstraint(fields=["trial", "number"], name="attempt_unique_number"),
         ]

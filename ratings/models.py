@@ -37,6 +37,8 @@ class ExpertProfile(models.Model):
 
     class Meta:
         ordering = ["pseudonym"]
+        verbose_name = _("expert profile")
+        verbose_name_plural = _("expert profiles")
 
     def __str__(self) -> str:
         return self.pseudonym
@@ -62,6 +64,8 @@ class Panel(models.Model):
 
     class Meta:
         ordering = ["name"]
+        verbose_name = _("panel")
+        verbose_name_plural = _("panels")
 
     def __str__(self) -> str:
         return self.name
@@ -120,6 +124,8 @@ class Campaign(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+        verbose_name = _("campaign")
+        verbose_name_plural = _("campaigns")
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(raters_per_unit__gte=1), name="campaign_raters_positive"
@@ -205,6 +211,8 @@ class Unit(models.Model):
 
     class Meta:
         ordering = ["campaign", "blind_code"]
+        verbose_name = _("unit")
+        verbose_name_plural = _("units")
         indexes = [models.Index(fields=["campaign", "review_status"])]
         constraints = [
             models.UniqueConstraint(fields=["campaign", "trial"], name="unit_unique_trial"),
@@ -253,6 +261,8 @@ class UnitReviewEvent(models.Model):
 
     class Meta:
         ordering = ["unit", "created_at", "pk"]
+        verbose_name = _("unit review event")
+        verbose_name_plural = _("unit review events")
         indexes = [models.Index(fields=["unit", "action"])]
 
     def __str__(self) -> str:
@@ -297,6 +307,8 @@ class ModelName(models.Model):
 
     class Meta:
         ordering = ["maker", "name"]
+        verbose_name = _("model name")
+        verbose_name_plural = _("model names")
 
     def __str__(self) -> str:
         return self.name
@@ -378,6 +390,8 @@ class Assignment(models.Model):
 
     class Meta:
         ordering = ["expert", "campaign", "position"]
+        verbose_name = _("assignment")
+        verbose_name_plural = _("assignments")
         constraints = [
             models.UniqueConstraint(
                 fields=["unit", "expert"], name="assignment_unique_unit_expert"
@@ -420,6 +434,8 @@ class Rating(models.Model):
 
     class Meta:
         ordering = ["assignment", "revision"]
+        verbose_name = _("rating")
+        verbose_name_plural = _("ratings")
         constraints = [
             models.UniqueConstraint(
                 fields=["assignment", "revision"], name="rating_unique_revision"
@@ -463,6 +479,8 @@ class Calibration(models.Model):
 
     class Meta:
         ordering = ["campaign", "expert"]
+        verbose_name = _("calibration")
+        verbose_name_plural = _("calibrations")
         constraints = [
             models.UniqueConstraint(
                 fields=["campaign", "expert"], name="calibration_unique_campaign_expert"
@@ -503,6 +521,8 @@ class Reassignment(models.Model):
 
     class Meta:
         ordering = ["campaign", "pk"]
+        verbose_name = _("reassignment")
+        verbose_name_plural = _("reassignments")
 
     def __str__(self) -> str:
         return f"{self.unit_id}: {self.from_expert_id} -> {self.to_expert_id or '-'}"
@@ -521,6 +541,10 @@ class CampaignDataRevision(models.Model):
 
     campaign_id = models.BigIntegerField(primary_key=True)
     revision = models.BigIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("campaign data revision")
+        verbose_name_plural = _("campaign data revisions")
 
     def __str__(self) -> str:
         return f"campaign {self.campaign_id} data revision {self.revision}"

@@ -264,3 +264,26 @@ def test_the_schema_states_enums_ranges_and_read_only_fields(schema):
     agreement = schema["paths"]["/api/v1/campaigns/{id}/agreement/"]["get"]["parameters"]
     bootstrap = next(p for p in agreement if p["name"] == "bootstrap")
     assert (bootstrap["schema"]["minimum"], bootstrap["schema"]["maximum"]) == (0, 20_000)
+
+
+def test_a_409_names_the_dependants_in_the_request_language_and_keys_them_in_english(
+    admin_api, used_run, endpoints, instrument
+):
+    chinese = {"HTTP_ACCEPT_LANGUAGE": "zh-hans"}
+    body = admin_api.delete(f"/api/v1/endpoints/{endpoints[0].pk}/", **chinese).json()
+    assert body["dependants"] == {"runs": 1, "trials": 4}
+    assert "1 运行, 4 试次" in body["detail"]
+    # The dependants found through the protecting foreign keys.
+    body = admin_api.delete(f"/api/v1/instruments/{instrument.pk}/", **chinese).json()
+    assert body["dependants"] == {"runs": 1}
+    assert "1 运行" in body["detail"] and "runs" not in body["detail"]
+
+    from django.db.models import ProtectedError
+    from django.utils import translation
+
+    from config.rest import exception_handler
+
+    with translation.override("zh-hans"):
+        response = exception_handler(ProtectedError("protected", {Trial.objects.first()}), {})
+    assert response.data["dependants"] == {"trials": 1}
+    assert response.data["detail"] == "无法删除：有 1 试次 依赖它。"

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import html
+import re
 
 import pytest
+from django.apps import apps
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import translation
 
 from llmruns.models import Attempt, ModelEndpoint, ProviderBatch, Run, RunStatus, Trial
 from llmruns.services import RunSpec, run_cancel, run_create, trial_execute
@@ -347,3 +350,40 @@ def test_a_refused_deletion_says_why_in_the_page_language(
     assert Run.objects.count() == 2
     assert ModelEndpoint.objects.filter(pk=endpoint.pk).exists()
     assert ProviderBatch.objects.count() == 1
+
+
+CJK = re.compile("[\u4e00-\u9fff]")
+
+
+def test_every_model_has_a_chinese_name_and_plural():
+    """The admin's titles, lists and messages name the models by their verbose names: each
+    model of the runs and the ratings has its Chinese name."""
+    for app in ("llmruns", "ratings"):
+        for model in apps.get_app_config(app).get_models():
+            opts = model._meta
+            with translation.override("zh-hans"):
+                names = [str(opts.verbose_name), str(opts.verbose_name_plural)]
+            assert all(CJK.search(name) for name in names), (opts.label, names)
+
+
+@pytest.mark.django_db
+def test_the_admin_names_the_models_in_the_page_language(
+    client, admin_user, instrument, mock_endpoints
+):
+    run = _run(instrument, mock_endpoints, "named run")
+    client.force_login(admin_user)
+    client.cookies["django_language"] = "zh-hans"
+    index = html.unescape(client.get("/admin/").content.decode())
+    for plural in ("运行", "试次", "模型端点", "评分活动", "专家组", "单元", "评分", "模型名称"):
+        assert f">{plural}</a>" in index, plural
+    for english in ("Runs", "Trials", "Model endpoints", "Campaigns", "Panels", "Model names"):
+        assert f">{english}</a>" not in index, english
+    listed = html.unescape(client.get("/admin/llmruns/run/").content.decode())
+    assert "选择 运行 来修改" in listed
+    deleting = client.post(
+        "/admin/llmruns/run/", {"action": "delete_selected", "_selected_action": [run.pk]}
+    )
+    confirmation = html.unescape(deleting.content.decode())
+    assert "请确认要删除选中的 运行 吗？" in confirmation
+    assert "<li>运行: 1</li>" in confirmation
+    assert "<li>运行: <a" in confirmation
