@@ -28,6 +28,9 @@ ratings, the adaptive campaign's savings against the fixed k needed at that size
 the final alphas of the adaptive and the fixed k=3 campaign agree within the CI half-width.
 Asserts nothing.
 
+``--k-max`` and ``--min-range`` try other rules than the application's (more extra raters per
+unit, a unit one point apart counted as disagreeing), to see what they would buy.
+
 ``--pool`` runs the other design as well: studies that can add units (a pool of ``--pool-units``),
 rated in blocks of ``--step`` units until the CI reaches the target, fixed k against adaptive.
 
@@ -50,6 +53,7 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from ratings.adaptive_assignment import (  # noqa: E402
+    DISAGREEMENT_RANGE,
     MIN_PAIRABLE_UNITS,
     STOPPING_BOOTSTRAP,
     STOPPING_LEVEL,
@@ -119,7 +123,9 @@ class Outcome:
     reached: bool
 
 
-def _ledger(study: Study, *, k0: int, k_max: int, seed: int) -> tuple[AdaptiveLedger, dict]:
+def _ledger(
+    study: Study, *, k0: int, k_max: int, seed: int, min_range: float = DISAGREEMENT_RANGE
+) -> tuple[AdaptiveLedger, dict]:
     unit_count, expert_count = study.ratings.shape
     unit_specs = [
         UnitSpec(key=u, language="en", area="R", stratum=u % 2) for u in range(unit_count)
@@ -130,16 +136,29 @@ def _ledger(study: Study, *, k0: int, k_max: int, seed: int) -> tuple[AdaptiveLe
     ]
     plan = assign(unit_specs, expert_specs, raters_per_unit=k0, seed=seed)
     ledger = AdaptiveLedger(
-        unit_specs, expert_specs, plan.queues, max_raters_per_unit=k_max, seed=seed
+        unit_specs,
+        expert_specs,
+        plan.queues,
+        max_raters_per_unit=k_max,
+        seed=seed,
+        min_range=min_range,
     )
     return ledger, {expert: list(queue) for expert, queue in plan.queues.items()}
 
 
 def run_campaign(
-    study: Study, *, k0: int, k_max: int, adaptive: bool, target: float, check_every: int, seed: int
+    study: Study,
+    *,
+    k0: int,
+    k_max: int,
+    adaptive: bool,
+    target: float,
+    check_every: int,
+    seed: int,
+    min_range: float = DISAGREEMENT_RANGE,
 ) -> Outcome:
     """One campaign over all the study's units, experts working their queues interleaved."""
-    ledger, queues = _ledger(study, k0=k0, k_max=k_max, seed=seed)
+    ledger, queues = _ledger(study, k0=k0, k_max=k_max, seed=seed, min_range=min_range)
     ledger.extensions_allowed = adaptive
     known = {unit: len(raters) for unit, raters in ledger.raters.items()}
     done = dict.fromkeys(queues, 0)
@@ -175,12 +194,20 @@ def run_campaign(
 
 
 def run_pool(
-    study: Study, *, k0: int, k_max: int, adaptive: bool, target: float, step: int, seed: int
+    study: Study,
+    *,
+    k0: int,
+    k_max: int,
+    adaptive: bool,
+    target: float,
+    step: int,
+    seed: int,
+    min_range: float = DISAGREEMENT_RANGE,
 ) -> Outcome:
     """Units rated in blocks of ``step`` (extra raters included) until the CI over the units
     rated so far reaches the target, or the pool is used up."""
     unit_count = study.ratings.shape[0]
-    ledger, _ = _ledger(study, k0=k0, k_max=k_max, seed=seed)
+    ledger, _ = _ledger(study, k0=k0, k_max=k_max, seed=seed, min_range=min_range)
     ledger.extensions_allowed = adaptive
     order = np.random.default_rng(seed + 2).permutation(unit_count)
     for start in range(0, unit_count, step):
@@ -203,7 +230,8 @@ def _share(outcomes: list[Outcome]) -> float:
 def campaign_section(args: argparse.Namespace) -> None:
     print(
         f"\n== campaigns over fixed units: stop adding raters at alpha CI half-width <= "
-        f"{args.target} (checked every {args.check_every} ratings); {args.replications} studies "
+        f"{args.target} (checked every {args.check_every} ratings; a unit whose ratings are "
+        f">= {args.min_range:g} points apart gets one more rater); {args.replications} studies "
         f"per size; a design reaches the target at a size when it does in >= {args.reliable:.0%} "
         "of its studies"
     )
@@ -226,7 +254,9 @@ def campaign_section(args: argparse.Namespace) -> None:
                 results.setdefault(f"fixed k={k}", []).append(
                     run_campaign(study, k0=k, k_max=k, adaptive=False, **common)
                 )
-            adaptive = run_campaign(study, k0=2, k_max=args.k_max, adaptive=True, **common)
+            adaptive = run_campaign(
+                study, k0=2, k_max=args.k_max, adaptive=True, min_range=args.min_range, **common
+            )
             results.setdefault(adaptive_name, []).append(adaptive)
             fixed3 = results["fixed k=3"][-1]
             agree.append(
@@ -304,6 +334,7 @@ def pool_section(args: argparse.Namespace) -> None:
                     target=args.target,
                     step=args.step,
                     seed=replication,
+                    min_range=args.min_range,
                 )
             )
     for name, results in outcomes.items():
@@ -330,6 +361,14 @@ def main() -> None:
     parser.add_argument("--experts", type=int, default=12)
     parser.add_argument("--hard-share", type=float, default=0.2)
     parser.add_argument("--k-max", type=int, default=3)
+    parser.add_argument(
+        "--min-range",
+        type=float,
+        default=DISAGREEMENT_RANGE,
+        help="the trigger: a unit whose ratings are this many points apart gets one more rater "
+        f"(the application's rule: {DISAGREEMENT_RANGE}); other values show what another trigger "
+        "would buy",
+    )
     parser.add_argument("--check-every", type=int, default=20, help="ratings between CI checks")
     parser.add_argument("--reliable", type=float, default=0.8, help="share of studies to reach")
     parser.add_argument("--replications", type=int, default=9)

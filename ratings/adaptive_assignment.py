@@ -287,8 +287,11 @@ class AdaptiveLedger:
         max_raters_per_unit: int,
         seed: int,
         match_expertise: bool = True,
+        min_range: float = DISAGREEMENT_RANGE,
     ) -> None:
         self.units = {unit.key: unit for unit in units}
+        # The application always uses DISAGREEMENT_RANGE; the benchmark tries other triggers.
+        self.min_range = min_range
         self.experts = list(experts)
         self.max_raters_per_unit = max_raters_per_unit
         self.seed = seed
@@ -365,6 +368,7 @@ class AdaptiveLedger:
             assigned=len(raters),
             unfinished=len(raters) - len(self.unit_values[unit_key]),
             max_raters_per_unit=self.max_raters_per_unit,
+            min_range=self.min_range,
         )
 
     def _extend(self, unit_key: Hashable) -> Hashable | None:
