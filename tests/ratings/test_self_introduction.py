@@ -277,6 +277,10 @@ UNCHANGED: list[str] = [
     "As Examiner, I mark the papers blind.",
     "As Organizer, I book the hall.",
     "As Quartermaster, I count the supplies.",
+    "As Lexicographer, I date each sense of a word.",
+    "As Taxonomist, I name the new species.",
+    "As Exterminator, I seal the gaps first.",
+    "As Major, I brief the company at dawn.",
     "As Requested, I shortened the plan.",
     "As Required, I signed the form.",
     # Chinese
