@@ -75,14 +75,17 @@ def cell_text(value: Any) -> str:
     return str(value)
 
 
-# Columns that hold a statistic's note, or why it is undefined: English in the API, shown in the
-# page's language.
-NOTE_COLUMNS = frozenset({"note", "reason"})
+# Columns that hold a statistic's note, or why it is undefined, and the diagnostics' names,
+# findings, response styles, contrasts and facets: English in the API, shown in the page's
+# language.
+LABELLED_COLUMNS = frozenset(
+    {"note", "reason", "diagnostic", "detail", "style", "contrast", "facet"}
+)
 
 
 def _cell(row: Mapping[str, Any], key: str) -> str:
     value = row.get(key)
-    if key in NOTE_COLUMNS and isinstance(value, str):
+    if key in LABELLED_COLUMNS and isinstance(value, str):
         return note_label(value)
     return cell_text(value)
 
@@ -187,7 +190,7 @@ def run_diagnostics_page(request: HttpRequest, run_id: int) -> HttpResponse:
     ]
     effects = [
         (
-            f"{_cell_label(row)}: {row['contrast']}",
+            f"{_cell_label(row)}: {note_label(row['contrast'])}",
             row["mean_difference"],
             row["ci_low"],
             row["ci_high"],

@@ -4,9 +4,10 @@ A result names each exclusion by a reason and what it counts ("interest: trial f
 "answers"): English codes that the API, the exports and scripts read and that never change with
 the language. The pages show them through `exclusion_label`, in the page's language, and a run
 statistic's notes (English in the API too) through `note_label`, in its notes list and in the
-`note` columns of its tables. The run statistics' reasons and notes are declared here; the
-campaign statistics register theirs (`ratings.analysis.labels`), since this app does not know
-them.
+`note` columns of its tables; so are the diagnostics' names, response styles, contrasts, facets
+and findings in their columns (English codes and sentences in the API too). The run
+statistics' reasons and notes are declared here; the campaign statistics register theirs
+(`ratings.analysis.labels`), since this app does not know them.
 """
 
 from __future__ import annotations
@@ -128,6 +129,17 @@ _NOTES: dict[str, Promise] = {
     "template and scale direction are confounded in this design": _(
         "template and scale direction are confounded in this design"
     ),
+    # The diagnostics' names and values (`llmruns.stats.diagnostics`,
+    # `llmruns.analysis.diagnostics`), in the diagnostic, style, contrast and facet columns.
+    "acquiescence": _("acquiescence"),
+    "straight-lining": _("straight-lining"),
+    "scale direction": _("scale direction"),
+    "template": _("template"),
+    "method": _("method"),
+    "acquiescent": _("acquiescent"),
+    "disacquiescent": _("disacquiescent"),
+    "reversed - normal": _("reversed - normal"),
+    "replication": _("replication"),
 }
 
 # Notes with figures and names in them: the pattern of the English note, and its label with the
@@ -232,6 +244,39 @@ _NOTE_PATTERNS: list[tuple[re.Pattern, Promise]] = [
         re.compile(r"(?P<method>\S+) ties (?P<areas>[A-Z](?: = [A-Z])+)"),
         _("{method} ties {areas}"),
     ),
+    # The diagnostics' contrasts and findings (`llmruns.stats.diagnostics`,
+    # `llmruns.analysis.diagnostics`): a `style` or `contrast` field is itself labelled.
+    (
+        re.compile(r"template (?P<level>\S+) - template (?P<reference>\S+)"),
+        _("template {level} - template {reference}"),
+    ),
+    (
+        re.compile(
+            r"(?P<style>\S+): mean agreement (?P<mean>\S+), (?P<index>\S+) from the midpoint "
+            r"\(threshold (?P<threshold>\S+)\)"
+        ),
+        _("{style}: mean agreement {mean}, {index} from the midpoint (threshold {threshold})"),
+    ),
+    (
+        re.compile(
+            r"(?P<count>\d+) of (?P<total>\d+) respondent\(s\) gave one value to every item"
+        ),
+        _("{count} of {total} respondent(s) gave one value to every item"),
+    ),
+    (
+        re.compile(
+            r"(?P<method_b>\S+) - (?P<method_a>\S+): (?P<difference>\S+) "
+            r"\[(?P<low>\S+), (?P<high>\S+)\]; Holland (?P<code_a>\S*) / (?P<code_b>\S*)"
+        ),
+        _("{method_b} - {method_a}: {difference} [{low}, {high}]; Holland {code_a} / {code_b}"),
+    ),
+    (
+        re.compile(
+            r"(?P<contrast>.+): (?P<difference>\S+) \[(?P<low>\S+), (?P<high>\S+)\] over "
+            r"(?P<count>\d+) items"
+        ),
+        _("{contrast}: {difference} [{low}, {high}] over {count} items"),
+    ),
     # `llmruns.stats.profiles`
     (
         re.compile(r"no item has answers in both (?P<first>\S+) and (?P<second>\S+)"),
@@ -257,7 +302,8 @@ def note_labels_register(
     notes: Mapping[str, Promise], patterns: Iterable[tuple[re.Pattern, Promise]] = ()
 ) -> None:
     """Add the labels of another app's notes: whole notes, and patterns of notes with figures and
-    names in them (a `reason` field is itself shown through `note_label`)."""
+    names in them (a `reason`, `style` or `contrast` field is itself shown through
+    `note_label`)."""
     _NOTES.update(notes)
     _NOTE_PATTERNS.extend(patterns)
 
@@ -275,8 +321,9 @@ def _one_note_label(note: str) -> str | None:
             fields["what"] = str(ANSWER_KINDS.get(fields["what"], fields["what"]))
         if "cells" in fields:
             fields["cells"] = _cells_label(fields["cells"])
-        if "reason" in fields:
-            fields["reason"] = note_label(fields["reason"])
+        for labelled in ("reason", "style", "contrast"):
+            if labelled in fields:
+                fields[labelled] = note_label(fields[labelled])
         return str(template).format(**fields)
     return None
 

@@ -188,13 +188,10 @@ def test_a_note_that_holds_a_semicolon_is_one_note_among_joined_ones():
         )
 
 
-# The sentences of the run statistics (`llmruns.stats`) that are not notes: names of effects and
-# contrasts, ICC descriptions, exclusion reasons (`exclusion_label`), model terms, and the
-# fitting library's own warnings, which are shown as they are.
+# The sentences of the run statistics (`llmruns.stats`) that are not notes: ICC descriptions,
+# exclusion reasons (`exclusion_label`), model terms, and the fitting library's own warnings,
+# which are shown as they are. (The names of effects and contrasts are labelled like notes.)
 NOT_NOTES = {
-    "scale direction",
-    "reversed - normal",
-    "f'template {variant} - template {variants[0]}'",
     *ICC_DESCRIPTIONS.values(),
     INVALID_ANSWER,
     NO_ANSWER_RECORDED,
@@ -207,6 +204,7 @@ NOT_NOTES = {
 }
 # The notes with figures and names, as the code writes them: each with the notes it can give.
 NOTE_SAMPLES = {
+    "f'template {variant} - template {variants[0]}'": ["template 2 - template 1"],
     "f\"{name} ties {' = '.join(group)}\"": ["verbal ties R = I", "structured ties A = S = E"],
     "f'{excluded} item(s) without an answer from every judge left out'": [
         "3 item(s) without an answer from every judge left out"
