@@ -43,6 +43,8 @@ class Instrument(models.Model):
 
     class Meta:
         ordering = ["slug"]
+        verbose_name = _("instrument")
+        verbose_name_plural = _("instruments")
 
     def __str__(self) -> str:
         return f"{self.name} ({self.version})"
@@ -55,6 +57,8 @@ class Item(models.Model):
 
     class Meta:
         ordering = ["instrument", "number"]
+        verbose_name = _("item")
+        verbose_name_plural = _("items")
         constraints = [
             models.UniqueConstraint(fields=["instrument", "number"], name="item_unique_number"),
             models.CheckConstraint(
@@ -76,6 +80,8 @@ class ItemText(models.Model):
 
     class Meta:
         ordering = ["item", "language"]
+        verbose_name = _("item text")
+        verbose_name_plural = _("item texts")
         constraints = [
             models.UniqueConstraint(fields=["item", "language"], name="itemtext_unique_language"),
         ]
@@ -92,6 +98,8 @@ class Scale(models.Model):
 
     class Meta:
         ordering = ["instrument", "slug"]
+        verbose_name = _("scale")
+        verbose_name_plural = _("scales")
         constraints = [
             models.UniqueConstraint(fields=["instrument", "slug"], name="scale_unique_slug"),
         ]
@@ -120,6 +128,8 @@ class ScalePoint(models.Model):
 
     class Meta:
         ordering = ["scale", "language", "value"]
+        verbose_name = _("scale point")
+        verbose_name_plural = _("scale points")
         constraints = [
             models.UniqueConstraint(
                 fields=["scale", "value", "language"], name="scalepoint_unique_value_language"
@@ -150,6 +160,8 @@ class PromptTemplate(models.Model):
 
     class Meta:
         ordering = ["instrument", "kind", "language", "variant", "-version"]
+        verbose_name = _("prompt template")
+        verbose_name_plural = _("prompt templates")
         constraints = [
             models.UniqueConstraint(
                 fields=["instrument", "kind", "language", "variant", "version"],

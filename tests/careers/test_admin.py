@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+
 import pytest
 
 
@@ -81,3 +83,20 @@ def test_an_items_number_and_area_cannot_be_changed_in_the_admin(client, admin_u
         item.instrument_id,
     )
     assert fresh.texts.get(language="en").activity.endswith("(revised)")  # texts stay editable
+
+
+@pytest.mark.django_db
+def test_the_admin_names_the_inventorys_models_in_the_page_language(client, admin_user, instrument):
+    client.force_login(admin_user)
+    client.cookies["django_language"] = "zh-hans"
+    index = html.unescape(client.get("/admin/").content.decode())
+    for plural in ("量表", "题目", "题目文本", "量尺", "提示模板"):
+        assert f">{plural}</a>" in index, plural
+    for english in ("Instruments", "Items", "Item texts", "Scales", "Prompt templates"):
+        assert f">{english}</a>" not in index, english
+    listed = html.unescape(client.get("/admin/careers/itemtext/").content.decode())
+    assert "选择 题目文本 来修改" in listed
+    assert "item text" not in listed.lower()
+    templates = html.unescape(client.get("/admin/careers/prompttemplate/").content.decode())
+    assert "选择 提示模板 来修改" in templates
+    assert "prompt template" not in templates.lower()

@@ -357,8 +357,8 @@ CJK = re.compile("[\u4e00-\u9fff]")
 
 def test_every_model_has_a_chinese_name_and_plural():
     """The admin's titles, lists and messages name the models by their verbose names: each
-    model of the runs and the ratings has its Chinese name."""
-    for app in ("llmruns", "ratings"):
+    model of the inventory, the runs and the ratings has its Chinese name."""
+    for app in ("careers", "llmruns", "ratings"):
         for model in apps.get_app_config(app).get_models():
             opts = model._meta
             with translation.override("zh-hans"):
