@@ -429,16 +429,33 @@ class RunAdmin(ExplainsRefusedDeletion):
             return "-"
         run.config = Run.objects.values_list("config", flat=True).get(pk=run.pk)
         estimate = run_estimate(run=run)
-        calls = _("%(calls)s calls, about %(cost)s (in the endpoints' price units)") % {
-            "calls": estimate["calls"],
-            "cost": estimate["cost"],
-        }
         low = estimate["cost_range"]["low"]
-        if low is not None and low != estimate["cost"]:
+        if estimate["cost"] is None:
             calls = _(
-                "%(calls)s; about %(low)s if the provider caches the prompt prefix the calls "
-                "share (not known in advance)"
-            ) % {"calls": calls, "low": low}
+                "%(calls)s calls; cost unknown: the reasoning tokens of a reasoning model cannot "
+                "be estimated for this run (at least %(low)s without them, in the endpoints' "
+                "price units)"
+            ) % {"calls": estimate["calls"], "low": low}
+        else:
+            calls = _("%(calls)s calls, about %(cost)s (in the endpoints' price units)") % {
+                "calls": estimate["calls"],
+                "cost": estimate["cost"],
+            }
+            if low is not None and low != estimate["cost"]:
+                calls = _(
+                    "%(calls)s; about %(low)s if the provider caches the prompt prefix the "
+                    "calls share (not known in advance)"
+                ) % {"calls": calls, "low": low}
+        basis = {
+            "observed": _("the median of the endpoints' answered trials"),
+            "assumed": _("an assumed figure per kind, uncertain"),
+        }.get(estimate["reasoning_basis"])
+        if basis is not None:
+            calls = _("%(calls)s. It includes %(tokens)s reasoning tokens (%(basis)s)") % {
+                "calls": calls,
+                "tokens": estimate["reasoning_tokens"],
+                "basis": basis,
+            }
         planned = _(
             "Progress counts against %(planned)s planned trials: self-reviews count before "
             "they are created."

@@ -236,8 +236,33 @@ class CostRangeSerializer(serializers.Serializer):
         help_text="Lower bound: the shared prompt prefix read from the provider's cache.",
     )
     high = serializers.CharField(
-        allow_null=True, help_text="Upper bound: every prompt token at the input price."
+        allow_null=True,
+        help_text="Upper bound: every prompt token at the input price. Null when a reasoning "
+        "model's reasoning tokens cannot be estimated (see reasoning_note).",
     )
+
+
+class ReasoningKindSerializer(serializers.Serializer):
+    basis = serializers.ChoiceField(
+        choices=["observed", "assumed", "unknown"],
+        help_text="observed: the median of the endpoint's latest answered trials of the kind; "
+        "assumed: a figure per kind scaled by the reasoning effort; unknown: none can be given.",
+    )
+    tokens_per_trial = serializers.IntegerField(allow_null=True, min_value=0)
+    observed_trials = serializers.IntegerField(
+        min_value=0, help_text="Answered trials of the endpoint and kind found (any run)."
+    )
+
+
+class ReasoningPlanSerializer(serializers.Serializer):
+    endpoint = serializers.CharField()
+    signs = serializers.ListField(
+        child=serializers.CharField(), help_text="Why the endpoint is taken to reason."
+    )
+    effort = serializers.CharField(
+        allow_null=True, help_text="The configured reasoning effort; null: none (medium assumed)."
+    )
+    kinds = serializers.DictField(child=ReasoningKindSerializer(), help_text="Per kind.")
 
 
 class EstimateSerializer(serializers.Serializer):
@@ -246,18 +271,38 @@ class EstimateSerializer(serializers.Serializer):
     cached_input_tokens = serializers.IntegerField(
         min_value=0, help_text="Prompt tokens the lower bound assumes read from the cache."
     )
-    output_tokens = serializers.IntegerField(min_value=0)
+    output_tokens = serializers.IntegerField(
+        min_value=0, help_text="Answer tokens and the reasoning_tokens counted."
+    )
     cost = serializers.CharField(
-        help_text="Estimated cost (the upper bound: no prompt caching), a decimal as a string."
+        allow_null=True,
+        help_text="Estimated cost (the upper bound: no prompt caching), a decimal as a string; "
+        "null when a reasoning model's reasoning tokens cannot be estimated.",
     )
     cost_range = CostRangeSerializer(help_text="The cost with and without prompt caching.")
-    cost_live = serializers.CharField()
+    cost_live = serializers.CharField(allow_null=True)
     cost_live_cached = serializers.CharField()
     cost_batch = serializers.CharField(
         allow_null=True, help_text="Null when an endpoint has no batch API."
     )
     cost_batch_cached = serializers.CharField(allow_null=True)
     cost_note = serializers.CharField(help_text="How the two bounds are computed.")
+    reasoning_tokens = serializers.IntegerField(
+        allow_null=True,
+        min_value=0,
+        help_text="Reasoning tokens counted (part of output_tokens); null when unknown.",
+    )
+    reasoning_basis = serializers.ChoiceField(
+        choices=["none", "observed", "assumed", "unknown"],
+        help_text="The least certain basis of the reasoning figures: none (no endpoint "
+        "reasons), observed, assumed (uncertain) or unknown (the upper bound is null).",
+    )
+    reasoning = ReasoningPlanSerializer(
+        many=True, help_text="Per endpoint taken to reason: why, and its figure per kind."
+    )
+    reasoning_note = serializers.CharField(
+        allow_blank=True, help_text="How reasoning is estimated; empty when no endpoint reasons."
+    )
     note = serializers.CharField()
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import statistics
 import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -19,13 +20,40 @@ from careers.models import Instrument, QuestionKind
 from careers.selectors import current_templates, instrument_language_gaps
 from config.errors import Conflict
 from llmruns.client import endpoint_reachable
-from llmruns.models import ElicitationMethod, Execution, ModelEndpoint, Run, RunStatus, Trial
+from llmruns.models import (
+    ElicitationMethod,
+    Execution,
+    ModelEndpoint,
+    Run,
+    RunStatus,
+    TokenLimitParam,
+    Trial,
+    TrialStatus,
+)
 from llmruns.prompts import render_prompt, scale_is_reversed, template_variant, variants_for
-from llmruns.services.batch.common import _batch_cached_input_price
+from llmruns.services.batch.common import _batch_cached_input_price, _batch_reasoning_price
 
 SUPPORTED_LANGUAGES = tuple(code for code, _name in settings.LANGUAGES)
 # Expected answer length per kind, in tokens, for the estimate only.
 EXPECTED_OUTPUT_TOKENS = {"interest": 8, "self_competence": 8, "self_review": 8}
+# Reasoning tokens per trial assumed per kind at medium reasoning effort, in tokens, for the
+# estimate only: used for an endpoint that reasons where too few of its trials of the kind
+# have been answered to go by. A rough figure (a one-line Likert answer takes a reasoning model
+# a few hundred tokens of thought, a written work sample more); the estimate says so.
+ASSUMED_REASONING_TOKENS = {
+    "interest": 400,
+    "self_competence": 400,
+    "work_sample": 1000,
+    "self_review": 600,
+}
+# The assumption's multiple per configured reasoning effort (extra_params' reasoning_effort, or
+# reasoning.effort); none configured is taken as medium, the usual default. Another value
+# leaves the reasoning, and so the upper bound, unknown.
+REASONING_EFFORT_SCALE = {"none": 0, "minimal": 0.25, "low": 0.5, "medium": 1, "high": 2}
+# Answered trials of an endpoint and kind (this run's and earlier runs') needed before their
+# median reasoning tokens replace the assumption; only the most recent ones are read.
+MIN_OBSERVED_TRIALS = 5
+MAX_OBSERVED_TRIALS = 1000
 
 
 @dataclass
@@ -383,11 +411,105 @@ COST_NOTE = (
 )
 
 
+REASONING_NOTE = (
+    "Reasoning models bill hidden reasoning tokens, part of the output, at the endpoint's "
+    "reasoning price (the output price when none is set; in batch mode cut as the output price "
+    "is), as a trial's cost charges them. An endpoint is taken to reason when "
+    "price_reasoning_per_million is set, a reasoning effort is configured, it rejects "
+    "temperature, it needs max_completion_tokens, or its trials reported reasoning "
+    "tokens. Per kind, its reasoning tokens per trial are the median of its latest answered "
+    "trials of the kind (this run's and earlier runs', at least 5; basis observed), else an "
+    "assumed figure per kind scaled by the configured effort (basis assumed: uncertain, the "
+    "actual count can be several times higher or lower). With an effort the estimate cannot "
+    "scale, nothing defensible can be said: the upper bound (cost, cost_live, cost_batch) is "
+    "null and the lower bound leaves that reasoning out. Both bounds include the same reasoning "
+    "figure; output_tokens includes reasoning_tokens"
+)
+ANSWERED_STATUSES = (TrialStatus.OK, TrialStatus.INVALID, TrialStatus.REFUSED)
+
+
+def _reasoning_effort(endpoint: dict) -> str | None:
+    """The reasoning effort the endpoint's extra parameters send (reasoning_effort, or
+    reasoning.effort as some gateways take it); None when none is configured."""
+    extra = endpoint.get("extra_params") or {}
+    effort = extra.get("reasoning_effort")
+    reasoning = extra.get("reasoning")
+    if effort is None and isinstance(reasoning, dict):
+        effort = reasoning.get("effort")
+    return None if effort is None else str(effort)
+
+
+def _reasoning_signs(endpoint: dict) -> list[str]:
+    """Why the endpoint is taken to reason (empty: nothing says it does)."""
+    signs = []
+    if endpoint.get("price_reasoning_per_million") is not None:
+        signs.append("price_reasoning_per_million is set")
+    if _reasoning_effort(endpoint) is not None:
+        signs.append("a reasoning effort is configured")
+    if endpoint.get("accepts_temperature") is False:
+        signs.append("it rejects temperature")
+    if endpoint.get("token_limit_param") == TokenLimitParam.MAX_COMPLETION_TOKENS:
+        signs.append("it needs max_completion_tokens")
+    if (
+        endpoint.get("id") is not None
+        and Trial.objects.filter(endpoint_id=endpoint["id"], reasoning_tokens__gt=0).exists()
+    ):
+        signs.append("its trials reported reasoning tokens")
+    return signs
+
+
+def _observed_reasoning(endpoint_id: int | None, kind: str) -> list[int]:
+    """Reasoning tokens of the endpoint's latest answered trials of the kind, in any run."""
+    if endpoint_id is None:
+        return []
+    return list(
+        Trial.objects.filter(
+            endpoint_id=endpoint_id, kind=kind, status__in=ANSWERED_STATUSES, output_tokens__gt=0
+        )
+        .order_by("-pk")
+        .values_list("reasoning_tokens", flat=True)[:MAX_OBSERVED_TRIALS]
+    )
+
+
+def _reasoning_plan(endpoint: dict, kinds: list[str]) -> dict | None:
+    """The reasoning tokens per trial the estimate counts for the endpoint, per kind, and their
+    basis; None when nothing says the endpoint reasons (see REASONING_NOTE)."""
+    signs = _reasoning_signs(endpoint)
+    if not signs:
+        return None
+    effort = _reasoning_effort(endpoint)
+    scale = REASONING_EFFORT_SCALE.get("medium" if effort is None else effort)
+    per_kind = {}
+    for kind in kinds:
+        observed = _observed_reasoning(endpoint.get("id"), kind)
+        if len(observed) >= MIN_OBSERVED_TRIALS:
+            basis, tokens = "observed", round(statistics.median(observed))
+        elif scale is not None and kind in ASSUMED_REASONING_TOKENS:
+            basis, tokens = "assumed", round(ASSUMED_REASONING_TOKENS[kind] * scale)
+        else:
+            basis, tokens = "unknown", None
+        per_kind[kind] = {
+            "basis": basis,
+            "tokens_per_trial": tokens,
+            "observed_trials": len(observed),
+        }
+    return {"endpoint": endpoint.get("name"), "signs": signs, "effort": effort, "kinds": per_kind}
+
+
+def _reasoning_basis(plans: list[dict]) -> str:
+    """The least certain basis of the estimate's reasoning figures: unknown, assumed, observed,
+    or none (no endpoint reasons)."""
+    bases = {entry["basis"] for plan in plans for entry in plan["kinds"].values()}
+    return next((b for b in ("unknown", "assumed", "observed") if b in bases), "none")
+
+
 def run_estimate(*, run: Run) -> dict:
     """Number of calls (one per trial, before retries) and a cost estimate from prompt lengths.
 
     The cost is a range: the upper bound prices every prompt token at the input price, the lower
-    one the prompt prefix the calls share at the cached input price (see COST_NOTE)."""
+    one the prompt prefix the calls share at the cached input price (see COST_NOTE). Reasoning
+    tokens are counted in both for an endpoint that reasons (see REASONING_NOTE); where they
+    cannot be estimated, the upper bound is None rather than a figure without them."""
     config = run.config
     n_items = len(config["items"])
     endpoints = config["endpoints"]
@@ -404,6 +526,9 @@ def run_estimate(*, run: Run) -> dict:
     total_input = 0
     total_cached_input = 0
     total_output = 0
+    total_reasoning = 0
+    reasoning_unknown = False
+    plans = [_reasoning_plan(endpoint, config["kinds"]) for endpoint in endpoints]
     for language in config["languages"]:
         # Roughly 4 characters a token in English, about 1.5 in Chinese.
         characters_per_token = 1.5 if language == "zh-hans" else 4.0
@@ -442,10 +567,23 @@ def run_estimate(*, run: Run) -> dict:
             total_cached_input += cached_input * len(endpoints)
             total_output += output_tokens * calls * len(endpoints)
             output_per_kind = Decimal(str(output_tokens)) * calls
-            for endpoint in endpoints:
+            for endpoint, plan in zip(endpoints, plans, strict=True):
+                reasoning = 0
+                if plan is not None:
+                    per_trial = plan["kinds"][kind]["tokens_per_trial"]
+                    if per_trial is None:
+                        reasoning_unknown = True
+                    else:
+                        reasoning = per_trial * calls
+                total_reasoning += reasoning
+                total_output += reasoning
                 input_price = endpoint["price_input_per_million"]
                 cached_price = endpoint.get("price_cached_input_per_million") or input_price
-                output_cost = _per_million(endpoint["price_output_per_million"], output_per_kind)
+                output_price = endpoint["price_output_per_million"]
+                reasoning_price = endpoint.get("price_reasoning_per_million")
+                output_cost = _per_million(output_price, output_per_kind) + _per_million(
+                    output_price if reasoning_price is None else reasoning_price, reasoning
+                )
                 total_cost += _per_million(input_price, input_tokens * calls) + output_cost
                 total_cached_cost += (
                     _per_million(input_price, uncached_input)
@@ -455,8 +593,10 @@ def run_estimate(*, run: Run) -> dict:
                 if total_batch_cost is not None and endpoint.get("supports_batch"):
                     input_price = endpoint["batch_price_input_per_million"]
                     cached_price = _batch_cached_input_price(endpoint) or input_price
-                    output_cost = _per_million(
-                        endpoint["batch_price_output_per_million"], output_per_kind
+                    output_price = endpoint["batch_price_output_per_million"]
+                    reasoning_price = _batch_reasoning_price(endpoint)
+                    output_cost = _per_million(output_price, output_per_kind) + _per_million(
+                        output_price if reasoning_price is None else reasoning_price, reasoning
                     )
                     total_batch_cost += (
                         _per_million(input_price, input_tokens * calls) + output_cost
@@ -475,7 +615,11 @@ def run_estimate(*, run: Run) -> dict:
         _quantized(total_batch_cost),
         _quantized(total_batch_cached_cost),
     )
-    in_batch = execution == Execution.BATCH and cost_batch
+    in_batch = execution == Execution.BATCH and cost_batch_cached is not None
+    if reasoning_unknown:
+        # A figure that leaves out reasoning the run will pay for is no upper bound.
+        cost_live = cost_batch = None
+    reasoning_plans = [plan for plan in plans if plan is not None]
     return {
         "calls": per_endpoint_calls * len(endpoints),
         "planned_trials": run_planned_trials(config=config, replications=run.replications),
@@ -493,6 +637,10 @@ def run_estimate(*, run: Run) -> dict:
         "cost_batch": cost_batch,
         "cost_batch_cached": cost_batch_cached,
         "cost_note": COST_NOTE,
+        "reasoning_tokens": None if reasoning_unknown else total_reasoning,
+        "reasoning_basis": _reasoning_basis(reasoning_plans),
+        "reasoning": reasoning_plans,
+        "reasoning_note": REASONING_NOTE if reasoning_plans else "",
         "note": "planned_trials is the run's fixed progress total: self_review trials are "
         "counted for every work sample from the start, though they are created only once their "
         "work sample is ok; retries are not counted",

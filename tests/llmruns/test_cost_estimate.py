@@ -12,6 +12,9 @@ from django.core.management import call_command
 from llmruns.models import Run
 from llmruns.services import RunSpec, run_create, run_estimate
 
+# The estimate reads the endpoints' answered trials (their reasoning tokens).
+pytestmark = pytest.mark.django_db
+
 
 def _endpoint(pk: int, **prices) -> dict:
     return {"id": pk, "name": f"e{pk}", "supports_batch": True, **prices}

@@ -56,13 +56,29 @@ class Command(BaseCommand):
         except ValidationError as exc:
             raise _fail(exc) from exc
         estimate = run_estimate(run=run)
-        self.stdout.write(
-            f"run {run.pk} ({run.status}): {estimate['calls']} calls, estimated cost "
-            f"{estimate['cost']} ({estimate['execution']} execution; live price "
-            f"{estimate['cost_live']}, batch price {estimate['cost_batch'] or 'not offered'})"
-        )
         low = estimate["cost_range"]["low"]
-        if low is not None and low != estimate["cost"]:
+        if estimate["cost"] is None:
+            self.stdout.write(
+                f"run {run.pk} ({run.status}): {estimate['calls']} calls, estimated cost "
+                f"unknown ({estimate['execution']} execution): the reasoning tokens of a "
+                f"reasoning model cannot be estimated; at least {low} without them"
+            )
+        else:
+            self.stdout.write(
+                f"run {run.pk} ({run.status}): {estimate['calls']} calls, estimated cost "
+                f"{estimate['cost']} ({estimate['execution']} execution; live price "
+                f"{estimate['cost_live']}, batch price {estimate['cost_batch'] or 'not offered'})"
+            )
+        basis = {
+            "observed": "the median of the endpoints' answered trials",
+            "assumed": "an assumed figure per kind, uncertain",
+        }.get(estimate["reasoning_basis"])
+        if basis is not None:
+            self.stdout.write(
+                f"  including {estimate['reasoning_tokens']} reasoning tokens ({basis}; see "
+                "reasoning_note in the run's estimate)"
+            )
+        if estimate["cost"] is not None and low is not None and low != estimate["cost"]:
             self.stdout.write(
                 f"  with prompt caching about {low} (live {estimate['cost_live_cached']}, "
                 f"batch {estimate['cost_batch_cached'] or 'not offered'}): the prompt prefix the "
