@@ -416,14 +416,22 @@ def test_an_expert_deactivated_while_a_rating_adds_a_rater(
 
 def _wait_until_blocked(done: threading.Event, *, timeout: float = 15) -> None:
     """Until another connection to the database waits for a lock, or done is set."""
+    _wait_until_waiting(1, done=done, timeout=timeout)
+
+
+def _wait_until_waiting(count: int, *, done: threading.Event, timeout: float = 15) -> None:
+    """Until count other connections to the database wait for a lock, or done is set. Within a
+    transaction PostgreSQL keeps the first statistics read until it ends: each poll clears them,
+    or a connection that started waiting meanwhile would never be seen."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline and not done.is_set():
         with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_stat_clear_snapshot()")
             cursor.execute(
                 "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
                 "AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()"
             )
-            if cursor.fetchone()[0]:
+            if cursor.fetchone()[0] >= count:
                 return
         time.sleep(0.05)
 
