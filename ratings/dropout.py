@@ -40,7 +40,12 @@ order, then the campaign, as `ratings.adaptive.unit_review` does (unit, then cam
 loads and the budget are counted by one decision at a time and a unit never passes its maximum
 of raters. In a campaign awaiting review the campaign is locked before the revision, as
 `ratings.services.review.campaign_open` locks it; one opened meanwhile is started again (back
-to a savepoint, which lets go of the locks) in the open campaign's order.
+to a savepoint, which lets go of the locks) in the open campaign's order. Holding the campaign,
+the expert's unfinished assignments are read again, without locking: another decision may have
+given them a unit after their assignments were locked, and they may be submitting it already
+(holding it, and waiting for the data revision held here). Waiting for that assignment would
+deadlock; the drop-out starts again instead (back to the savepoint), and its first step waits
+for that submission, which is kept.
 """
 
 from __future__ import annotations
@@ -90,27 +95,38 @@ class _OpenedMeanwhile(Exception):
     """The campaign was opened from review while a drop-out waited for its lock."""
 
 
+class _HandedMeanwhile(Exception):
+    """Another decision gave the expert a unit after the drop-out locked their assignments."""
+
+
 @transaction.atomic
 def expert_drop_out(*, campaign: Campaign, expert_id: int, reason: str) -> list[Reassignment]:
     """Hand on the expert's unfinished real assignments of the campaign; the log rows written.
 
     Does nothing when the expert may still rate in the campaign, or the campaign is closed.
     """
-    status = Campaign.objects.filter(pk=campaign.pk).values_list("status", flat=True).first()
-    if status not in LIVE_STATUSES:
-        return []
-    if status == CampaignStatus.OPEN:
-        return _drop_out(campaign.pk, expert_id=expert_id, reason=reason, rating_order=True)
-    # Awaiting review nobody rates: the campaign is locked before the data revision, as
-    # `campaign_open` locks it. Opened meanwhile, the locks taken in that order are let go (back
-    # to the savepoint) and taken again in a rating's order: holding the campaign while waiting
-    # for the revision would deadlock with a rating that holds the revision and waits for the
-    # campaign.
-    try:
-        with transaction.atomic():
-            return _drop_out(campaign.pk, expert_id=expert_id, reason=reason, rating_order=False)
-    except _OpenedMeanwhile:
-        return _drop_out(campaign.pk, expert_id=expert_id, reason=reason, rating_order=True)
+    # Each attempt runs back to a savepoint if it has to start again, which lets go of the locks
+    # it took. Awaiting review nobody rates: the campaign is locked before the data revision, as
+    # `campaign_open` locks it. Opened meanwhile, the locks taken in that order are let go and
+    # taken again in a rating's order: holding the campaign while waiting for the revision
+    # would deadlock with a rating that holds the revision and waits for the campaign. Given a
+    # unit meanwhile, the expert's assignments are locked again from the start. Each new start
+    # follows a change that does not come back (a campaign opened, an assignment the expert did
+    # not hold before, of a unit they hold at most once), so the attempts end.
+    while True:
+        status = Campaign.objects.filter(pk=campaign.pk).values_list("status", flat=True).first()
+        if status not in LIVE_STATUSES:
+            return []
+        try:
+            with transaction.atomic():
+                return _drop_out(
+                    campaign.pk,
+                    expert_id=expert_id,
+                    reason=reason,
+                    rating_order=status == CampaignStatus.OPEN,
+                )
+        except (_OpenedMeanwhile, _HandedMeanwhile):
+            continue
 
 
 def _drop_out(
@@ -119,17 +135,24 @@ def _drop_out(
     # Experts rate only in an open campaign: there the units are locked as a rating's decision
     # locks them, before the campaign (the assignments first, so a submission in flight ends).
     locked_units: set[int] | None = set() if rating_order else None
-    _withdrawn_locked(campaign_id, expert_id, locked_units=locked_units, in_flight=True)
+    withdrawn = _withdrawn_locked(campaign_id, expert_id, locked_units=locked_units, in_flight=True)
     campaign = Campaign.objects.select_for_update().get(pk=campaign_id)
     if campaign.status not in LIVE_STATUSES:
         return []  # closed meanwhile
     if campaign.status == CampaignStatus.OPEN and not rating_order:
         raise _OpenedMeanwhile
     # Every assignment made after a campaign's creation is made under its lock, so another
-    # decision may have handed this expert a unit while this one waited: read them again. The
-    # units of those are locked after the campaign, which cannot deadlock: while the expert's
-    # assignment on a unit is unfinished, no rating's decision on it waits for the campaign.
-    withdrawn = _withdrawn_locked(campaign.pk, expert_id, locked_units=locked_units)
+    # decision may have handed this expert a unit while this one waited: read them again,
+    # without locking. The expert may be submitting that new one already: their submission
+    # holds it and waits for the data revision held here, so waiting for its lock now would
+    # deadlock. Start again instead: the first step waits for that submission, which is kept,
+    # as any submission in flight is.
+    if (
+        _withdrawable(campaign.pk, expert_id)
+        .exclude(pk__in=[pk for pk, _unit in withdrawn])
+        .exists()
+    ):
+        raise _HandedMeanwhile
     if not withdrawn:
         return []
     unit_ids = sorted({unit_id for _pk, unit_id in withdrawn})
@@ -187,6 +210,13 @@ def _drop_out(
     return log
 
 
+def _withdrawable(campaign_id: int, expert_id: int):
+    """The expert's unfinished real assignments of the campaign without a rating."""
+    return Assignment.objects.filter(_unfinished_real(campaign_id), expert_id=expert_id).exclude(
+        Exists(Rating.objects.filter(assignment=OuterRef("pk")))
+    )
+
+
 def _withdrawn_locked(
     campaign_id: int, expert_id: int, *, locked_units: set[int] | None, in_flight: bool = False
 ) -> list[tuple[int, int]]:
@@ -214,9 +244,8 @@ def _withdrawn_locked(
             .values_list("pk", flat=True)
         )
     withdrawn = list(
-        Assignment.objects.select_for_update(of=("self",))
-        .filter(_unfinished_real(campaign_id), expert_id=expert_id)
-        .exclude(Exists(Rating.objects.filter(assignment=OuterRef("pk"))))
+        _withdrawable(campaign_id, expert_id)
+        .select_for_update(of=("self",))
         .order_by("pk")
         .values_list("pk", "unit_id")
     )

@@ -578,3 +578,122 @@ def test_a_drop_out_while_the_campaign_is_opened_from_review_and_a_rating_adds_a
     for unit in Unit.objects.filter(campaign=campaign):
         raters = [assignment.expert_id for assignment in _unit_assignments(unit)]
         assert len(raters) >= 2 and len(raters) == len(set(raters)), raters
+
+
+def test_an_expert_submitting_a_unit_handed_to_them_while_they_drop_out(
+    integration_services, transactional_db, finished_run, monkeypatch
+):
+    """Adaptive, k0 = 2, k_max = 3. Expert D is deactivated (in a transaction, as the admin's
+    user page saves) while unit X's second rating, which disagrees with its first, is deciding:
+    D's drop-out locks D's assignments, then waits for the data revision the rating moved. The
+    rating gives D the extra unit X (D's deactivation is not committed yet) and commits. While
+    the drop-out waits for one of D's units (another connection holds it), D submits X: the
+    submission holds D's new assignment and waits for the revision the drop-out now holds. The
+    drop-out, holding the campaign, reads D's assignments again and finds the new one; it must
+    not wait for its lock (a deadlock: one of the two would fail). Both are saved: D's rating of
+    X is kept (a submission in flight finishes, as before the drop-out's first lock), D holds
+    no unfinished unit, every earlier unit of D is handed on once and X has its three raters."""
+    from django.contrib.auth import get_user_model
+
+    import ratings.adaptive
+    from ratings.adaptive import _pool
+    from ratings.adaptive_assignment import choose_extra_rater
+    from ratings.assignment import UnitSpec
+    from ratings.models import AssignmentStatus, Reassignment, Unit
+
+    campaign = _adaptive_campaign(finished_run, experts=12)
+    assert connection.vendor == "postgresql"
+    x = Unit.objects.filter(campaign=campaign).select_related("item").order_by("pk").first()
+    first, second = _unit_assignments(x)
+    rating_submit(assignment=first, value=1)
+    pool = _pool(campaign, committed=0)
+    d = choose_extra_rater(
+        unit=UnitSpec(key=x.trial_id, language=x.language, area=x.item.area, stratum=None),
+        experts=pool.experts,
+        current_raters={first.expert_id, second.expert_id},
+        loads=pool.loads,
+        groups=pool.groups,
+        seed=campaign.seed,
+        match_expertise=campaign.match_expertise,
+    )
+    assert d is not None
+    unfinished = Assignment.objects.filter(
+        campaign=campaign,
+        expert_id=d,
+        status__in=(AssignmentStatus.PENDING, AssignmentStatus.DRAFT),
+    )
+    earlier = set(unfinished.values_list("unit_id", flat=True))
+    held_unit = min(earlier)
+    d_user = get_user_model().objects.get(expert__pk=d)
+
+    unit_held, deciding, rated, dropped, submitted = (threading.Event() for _ in range(5))
+    needs_extra_rater = ratings.adaptive.needs_extra_rater
+    decisions = []
+
+    def held(**kwargs):
+        decisions.append(kwargs)
+        if len(decisions) == 1:
+            deciding.set()
+            _wait_until_blocked(dropped)  # the drop-out now waits for the data revision
+        return needs_extra_rater(**kwargs)
+
+    monkeypatch.setattr(ratings.adaptive, "needs_extra_rater", held)
+
+    def hold_unit():
+        from django.db import transaction
+
+        with transaction.atomic():
+            list(
+                Unit.objects.select_for_update(of=("self",), no_key=True)
+                .filter(pk=held_unit)
+                .order_by()
+                .values_list("pk", flat=True)
+            )
+            unit_held.set()
+            rated.wait(timeout=10)
+            # The drop-out waits for this unit, D's submission for the data revision.
+            _wait_until_waiting(2, done=submitted)
+        return "released"
+
+    def rate():
+        try:
+            unit_held.wait(timeout=10)
+            return rating_submit(assignment=second, value=5)
+        finally:
+            rated.set()
+
+    def deactivate():
+        from django.db import transaction
+
+        try:
+            deciding.wait(timeout=10)
+            with transaction.atomic():
+                d_user.is_active = False
+                d_user.save()
+            return d_user
+        finally:
+            dropped.set()
+
+    def submit_handed_unit():
+        try:
+            rated.wait(timeout=10)
+            handed = Assignment.objects.select_related("campaign").get(unit=x, expert_id=d)
+            return rating_submit(assignment=handed, value=3)
+        finally:
+            submitted.set()
+
+    results = _at_once([hold_unit, rate, deactivate, submit_handed_unit])
+    assert results[0] == "released", results
+    assert isinstance(results[1], Rating), results
+    assert results[2] == d_user, results
+    assert isinstance(results[3], Rating), results
+    handed = Assignment.objects.get(unit=x, expert_id=d)
+    assert handed.status == AssignmentStatus.SUBMITTED
+    assert Rating.objects.filter(assignment=handed, value=3).exists()
+    assert len(_unit_assignments(x)) == 3
+    assert not unfinished.exists()
+    log = Reassignment.objects.filter(campaign=campaign, from_expert_id=d)
+    assert sorted(log.values_list("unit_id", flat=True)) == sorted(earlier)
+    for unit in Unit.objects.filter(campaign=campaign):
+        raters = [assignment.expert_id for assignment in _unit_assignments(unit)]
+        assert len(raters) >= 2 and len(raters) == len(set(raters)), raters
