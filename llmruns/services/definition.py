@@ -420,7 +420,9 @@ REASONING_NOTE = (
     "tokens. Per kind, its reasoning tokens per trial are the median of its latest answered "
     "trials of the kind (this run's and earlier runs', at least 5; basis observed), else an "
     "assumed figure per kind scaled by the configured effort (basis assumed: uncertain, the "
-    "actual count can be several times higher or lower). With an effort the estimate cannot "
+    "actual count can be several times higher or lower; an endpoint limited by "
+    "max_completion_tokens gets at most what the answer's estimate leaves of max_tokens). With "
+    "an effort the estimate cannot "
     "scale, nothing defensible can be said: the upper bound (cost, cost_live, cost_batch) is "
     "null and the lower bound leaves that reasoning out. Both bounds include the same reasoning "
     "figure; output_tokens includes reasoning_tokens"
@@ -471,21 +473,41 @@ def _observed_reasoning(endpoint_id: int | None, kind: str) -> list[int]:
     )
 
 
-def _reasoning_plan(endpoint: dict, kinds: list[str]) -> dict | None:
+def _expected_output_tokens(config: dict, *, kind: str, max_tokens: int) -> float:
+    """The answer tokens a call of the kind is expected to take, over the kind's methods (a
+    token-probability answer is one token)."""
+    methods = methods_for(config, kind=kind)
+    return sum(
+        1 if method == "token_probability" else EXPECTED_OUTPUT_TOKENS.get(kind, max_tokens)
+        for method in methods
+    ) / len(methods)
+
+
+def _reasoning_plan(endpoint: dict, config: dict, *, max_tokens: int) -> dict | None:
     """The reasoning tokens per trial the estimate counts for the endpoint, per kind, and their
-    basis; None when nothing says the endpoint reasons (see REASONING_NOTE)."""
+    basis; None when nothing says the endpoint reasons (see REASONING_NOTE).
+
+    An endpoint limited by max_completion_tokens spends at most max_tokens a call on reasoning
+    and answer together: an assumed figure gets at most what the answer's estimate leaves of it
+    (none, for a work sample, whose answer is estimated at max_tokens)."""
     signs = _reasoning_signs(endpoint)
     if not signs:
         return None
     effort = _reasoning_effort(endpoint)
     scale = REASONING_EFFORT_SCALE.get("medium" if effort is None else effort)
+    shared_limit = endpoint.get("token_limit_param") == TokenLimitParam.MAX_COMPLETION_TOKENS
     per_kind = {}
-    for kind in kinds:
+    for kind in config["kinds"]:
         observed = _observed_reasoning(endpoint.get("id"), kind)
         if len(observed) >= MIN_OBSERVED_TRIALS:
             basis, tokens = "observed", round(statistics.median(observed))
         elif scale is not None and kind in ASSUMED_REASONING_TOKENS:
             basis, tokens = "assumed", round(ASSUMED_REASONING_TOKENS[kind] * scale)
+            if shared_limit:
+                left = max_tokens - _expected_output_tokens(
+                    config, kind=kind, max_tokens=max_tokens
+                )
+                tokens = min(tokens, max(0, int(left)))
         else:
             basis, tokens = "unknown", None
         per_kind[kind] = {
@@ -528,7 +550,7 @@ def run_estimate(*, run: Run) -> dict:
     total_output = 0
     total_reasoning = 0
     reasoning_unknown = False
-    plans = [_reasoning_plan(endpoint, config["kinds"]) for endpoint in endpoints]
+    plans = [_reasoning_plan(endpoint, config, max_tokens=run.max_tokens) for endpoint in endpoints]
     for language in config["languages"]:
         # Roughly 4 characters a token in English, about 1.5 in Chinese.
         characters_per_token = 1.5 if language == "zh-hans" else 4.0
@@ -545,13 +567,7 @@ def run_estimate(*, run: Run) -> dict:
             characters = sum(len(m["content"]) for m in sample.messages)
             input_tokens = int(characters / characters_per_token) + 8
             methods = methods_for(config, kind=kind)
-            # A token-probability answer is one token.
-            output_tokens = sum(
-                1
-                if method == "token_probability"
-                else EXPECTED_OUTPUT_TOKENS.get(kind, run.max_tokens)
-                for method in methods
-            ) / len(methods)
+            output_tokens = _expected_output_tokens(config, kind=kind, max_tokens=run.max_tokens)
             calls = n_items * run.replications * len(methods)
             # Per endpoint: the first call of each paraphrase and method writes its shared
             # prefix to the cache, every later one reads it.

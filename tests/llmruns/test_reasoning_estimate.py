@@ -240,3 +240,38 @@ def test_an_unknown_reasoning_figure_is_said_so_in_the_api_admin_and_study_creat
         f"cannot be estimated; at least {low} without them"
     ) in out
     assert "None" not in out
+
+
+def test_max_completion_tokens_bounds_the_assumed_reasoning_with_the_answer():
+    """An endpoint limited by max_completion_tokens spends at most max_tokens (100) a call on
+    reasoning and answer together. A work sample's answer is estimated at all 100, so none is
+    left for the assumed 1,000 reasoning tokens: the estimate is the plain one, live
+    (200 x 690 + 1000 x 600) / 10^6 = 0.738, where adding them would say 12.738."""
+    estimate = run_estimate(
+        run=_run(price_reasoning_per_million="2000", token_limit_param="max_completion_tokens")
+    )
+    assert estimate["cost_live"] == "0.7380" and estimate["reasoning_tokens"] == 0
+    assert estimate["reasoning"][0]["kinds"]["work_sample"]["tokens_per_trial"] == 0
+    assert estimate["reasoning"][0]["signs"] == [
+        "price_reasoning_per_million is set",
+        "it needs max_completion_tokens",
+    ]
+
+
+def test_max_completion_tokens_leaves_a_short_answer_s_reasoning_what_the_answer_does_not_use():
+    """An interest answer is estimated at 8 tokens: with max_tokens 300 the assumed 400
+    reasoning tokens (medium effort) are cut to 292, with max_tokens 600 they stay 400; an
+    endpoint limited by max_tokens (reasoning not counted in it) keeps 400 either way."""
+    from llmruns.services.definition import _reasoning_plan
+
+    config = {"kinds": ["interest"]}
+    limited = {"name": "r", "id": None, "token_limit_param": "max_completion_tokens"}
+    plain = {"name": "r", "id": None, "accepts_temperature": False}
+
+    def tokens(endpoint, max_tokens):
+        plan = _reasoning_plan(endpoint, config, max_tokens=max_tokens)
+        return plan["kinds"]["interest"]["tokens_per_trial"]
+
+    assert tokens(limited, 300) == 292
+    assert tokens(limited, 600) == 400
+    assert tokens(plain, 300) == 400
