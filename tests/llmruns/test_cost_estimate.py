@@ -11,6 +11,7 @@ from django.core.management import call_command
 
 from llmruns.models import Run
 from llmruns.services import RunSpec, run_create, run_estimate
+from tests.llmruns.estimate_runs import work_sample_run
 
 # The estimate reads the endpoints' answered trials (their reasoning tokens).
 pytestmark = pytest.mark.django_db
@@ -21,30 +22,10 @@ def _endpoint(pk: int, **prices) -> dict:
 
 
 def _run(*, rotate: bool = False) -> Run:
-    """Two items asked for a work sample, 3 replications, no reversed scale (work samples have
-    none). The system message (400 characters) is the same for every call of a template; the
-    user message differs after its first 23 characters ("Describe how you would ")."""
-    config = {
-        "items": {
-            "1": {"en": {"activity": "a", "task": "aaaa"}},
-            "2": {"en": {"activity": "b", "task": "bbbb"}},
-        },
-        "languages": ["en"],
-        "kinds": ["work_sample"],
-        "scales": {},
-        "templates": {
-            "work_sample/en/1": {
-                "system": "S" * 400,
-                "user": "Describe how you would {task}.",
-                "version": 1,
-            },
-            "work_sample/en/2": {
-                "system": "T" * 400,
-                "user": "Describe how you would {task}.",
-                "version": 1,
-            },
-        },
-        "endpoints": [
+    """Two templates (system messages "S" and "T" x 400) and two endpoints: see
+    `tests.llmruns.estimate_runs`."""
+    return work_sample_run(
+        [
             _endpoint(
                 1,
                 price_input_per_million="200",
@@ -62,8 +43,9 @@ def _run(*, rotate: bool = False) -> Run:
                 batch_price_output_per_million="100",
             ),
         ],
-    }
-    return Run(config=config, replications=3, max_tokens=100, rotate_templates=rotate)
+        systems="ST",
+        rotate=rotate,
+    )
 
 
 def test_the_estimate_prices_the_shared_prompt_prefix_at_the_cached_price_as_its_lower_bound():

@@ -13,6 +13,7 @@ from django.core.management import call_command
 
 from llmruns.models import Run, Trial, TrialStatus
 from llmruns.services import RunSpec, run_create, run_estimate
+from tests.llmruns.estimate_runs import work_sample_run
 
 pytestmark = pytest.mark.django_db
 
@@ -21,22 +22,8 @@ def _run(**endpoint) -> Run:
     """Two items asked for a work sample, 3 replications: per endpoint 6 calls of 115 input
     tokens, 525 of them read from the cache in the lower bound (see test_cost_estimate), and 100
     answer tokens each (a work sample's estimate is max_tokens)."""
-    config = {
-        "items": {
-            "1": {"en": {"activity": "a", "task": "aaaa"}},
-            "2": {"en": {"activity": "b", "task": "bbbb"}},
-        },
-        "languages": ["en"],
-        "kinds": ["work_sample"],
-        "scales": {},
-        "templates": {
-            "work_sample/en/1": {
-                "system": "S" * 400,
-                "user": "Describe how you would {task}.",
-                "version": 1,
-            },
-        },
-        "endpoints": [
+    return work_sample_run(
+        [
             {
                 "id": None,
                 "name": "reasoner",
@@ -48,9 +35,8 @@ def _run(**endpoint) -> Run:
                 "batch_price_output_per_million": "500",
                 **endpoint,
             }
-        ],
-    }
-    return Run(config=config, replications=3, max_tokens=100, rotate_templates=False)
+        ]
+    )
 
 
 def test_a_reasoning_price_makes_the_estimate_count_assumed_reasoning_tokens_at_that_price():
