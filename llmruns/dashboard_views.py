@@ -21,7 +21,7 @@ from django.utils.http import urlencode
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
-from careers.models import Area
+from careers.models import Area, Language, QuestionKind
 from careers.permissions import is_researcher
 from llmruns import plots
 from llmruns.analysis import (
@@ -33,7 +33,7 @@ from llmruns.analysis import (
     run_profiles,
 )
 from llmruns.analysis.labels import note_label
-from llmruns.models import Run
+from llmruns.models import ElicitationMethod, Run
 
 View = Callable[..., HttpResponse]
 
@@ -83,10 +83,42 @@ LABELLED_COLUMNS = frozenset(
 )
 
 
+# Columns that hold a factor of the design: codes in the API ("zh-hans", "token_probability",
+# and "all" where a factor is pooled), their labels on the pages. An endpoint is named by its
+# own name, so only its pooled level is labelled.
+FACTOR_CHOICES: dict[str, type] = {
+    "language": Language,
+    "method": ElicitationMethod,
+    "method_a": ElicitationMethod,
+    "method_b": ElicitationMethod,
+    "kind": QuestionKind,
+}
+FACTOR_COLUMNS = frozenset({"endpoint", *FACTOR_CHOICES})
+POOLED = "all"
+
+
+def factor_label(key: str, value: str) -> str:
+    """A factor's level in the page's language: the pooled level "all", a language, an
+    elicitation method or a question kind by its label (each of two levels a finding compares);
+    an endpoint by its name."""
+    if value == POOLED:
+        return _("all")
+    choices = FACTOR_CHOICES.get(key)
+    if choices is None:
+        return value
+    # A finding about two levels names both: "verbal / structured".
+    return " / ".join(
+        str(choices(level).label) if level in choices.values else level
+        for level in value.split(" / ")
+    )
+
+
 def _cell(row: Mapping[str, Any], key: str) -> str:
     value = row.get(key)
     if key in LABELLED_COLUMNS and isinstance(value, str):
         return note_label(value)
+    if key in FACTOR_COLUMNS and isinstance(value, str):
+        return factor_label(key, value)
     return cell_text(value)
 
 
@@ -123,7 +155,13 @@ def run_profile_page(request: HttpRequest, run_id: int) -> HttpResponse:
         "result": result,
         "plot": mark_safe(  # noqa: S308 - SVG drawn by matplotlib from numbers and escaped text
             plots.profile_bars(
-                result["areas"],
+                [
+                    {
+                        **row,
+                        **{key: factor_label(key, row[key]) for key in ("endpoint", "language")},
+                    }
+                    for row in result["areas"]
+                ],
                 area_labels=area_labels(),
                 y_label=_("Mean interest (1-5) with 95% CI"),
                 empty_message=_("No interest answers yet."),
@@ -161,7 +199,9 @@ def run_profile_page(request: HttpRequest, run_id: int) -> HttpResponse:
 
 
 def _cell_label(row: Mapping[str, Any]) -> str:
-    return " · ".join(str(row[key]) for key in ("endpoint", "language", "method") if key in row)
+    return " · ".join(
+        factor_label(key, str(row[key])) for key in ("endpoint", "language", "method") if key in row
+    )
 
 
 def _limits(rows: Sequence[tuple[str, Any, Any, Any]], floor: float) -> tuple[float, float]:

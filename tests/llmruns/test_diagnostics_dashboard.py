@@ -63,7 +63,7 @@ def test_diagnostics_page_draws_its_plots_with_tables_and_csv(
     assert response.status_code == 200
     assert html.count("<svg") == 3
     svg = html[html.index("<svg") : html.index("</svg>")]
-    assert "Model-B · en · verbal" in svg  # the response-style plot labels its cells
+    assert "Model-B · English · Verbal answer" in svg  # the response-style plot labels its cells
     assert "acquiescent: mean agreement 4.00" in html  # Model-B is flagged in the flags table
     assert "ICC(3,1)" in html and "Cronbach" in html
     links = _csv_links(html)
@@ -175,7 +175,7 @@ def test_the_diagnostics_names_findings_and_values_are_shown_in_the_page_languag
         "<td>反向 - 正向</td>",
         "<td>模板 2 - 模板 1</td>",
         "<td>重复</td>",
-        "Model-A · en · verbal: 反向 - 正向",  # the presentation effects' plot
+        "Model-A · 英文 · 文字回答: 反向 - 正向",  # the presentation effects' plot
     ]:
         assert cell in chinese
     for fragment in [
@@ -207,3 +207,30 @@ def test_the_diagnostics_names_findings_and_values_are_shown_in_the_page_languag
     }
     assert {row["facet"] for row in body["stability"]} == {"replication", "template"}
     assert "acquiescent" in {row["style"] for row in body["response_styles"]}
+
+
+@pytest.mark.django_db
+def test_factor_levels_show_in_the_pages_language(researcher, flagged_run):
+    """Languages, methods and question kinds show by their labels, and a pooled factor as "all"
+    ("全部" in Chinese); the API keeps the codes."""
+    client = _client(researcher)
+    url = f"/dashboards/runs/{flagged_run.pk}/diagnostics/"
+    english = client.get(url + "?by=endpoint").content.decode()
+    for cell in ["<td>all</td>", "<td>English</td>", "<td>Verbal answer</td>", "<td>Interest</td>"]:
+        assert cell in english
+    assert "<td>Structured (JSON schema)</td>" in english  # a method of the comparison table
+
+    client.cookies["django_language"] = "zh-hans"
+    chinese = client.get(url + "?by=endpoint").content.decode()
+    for cell in ["<td>全部</td>", "<td>英文</td>", "<td>文字回答</td>", "<td>兴趣</td>"]:
+        assert cell in chinese
+    assert "<td>文字回答 / 结构化（JSON 模式）</td>" in chinese  # the method finding's two methods
+    assert "Model-B · 英文 · 文字回答" in client.get(url).content.decode()  # a plot's cell
+    for code in ["<td>all</td>", "<td>en</td>", "<td>verbal", "<td>interest</td>"]:
+        assert code not in chinese
+
+    body = client.get(f"/api/v1/runs/{flagged_run.pk}/diagnostics/?by=endpoint").json()
+    assert ("all", "verbal / structured") in {
+        (flag["language"], flag["method"]) for flag in body["flags"]
+    }
+    assert {row["method"] for row in body["answer_rates"]} == {"verbal", "structured"}

@@ -105,7 +105,7 @@ def test_run_profile_page_draws_the_profile_with_its_table_and_csv(
     assert response.status_code == 200
     assert html.count("<svg") == 1 and 'role="img"' in html
     svg = html[html.index("<svg") : html.index("</svg>")]
-    assert "Social" in svg and "Model-A · en" in svg  # area and series labels as SVG text
+    assert "Social" in svg and "Model-A · English" in svg  # area and series labels as SVG text
     assert "Holland code" in html and "Mean area score (0-40)" in html
     links = _csv_links(html)
     assert len(links) == 2
@@ -175,12 +175,14 @@ def test_discrepancy_page_plots_self_against_expert_per_item(
     assert response.status_code == 200
     assert html.count("<svg") == 1
     assert "Expert competence" in html and "Self-assessed competence" in html
-    item_rows = re.findall(r"<tr><td>Model-A</td><td>en</td><td>(\d+)</td><td>[RIASEC]</td>", html)
+    item_rows = re.findall(
+        r"<tr><td>Model-A</td><td>English</td><td>(\d+)</td><td>[RIASEC]</td>", html
+    )
     assert sorted(map(int, item_rows)) == [1, 2, 3, 4, 5, 6]
     assert len(_csv_links(html)) == 3
     assert "table=alignment" in html
     alignment = re.findall(
-        r"<tr><td>Model-A</td><td>en</td><td>(Experts|Self-assessed competence)</td><td>(\d+)</td>",
+        r"<tr><td>Model-A</td><td>English</td><td>(Experts|Self-assessed competence)</td><td>(\d+)</td>",
         html,
     )
     assert sorted(alignment) == [("Experts", "6"), ("Self-assessed competence", "6")]
