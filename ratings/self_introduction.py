@@ -39,11 +39,15 @@ What makes X a name rather than an ordinary word, and the decisions behind it:
   a short acronym ("PM", "EMT") or one of ORDINARY_CAPITALS. So "As Director, I", "As Head
   Chef, I" and "As Acting CEO, I" stay, "As Zorblax, I" loses its name. Given names that end
   like a job title ("Jasper", "Oliver", "Victor", "Julian": NAMES_ENDING_LIKE_ROLES) are names,
-  so "As Jasper, I" loses it. So does an invented name that ends like a job title but holds a
-  letter job words with those endings seldom hold ("z", "x", "q", "j": "As Zorbler, I", "As
-  Vexler, I"), unless it is one of the few job words that do ("Janitor", "Boxer", "Zoologist":
-  JOB_WORDS_WITH_RARE_LETTERS); an invented name without such a letter ("As Vorbler, I") is
-  still read as a role and missed in this form only.
+  so "As Jasper, I" loses it. A word that ends like a job title is a role only if it is an
+  English word, one that `wordfreq`'s English list holds ("Director", "Lexicographer",
+  "Taxonomist"): an invented name is not ("As Vorbler, I", "As Brimlor, I" lose it), and
+  neither is a word of a few rare trades wordfreq does not know ("As Dosimetrist, I" goes to
+  review). A surname that is also a trade stays a role ("As Chandler, I"), unless it is a
+  listed given name ("As Cooper, I").
+  A word that holds a letter job words with those endings seldom hold ("z", "x", "q", "j") is a
+  name even when wordfreq knows it ("As Dexter, I", "As Xavier, I"), unless it is one of the
+  job words that do ("Janitor", "Boxer", "Zoologist": JOB_WORDS_WITH_RARE_LETTERS).
 - "X (an AI assistant)" and "X, a large language model, ..." count when the noun of the
   appositive is a program's ("AI", "LLM", "chatbot", "bot", "language model"): "Jones, a
   dental assistant," and "Excel (a spreadsheet program)" stay, and so does a tool that is not
@@ -100,6 +104,7 @@ What makes X a name rather than an ordinary word, and the decisions behind it:
 
 from __future__ import annotations
 
+import functools
 import itertools
 import re
 from collections.abc import Iterator
@@ -971,10 +976,11 @@ ROLE_WORDS = frozenset(
         "pro",
     ]
 )
-# Given names that end like job titles: "As Jasper, I" names the speaker, "As Manager, I" does
-# not. A model that calls itself by a name ending like a job title, not listed here and without
-# a letter of _RARE_IN_JOB_WORDS, is missed in the form "As X, I" only ("I am X", "X here" and
-# the rest still find it).
+# Given names that end like job titles and are English words too: "As Jasper, I" names the
+# speaker, "As Manager, I" does not. A name wordfreq does not know needs no entry here
+# (_is_english_word); one it knows, not listed here and without a letter of _RARE_IN_JOB_WORDS
+# ("As Walker, I"), is read as a role in the form "As X, I" only ("I am X", "X here" and the
+# rest still find it).
 NAMES_ENDING_LIKE_ROLES = frozenset(
     [
         "jasper",
@@ -1061,7 +1067,9 @@ NAMES_ENDING_LIKE_ROLES = frozenset(
 # Letters that job words ending like a person who does something (_AGENT_ENDINGS: "-er", "-or",
 # "-ist", "-ian" ...) seldom hold, and invented names often do ("Zorbler", "Vexler", "Quintor",
 # "Jaxter"): such a word ends like a job title only by chance, unless it is one of the job words
-# that hold one (JOB_WORDS_WITH_RARE_LETTERS). Participles and adjectives ("As Expected, I",
+# that hold one (JOB_WORDS_WITH_RARE_LETTERS). This catches the given names wordfreq knows as
+# English words ("Dexter", "Xavier", "Javier"); the listed job words are roles even where
+# wordfreq does not know them ("Authorizer"). Participles and adjectives ("As Expected, I",
 # "As Requested, I") keep the plain ending rule.
 _RARE_IN_JOB_WORDS = re.compile(r"[zxqj]")
 JOB_WORDS_WITH_RARE_LETTERS = frozenset(
@@ -1140,6 +1148,28 @@ _ROLE_ENDINGS = (
 )
 
 _AGENT_ENDINGS = ("er", "or", "ist", "yst", "ian", "eer", "ee", "ess", "man", "men", "eur", "ier")
+
+# An English word, for "As X, I": one that wordfreq's English list holds at all. Its floor is a
+# Zipf frequency of 1 (once in 100 million words); invented names ("Vorbler", "Zorbler",
+# "Quintor", "Tesselian") are not in it, and the rarest trades it holds sit just above the floor
+# ("perfusionist" 1.01, "horologist" 1.14, "taxonomist" 1.52), so any higher threshold would
+# turn real job titles into names.
+ENGLISH_WORD_MIN_ZIPF = 1.0
+
+
+@functools.lru_cache(maxsize=4096)
+def _is_english_word(folded: str) -> bool:
+    """Whether wordfreq knows folded as an English word.
+
+    Imported here, not at the top: importing wordfreq (~0.3 s) and its first lookup, which loads
+    the word list (~0.2 s), are paid once per process and only by a process that meets an
+    "As X, I" whose X ends like a job title; wordfreq keeps the list loaded, and this cache
+    answers a word it has seen without tokenising it again.
+    """
+    from wordfreq import zipf_frequency
+
+    return zipf_frequency(folded, "en") >= ENGLISH_WORD_MIN_ZIPF
+
 
 _CJK = r"\u4e00-\u9fff"
 _LATIN_NAME_ZH = r"[A-Za-z][A-Za-z0-9]*(?:[-.·_][A-Za-z0-9]+)*\+?"
@@ -1336,7 +1366,8 @@ def _english_name_ok(name: str, *, stop: frozenset[str]) -> bool:
 
 
 def _is_role(name: str) -> bool:
-    """Whether "As X, I" speaks as a role: a job word or ending, an acronym, an ordinary word."""
+    """Whether "As X, I" speaks as a role: a job word, an English word ending like one, an
+    acronym, an ordinary word."""
     for word in re.split(r"[\s-]+", name):
         if word.isupper() and word.isalpha() and len(word) <= 4:
             return True
@@ -1344,15 +1375,13 @@ def _is_role(name: str) -> bool:
         for form in (folded, folded[:-1] if folded.endswith("s") else folded):
             if form in ROLE_WORDS or form in ORDINARY_CAPITALS_FOLDED:
                 return True
-            if (
-                form.endswith(_ROLE_ENDINGS)
-                and folded not in NAMES_ENDING_LIKE_ROLES
-                and not (
-                    form.endswith(_AGENT_ENDINGS)
-                    and _RARE_IN_JOB_WORDS.search(form)
-                    and form not in JOB_WORDS_WITH_RARE_LETTERS
-                )
-            ):
+            if not form.endswith(_ROLE_ENDINGS) or folded in NAMES_ENDING_LIKE_ROLES:
+                continue
+            if form in JOB_WORDS_WITH_RARE_LETTERS:
+                return True
+            # "As Zorbler, I" and "As Dexter, I": a rare letter; "As Vorbler, I": no English word.
+            rare = form.endswith(_AGENT_ENDINGS) and _RARE_IN_JOB_WORDS.search(form)
+            if not rare and _is_english_word(form):
                 return True
     return False
 

@@ -12,7 +12,13 @@ from pathlib import Path
 
 import pytest
 
-from ratings.redaction import KIND_LISTED, KIND_PATTERN, REDACTION_MARKER, redact
+from ratings.redaction import (
+    KIND_LISTED,
+    KIND_PATTERN,
+    REDACTION_MARKER,
+    redact,
+    shipped_name_list,
+)
 
 DATA = Path(__file__).resolve().parent / "data"
 
@@ -91,6 +97,23 @@ def test_names_no_list_knows_are_reported_as_pattern_redactions() -> None:
     assert result.kinds == (KIND_PATTERN, KIND_PATTERN)
     assert result.text == (
         f"I'm {REDACTION_MARKER}, a large language model developed by {REDACTION_MARKER}."
+    )
+
+
+def test_an_invented_name_after_as_is_removed_as_the_campaign_redacts_work_samples() -> None:
+    # As campaign_create calls it: the endpoints' names and the shipped list, on a long sample.
+    body = "First, read the brief carefully and list what the client expects. " * 20
+    text = f"{body}As Vorbler, I would start with a budget. As Director, I would approve it."
+
+    result = redact(
+        text, names=["Zephyrion-Ultra", "Quillfeather Labs"], name_list=shipped_name_list()
+    )
+
+    assert "Vorbler" not in result.text
+    assert result.matches == ("Vorbler",)
+    assert result.kinds == (KIND_PATTERN,)
+    assert result.text.endswith(
+        f"As {REDACTION_MARKER}, I would start with a budget. As Director, I would approve it."
     )
 
 

@@ -8,7 +8,11 @@ from __future__ import annotations
 import pytest
 
 from ratings.redaction import KIND_PATTERN, REDACTION_MARKER, redact
-from ratings.self_introduction import unknown_name_spans
+from ratings.self_introduction import (
+    JOB_WORDS_WITH_RARE_LETTERS,
+    _is_english_word,
+    unknown_name_spans,
+)
 
 M = REDACTION_MARKER
 
@@ -99,6 +103,15 @@ REMOVED: list[tuple[str, str]] = [
     ("As Jaxter, I suggest three steps.", f"As {M}, I suggest three steps."),
     ("Hi! As Zephyrian, I can draft the plan.", f"Hi! As {M}, I can draft the plan."),
     ("Thanks for reading.\n— Zorbler", f"Thanks for reading.\n— {M}"),
+    # an invented name that ends like a job title and is no English word
+    ("As Vorbler, I would start with a budget.", f"As {M}, I would start with a budget."),
+    ("As Brimlor, my first step is a budget.", f"As {M}, my first step is a budget."),
+    ("Hi! As Tesselian, I can draft the plan.", f"Hi! As {M}, I can draft the plan."),
+    (
+        "The plan has three steps. As Vorbler, I would start with the budget.",
+        f"The plan has three steps. As {M}, I would start with the budget.",
+    ),
+    ("Thanks for reading.\n— Vorbler", f"Thanks for reading.\n— {M}"),
     # Chinese
     ("你可以叫我Zephyr。", f"你可以叫我{M}。"),
     ("叫我Zephyr就好。", f"叫我{M}就好。"),
@@ -283,6 +296,19 @@ UNCHANGED: list[str] = [
     "As Major, I brief the company at dawn.",
     "As Requested, I shortened the plan.",
     "As Required, I signed the form.",
+    # job titles wordfreq knows as English words, down to the rarest it holds
+    "As Engineer, I check the load first.",
+    "As Carpenter, I cut the joints by hand.",
+    "As Translator, I keep a glossary.",
+    "As Electrician, I switch off the mains first.",
+    "As Auditor, I sample the invoices.",
+    "As Surveyor, I mark the boundary.",
+    "As Farrier, I trim the hoof before the shoe.",
+    "As Chandler, I dip the candles twice.",
+    "As Perfusionist, I prime the pump.",
+    "As Horologist, I clean the movement.",
+    "As Mentioned, I would start small.",
+    "The plan is short. As Expected, I kept it to one page.",
     # Chinese
     "我是来自北京的助理。",
     "我来自北京。",
@@ -334,6 +360,27 @@ def test_each_self_introduction_loses_the_name_as_a_pattern(text: str, expected:
 def test_ordinary_prose_with_the_same_look_is_unchanged(text: str) -> None:
     assert unknown_name_spans(text) == []
     assert redact(text).text == text
+
+
+@pytest.mark.parametrize("word", sorted(JOB_WORDS_WITH_RARE_LETTERS))
+def test_job_words_with_rare_letters_stay_roles_whether_or_not_wordfreq_knows_them(
+    word: str,
+) -> None:
+    text = f"As {word.capitalize()}, I would check the work twice."
+
+    assert unknown_name_spans(text) == []
+
+
+def test_a_text_without_as_x_i_looks_up_no_word() -> None:
+    # The English-word lookup runs for the name of an "As X, I" only, not for every word.
+    text = " ".join(["The Manager and the Director met the Lexicographer. I am confident."] * 50)
+    _is_english_word.cache_clear()
+
+    redact(text)
+
+    assert _is_english_word.cache_info().misses == 0
+    redact("As Vorbler, I would start. As Vorbler, I would stop.")
+    assert _is_english_word.cache_info().misses == 1
 
 
 def test_a_sign_off_is_searched_for_at_the_end_of_a_long_text_only() -> None:
