@@ -120,21 +120,34 @@ def _listed_names() -> NameList:
     )
 
 
-def identity_mentions(text: str) -> list[str]:
+def identity_mentions(
+    text: str, *, names: Sequence[str] | None = None, name_list: NameList | None = None
+) -> list[str]:
     """What a text an admin writes for experts (a campaign's instructions, a calibration unit's
     rationale) says of the models, as redaction finds it in a work sample: the endpoints' names,
     model ids and providers, the study's list of model names and the names of self-introductions.
-    Each once, in the order they appear; empty when the text names none."""
+    Each once, in the order they appear; empty when the text names none. names and name_list
+    are read from the database unless a caller checking several texts passes them."""
     if not text.strip():
         return []
-    redacted = redact(text, names=_redaction_names(), name_list=_listed_names())
+    redacted = redact(
+        text,
+        names=_redaction_names() if names is None else names,
+        name_list=_listed_names() if name_list is None else name_list,
+    )
     return list(dict.fromkeys(redacted.matches))
 
 
-def identity_mention_error(text: str, *, what: str) -> ValidationError | None:
+def identity_mention_error(
+    text: str,
+    *,
+    what: str,
+    names: Sequence[str] | None = None,
+    name_list: NameList | None = None,
+) -> ValidationError | None:
     """The refusal of an admin's text that names a model, endpoint or provider (experts rate
     blind), for a form field or an API field: what says which text ("The instructions")."""
-    mentions = identity_mentions(text)
+    mentions = identity_mentions(text, names=names, name_list=name_list)
     if not mentions:
         return None
     return ValidationError(
@@ -293,6 +306,7 @@ def campaign_create(
             f"instructions in unsupported languages {unknown_instruction_languages}; "
             f"supported: {list(SUPPORTED_LANGUAGES)}"
         )
+    _refuse_identity_mentions(instructions=instructions, gold=gold, errors=errors)
     if scale is None:
         scale = Scale.objects.filter(instrument=run.instrument_id, slug=DEFAULT_SCALE_SLUG).first()
         if scale is None:
@@ -435,6 +449,30 @@ def campaign_create(
     return campaign
 
 
+def _refuse_identity_mentions(
+    *, instructions: Mapping[str, str], gold: Sequence[GoldUnit], errors: dict[str, list[str]]
+) -> None:
+    """Instructions and rationales that name a model, endpoint or provider are refused, as the
+    admin form and the API refuse them, whichever way the campaign is made (the command, a
+    script): experts read both, and rewriting an admin's text behind their back would hide it."""
+    texts = [
+        ("instructions", text, _("The instructions (%(language)s)") % {"language": language})
+        for language, text in instructions.items()
+        if isinstance(text, str) and text.strip()
+    ] + [
+        ("gold", entry.rationale, _("The rationale of trial %(trial)s") % {"trial": entry.trial_id})
+        for entry in gold
+        if entry.rationale.strip()
+    ]
+    if not texts:
+        return
+    names, name_list = _redaction_names(), _listed_names()
+    for field, text, what in texts:
+        error = identity_mention_error(text, what=what, names=names, name_list=name_list)
+        if error is not None:
+            errors[field].extend(error.messages)
+
+
 def _calibration_plan(
     *,
     trials: Sequence[Trial],
@@ -552,7 +590,8 @@ def _units_create(
                 expected_min=expected.expected_min if expected else None,
                 expected_max=expected.expected_max if expected else None,
                 is_calibration=bool(expected and expected.calibration),
-                # The rationale reaches experts too: redacted like the work sample.
+                # The rationale reaches experts too: one that names a model was refused
+                # above; redacted all the same, like the work sample.
                 rationale=(
                     redact(expected.rationale, names=names, name_list=name_list).text
                     if expected

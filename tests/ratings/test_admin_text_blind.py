@@ -1,14 +1,18 @@
 """Text a study admin writes for the experts (a campaign's instructions, a calibration unit's
-rationale) must not name a model, endpoint or provider: the admin page and the API refuse it,
-naming the field and the reason, and nothing is written."""
+rationale) must not name a model, endpoint or provider: the admin page, the API, the
+create_campaign command and campaign_create itself refuse it, naming the field and the reason,
+and nothing is written."""
 
 from __future__ import annotations
 
 import pytest
+from django.core.exceptions import ValidationError
+from django.core.management import CommandError, call_command
 from django.test import Client
+from django.utils import translation
 
 from ratings.models import Campaign, Unit
-from ratings.services import identity_mentions
+from ratings.services import GoldUnit, campaign_create, identity_mentions
 from tests.ratings.conftest import ENDPOINTS
 
 pytestmark = pytest.mark.django_db
@@ -185,3 +189,110 @@ def test_api_refuses_a_gold_rationale_that_names_a_model_with_a_400(admin_api, f
     assert message.startswith("The rationale names a model") and REASON in message
     assert ENDPOINTS[1]["model"] in message
     assert not Campaign.objects.exists() and not Unit.objects.exists()
+
+
+@pytest.mark.parametrize("text", LEAKY_TEXTS)
+def test_campaign_create_refuses_instructions_that_name_a_model(finished_run, panel, text):
+    with pytest.raises(ValidationError) as refused:
+        campaign_create(
+            name="Refused",
+            run=finished_run,
+            panel=panel,
+            languages=["en"],
+            areas=["A"],
+            raters_per_unit=2,
+            instructions={"en": "Judge the substance.", "zh-hans": text},
+        )
+
+    assert list(refused.value.message_dict) == ["instructions"]
+    [message] = refused.value.message_dict["instructions"]
+    assert message.startswith("The instructions (zh-hans) names a model") and REASON in message
+    assert not Campaign.objects.exists() and not Unit.objects.exists()
+
+
+def test_campaign_create_refuses_a_rationale_and_instructions_that_name_a_model_at_once(
+    finished_run, panel
+):
+    trials = list(finished_run.trials.filter(language="en", item__area="A").order_by("pk")[:2])
+    gold = [
+        GoldUnit(
+            trial_id=trials[0].pk,
+            expected_min=2,
+            expected_max=3,
+            calibration=True,
+            rationale="Names the steps.",
+        ),
+        GoldUnit(
+            trial_id=trials[1].pk,
+            expected_min=2,
+            expected_max=3,
+            calibration=True,
+            rationale=f"Typical of {ENDPOINTS[1]['model']}: thin.",
+        ),
+    ]
+
+    with pytest.raises(ValidationError) as refused:
+        campaign_create(
+            name="Refused",
+            run=finished_run,
+            panel=panel,
+            languages=["en"],
+            areas=["A"],
+            raters_per_unit=2,
+            instructions={"en": f"{ENDPOINTS[0]['provider']} wrote none of these."},
+            gold=gold,
+            qualification_threshold=0.5,
+        )
+
+    errors = refused.value.message_dict
+    assert sorted(errors) == ["gold", "instructions"]
+    [rationale] = errors["gold"]
+    assert rationale.startswith(f"The rationale of trial {trials[1].pk} names a model")
+    assert ENDPOINTS[1]["model"] in rationale and REASON in rationale
+    [instructions] = errors["instructions"]
+    assert instructions.startswith("The instructions (en) names a model")
+    assert ENDPOINTS[0]["provider"] in instructions
+    assert not Campaign.objects.exists() and not Unit.objects.exists()
+
+
+def test_create_campaign_command_refuses_instructions_that_name_a_model(finished_run, panel):
+    with pytest.raises(CommandError) as refused:
+        call_command(
+            "create_campaign",
+            "--name",
+            "Refused",
+            "--run",
+            str(finished_run.pk),
+            "--panel",
+            panel.name,
+            "--raters-per-unit",
+            "2",
+            "--instructions-en",
+            "Judge the substance.",
+            "--instructions-zh",
+            f"请像评价{ENDPOINTS[0]['name']}那样评分。",
+        )
+
+    message = str(refused.value)
+    assert message.startswith("campaign refused: instructions: The instructions (zh-hans) names")
+    assert ENDPOINTS[0]["name"] in message and REASON in message
+    assert not Campaign.objects.exists() and not Unit.objects.exists()
+
+
+def test_campaign_create_refuses_in_chinese_when_the_admin_reads_chinese(finished_run, panel):
+    trial = finished_run.trials.filter(language="en", item__area="A").order_by("pk").first()
+    gold = [
+        GoldUnit(
+            trial_id=trial.pk,
+            expected_min=2,
+            expected_max=3,
+            rationale=f"Typical of {ENDPOINTS[1]['model']}: thin.",
+        )
+    ]
+
+    with translation.override("zh-hans"), pytest.raises(ValidationError) as refused:
+        campaign_create(name="Refused", run=finished_run, panel=panel, languages=["en"], gold=gold)
+
+    [message] = refused.value.message_dict["gold"]
+    assert message.startswith(f"试次 {trial.pk} 的理由说明提到了模型")
+    assert not Campaign.objects.exists()

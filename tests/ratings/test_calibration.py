@@ -4,6 +4,7 @@ admin sees. Through the expert's pages and JSON endpoints, the services and the 
 from __future__ import annotations
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.test import Client
 
 from ratings.models import (
@@ -264,22 +265,23 @@ def test_study_admin_creates_a_calibrated_campaign_through_the_api(admin_api, fi
     assert Calibration.objects.filter(campaign_id=response.json()["id"]).count() == 3
 
 
-def test_the_rationale_shown_to_experts_is_redacted(finished_run, panel, expert1):
+def test_a_rationale_that_names_an_endpoint_is_refused_not_rewritten(finished_run, panel):
+    """Experts read the rationale after rating: one that names a model is refused, naming the
+    gold unit, and nothing is written (tests/ratings/test_admin_text_blind.py for each path)."""
     from tests.ratings.conftest import ENDPOINTS
 
     name = ENDPOINTS[0]["name"]
-    campaign = one_unit_calibrated_campaign(
-        finished_run,
-        panel,
-        name="Leaky rationale",
-        rationale=f"As {name} would say, the plan is thin.",
-    )
-    unit = Unit.objects.get(campaign=campaign, is_calibration=True)
-    assert name not in unit.rationale
-    client = _client(expert1)
-    client.post(f"/rate/{unit.blind_code}/submit/", {"value": 2})
-    html = client.get(f"/rate/{unit.blind_code}/").content.decode()
-    assert 'id="feedback-rationale"' in html and name not in html
+    with pytest.raises(ValidationError) as refused:
+        one_unit_calibrated_campaign(
+            finished_run,
+            panel,
+            name="Leaky rationale",
+            rationale=f"As {name} would say, the plan is thin.",
+        )
+
+    [message] = refused.value.message_dict["gold"]
+    assert "names a model" in message and name in message
+    assert not Campaign.objects.exists() and not Unit.objects.exists()
 
 
 def test_campaign_statistics_count_calibration_units_apart_from_unrated_ones(calibrated, expert2):
@@ -305,23 +307,25 @@ def test_campaign_statistics_count_calibration_units_apart_from_unrated_ones(cal
     }
 
 
-def test_the_rationale_is_redacted_with_the_studys_list_of_model_names(finished_run, panel):
-    """A name the study admin added to the list of model names is removed from the rationale
-    as from the work samples, not only the names shipped with the application."""
+def test_a_rationale_is_checked_against_the_studys_list_of_model_names(finished_run, panel):
+    """A name the study admin added to the list of model names is refused in the rationale as
+    it is removed from the work samples, not only the names shipped with the application."""
     from ratings.models import ModelName
 
     ModelName.objects.create(
         name="Quokkaflux", maker="Marsupial Labs", kind="family", forms=["Quokkaflux"]
     )
-    campaign = one_unit_calibrated_campaign(
-        finished_run,
-        panel,
-        name="Listed rationale",
-        rationale="Quokkaflux answers read like this one: the plan is thin.",
-    )
-    unit = Unit.objects.get(campaign=campaign, is_calibration=True)
-    assert "Quokkaflux" not in unit.rationale
-    assert unit.rationale.endswith("answers read like this one: the plan is thin.")
+    with pytest.raises(ValidationError) as refused:
+        one_unit_calibrated_campaign(
+            finished_run,
+            panel,
+            name="Listed rationale",
+            rationale="Quokkaflux answers read like this one: the plan is thin.",
+        )
+
+    [message] = refused.value.message_dict["gold"]
+    assert "names a model" in message and "Quokkaflux" in message
+    assert not Campaign.objects.exists()
 
 
 def test_why_an_expert_just_below_the_threshold_failed_shows_figures_that_differ(
