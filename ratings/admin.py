@@ -133,8 +133,14 @@ class ExpertProfileAdmin(admin.ModelAdmin):
         return _form_page(self, request, form=form, title=_("Invite an expert"))
 
 
+def _held_ratings(**condition) -> int:
+    """How many submitted ratings (revisions included) hang on the campaign, unit or assignment
+    named by `condition`: deleting it would take them with it."""
+    return Rating.objects.filter(**condition).count()
+
+
 @admin.register(Campaign)
-class CampaignAdmin(admin.ModelAdmin):
+class CampaignAdmin(ExplainsRefusedDeletion):
     list_display = [
         "name",
         "run",
@@ -184,6 +190,33 @@ class CampaignAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request):
         return campaigns_with_counts()
+
+    def deletion_refusal(self, obj) -> str | None:
+        # A campaign experts have rated in is the study's data, as the API's refusal says; one
+        # nobody has rated in yet may be deleted (to redefine it).
+        if obj is None:
+            return None
+        ratings = _held_ratings(assignment__campaign=obj)
+        if not ratings:
+            return None
+        held = ngettext(
+            "This campaign holds %(count)s submitted rating; ratings are the study's results "
+            "and are never deleted, and neither is the campaign that holds them.",
+            "This campaign holds %(count)s submitted ratings; ratings are the study's results "
+            "and are never deleted, and neither is the campaign that holds them.",
+            ratings,
+        ) % {"count": ratings}
+        if obj.status == CampaignStatus.CLOSED:
+            instead = _(
+                "It is closed already: experts can rate no more of it, and its ratings and "
+                "statistics stay."
+            )
+        else:
+            instead = _(
+                'Close it instead (the action "Close the selected campaigns"): experts can '
+                "rate no more of it, and its ratings and statistics stay."
+            )
+        return f"{held} {instead}"
 
     @admin.display(description=_("units"), ordering="unit_count")
     def unit_count(self, campaign: Campaign) -> int:
@@ -326,7 +359,7 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 
 @admin.register(Unit)
-class UnitAdmin(ReadOnlyAdmin):
+class UnitAdmin(ExplainsRefusedDeletion, ReadOnlyAdmin):
     """Admins see what the experts cannot: the trial, its endpoint and the original text."""
 
     list_display = [
@@ -358,6 +391,23 @@ class UnitAdmin(ReadOnlyAdmin):
         "original_text",
     ]
 
+    def deletion_refusal(self, obj) -> str | None:
+        # A rated unit goes with its ratings or not at all; one nobody has rated may go.
+        if obj is None:
+            return None
+        ratings = _held_ratings(assignment__unit=obj)
+        if not ratings:
+            return None
+        return ngettext(
+            "This unit holds %(count)s submitted rating; ratings are the study's results and "
+            "are never deleted, and neither is the unit that holds them. It stays in its "
+            "campaign; close the campaign if experts should rate no more of it.",
+            "This unit holds %(count)s submitted ratings; ratings are the study's results and "
+            "are never deleted, and neither is the unit that holds them. It stays in its "
+            "campaign; close the campaign if experts should rate no more of it.",
+            ratings,
+        ) % {"count": ratings}
+
     @admin.display(description=_("endpoint"), ordering="trial__endpoint__name")
     def endpoint(self, unit: Unit) -> str:
         return unit.trial.endpoint.name
@@ -372,7 +422,7 @@ class UnitAdmin(ReadOnlyAdmin):
 
 
 @admin.register(Assignment)
-class AssignmentAdmin(ReadOnlyAdmin):
+class AssignmentAdmin(ExplainsRefusedDeletion, ReadOnlyAdmin):
     list_display = [
         "unit",
         "expert",
@@ -387,6 +437,25 @@ class AssignmentAdmin(ReadOnlyAdmin):
     search_fields = ["unit__blind_code", "expert__pseudonym"]
     list_select_related = ["unit", "expert", "campaign"]
 
+    def deletion_refusal(self, obj) -> str | None:
+        # A rated assignment goes with its ratings or not at all; one not rated yet may go.
+        if obj is None:
+            return None
+        ratings = _held_ratings(assignment=obj)
+        if not ratings:
+            return None
+        return ngettext(
+            "This assignment holds %(count)s submitted rating; ratings are the study's results "
+            "and are never deleted, and neither is the assignment that holds them. A rating is "
+            "corrected by a new revision; close the campaign if experts should rate no more of "
+            "it.",
+            "This assignment holds %(count)s submitted ratings; ratings are the study's results "
+            "and are never deleted, and neither is the assignment that holds them. A rating is "
+            "corrected by a new revision; close the campaign if experts should rate no more of "
+            "it.",
+            ratings,
+        ) % {"count": ratings}
+
 
 @admin.register(Rating)
 class RatingAdmin(ExplainsRefusedDeletion, ReadOnlyAdmin):
@@ -397,7 +466,8 @@ class RatingAdmin(ExplainsRefusedDeletion, ReadOnlyAdmin):
 
     def deletion_refusal(self, obj) -> str | None:
         # Ratings are the study's data: neither they nor, through the cascade, the campaign,
-        # unit or assignment they belong to are deleted here (the API refuses it too).
+        # unit or assignment they belong to are deleted here (the API refuses it too; those
+        # admins say so of what holds ratings).
         return _(
             "Ratings are the study's results and are never deleted; a rating is corrected by "
             "a new revision."

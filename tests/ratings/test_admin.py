@@ -8,7 +8,7 @@ import html
 import pytest
 from django.test import Client
 
-from ratings.models import Campaign, CampaignStatus, Rating, Unit
+from ratings.models import Assignment, Campaign, CampaignStatus, Rating, Unit
 from ratings.services import rating_submit
 
 pytestmark = pytest.mark.django_db
@@ -106,3 +106,101 @@ def test_a_refused_rating_deletion_says_why_in_the_page_language(
     assert response.redirect_chain == [(f"/admin/ratings/rating/{rating.pk}/change/", 302)]
     assert says in html.unescape(response.content.decode())
     assert Rating.objects.filter(pk=rating.pk).exists()
+
+
+# What the admin says when it refuses to delete what holds ratings, in English and in Chinese.
+HELD_RATINGS = {
+    "en": {
+        "campaign": "This campaign holds 2 submitted ratings; ratings are the study's results "
+        "and are never deleted, and neither is the campaign that holds them. Close it instead",
+        "closed": "This campaign holds 2 submitted ratings; ratings are the study's results and "
+        "are never deleted, and neither is the campaign that holds them. It is closed already",
+        "unit": "This unit holds 1 submitted rating; ratings are the study's results and are "
+        "never deleted, and neither is the unit that holds them.",
+        "assignment": "This assignment holds 1 submitted rating; ratings are the study's results "
+        "and are never deleted, and neither is the assignment that holds them. A rating is "
+        "corrected by a new revision",
+        "nothing": "Nothing was deleted.",
+    },
+    "zh-hans": {
+        # The reason and what to do instead are two messages, joined as the API joins them.
+        "campaign": "该评分活动包含 2 条已提交的评分；评分是研究的结果，永不删除，包含它们的评分活动"
+        "也不删除。 请改为关闭",
+        "closed": "该评分活动包含 2 条已提交的评分；评分是研究的结果，永不删除，包含它们的评分活动"
+        "也不删除。 它已关闭",
+        "unit": "该单元包含 1 条已提交的评分；评分是研究的结果，永不删除，包含它们的单元也不删除。",
+        "assignment": "该分配包含 1 条已提交的评分；评分是研究的结果，永不删除，包含它们的分配也不"
+        "删除。评分的更正以新的修订版本进行",
+        "nothing": "未删除任何内容。",
+    },
+}
+
+
+@pytest.mark.parametrize("language", ["en", "zh-hans"])
+def test_deleting_what_holds_ratings_says_why_in_the_page_language(
+    admin_client, campaign, finished_run, panel, admin_user, language
+):
+    from ratings.services import campaign_create
+
+    first, second = campaign.assignments.select_related("unit")[:2]
+    rating_submit(assignment=first, value=4)
+    rating_submit(assignment=second, value=2)
+    closed = campaign_create(
+        skip_review=True, name="Closed campaign", run=finished_run, panel=panel, by=admin_user
+    )
+    closed_ratings = closed.assignments.all()[:2]
+    for assignment in closed_ratings:
+        rating_submit(assignment=assignment, value=3)
+    Campaign.objects.filter(pk=closed.pk).update(status=CampaignStatus.CLOSED)
+    counts = (Campaign.objects.count(), Unit.objects.count(), Assignment.objects.count())
+    admin_client.cookies["django_language"] = language
+    says = HELD_RATINGS[language]
+    other = HELD_RATINGS["zh-hans" if language == "en" else "en"]
+
+    def page(url: str, data: dict | None = None) -> str:
+        response = (
+            admin_client.post(url, data, follow=True)
+            if data
+            else admin_client.get(url, follow=True)
+        )
+        assert response.status_code == 200, url
+        return html.unescape(response.content.decode())
+
+    refused = [
+        ("campaign", campaign, "campaign"),
+        ("campaign", closed, "closed"),
+        ("unit", first.unit, "unit"),
+        ("assignment", first, "assignment"),
+    ]
+    for model, obj, reason in refused:
+        url = f"/admin/ratings/{model}/{obj.pk}/delete/"
+        for data in (None, {"post": "yes"}):
+            shown = page(url, data)
+            assert says[reason] in shown, (url, data)
+            assert other[reason] not in shown, (url, data)
+        # The list's "delete selected" names the object with its reason and deletes nothing,
+        # asked for the confirmation page or confirmed.
+        for confirmed in ({}, {"post": "yes"}):
+            shown = page(
+                f"/admin/ratings/{model}/",
+                {"action": "delete_selected", "_selected_action": [obj.pk], **confirmed},
+            )
+            assert says[reason] in shown and says["nothing"] in shown, (model, confirmed)
+            assert other[reason] not in shown, (model, confirmed)
+            assert str(obj) in shown, model
+    assert (Campaign.objects.count(), Unit.objects.count(), Assignment.objects.count()) == counts
+    assert Rating.objects.count() == 4
+
+
+def test_a_unit_or_an_assignment_nobody_rated_can_still_be_deleted_in_the_admin(
+    admin_client, campaign
+):
+    rated, unrated = campaign.assignments.select_related("unit")[:2]
+    rating_submit(assignment=rated, value=4)
+    response = admin_client.post(f"/admin/ratings/assignment/{unrated.pk}/delete/", {"post": "yes"})
+    assert response.status_code == 302
+    assert not Assignment.objects.filter(pk=unrated.pk).exists()
+    unit = campaign.units.exclude(assignments__ratings__isnull=False).first()
+    response = admin_client.post(f"/admin/ratings/unit/{unit.pk}/delete/", {"post": "yes"})
+    assert response.status_code == 302
+    assert not Unit.objects.filter(pk=unit.pk).exists()
