@@ -172,6 +172,9 @@ SPECTACULAR_SETTINGS = {
     "A token stops working when it is revoked or its user is deactivated.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # The schema and its pages describe the researcher API: for those who may use it, not for
+    # experts (401 without a login or token; the HTML pages send to the login page instead).
+    "SERVE_PERMISSIONS": ["careers.permissions.ResearchReadOnly"],
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
