@@ -133,6 +133,9 @@ class ModelEndpointAdmin(ExplainsRefusedDeletion):
     readonly_fields = ["probed_at", "capability_report"]
     exclude = ["capabilities"]
     actions = ["probe_endpoints"]
+    # An address typed without a scheme is https: the provider's key goes out with every call.
+    # Saying so is also what Django 6 requires (its default becomes https, with a warning until).
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
     def deletion_refusal(self, obj) -> str | None:
         # An endpoint a run used (a draft too) is part of that run's record: archive it instead,

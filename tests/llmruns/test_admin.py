@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import html
 import re
+import warnings
 
 import pytest
 from django.apps import apps
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import translation
+from django.utils.deprecation import RemovedInDjango60Warning
 
 from llmruns.models import Attempt, ModelEndpoint, ProviderBatch, Run, RunStatus, Trial
 from llmruns.services import RunSpec, run_cancel, run_create, trial_execute
@@ -387,3 +389,18 @@ def test_the_admin_names_the_models_in_the_page_language(
     assert "请确认要删除选中的 运行 吗？" in confirmation
     assert "<li>运行: 1</li>" in confirmation
     assert "<li>运行: <a" in confirmation
+
+
+@pytest.mark.django_db
+def test_the_endpoint_form_assumes_https_for_an_address_without_a_scheme(client, admin_user):
+    """The endpoint's address field says which scheme it assumes, as Django 6 will require (no
+    deprecation warning), and assumes https: a provider's key never goes out over plain http
+    unless the address says so."""
+    client.force_login(admin_user)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RemovedInDjango60Warning)
+        page = client.get("/admin/llmruns/modelendpoint/add/")
+        assert page.status_code == 200
+        form = page.context["adminform"].form
+    assert form.fields["base_url"].clean("api.example.com/v1") == "https://api.example.com/v1"
+    assert form.fields["base_url"].clean("http://127.0.0.1:8001/v1") == "http://127.0.0.1:8001/v1"
