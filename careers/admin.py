@@ -4,14 +4,30 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from careers.models import Instrument, Item, ItemText, PromptTemplate, Scale, ScalePoint
+from config.admin_deletion import ExplainsRefusedDeletion
 
 
 @admin.register(Instrument)
-class InstrumentAdmin(admin.ModelAdmin):
+class InstrumentAdmin(ExplainsRefusedDeletion):
     list_display = ["slug", "name", "version", "languages", "created_at"]
     search_fields = ["slug", "name", "name_zh"]
+
+    def deletion_refusal(self, obj) -> str | None:
+        # Runs give its items and are protected by them; an instrument no run used may go.
+        runs = 0 if obj is None else obj.runs.count()
+        if not runs:
+            return None
+        return ngettext(
+            "This instrument was given in %(count)s run; the run's answers are to its items, so "
+            "it is never deleted. A changed inventory is a new instrument (another slug or "
+            "version).",
+            "This instrument was given in %(count)s runs; their answers are to its items, so it "
+            "is never deleted. A changed inventory is a new instrument (another slug or version).",
+            runs,
+        ) % {"count": runs}
 
 
 class ItemTextInline(admin.StackedInline):
@@ -33,7 +49,7 @@ class ItemTextLanguageFilter(admin.SimpleListFilter):
 
 
 @admin.register(Item)
-class ItemAdmin(admin.ModelAdmin):
+class ItemAdmin(ExplainsRefusedDeletion):
     list_display = ["number", "area", "activity_en", "instrument"]
     list_filter = ["instrument", "area", ItemTextLanguageFilter]
     search_fields = ["texts__activity", "texts__task"]
@@ -54,6 +70,19 @@ class ItemAdmin(admin.ModelAdmin):
     def activity_en(self, item: Item) -> str:
         return next((t.activity for t in item.texts.all() if t.language == "en"), "")
 
+    def deletion_refusal(self, obj) -> str | None:
+        trials = 0 if obj is None else obj.trials.count()
+        if not trials:
+            return None
+        return ngettext(
+            "This item was asked in %(count)s trial; its answer is the study's data, so the "
+            "item is never deleted. Edit its texts instead: a run keeps the text it was given.",
+            "This item was asked in %(count)s trials; their answers are the study's data, so "
+            "the item is never deleted. Edit its texts instead: a run keeps the text it was "
+            "given.",
+            trials,
+        ) % {"count": trials}
+
 
 @admin.register(ItemText)
 class ItemTextAdmin(admin.ModelAdmin):
@@ -69,9 +98,21 @@ class ScalePointInline(admin.TabularInline):
 
 
 @admin.register(Scale)
-class ScaleAdmin(admin.ModelAdmin):
+class ScaleAdmin(ExplainsRefusedDeletion):
     list_display = ["slug", "name", "instrument"]
     inlines = [ScalePointInline]
+
+    def deletion_refusal(self, obj) -> str | None:
+        campaigns = 0 if obj is None else obj.campaigns.count()
+        if not campaigns:
+            return None
+        return ngettext(
+            "This scale is used by %(count)s campaign; its ratings are on this scale, so it is "
+            "never deleted.",
+            "This scale is used by %(count)s campaigns; their ratings are on this scale, so it "
+            "is never deleted.",
+            campaigns,
+        ) % {"count": campaigns}
 
 
 @admin.register(PromptTemplate)

@@ -36,10 +36,22 @@ class DependantsExist(Conflict):
             "resource": resource,
             "named": named,
         }
-        if hint:
-            message = f"{message} {hint}"
-        super().__init__(message, field="dependants")
+        super().__init__(sentences_joined(message, hint), field="dependants")
         self.dependants = dict(dependants)
+
+
+# Punctuation that ends a Chinese sentence: the next one follows it without a space.
+_FULL_WIDTH_STOPS = ("。", "！", "？", "；", "：", "）")
+
+
+def sentences_joined(*sentences: str) -> str:
+    """Sentences (in the active language) as one message: a space after an English one, none
+    after a Chinese full stop; empty ones left out."""
+    message = ""
+    for sentence in filter(None, (str(part) for part in sentences)):
+        separator = "" if not message or message.endswith(_FULL_WIDTH_STOPS) else " "
+        message += separator + sentence
+    return message
 
 
 def dependants_named(dependants: dict[str, int]) -> str:

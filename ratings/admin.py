@@ -17,7 +17,8 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from llmruns.admin import ExplainsRefusedDeletion
+from config.admin_deletion import ExplainsRefusedDeletion
+from config.errors import sentences_joined
 from ratings.adaptive import stopping_state
 from ratings.calibration import campaign_calibration, withheld_calibration_units
 from ratings.dropout import campaign_short_units
@@ -67,7 +68,7 @@ def _add_service_errors(form, exc: ValidationError) -> None:
 
 
 @admin.register(Panel)
-class PanelAdmin(admin.ModelAdmin):
+class PanelAdmin(ExplainsRefusedDeletion):
     list_display = ["name", "expert_count", "created_at"]
     search_fields = ["name"]
     filter_horizontal = ["experts"]
@@ -79,9 +80,23 @@ class PanelAdmin(admin.ModelAdmin):
     def expert_count(self, panel: Panel) -> int:
         return panel.expert_count
 
+    def deletion_refusal(self, obj) -> str | None:
+        campaigns = 0 if obj is None else obj.campaigns.count()
+        if not campaigns:
+            return None
+        return ngettext(
+            "This panel rates in %(count)s campaign, so it is never deleted. To change who "
+            "rates, add or remove experts here: a removed expert's unfinished units go to the "
+            "others.",
+            "This panel rates in %(count)s campaigns, so it is never deleted. To change who "
+            "rates, add or remove experts here: a removed expert's unfinished units go to the "
+            "others.",
+            campaigns,
+        ) % {"count": campaigns}
+
 
 @admin.register(ExpertProfile)
-class ExpertProfileAdmin(admin.ModelAdmin):
+class ExpertProfileAdmin(ExplainsRefusedDeletion):
     """Adding an expert is an invitation: an account without a password and a one-time link."""
 
     list_display = ["pseudonym", "user", "languages", "areas", "has_password"]
@@ -94,6 +109,18 @@ class ExpertProfileAdmin(admin.ModelAdmin):
     @admin.display(boolean=True, description=_("password set"))
     def has_password(self, profile: ExpertProfile) -> bool:
         return profile.user.has_usable_password()
+
+    def deletion_refusal(self, obj) -> str | None:
+        # Their assignments (a unit handed on to or from them is one) and calibration answers
+        # are the study's record.
+        if obj is None or not (obj.assignments.exists() or obj.calibrations.exists()):
+            return None
+        return _(
+            "This expert has units or calibration units in a campaign; what they rated is the "
+            "study's record, so the expert is never deleted. To stop them rating, deactivate "
+            "their user account (Active): their unfinished units go to other experts and their "
+            "ratings stay."
+        )
 
     @admin.display(description=_("one-time set-password link"))
     def set_password_link(self, profile: ExpertProfile) -> str:
@@ -216,7 +243,7 @@ class CampaignAdmin(ExplainsRefusedDeletion):
                 'Close it instead (the action "Close the selected campaigns"): experts can '
                 "rate no more of it, and its ratings and statistics stay."
             )
-        return f"{held} {instead}"
+        return sentences_joined(held, instead)
 
     @admin.display(description=_("units"), ordering="unit_count")
     def unit_count(self, campaign: Campaign) -> int:

@@ -273,6 +273,8 @@ def test_a_409_names_the_dependants_in_the_request_language_and_keys_them_in_eng
     body = admin_api.delete(f"/api/v1/endpoints/{endpoints[0].pk}/", **chinese).json()
     assert body["dependants"] == {"runs": 1, "trials": 4}
     assert "1 运行, 4 试次" in body["detail"]
+    # The hint follows the reason as a Chinese sentence follows another: without a space.
+    assert "依赖它。" in body["detail"] and "。 " not in body["detail"]
     # The dependants found through the protecting foreign keys.
     body = admin_api.delete(f"/api/v1/instruments/{instrument.pk}/", **chinese).json()
     assert body["dependants"] == {"runs": 1}

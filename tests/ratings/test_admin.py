@@ -123,11 +123,11 @@ HELD_RATINGS = {
         "nothing": "Nothing was deleted.",
     },
     "zh-hans": {
-        # The reason and what to do instead are two messages, joined as the API joins them.
+        # The reason and what to do instead are two sentences, joined without a space.
         "campaign": "该评分活动包含 2 条已提交的评分；评分是研究的结果，永不删除，包含它们的评分活动"
-        "也不删除。 请改为关闭",
+        "也不删除。请改为关闭",
         "closed": "该评分活动包含 2 条已提交的评分；评分是研究的结果，永不删除，包含它们的评分活动"
-        "也不删除。 它已关闭",
+        "也不删除。它已关闭",
         "unit": "该单元包含 1 条已提交的评分；评分是研究的结果，永不删除，包含它们的单元也不删除。",
         "assignment": "该分配包含 1 条已提交的评分；评分是研究的结果，永不删除，包含它们的分配也不"
         "删除。评分的更正以新的修订版本进行",
@@ -204,3 +204,77 @@ def test_a_unit_or_an_assignment_nobody_rated_can_still_be_deleted_in_the_admin(
     response = admin_client.post(f"/admin/ratings/unit/{unit.pk}/delete/", {"post": "yes"})
     assert response.status_code == 302
     assert not Unit.objects.filter(pk=unit.pk).exists()
+
+
+# What the admin says when it refuses to delete what runs, answers and ratings refer to.
+REFERRED_TO = {
+    "en": {
+        "instrument": "This instrument was given in 1 run; the run's answers are to its items, "
+        "so it is never deleted.",
+        "item": "so the item is never deleted. Edit its texts instead",
+        "scale": "This scale is used by 1 campaign; its ratings are on this scale, so it is "
+        "never deleted.",
+        "panel": "This panel rates in 1 campaign, so it is never deleted.",
+        "expertprofile": "To stop them rating, deactivate their user account (Active)",
+    },
+    "zh-hans": {
+        "instrument": "该量表已在 1 次运行中施测；运行的回答对应它的题目，因此永不删除。",
+        "item": "因此题目永不删除。请改为编辑它的文本",
+        "scale": "该量尺被 1 个评分活动使用；其评分以此量尺给出，因此永不删除。",
+        "panel": "该专家组在 1 个评分活动中评分，因此永不删除。",
+        "expertprofile": "要让其停止评分，请停用其用户账号",
+    },
+}
+
+
+@pytest.mark.parametrize("language", ["en", "zh-hans"])
+def test_deleting_what_runs_and_campaigns_refer_to_says_why(admin_client, campaign, language):
+    from careers.models import Instrument, Item, Scale
+    from ratings.models import ExpertProfile, Panel
+
+    assignment = campaign.assignments.select_related("unit__item", "expert").first()
+    refused = [
+        ("careers", "instrument", campaign.run.instrument),
+        ("careers", "item", assignment.unit.item),
+        ("careers", "scale", campaign.scale),
+        ("ratings", "panel", campaign.panel),
+        ("ratings", "expertprofile", assignment.expert),
+    ]
+    models = (Instrument, Item, Scale, Panel, ExpertProfile)
+    counts = [model.objects.count() for model in models]
+    admin_client.cookies["django_language"] = language
+    says = REFERRED_TO[language]
+    other = REFERRED_TO["zh-hans" if language == "en" else "en"]
+    for app, model, obj in refused:
+        pages = [
+            admin_client.get(f"/admin/{app}/{model}/{obj.pk}/delete/", follow=True),
+            admin_client.post(
+                f"/admin/{app}/{model}/",
+                {"action": "delete_selected", "_selected_action": [obj.pk], "post": "yes"},
+                follow=True,
+            ),
+        ]
+        for response in pages:
+            assert response.status_code == 200, model
+            shown = html.unescape(response.content.decode())
+            assert says[model] in shown and other[model] not in shown, model
+    assert [model.objects.count() for model in models] == counts
+
+
+def test_a_panel_or_scale_no_campaign_uses_can_still_be_deleted_in_the_admin(
+    admin_client, campaign
+):
+    from careers.models import Scale
+    from ratings.models import Panel
+
+    panel = Panel.objects.create(name="Unused panel")
+    scale = Scale.objects.create(
+        instrument=campaign.scale.instrument, slug="unused", name="Unused scale"
+    )
+    for url in (
+        f"/admin/ratings/panel/{panel.pk}/delete/",
+        f"/admin/careers/scale/{scale.pk}/delete/",
+    ):
+        assert admin_client.post(url, {"post": "yes"}).status_code == 302, url
+    assert not Panel.objects.filter(pk=panel.pk).exists()
+    assert not Scale.objects.filter(pk=scale.pk).exists()
