@@ -18,6 +18,7 @@ from django.views.decorators.cache import never_cache
 from careers.models import Instrument
 from careers.permissions import is_researcher, is_study_admin
 from careers.tokens import api_token_create, api_token_revoke, api_tokens
+from config.errors import sentences_joined
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -46,7 +47,7 @@ def api_tokens_page(request: HttpRequest) -> HttpResponse:
             try:
                 _record, new_token = api_token_create(user=request.user)
             except ValidationError as exc:
-                messages.error(request, " ".join(exc.messages))
+                messages.error(request, sentences_joined(*exc.messages))
                 return redirect("api-tokens")
         elif action == "revoke":
             key = request.POST.get("key", "")

@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from config.admin_deletion import ExplainsRefusedDeletion
+from config.errors import sentences_joined
 from llmruns.models import (
     Attempt,
     ModelEndpoint,
@@ -161,7 +162,7 @@ def _apply(modeladmin, request, queryset, service, done: str) -> None:
             service(run=run)
         except ValidationError as exc:
             modeladmin.message_user(
-                request, f"{run}: {' '.join(exc.messages)}", level=messages.ERROR
+                request, f"{run}: {sentences_joined(*exc.messages)}", level=messages.ERROR
             )
         else:
             modeladmin.message_user(request, _("%(run)s: %(done)s") % {"run": run, "done": done})

@@ -59,6 +59,7 @@ from django.db.models import Count, Exists, Max, OuterRef, Q
 from django.db.models.signals import m2m_changed, post_save
 from django.utils.translation import gettext as _
 
+from config.errors import sentences_joined
 from ratings.adaptive import UNFINISHED, _pool, _retry_waiting, stopping_state
 from ratings.adaptive_assignment import hand_on, queue_order
 from ratings.assignment import UnitSpec
@@ -419,7 +420,7 @@ class ShortUnit:
             "code": self.blind_code,
             "raters": self.raters,
             "wanted": self.raters_per_unit,
-            "reasons": " ".join(self.reasons),
+            "reasons": sentences_joined(*self.reasons),
         }
 
 

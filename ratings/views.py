@@ -26,6 +26,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from careers.permissions import is_study_admin
+from config.errors import sentences_joined
 from ratings.adaptive import stopping_state
 from ratings.calibration import (
     campaign_calibration,
@@ -258,7 +259,7 @@ def rate_unit(request: HttpRequest, blind_code: str, *, expert: ExpertProfile) -
                 else:
                     _rate(page.assignment, form)
             except RatingConflict as exc:
-                messages.error(request, " ".join(exc.messages))
+                messages.error(request, sentences_joined(*exc.messages))
                 return redirect("rate-unit", blind_code)
             except ValidationError as exc:
                 errors = _error_dict(exc)
@@ -430,7 +431,7 @@ def _review_post(request: HttpRequest, campaign: Campaign) -> HttpResponse | Non
         else:
             return HttpResponse(_("Unknown action."), status=400)
     except ValidationError as exc:
-        return HttpResponse(" ".join(exc.messages), status=400)
+        return HttpResponse(sentences_joined(*exc.messages), status=400)
     return None
 
 

@@ -289,3 +289,14 @@ def test_a_409_names_the_dependants_in_the_request_language_and_keys_them_in_eng
         response = exception_handler(ProtectedError("protected", {Trial.objects.first()}), {})
     assert response.data["dependants"] == {"trials": 1}
     assert response.data["detail"] == "无法删除：有 1 试次 依赖它。"
+
+
+def test_sentences_join_with_a_space_in_english_and_without_one_after_a_chinese_stop():
+    from config.errors import sentences_joined
+
+    assert sentences_joined("It is used.", "", "Archive it instead.") == (
+        "It is used. Archive it instead."
+    )
+    assert sentences_joined("它被使用。", "请改为归档。") == "它被使用。请改为归档。"
+    assert sentences_joined("值无效：", "必须是数字。") == "值无效：必须是数字。"
+    assert sentences_joined("", "Only this.") == "Only this."
