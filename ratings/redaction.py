@@ -201,6 +201,14 @@ def _fold_with_origins(text: str) -> tuple[str, list[int] | None]:
     # Full-width punctuation ("，", "：") is not NFKC-normal, but folds one for one.
     table = {char: _fold_char(char) for char in set(text)}
     if all(len(folded) == 1 for folded in table.values()):
+        changed = {char: folded for char, folded in table.items() if folded != char}
+        if changed.keys().isdisjoint(changed.values()):
+            # A few characters change ("，" -> ","): replacing each is one fast scan, where
+            # translating costs a lookup per character. No replacement makes a character that
+            # a later one would change again, so the result is the translation's.
+            for char, folded in changed.items():
+                text = text.replace(char, folded)
+            return text, None
         return text.translate(str.maketrans(table)), None
     pieces: list[str] = []
     origins: list[int] = []
@@ -406,11 +414,22 @@ def _windows(positions: list[int], length: int) -> list[tuple[int, int]]:
     return windows
 
 
+# Where a phrase can start: every phrase opens with one of these words ("as", "i", "my",
+# "this", "you" followed by a space or an apostrophe; "我", "作为", "身为", "这里是", "本人是").
+# The grammar is tried only there, not at every character of a window; the pattern opens with
+# a character class, so the regex engine skips the other characters in one fast scan.
+_PHRASE_START = re.compile(
+    rf"[aimty我作身这本](?:(?<![{_WORD_CHARS}][aimty])"
+    r"(?:(?<=a)s|(?<=m)y|(?<=t)his|(?<=y)ou|(?<=i))(?=[\s'’])"
+    r"|(?<=我)|(?<=作)为|(?<=身)为|(?<=这)里是|(?<=本)人是)"
+)
+
+
 def _phrases(token_text: str, name_positions: list[int]) -> Iterator[re.Match[str]]:
     position = 0
     for window_start, window_end in _windows(name_positions, len(token_text)):
         position = max(position, window_start)
-        while (match := _PHRASE.search(token_text, position, window_end)) is not None:
+        while (match := _next_phrase(token_text, position, window_end)) is not None:
             start = match.start()
             if match.group("as_lead") is not None and _COMPARISON_BEFORE_AS.search(
                 token_text[max(0, start - _COMPARISON_LOOKBACK) : start]
@@ -420,6 +439,15 @@ def _phrases(token_text: str, name_positions: list[int]) -> Iterator[re.Match[st
                 continue
             yield match
             position = match.end()
+
+
+def _next_phrase(token_text: str, position: int, window_end: int) -> re.Match[str] | None:
+    """The first phrase starting at or after position, as _PHRASE.search would find it."""
+    while (start := _PHRASE_START.search(token_text, position, window_end)) is not None:
+        if (match := _PHRASE.match(token_text, start.start(), window_end)) is not None:
+            return match
+        position = start.start() + 1
+    return None
 
 
 def _trie(items: list[tuple[str, str, int]]) -> str:
@@ -563,6 +591,17 @@ def _protected_spans(folded: str) -> list[tuple[int, int]]:
     return [match.span() for match in _PROTECTED.finditer(folded)]
 
 
+_PLACEHOLDERS = (_REDACTED_NAME, _ORIGIN_ONLY_NAME, _AMBIGUOUS_NAME)
+
+
+def _disarm(piece: str) -> str:
+    return piece.translate(_DISARM_PLACEHOLDERS)
+
+
+def _as_it_is(piece: str) -> str:
+    return piece
+
+
 # What stands between a maker and its model: "的", "'s ", a space.
 _BETWEEN_MAKER_AND_MODEL = frozenset({"的", "'s ", "’s ", " ", ""})
 
@@ -578,13 +617,16 @@ def _identity_spans(folded: str, name_finder: _NameFinder) -> list[tuple[int, in
     token_length = 0
     protected: list[tuple[int, int]] | None = None
     previous_placeholder = ""
+    # Translating every piece costs a lookup per character; a text holds a placeholder's
+    # character almost never, so the pieces are copied as they are unless it does.
+    disarm = _disarm if any(char in folded for char in _PLACEHOLDERS) else _as_it_is
     for match in name_finder.pattern.finditer(folded):
         start, end = match.span()
         if protected is None and _in_an_idiom(match.group(0)):
             protected = _protected_spans(folded)
         if protected and any(low <= start and end <= high for low, high in protected):
             continue
-        pieces.append(folded[copied_up_to:start].translate(_DISARM_PLACEHOLDERS))
+        pieces.append(disarm(folded[copied_up_to:start]))
         token_length += start - copied_up_to
         placeholder = name_finder.placeholder(match.group(0))
         if (
@@ -605,7 +647,7 @@ def _identity_spans(folded: str, name_finder: _NameFinder) -> list[tuple[int, in
     if not names:
         # Every phrase names a model or its maker; without a name there is nothing to do.
         return []
-    pieces.append(folded[copied_up_to:].translate(_DISARM_PLACEHOLDERS))
+    pieces.append(disarm(folded[copied_up_to:]))
     name_indexes = [index for index, _start, _end in names]
 
     def folded_start(index: int) -> int:

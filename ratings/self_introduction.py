@@ -836,6 +836,22 @@ def _after_greeting_or_start(text: str, start: int) -> bool:
 
 
 _HERE_REACH = 80
+
+
+def _may_hold_here(text: str) -> bool:
+    """Whether text holds a word every match of _HERE holds: a fast test before the pattern."""
+    return "here" in text or "service" in text
+
+
+# What every match of _SIGNATURE_EN holds: a dash or a "signed" mark.
+_SIGNATURE_MARKS_EN = ("—", "–", "―", "--", "(signed)", "[signed]", "/s/", "Signed", "Signature")
+
+
+def _may_hold_signature_mark(text: str, start: int) -> bool:
+    """Whether text from start holds a mark every match of _SIGNATURE_EN starting there holds."""
+    return any(text.find(mark, start) != -1 for mark in _SIGNATURE_MARKS_EN)
+
+
 # A name of a model must look like one in "As X, I": a digit or an inner capital.
 _MODEL_SHAPE = re.compile(r"\d|[a-z][A-Z]")
 # Words that make "As X, I" a role ("As Director, I", "As Head Chef, I", "As Acting CEO, I")
@@ -1430,7 +1446,7 @@ def _english_spans(text: str) -> Iterator[tuple[int, int]]:
             yield match.span("as_name")
             if match.group("as_org"):
                 yield match.span("as_org")
-    for hit in _HERE.finditer(text):
+    for hit in _HERE.finditer(text) if _may_hold_here(text) else ():
         # The name just before " here": read backwards from the hit, within one sentence.
         window_start = max(0, hit.start() - _HERE_REACH)
         match = here.search(text[window_start : hit.start()])
@@ -1502,7 +1518,12 @@ def _english_spans(text: str) -> Iterator[tuple[int, int]]:
         ):
             yield match.span("signed")
             break
-    for match in _SIGNATURE_EN.finditer(text, tail_start):
+    signatures = (
+        _SIGNATURE_EN.finditer(text, tail_start)
+        if _may_hold_signature_mark(text, tail_start)
+        else ()
+    )
+    for match in signatures:
         name = match.group("mark_signed")
         # "— End", "Signed: Store Manager": a word or a role, not a name.
         if (
