@@ -1,6 +1,7 @@
 """The shortcuts of redaction (tests that skip a stage, scans that skip characters) change
 nothing: on the sentences of the other redaction tests, the benchmark's work samples and
-generated texts, redaction with every shortcut disabled finds the same spans.
+generated texts, redaction with every shortcut disabled (one pattern of names for every text,
+the phrase grammar tried at every character, every pattern run) finds the same spans.
 
 A shortcut that skips too much ("you" left out of the words a phrase may start with, a dash
 left out of the marks of a signature) makes a text here come out differently.
@@ -55,9 +56,16 @@ SIGNED = [
     f"The plan is ready.\n{mark}Zorblax"
     for mark in ("— ", "—— ", "– ", "― ", "-- ", "(signed) ", "[signed] ", "/s/ ", "Signed: ")
 ] + ["The plan is ready. Signature: Zorblax", "Zorblax here, with the plan."]
+# Chinese text with Latin-script words that hold a name inside them ("xChatGPT", "Yield").
+MIXED = [
+    "用户名是xChatGPT和openaiClaude，我是灵犀大模型。",
+    "Yield曲线说明了问题，作为文心一言，我建议先列出预算。",
+    "claudication是一种病症，由百度开发的模型会这样解释。",
+]
 SENTENCES = sorted(
     {
         *SIGNED,
+        *MIXED,
         *_string_literals(TESTS / "test_redaction.py"),
         *_string_literals(TESTS / "test_self_introduction.py"),
         *_tsv_sentences(TESTS / "data" / "self_identification.tsv"),
@@ -154,6 +162,7 @@ FRAGMENTS = [
 
 
 def _with_every_shortcut_disabled(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(redaction._NameFinder, "pattern_for", lambda self, folded: self.pattern)
     # Any character may start a phrase: the grammar is tried at every position of a window.
     monkeypatch.setattr(redaction, "_PHRASE_START", re.compile(r"(?s)."))
     monkeypatch.setattr(redaction, "_as_it_is", redaction._disarm)
