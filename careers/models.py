@@ -32,14 +32,18 @@ class QuestionKind(models.TextChoices):
 
 
 class Instrument(models.Model):
-    slug = models.SlugField(unique=True)
-    version = models.CharField(max_length=32)
-    name = models.CharField(max_length=200)
+    slug = models.SlugField(verbose_name=_("slug"), unique=True)
+    version = models.CharField(verbose_name=_("version"), max_length=32)
+    name = models.CharField(verbose_name=_("name"), max_length=200)
     name_zh = models.CharField(_("name (Chinese)"), max_length=200, blank=True)
-    attribution = models.TextField(blank=True)
+    attribution = models.TextField(verbose_name=_("attribution"), blank=True)
     attribution_zh = models.TextField(_("attribution (Chinese)"), blank=True)
-    languages = models.JSONField(default=list, help_text=_("Language codes with complete texts."))
-    created_at = models.DateTimeField(auto_now_add=True)
+    languages = models.JSONField(
+        verbose_name=_("languages"),
+        default=list,
+        help_text=_("Language codes with complete texts."),
+    )
+    created_at = models.DateTimeField(verbose_name=_("created at"), auto_now_add=True)
 
     class Meta:
         ordering = ["slug"]
@@ -51,9 +55,11 @@ class Instrument(models.Model):
 
 
 class Item(models.Model):
-    instrument = models.ForeignKey(Instrument, on_delete=models.CASCADE, related_name="items")
-    number = models.PositiveSmallIntegerField()
-    area = models.CharField(max_length=1, choices=Area.choices)
+    instrument = models.ForeignKey(
+        Instrument, verbose_name=_("instrument"), on_delete=models.CASCADE, related_name="items"
+    )
+    number = models.PositiveSmallIntegerField(verbose_name=_("number"))
+    area = models.CharField(verbose_name=_("area"), max_length=1, choices=Area.choices)
 
     class Meta:
         ordering = ["instrument", "number"]
@@ -71,11 +77,14 @@ class Item(models.Model):
 
 
 class ItemText(models.Model):
-    item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="texts")
-    language = models.CharField(max_length=16, choices=Language.choices)
-    activity = models.CharField(max_length=300)
+    item = models.ForeignKey(
+        Item, verbose_name=_("item"), on_delete=models.CASCADE, related_name="texts"
+    )
+    language = models.CharField(verbose_name=_("language"), max_length=16, choices=Language.choices)
+    activity = models.CharField(verbose_name=_("activity"), max_length=300)
     task = models.TextField(
-        help_text=_("A work-sample task whose written answer an expert can judge.")
+        verbose_name=_("task"),
+        help_text=_("A work-sample task whose written answer an expert can judge."),
     )
 
     class Meta:
@@ -91,10 +100,12 @@ class ItemText(models.Model):
 
 
 class Scale(models.Model):
-    instrument = models.ForeignKey(Instrument, on_delete=models.CASCADE, related_name="scales")
-    slug = models.SlugField()
-    name = models.CharField(max_length=200)
-    name_zh = models.CharField(max_length=200, blank=True)
+    instrument = models.ForeignKey(
+        Instrument, verbose_name=_("instrument"), on_delete=models.CASCADE, related_name="scales"
+    )
+    slug = models.SlugField(verbose_name=_("slug"))
+    name = models.CharField(verbose_name=_("name"), max_length=200)
+    name_zh = models.CharField(verbose_name=_("name (Chinese)"), max_length=200, blank=True)
 
     class Meta:
         ordering = ["instrument", "slug"]
@@ -120,11 +131,13 @@ class Scale(models.Model):
 
 
 class ScalePoint(models.Model):
-    scale = models.ForeignKey(Scale, on_delete=models.CASCADE, related_name="points")
-    value = models.SmallIntegerField()
-    language = models.CharField(max_length=16, choices=Language.choices)
-    label = models.CharField(max_length=100)
-    description = models.TextField(blank=True)
+    scale = models.ForeignKey(
+        Scale, verbose_name=_("scale"), on_delete=models.CASCADE, related_name="points"
+    )
+    value = models.SmallIntegerField(verbose_name=_("value"))
+    language = models.CharField(verbose_name=_("language"), max_length=16, choices=Language.choices)
+    label = models.CharField(verbose_name=_("label"), max_length=100)
+    description = models.TextField(verbose_name=_("description"), blank=True)
 
     class Meta:
         ordering = ["scale", "language", "value"]
@@ -143,20 +156,28 @@ class ScalePoint(models.Model):
 class PromptTemplate(models.Model):
     """One version of a prompt template. Rows are never edited: a change is a new version."""
 
-    instrument = models.ForeignKey(Instrument, on_delete=models.CASCADE, related_name="templates")
-    kind = models.CharField(max_length=20, choices=QuestionKind.choices)
-    language = models.CharField(max_length=16, choices=Language.choices)
+    instrument = models.ForeignKey(
+        Instrument, verbose_name=_("instrument"), on_delete=models.CASCADE, related_name="templates"
+    )
+    kind = models.CharField(
+        verbose_name=_("question kind"), max_length=20, choices=QuestionKind.choices
+    )
+    language = models.CharField(verbose_name=_("language"), max_length=16, choices=Language.choices)
     variant = models.PositiveSmallIntegerField(
-        default=1, help_text=_("Paraphrase number within the kind.")
+        verbose_name=_("variant"), default=1, help_text=_("Paraphrase number within the kind.")
     )
-    version = models.PositiveIntegerField(default=1)
-    system_text = models.TextField(blank=True)
-    user_text = models.TextField()
-    note = models.CharField(max_length=300, blank=True)
+    version = models.PositiveIntegerField(verbose_name=_("version"), default=1)
+    system_text = models.TextField(verbose_name=_("system message"), blank=True)
+    user_text = models.TextField(verbose_name=_("user message"))
+    note = models.CharField(verbose_name=_("note"), max_length=300, blank=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(verbose_name=_("created at"), auto_now_add=True)
 
     class Meta:
         ordering = ["instrument", "kind", "language", "variant", "-version"]

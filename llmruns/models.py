@@ -48,13 +48,14 @@ class TokenLimitParam(models.TextChoices):
 class ModelEndpoint(models.Model):
     """Any OpenAI-compatible server. The API key is read from the named environment variable."""
 
-    name = models.CharField(max_length=100, unique=True)
-    provider = models.CharField(max_length=100, blank=True)
-    base_url = models.URLField(max_length=300)
+    name = models.CharField(verbose_name=_("name"), max_length=100, unique=True)
+    provider = models.CharField(verbose_name=_("provider"), max_length=100, blank=True)
+    base_url = models.URLField(verbose_name=_("base URL"), max_length=300)
     model = models.CharField(
         _("model id"), max_length=200, help_text=_("A dated snapshot where the provider has one.")
     )
     api_key_env = models.CharField(
+        verbose_name=_("API key variable"),
         max_length=100,
         blank=True,
         validators=[
@@ -71,20 +72,30 @@ class ModelEndpoint(models.Model):
         ),
     )
     supports_json_schema = models.BooleanField(
-        default=False, help_text=_("Accepts response_format with a JSON schema.")
+        verbose_name=_("supports JSON schema"),
+        default=False,
+        help_text=_("Accepts response_format with a JSON schema."),
     )
-    supports_seed = models.BooleanField(default=True)
+    supports_seed = models.BooleanField(verbose_name=_("supports seed"), default=True)
     supports_logprobs = models.BooleanField(
-        default=False, help_text=_("Returns logprobs with top_logprobs for the answer token.")
+        verbose_name=_("supports logprobs"),
+        default=False,
+        help_text=_("Returns logprobs with top_logprobs for the answer token."),
     )
     supports_system_role = models.BooleanField(
-        default=True, help_text=_("Accepts a message with the system role.")
+        verbose_name=_("supports system role"),
+        default=True,
+        help_text=_("Accepts a message with the system role."),
     )
     accepts_temperature = models.BooleanField(
-        default=True, help_text=_("Accepts temperature (reasoning models reject it).")
+        verbose_name=_("accepts temperature"),
+        default=True,
+        help_text=_("Accepts temperature (reasoning models reject it)."),
     )
     accepts_top_p = models.BooleanField(
-        default=True, help_text=_("Accepts top_p (reasoning models reject it).")
+        verbose_name=_("accepts top_p"),
+        default=True,
+        help_text=_("Accepts top_p (reasoning models reject it)."),
     )
     token_limit_param = models.CharField(
         _("token limit parameter"),
@@ -93,6 +104,7 @@ class ModelEndpoint(models.Model):
         default=TokenLimitParam.MAX_TOKENS,
     )
     price_reasoning_per_million = models.DecimalField(
+        verbose_name=_("reasoning price per million tokens"),
         max_digits=12,
         decimal_places=4,
         null=True,
@@ -100,24 +112,36 @@ class ModelEndpoint(models.Model):
         help_text=_("Price of reasoning tokens; empty means the output price."),
     )
     capabilities = models.JSONField(
+        verbose_name=_("capabilities"),
         default=dict,
         blank=True,
         help_text=_(
             "The last probe's report: per capability whether it is supported and the raw error."
         ),
     )
-    probed_at = models.DateTimeField(null=True, blank=True)
+    probed_at = models.DateTimeField(verbose_name=_("probed at"), null=True, blank=True)
     max_requests_per_minute = models.PositiveIntegerField(
-        default=60, validators=[MinValueValidator(1)]
+        verbose_name=_("max requests per minute"), default=60, validators=[MinValueValidator(1)]
     )
-    max_concurrency = models.PositiveIntegerField(default=4, validators=[MinValueValidator(1)])
+    max_concurrency = models.PositiveIntegerField(
+        verbose_name=_("max concurrency"), default=4, validators=[MinValueValidator(1)]
+    )
     price_input_per_million = models.DecimalField(
-        max_digits=12, decimal_places=4, default=Decimal(0), validators=[MinValueValidator(0)]
+        verbose_name=_("input price per million tokens"),
+        max_digits=12,
+        decimal_places=4,
+        default=Decimal(0),
+        validators=[MinValueValidator(0)],
     )
     price_output_per_million = models.DecimalField(
-        max_digits=12, decimal_places=4, default=Decimal(0), validators=[MinValueValidator(0)]
+        verbose_name=_("output price per million tokens"),
+        max_digits=12,
+        decimal_places=4,
+        default=Decimal(0),
+        validators=[MinValueValidator(0)],
     )
     price_cached_input_per_million = models.DecimalField(
+        verbose_name=_("cached input price per million tokens"),
         max_digits=12,
         decimal_places=4,
         null=True,
@@ -128,23 +152,28 @@ class ModelEndpoint(models.Model):
             "means the input price."
         ),
     )
-    extra_params = models.JSONField(default=dict, blank=True)
+    extra_params = models.JSONField(verbose_name=_("extra parameters"), default=dict, blank=True)
     timeout_seconds = models.FloatField(
-        default=60.0, validators=[MinValueValidator(0.1), MaxValueValidator(3600)]
+        verbose_name=_("timeout (seconds)"),
+        default=60.0,
+        validators=[MinValueValidator(0.1), MaxValueValidator(3600)],
     )
     is_mock = models.BooleanField(
-        default=False, help_text=_("Served by the project's mock server.")
+        verbose_name=_("mock"), default=False, help_text=_("Served by the project's mock server.")
     )
     archived_at = models.DateTimeField(
+        verbose_name=_("archived at"),
         null=True,
         blank=True,
         help_text=_("When set, new runs cannot use the endpoint; its runs and trials stay."),
     )
     supports_batch = models.BooleanField(
+        verbose_name=_("supports batch API"),
         default=False,
         help_text=_("Offers the OpenAI-compatible batch API (/v1/files and /v1/batches)."),
     )
     batch_price_input_per_million = models.DecimalField(
+        verbose_name=_("batch input price per million tokens"),
         max_digits=12,
         decimal_places=4,
         null=True,
@@ -152,6 +181,7 @@ class ModelEndpoint(models.Model):
         help_text=_("Empty: the live price less the batch discount."),
     )
     batch_price_output_per_million = models.DecimalField(
+        verbose_name=_("batch output price per million tokens"),
         max_digits=12,
         decimal_places=4,
         null=True,
@@ -159,6 +189,7 @@ class ModelEndpoint(models.Model):
         help_text=_("Empty: the live price less the batch discount."),
     )
     batch_discount = models.DecimalField(
+        verbose_name=_("batch discount"),
         max_digits=4,
         decimal_places=3,
         default=Decimal("0.5"),
@@ -166,16 +197,18 @@ class ModelEndpoint(models.Model):
         help_text=_("Share taken off the live price in batch mode where no batch price is set."),
     )
     batch_max_requests = models.PositiveIntegerField(
+        verbose_name=_("max requests per batch"),
         default=50_000,
         validators=[MinValueValidator(1)],
         help_text=_("Most requests in one batch input file."),
     )
     batch_max_bytes = models.PositiveBigIntegerField(
+        verbose_name=_("max batch file size (bytes)"),
         default=200_000_000,
         validators=[MinValueValidator(1)],
         help_text=_("Largest batch input file, in bytes."),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(verbose_name=_("created at"), auto_now_add=True)
 
     class Meta:
         ordering = ["name"]
@@ -332,28 +365,42 @@ class Execution(models.TextChoices):
 
 
 class Run(models.Model):
-    name = models.CharField(max_length=200)
-    instrument = models.ForeignKey(Instrument, on_delete=models.PROTECT, related_name="runs")
-    endpoints = models.ManyToManyField(ModelEndpoint, related_name="runs")
-    languages = models.JSONField(default=list)
-    kinds = models.JSONField(default=list)
-    replications = models.PositiveIntegerField(validators=[MinValueValidator(1)])
-    temperature = models.FloatField(default=1.0)
-    top_p = models.FloatField(null=True, blank=True)
-    max_tokens = models.PositiveIntegerField(default=600)
-    seed = models.IntegerField(default=0, help_text=_("Base seed; replication r sends seed + r."))
+    name = models.CharField(verbose_name=_("name"), max_length=200)
+    instrument = models.ForeignKey(
+        Instrument, verbose_name=_("instrument"), on_delete=models.PROTECT, related_name="runs"
+    )
+    endpoints = models.ManyToManyField(
+        ModelEndpoint, verbose_name=_("endpoints"), related_name="runs"
+    )
+    languages = models.JSONField(verbose_name=_("languages"), default=list)
+    kinds = models.JSONField(verbose_name=_("question kinds"), default=list)
+    replications = models.PositiveIntegerField(
+        verbose_name=_("replications"), validators=[MinValueValidator(1)]
+    )
+    temperature = models.FloatField(verbose_name=_("temperature"), default=1.0)
+    top_p = models.FloatField(verbose_name=_("top_p"), null=True, blank=True)
+    max_tokens = models.PositiveIntegerField(verbose_name=_("max tokens"), default=600)
+    seed = models.IntegerField(
+        verbose_name=_("seed"), default=0, help_text=_("Base seed; replication r sends seed + r.")
+    )
     reverse_half = models.BooleanField(
-        default=True, help_text=_("Reverse the scale direction in every second replication.")
+        verbose_name=_("reverse the scale in half the replications"),
+        default=True,
+        help_text=_("Reverse the scale direction in every second replication."),
     )
     rotate_templates = models.BooleanField(
-        default=True, help_text=_("Rotate among a kind's paraphrased templates by replication.")
+        verbose_name=_("rotate templates"),
+        default=True,
+        help_text=_("Rotate among a kind's paraphrased templates by replication."),
     )
-    max_attempts = models.PositiveSmallIntegerField(default=5)
+    max_attempts = models.PositiveSmallIntegerField(verbose_name=_("max attempts"), default=5)
     methods = models.JSONField(
+        verbose_name=_("elicitation methods"),
         default=default_methods,
         help_text=_("Elicitation methods of the Likert questions (each trial carries one)."),
     )
     method_fallback = models.CharField(
+        verbose_name=_("method fallback"),
         max_length=20,
         blank=True,
         choices=[("", _("none (refuse)")), (ElicitationMethod.VERBAL, _("verbal"))],
@@ -363,6 +410,7 @@ class Run(models.Model):
         ),
     )
     min_valid_mass = models.FloatField(
+        verbose_name=_("min valid probability mass"),
         default=0.5,
         help_text=_(
             "token_probability: a trial whose probability mass on valid options is below this "
@@ -370,19 +418,26 @@ class Run(models.Model):
         ),
     )
     execution = models.CharField(
+        verbose_name=_("execution"),
         max_length=8,
         choices=Execution.choices,
         default=Execution.LIVE,
         help_text=_("Live calls, or the providers' batch APIs (cheaper, answers within hours)."),
     )
-    status = models.CharField(max_length=16, choices=RunStatus.choices, default=RunStatus.DRAFT)
-    config = models.JSONField(
-        default=dict, help_text=_("Frozen copy of every template and parameter used.")
+    status = models.CharField(
+        verbose_name=_("status"), max_length=16, choices=RunStatus.choices, default=RunStatus.DRAFT
     )
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL)
-    created_at = models.DateTimeField(auto_now_add=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
+    config = models.JSONField(
+        verbose_name=_("frozen configuration"),
+        default=dict,
+        help_text=_("Frozen copy of every template and parameter used."),
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("created by"), null=True, on_delete=models.SET_NULL
+    )
+    created_at = models.DateTimeField(verbose_name=_("created at"), auto_now_add=True)
+    started_at = models.DateTimeField(verbose_name=_("started at"), null=True, blank=True)
+    finished_at = models.DateTimeField(verbose_name=_("finished at"), null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
@@ -418,16 +473,28 @@ FINAL_TRIAL_STATUSES = (
 
 
 class Trial(models.Model):
-    run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="trials")
-    endpoint = models.ForeignKey(ModelEndpoint, on_delete=models.PROTECT, related_name="trials")
-    language = models.CharField(max_length=16, choices=Language.choices)
-    item = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="trials")
-    kind = models.CharField(max_length=20, choices=QuestionKind.choices)
-    replication = models.PositiveIntegerField()
+    run = models.ForeignKey(
+        Run, verbose_name=_("run"), on_delete=models.CASCADE, related_name="trials"
+    )
+    endpoint = models.ForeignKey(
+        ModelEndpoint, verbose_name=_("endpoint"), on_delete=models.PROTECT, related_name="trials"
+    )
+    language = models.CharField(verbose_name=_("language"), max_length=16, choices=Language.choices)
+    item = models.ForeignKey(
+        Item, verbose_name=_("item"), on_delete=models.PROTECT, related_name="trials"
+    )
+    kind = models.CharField(
+        verbose_name=_("question kind"), max_length=20, choices=QuestionKind.choices
+    )
+    replication = models.PositiveIntegerField(verbose_name=_("replication"))
     method = models.CharField(
-        max_length=20, choices=ElicitationMethod.choices, default=ElicitationMethod.VERBAL
+        verbose_name=_("method"),
+        max_length=20,
+        choices=ElicitationMethod.choices,
+        default=ElicitationMethod.VERBAL,
     )
     method_fallback = models.CharField(
+        verbose_name=_("method used instead"),
         max_length=20,
         choices=ElicitationMethod.choices,
         blank=True,
@@ -435,21 +502,28 @@ class Trial(models.Model):
     )
     work_sample = models.ForeignKey(
         "self",
+        verbose_name=_("work sample"),
         null=True,
         blank=True,
         on_delete=models.CASCADE,
         related_name="reviews",
         help_text=_("For self_review: the work sample being reviewed."),
     )
-    template_variant = models.PositiveSmallIntegerField(default=1)
-    scale_reversed = models.BooleanField(default=False)
-    status = models.CharField(
-        max_length=16, choices=TrialStatus.choices, default=TrialStatus.PENDING
+    template_variant = models.PositiveSmallIntegerField(
+        verbose_name=_("template variant"), default=1
     )
-    value = models.SmallIntegerField(null=True, blank=True)
-    text = models.TextField(blank=True)
-    outcome_reason = models.CharField(max_length=200, blank=True)
+    scale_reversed = models.BooleanField(verbose_name=_("scale reversed"), default=False)
+    status = models.CharField(
+        verbose_name=_("status"),
+        max_length=16,
+        choices=TrialStatus.choices,
+        default=TrialStatus.PENDING,
+    )
+    value = models.SmallIntegerField(verbose_name=_("value"), null=True, blank=True)
+    text = models.TextField(verbose_name=_("answer text"), blank=True)
+    outcome_reason = models.CharField(verbose_name=_("outcome reason"), max_length=200, blank=True)
     option_probabilities = models.JSONField(
+        verbose_name=_("option probabilities"),
         null=True,
         blank=True,
         help_text=_(
@@ -457,32 +531,43 @@ class Trial(models.Model):
             "over the valid options."
         ),
     )
-    valid_mass = models.FloatField(null=True, blank=True)
-    expected_value = models.FloatField(null=True, blank=True)
+    valid_mass = models.FloatField(verbose_name=_("valid probability mass"), null=True, blank=True)
+    expected_value = models.FloatField(verbose_name=_("expected value"), null=True, blank=True)
     reasoning_text = models.TextField(
-        blank=True, help_text=_("Reasoning the model returned apart from its answer; never parsed.")
+        verbose_name=_("reasoning text"),
+        blank=True,
+        help_text=_("Reasoning the model returned apart from its answer; never parsed."),
     )
     reasoning_tokens = models.PositiveIntegerField(
-        default=0, help_text=_("Part of the output tokens, as usage.completion_tokens counts them.")
+        verbose_name=_("reasoning tokens"),
+        default=0,
+        help_text=_("Part of the output tokens, as usage.completion_tokens counts them."),
     )
-    input_tokens = models.PositiveIntegerField(default=0)
+    input_tokens = models.PositiveIntegerField(verbose_name=_("input tokens"), default=0)
     cached_input_tokens = models.PositiveIntegerField(
+        verbose_name=_("cached input tokens"),
         default=0,
         help_text=_(
             "Part of the input tokens, read from the provider's prompt cache, as "
             "usage.prompt_tokens_details.cached_tokens counts them."
         ),
     )
-    output_tokens = models.PositiveIntegerField(default=0)
-    cost = models.DecimalField(max_digits=14, decimal_places=8, default=Decimal(0))
-    latency_ms = models.FloatField(null=True, blank=True)
-    attempt_count = models.PositiveSmallIntegerField(default=0)
-    enqueued_at = models.DateTimeField(null=True, blank=True)
-    lease_owner = models.CharField(max_length=200, blank=True)
-    lease_expires_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
+    output_tokens = models.PositiveIntegerField(verbose_name=_("output tokens"), default=0)
+    cost = models.DecimalField(
+        verbose_name=_("cost"), max_digits=14, decimal_places=8, default=Decimal(0)
+    )
+    latency_ms = models.FloatField(verbose_name=_("latency (ms)"), null=True, blank=True)
+    attempt_count = models.PositiveSmallIntegerField(
+        verbose_name=_("number of attempts"), default=0
+    )
+    enqueued_at = models.DateTimeField(verbose_name=_("queued at"), null=True, blank=True)
+    lease_owner = models.CharField(verbose_name=_("lease owner"), max_length=200, blank=True)
+    lease_expires_at = models.DateTimeField(
+        verbose_name=_("lease expires at"), null=True, blank=True
+    )
+    created_at = models.DateTimeField(verbose_name=_("created at"), auto_now_add=True)
+    started_at = models.DateTimeField(verbose_name=_("started at"), null=True, blank=True)
+    finished_at = models.DateTimeField(verbose_name=_("finished at"), null=True, blank=True)
 
     class Meta:
         ordering = ["run", "endpoint", "language", "kind", "method", "item", "replication"]
@@ -511,17 +596,22 @@ class Trial(models.Model):
 class Attempt(models.Model):
     """One HTTP call made for a trial: every call is kept."""
 
-    trial = models.ForeignKey(Trial, on_delete=models.CASCADE, related_name="attempts")
-    number = models.PositiveSmallIntegerField()
-    worker = models.CharField(max_length=200, blank=True)
-    request_body = models.JSONField()
-    response_body = models.TextField(blank=True)
-    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
-    error = models.TextField(blank=True)
-    started_at = models.DateTimeField()
-    duration_ms = models.FloatField()
+    trial = models.ForeignKey(
+        Trial, verbose_name=_("trial"), on_delete=models.CASCADE, related_name="attempts"
+    )
+    number = models.PositiveSmallIntegerField(verbose_name=_("number"))
+    worker = models.CharField(verbose_name=_("worker"), max_length=200, blank=True)
+    request_body = models.JSONField(verbose_name=_("request body"))
+    response_body = models.TextField(verbose_name=_("response body"), blank=True)
+    status_code = models.PositiveSmallIntegerField(
+        verbose_name=_("HTTP status code"), null=True, blank=True
+    )
+    error = models.TextField(verbose_name=_("error"), blank=True)
+    started_at = models.DateTimeField(verbose_name=_("started at"))
+    duration_ms = models.FloatField(verbose_name=_("duration (ms)"))
     batch = models.ForeignKey(
         "ProviderBatch",
+        verbose_name=_("provider batch"),
         null=True,
         blank=True,
         on_delete=models.CASCADE,
@@ -562,29 +652,44 @@ class ProviderBatch(models.Model):
     instead of created twice. Its requests are the Attempt rows that point at it.
     """
 
-    key = models.CharField(max_length=64, unique=True)
-    run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="batches")
-    endpoint = models.ForeignKey(ModelEndpoint, on_delete=models.PROTECT, related_name="batches")
-    phase = models.CharField(max_length=16, choices=BatchPhase.choices, default=BatchPhase.PLANNED)
-    provider_status = models.CharField(max_length=16, blank=True)
-    provider_batch_id = models.CharField(max_length=200, blank=True)
-    input_file_id = models.CharField(max_length=200, blank=True)
-    output_file_id = models.CharField(max_length=200, blank=True)
-    error_file_id = models.CharField(max_length=200, blank=True)
-    request_count = models.PositiveIntegerField(default=0)
-    input_bytes = models.PositiveBigIntegerField(default=0)
-    completed_count = models.PositiveIntegerField(default=0)
-    failed_count = models.PositiveIntegerField(default=0)
-    collected_count = models.PositiveIntegerField(default=0)
-    error = models.TextField(blank=True)
-    polls = models.PositiveIntegerField(default=0)
-    next_poll_at = models.DateTimeField(null=True, blank=True)
-    lease_until = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    uploaded_at = models.DateTimeField(null=True, blank=True)
-    submitted_at = models.DateTimeField(null=True, blank=True)
-    provider_finished_at = models.DateTimeField(null=True, blank=True)
-    collected_at = models.DateTimeField(null=True, blank=True)
+    key = models.CharField(verbose_name=_("batch key"), max_length=64, unique=True)
+    run = models.ForeignKey(
+        Run, verbose_name=_("run"), on_delete=models.CASCADE, related_name="batches"
+    )
+    endpoint = models.ForeignKey(
+        ModelEndpoint, verbose_name=_("endpoint"), on_delete=models.PROTECT, related_name="batches"
+    )
+    phase = models.CharField(
+        verbose_name=_("phase"),
+        max_length=16,
+        choices=BatchPhase.choices,
+        default=BatchPhase.PLANNED,
+    )
+    provider_status = models.CharField(verbose_name=_("provider status"), max_length=16, blank=True)
+    provider_batch_id = models.CharField(
+        verbose_name=_("provider batch id"), max_length=200, blank=True
+    )
+    input_file_id = models.CharField(verbose_name=_("input file id"), max_length=200, blank=True)
+    output_file_id = models.CharField(verbose_name=_("output file id"), max_length=200, blank=True)
+    error_file_id = models.CharField(verbose_name=_("error file id"), max_length=200, blank=True)
+    request_count = models.PositiveIntegerField(verbose_name=_("requests"), default=0)
+    input_bytes = models.PositiveBigIntegerField(
+        verbose_name=_("input file size (bytes)"), default=0
+    )
+    completed_count = models.PositiveIntegerField(verbose_name=_("completed requests"), default=0)
+    failed_count = models.PositiveIntegerField(verbose_name=_("failed requests"), default=0)
+    collected_count = models.PositiveIntegerField(verbose_name=_("collected requests"), default=0)
+    error = models.TextField(verbose_name=_("error"), blank=True)
+    polls = models.PositiveIntegerField(verbose_name=_("polls"), default=0)
+    next_poll_at = models.DateTimeField(verbose_name=_("next poll at"), null=True, blank=True)
+    lease_until = models.DateTimeField(verbose_name=_("lease until"), null=True, blank=True)
+    created_at = models.DateTimeField(verbose_name=_("created at"), auto_now_add=True)
+    uploaded_at = models.DateTimeField(verbose_name=_("uploaded at"), null=True, blank=True)
+    submitted_at = models.DateTimeField(verbose_name=_("submitted at"), null=True, blank=True)
+    provider_finished_at = models.DateTimeField(
+        verbose_name=_("finished at the provider"), null=True, blank=True
+    )
+    collected_at = models.DateTimeField(verbose_name=_("collected at"), null=True, blank=True)
 
     class Meta:
         ordering = ["run", "created_at"]

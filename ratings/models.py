@@ -28,12 +28,21 @@ def new_pseudonym() -> str:
 
 class ExpertProfile(models.Model):
     user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="expert"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        on_delete=models.CASCADE,
+        related_name="expert",
     )
-    pseudonym = models.CharField(max_length=20, unique=True, default=new_pseudonym)
-    languages = models.JSONField(default=list, help_text=_("Language codes the expert reads."))
-    areas = models.JSONField(default=list, help_text=_("RIASEC areas of expertise."))
-    created_at = models.DateTimeField(auto_now_add=True)
+    pseudonym = models.CharField(
+        verbose_name=_("pseudonym"), max_length=20, unique=True, default=new_pseudonym
+    )
+    languages = models.JSONField(
+        verbose_name=_("languages"), default=list, help_text=_("Language codes the expert reads.")
+    )
+    areas = models.JSONField(
+        verbose_name=_("areas"), default=list, help_text=_("RIASEC areas of expertise.")
+    )
+    created_at = models.DateTimeField(verbose_name=_("created at"), auto_now_add=True)
 
     class Meta:
         ordering = ["pseudonym"]
@@ -58,9 +67,11 @@ class ExpertProfile(models.Model):
 
 
 class Panel(models.Model):
-    name = models.CharField(max_length=200, unique=True)
-    experts = models.ManyToManyField(ExpertProfile, related_name="panels", blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    name = models.CharField(verbose_name=_("name"), max_length=200, unique=True)
+    experts = models.ManyToManyField(
+        ExpertProfile, verbose_name=_("experts"), related_name="panels", blank=True
+    )
+    created_at = models.DateTimeField(verbose_name=_("created at"), auto_now_add=True)
 
     class Meta:
         ordering = ["name"]
@@ -79,48 +90,82 @@ class CampaignStatus(models.TextChoices):
 
 
 class Campaign(models.Model):
-    name = models.CharField(max_length=200)
-    run = models.ForeignKey(Run, on_delete=models.PROTECT, related_name="campaigns")
-    panel = models.ForeignKey(Panel, on_delete=models.PROTECT, related_name="campaigns")
-    scale = models.ForeignKey(Scale, on_delete=models.PROTECT, related_name="campaigns")
-    endpoints = models.ManyToManyField(ModelEndpoint, related_name="campaigns")
-    languages = models.JSONField(default=list)
-    areas = models.JSONField(default=list)
-    samples_per_cell = models.PositiveIntegerField(default=1, validators=[MinValueValidator(1)])
-    raters_per_unit = models.PositiveIntegerField(default=3, validators=[MinValueValidator(1)])
+    name = models.CharField(verbose_name=_("name"), max_length=200)
+    run = models.ForeignKey(
+        Run, verbose_name=_("run"), on_delete=models.PROTECT, related_name="campaigns"
+    )
+    panel = models.ForeignKey(
+        Panel, verbose_name=_("panel"), on_delete=models.PROTECT, related_name="campaigns"
+    )
+    scale = models.ForeignKey(
+        Scale, verbose_name=_("scale"), on_delete=models.PROTECT, related_name="campaigns"
+    )
+    endpoints = models.ManyToManyField(
+        ModelEndpoint, verbose_name=_("endpoints"), related_name="campaigns"
+    )
+    languages = models.JSONField(verbose_name=_("languages"), default=list)
+    areas = models.JSONField(verbose_name=_("areas"), default=list)
+    samples_per_cell = models.PositiveIntegerField(
+        verbose_name=_("work samples per cell"), default=1, validators=[MinValueValidator(1)]
+    )
+    raters_per_unit = models.PositiveIntegerField(
+        verbose_name=_("raters per unit"), default=3, validators=[MinValueValidator(1)]
+    )
     match_expertise = models.BooleanField(
-        default=True, help_text=_("Experts only get units in their areas and languages.")
+        verbose_name=_("match expertise"),
+        default=True,
+        help_text=_("Experts only get units in their areas and languages."),
     )
     instructions = models.JSONField(
-        default=dict, blank=True, help_text=_("Instructions per language.")
+        verbose_name=_("instructions"),
+        default=dict,
+        blank=True,
+        help_text=_("Instructions per language."),
     )
-    seed = models.BigIntegerField(default=0)
+    seed = models.BigIntegerField(verbose_name=_("seed"), default=0)
     # Adaptive assignment (ratings.adaptive): raters_per_unit is then the initial k0.
     adaptive = models.BooleanField(
+        verbose_name=_("adaptive assignment"),
         default=False,
         help_text=_("Units whose first ratings disagree get one more rater, up to the maximum."),
     )
-    max_raters_per_unit = models.PositiveIntegerField(null=True, blank=True)
-    rating_budget = models.PositiveIntegerField(null=True, blank=True)
-    target_ci_half_width = models.FloatField(null=True, blank=True)
+    max_raters_per_unit = models.PositiveIntegerField(
+        verbose_name=_("max raters per unit"), null=True, blank=True
+    )
+    rating_budget = models.PositiveIntegerField(
+        verbose_name=_("rating budget"), null=True, blank=True
+    )
+    target_ci_half_width = models.FloatField(
+        verbose_name=_("target CI half-width"), null=True, blank=True
+    )
     # Calibration (ratings.calibration): share of calibration ratings within the expected range
     # an expert needs before the campaign's real units are given to them.
-    qualification_threshold = models.FloatField(null=True, blank=True)
-    status = models.CharField(
-        max_length=10, choices=CampaignStatus.choices, default=CampaignStatus.OPEN
+    qualification_threshold = models.FloatField(
+        verbose_name=_("qualification threshold"), null=True, blank=True
     )
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL)
-    created_at = models.DateTimeField(auto_now_add=True)
-    closed_at = models.DateTimeField(null=True, blank=True)
+    status = models.CharField(
+        verbose_name=_("status"),
+        max_length=10,
+        choices=CampaignStatus.choices,
+        default=CampaignStatus.OPEN,
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("created by"), null=True, on_delete=models.SET_NULL
+    )
+    created_at = models.DateTimeField(verbose_name=_("created at"), auto_now_add=True)
+    closed_at = models.DateTimeField(verbose_name=_("closed at"), null=True, blank=True)
     review_skipped_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
+        verbose_name=_("review skipped by"),
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
         help_text=_("Who opened the campaign without reviewing its redactions."),
     )
-    review_skipped_at = models.DateTimeField(null=True, blank=True)
+    review_skipped_at = models.DateTimeField(
+        verbose_name=_("review skipped at"), null=True, blank=True
+    )
 
     class Meta:
         ordering = ["-created_at"]
@@ -182,32 +227,54 @@ class Unit(models.Model):
     the trial (and with it the endpoint, run and replication) at all.
     """
 
-    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="units")
-    trial = models.ForeignKey(Trial, on_delete=models.PROTECT, related_name="units")
-    item = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="units")
-    language = models.CharField(max_length=16, choices=Language.choices)
-    blind_code = models.CharField(max_length=16, unique=True, default=new_blind_code)
-    text_redacted = models.TextField()
-    redactions = models.PositiveIntegerField(default=0)
+    campaign = models.ForeignKey(
+        Campaign, verbose_name=_("campaign"), on_delete=models.CASCADE, related_name="units"
+    )
+    trial = models.ForeignKey(
+        Trial, verbose_name=_("trial"), on_delete=models.PROTECT, related_name="units"
+    )
+    item = models.ForeignKey(
+        Item, verbose_name=_("item"), on_delete=models.PROTECT, related_name="units"
+    )
+    language = models.CharField(verbose_name=_("language"), max_length=16, choices=Language.choices)
+    blind_code = models.CharField(
+        verbose_name=_("blind code"), max_length=16, unique=True, default=new_blind_code
+    )
+    text_redacted = models.TextField(verbose_name=_("redacted text"))
+    redactions = models.PositiveIntegerField(verbose_name=_("redactions"), default=0)
     redactions_listed = models.PositiveIntegerField(
-        default=0, help_text=_("Redactions of a listed name, endpoint name or model id.")
+        verbose_name=_("redactions of listed names"),
+        default=0,
+        help_text=_("Redactions of a listed name, endpoint name or model id."),
     )
     redactions_pattern = models.PositiveIntegerField(
-        default=0, help_text=_("Redactions of a name found by a self-introduction pattern.")
+        verbose_name=_("redactions by pattern"),
+        default=0,
+        help_text=_("Redactions of a name found by a self-introduction pattern."),
     )
     review_status = models.CharField(
-        max_length=12, choices=UnitReviewStatus.choices, default=UnitReviewStatus.NOT_NEEDED
+        verbose_name=_("review status"),
+        max_length=12,
+        choices=UnitReviewStatus.choices,
+        default=UnitReviewStatus.NOT_NEEDED,
     )
     review_reasons = models.JSONField(
-        default=list, blank=True, help_text=_("Why the unit is on the review list.")
+        verbose_name=_("review reasons"),
+        default=list,
+        blank=True,
+        help_text=_("Why the unit is on the review list."),
     )
-    is_gold = models.BooleanField(default=False)
-    expected_min = models.SmallIntegerField(null=True, blank=True)
-    expected_max = models.SmallIntegerField(null=True, blank=True)
+    is_gold = models.BooleanField(verbose_name=_("gold unit"), default=False)
+    expected_min = models.SmallIntegerField(
+        verbose_name=_("expected minimum"), null=True, blank=True
+    )
+    expected_max = models.SmallIntegerField(
+        verbose_name=_("expected maximum"), null=True, blank=True
+    )
     # A calibration unit is a gold unit every eligible expert rates first, then sees its
     # expected range and this rationale; it is not part of the campaign's data.
-    is_calibration = models.BooleanField(default=False)
-    rationale = models.TextField(blank=True)
+    is_calibration = models.BooleanField(verbose_name=_("calibration unit"), default=False)
+    rationale = models.TextField(verbose_name=_("rationale"), blank=True)
 
     class Meta:
         ordering = ["campaign", "blind_code"]
@@ -249,15 +316,21 @@ class UnitReviewEvent(models.Model):
     """One step in a unit's review: approved, edited (with the text before and after), flagged
     by an expert as identifying the model, or released unreviewed. Never changed afterwards."""
 
-    unit = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="review_events")
-    action = models.CharField(max_length=10, choices=ReviewAction.choices)
-    text_before = models.TextField(blank=True)
-    text_after = models.TextField(blank=True)
-    by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    unit = models.ForeignKey(
+        Unit, verbose_name=_("unit"), on_delete=models.CASCADE, related_name="review_events"
     )
-    note = models.CharField(max_length=300, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    action = models.CharField(verbose_name=_("action"), max_length=10, choices=ReviewAction.choices)
+    text_before = models.TextField(verbose_name=_("text before"), blank=True)
+    text_after = models.TextField(verbose_name=_("text after"), blank=True)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("by"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    note = models.CharField(verbose_name=_("note"), max_length=300, blank=True)
+    created_at = models.DateTimeField(verbose_name=_("created at"), auto_now_add=True)
 
     class Meta:
         ordering = ["unit", "created_at", "pk"]
@@ -289,21 +362,25 @@ class ModelName(models.Model):
     campaign on top of these.
     """
 
-    name = models.CharField(max_length=100, unique=True)
-    maker = models.CharField(max_length=100, blank=True)
-    kind = models.CharField(max_length=10, choices=ModelNameKind.choices)
+    name = models.CharField(verbose_name=_("name"), max_length=100, unique=True)
+    maker = models.CharField(verbose_name=_("maker"), max_length=100, blank=True)
+    kind = models.CharField(verbose_name=_("kind"), max_length=10, choices=ModelNameKind.choices)
     rule = models.CharField(
-        max_length=15, choices=ModelNameRule.choices, default=ModelNameRule.ALWAYS
+        verbose_name=_("redaction rule"),
+        max_length=15,
+        choices=ModelNameRule.choices,
+        default=ModelNameRule.ALWAYS,
     )
     forms = models.JSONField(
+        verbose_name=_("spellings"),
         default=list,
         help_text=_(
             'Spellings in any script, as a list: ["Qwen", "通义千问"]. Versions that follow '
             "a family's name are removed with it."
         ),
     )
-    is_active = models.BooleanField(default=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    is_active = models.BooleanField(verbose_name=_("in use"), default=True)
+    updated_at = models.DateTimeField(verbose_name=_("updated at"), auto_now=True)
 
     class Meta:
         ordering = ["maker", "name"]
@@ -369,24 +446,42 @@ class Assignment(models.Model):
     its own times.
     """
 
-    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="assignments")
-    unit = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="assignments")
-    expert = models.ForeignKey(ExpertProfile, on_delete=models.PROTECT, related_name="assignments")
-    position = models.PositiveIntegerField()
-    status = models.CharField(
-        max_length=10, choices=AssignmentStatus.choices, default=AssignmentStatus.PENDING
+    campaign = models.ForeignKey(
+        Campaign, verbose_name=_("campaign"), on_delete=models.CASCADE, related_name="assignments"
     )
-    draft_value = models.SmallIntegerField(null=True, blank=True)
-    draft_comment = models.TextField(blank=True)
-    draft_flags = models.JSONField(default=list, blank=True)
-    draft_saved_at = models.DateTimeField(null=True, blank=True)
-    skip_reason = models.CharField(max_length=20, choices=SkipReason.choices, blank=True)
-    skip_note = models.CharField(max_length=300, blank=True)
-    opened_at = models.DateTimeField(null=True, blank=True)
-    last_opened_at = models.DateTimeField(null=True, blank=True)
-    submitted_at = models.DateTimeField(null=True, blank=True)
-    server_seconds = models.FloatField(null=True, blank=True)
-    active_seconds = models.FloatField(null=True, blank=True)
+    unit = models.ForeignKey(
+        Unit, verbose_name=_("unit"), on_delete=models.CASCADE, related_name="assignments"
+    )
+    expert = models.ForeignKey(
+        ExpertProfile,
+        verbose_name=_("expert"),
+        on_delete=models.PROTECT,
+        related_name="assignments",
+    )
+    position = models.PositiveIntegerField(verbose_name=_("queue position"))
+    status = models.CharField(
+        verbose_name=_("status"),
+        max_length=10,
+        choices=AssignmentStatus.choices,
+        default=AssignmentStatus.PENDING,
+    )
+    draft_value = models.SmallIntegerField(verbose_name=_("draft value"), null=True, blank=True)
+    draft_comment = models.TextField(verbose_name=_("draft comment"), blank=True)
+    draft_flags = models.JSONField(verbose_name=_("draft flags"), default=list, blank=True)
+    draft_saved_at = models.DateTimeField(verbose_name=_("draft saved at"), null=True, blank=True)
+    skip_reason = models.CharField(
+        verbose_name=_("skip reason"), max_length=20, choices=SkipReason.choices, blank=True
+    )
+    skip_note = models.CharField(verbose_name=_("skip note"), max_length=300, blank=True)
+    opened_at = models.DateTimeField(verbose_name=_("first opened at"), null=True, blank=True)
+    last_opened_at = models.DateTimeField(verbose_name=_("last opened at"), null=True, blank=True)
+    submitted_at = models.DateTimeField(verbose_name=_("submitted at"), null=True, blank=True)
+    server_seconds = models.FloatField(
+        verbose_name=_("time on the server (seconds)"), null=True, blank=True
+    )
+    active_seconds = models.FloatField(
+        verbose_name=_("active time (seconds)"), null=True, blank=True
+    )
 
     class Meta:
         ordering = ["expert", "campaign", "position"]
@@ -409,28 +504,38 @@ class Assignment(models.Model):
 class Rating(models.Model):
     """A submitted value. A change after submission is a new revision, never an overwrite."""
 
-    assignment = models.ForeignKey(Assignment, on_delete=models.CASCADE, related_name="ratings")
-    revision = models.PositiveSmallIntegerField(default=1)
+    assignment = models.ForeignKey(
+        Assignment, verbose_name=_("assignment"), on_delete=models.CASCADE, related_name="ratings"
+    )
+    revision = models.PositiveSmallIntegerField(verbose_name=_("revision"), default=1)
     submission_id = models.UUIDField(
+        verbose_name=_("submission id"),
         null=True,
         blank=True,
         help_text=_("Token sent with the form, so that a repeated submission is recognised."),
     )
-    value = models.SmallIntegerField()
-    comment = models.TextField(blank=True)
-    flag_truncated = models.BooleanField(default=False)
-    flag_identifies_model = models.BooleanField(default=False)
-    flag_off_task = models.BooleanField(default=False)
-    flag_unsafe = models.BooleanField(default=False)
+    value = models.SmallIntegerField(verbose_name=_("value"))
+    comment = models.TextField(verbose_name=_("comment"), blank=True)
+    flag_truncated = models.BooleanField(verbose_name=_("truncated"), default=False)
+    flag_identifies_model = models.BooleanField(
+        verbose_name=_("identifies the model"), default=False
+    )
+    flag_off_task = models.BooleanField(verbose_name=_("off task"), default=False)
+    flag_unsafe = models.BooleanField(verbose_name=_("unsafe"), default=False)
     simulated = models.BooleanField(
+        verbose_name=_("simulated"),
         default=False,
         help_text=_(
             "Made up by the demo set-up, not given by a person; counted like any other rating."
         ),
     )
-    server_seconds = models.FloatField(null=True, blank=True)
-    active_seconds = models.FloatField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    server_seconds = models.FloatField(
+        verbose_name=_("time on the server (seconds)"), null=True, blank=True
+    )
+    active_seconds = models.FloatField(
+        verbose_name=_("active time (seconds)"), null=True, blank=True
+    )
+    created_at = models.DateTimeField(verbose_name=_("submitted at"), auto_now_add=True)
 
     class Meta:
         ordering = ["assignment", "revision"]
@@ -467,15 +572,25 @@ class Calibration(models.Model):
     every calibration unit of the expert is rated, and kept.
     """
 
-    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="calibrations")
-    expert = models.ForeignKey(ExpertProfile, on_delete=models.PROTECT, related_name="calibrations")
-    units = models.PositiveIntegerField(default=0)
-    rated = models.PositiveIntegerField(default=0)
-    within_range = models.PositiveIntegerField(default=0)
-    status = models.CharField(
-        max_length=20, choices=CalibrationStatus.choices, default=CalibrationStatus.CALIBRATING
+    campaign = models.ForeignKey(
+        Campaign, verbose_name=_("campaign"), on_delete=models.CASCADE, related_name="calibrations"
     )
-    decided_at = models.DateTimeField(null=True, blank=True)
+    expert = models.ForeignKey(
+        ExpertProfile,
+        verbose_name=_("expert"),
+        on_delete=models.PROTECT,
+        related_name="calibrations",
+    )
+    units = models.PositiveIntegerField(verbose_name=_("calibration units"), default=0)
+    rated = models.PositiveIntegerField(verbose_name=_("rated"), default=0)
+    within_range = models.PositiveIntegerField(verbose_name=_("within range"), default=0)
+    status = models.CharField(
+        verbose_name=_("status"),
+        max_length=20,
+        choices=CalibrationStatus.choices,
+        default=CalibrationStatus.CALIBRATING,
+    )
+    decided_at = models.DateTimeField(verbose_name=_("decided at"), null=True, blank=True)
 
     class Meta:
         ordering = ["campaign", "expert"]
@@ -510,14 +625,27 @@ class Reassignment(models.Model):
     never changed afterwards.
     """
 
-    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="reassignments")
-    unit = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="reassignments")
-    from_expert = models.ForeignKey(ExpertProfile, on_delete=models.PROTECT, related_name="+")
-    to_expert = models.ForeignKey(
-        ExpertProfile, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    campaign = models.ForeignKey(
+        Campaign, verbose_name=_("campaign"), on_delete=models.CASCADE, related_name="reassignments"
     )
-    reason = models.CharField(max_length=20, choices=DropOutReason.choices)
-    created_at = models.DateTimeField(auto_now_add=True)
+    unit = models.ForeignKey(
+        Unit, verbose_name=_("unit"), on_delete=models.CASCADE, related_name="reassignments"
+    )
+    from_expert = models.ForeignKey(
+        ExpertProfile, verbose_name=_("from expert"), on_delete=models.PROTECT, related_name="+"
+    )
+    to_expert = models.ForeignKey(
+        ExpertProfile,
+        verbose_name=_("to expert"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    reason = models.CharField(
+        verbose_name=_("reason"), max_length=20, choices=DropOutReason.choices
+    )
+    created_at = models.DateTimeField(verbose_name=_("created at"), auto_now_add=True)
 
     class Meta:
         ordering = ["campaign", "pk"]
@@ -539,8 +667,8 @@ class CampaignDataRevision(models.Model):
     its campaign by a moment while the campaign is deleted, and ids are never reused.
     """
 
-    campaign_id = models.BigIntegerField(primary_key=True)
-    revision = models.BigIntegerField(default=0)
+    campaign_id = models.BigIntegerField(verbose_name=_("campaign id"), primary_key=True)
+    revision = models.BigIntegerField(verbose_name=_("revision"), default=0)
 
     class Meta:
         verbose_name = _("campaign data revision")

@@ -100,3 +100,29 @@ def test_the_admin_names_the_inventorys_models_in_the_page_language(client, admi
     templates = html.unescape(client.get("/admin/careers/prompttemplate/").content.decode())
     assert "选择 提示模板 来修改" in templates
     assert "prompt template" not in templates.lower()
+
+
+@pytest.mark.django_db
+def test_the_inventory_pages_name_their_fields_in_chinese(client, admin_user, instrument):
+    """Column headers, filters and form labels come from the fields' verbose names."""
+    client.force_login(admin_user)
+    client.cookies["django_language"] = "zh-hans"
+
+    def page(url: str) -> str:
+        response = client.get(url)
+        assert response.status_code == 200, url
+        return html.unescape(response.content.decode())
+
+    instruments = page("/admin/careers/instrument/")
+    assert "短标识" in instruments and "创建时间" in instruments
+    assert "Slug" not in instruments and "Created at" not in instruments
+
+    templates = page("/admin/careers/prompttemplate/")
+    assert "题型" in templates and "改写版本" in templates
+    assert "Kind" not in templates and "Variant" not in templates
+
+    adding = page("/admin/careers/prompttemplate/add/")
+    for chinese in ("系统消息", "用户消息", "备注", "创建者"):
+        assert chinese in adding, chinese
+    for english in ("System text", "User text", "Note:", "Created by"):
+        assert english not in adding, english

@@ -404,3 +404,65 @@ def test_the_endpoint_form_assumes_https_for_an_address_without_a_scheme(client,
         form = page.context["adminform"].form
     assert form.fields["base_url"].clean("api.example.com/v1") == "https://api.example.com/v1"
     assert form.fields["base_url"].clean("http://127.0.0.1:8001/v1") == "http://127.0.0.1:8001/v1"
+
+
+def _untranslated_fields(app_labels) -> list[str]:
+    """The concrete fields (the automatic primary keys aside) whose name is the same in Chinese
+    as in English: the admin would show them in English in its lists, forms and filters."""
+    offenders = []
+    for app in app_labels:
+        for model in apps.get_app_config(app).get_models():
+            for field in model._meta.get_fields():
+                if not field.concrete or field.auto_created:
+                    continue
+                with translation.override("en"):
+                    english = str(field.verbose_name)
+                with translation.override("zh-hans"):
+                    chinese = str(field.verbose_name)
+                if chinese == english or not CJK.search(chinese):
+                    offenders.append(f"{model._meta.label}.{field.name} ({english!r})")
+    return offenders
+
+
+def test_every_model_field_has_a_chinese_name():
+    """Column headers, form labels and filters name the fields by their verbose names: every
+    field of the inventory, the runs and the ratings has one, translated."""
+    offenders = _untranslated_fields(("careers", "llmruns", "ratings"))
+    assert not offenders, "fields without a Chinese name: " + ", ".join(offenders)
+
+
+def _chinese_page(client, url: str) -> str:
+    client.cookies["django_language"] = "zh-hans"
+    response = client.get(url)
+    assert response.status_code == 200, url
+    return html.unescape(response.content.decode())
+
+
+@pytest.mark.django_db
+def test_the_endpoint_and_run_pages_name_their_fields_in_chinese(
+    client, admin_user, instrument, mock_endpoints
+):
+    run = _run(instrument, mock_endpoints, "labelled run")
+    client.force_login(admin_user)
+
+    endpoints = _chinese_page(client, "/admin/llmruns/modelendpoint/")
+    for chinese in ("基础 URL", "每分钟最多请求数", "最大并发数", "探测时间"):
+        assert chinese in endpoints, chinese
+    for english in ("Base URL", "Base url", "Max concurrency", "Probed at"):
+        assert english not in endpoints, english
+
+    adding = _chinese_page(client, "/admin/llmruns/modelendpoint/add/")
+    for chinese in ("基础 URL", "API 密钥变量", "每百万输入词元价格", "超时（秒）"):
+        assert chinese in adding, chinese
+    for english in ("Base URL", "Api key env", "API key variable", "Timeout seconds"):
+        assert english not in adding, english
+
+    runs = _chinese_page(client, "/admin/llmruns/run/")
+    assert "创建时间" in runs and "重复次数" in runs
+    assert "Created at" not in runs and "Replications" not in runs
+
+    changing = _chinese_page(client, f"/admin/llmruns/run/{run.pk}/change/")
+    for chinese in ("创建时间", "开始时间", "引出方法", "最多尝试次数"):
+        assert chinese in changing, chinese
+    for english in ("Created at", "Started at", "Elicitation methods", "Max attempts"):
+        assert english not in changing, english

@@ -278,3 +278,34 @@ def test_a_panel_or_scale_no_campaign_uses_can_still_be_deleted_in_the_admin(
         assert admin_client.post(url, {"post": "yes"}).status_code == 302, url
     assert not Panel.objects.filter(pk=panel.pk).exists()
     assert not Scale.objects.filter(pk=scale.pk).exists()
+
+
+def test_the_rating_pages_name_their_fields_in_chinese(admin_client, campaign):
+    """Column headers and labels come from the fields' verbose names, in the page language."""
+    assignment = campaign.assignments.select_related("unit").first()
+    rating_submit(assignment=assignment, value=4)
+    admin_client.cookies["django_language"] = "zh-hans"
+
+    def page(url: str) -> str:
+        response = admin_client.get(url)
+        assert response.status_code == 200, url
+        return html.unescape(response.content.decode())
+
+    ratings = page("/admin/ratings/rating/")
+    assert "提交时间" in ratings and "修订号" in ratings and "模拟" in ratings
+    assert "Created at" not in ratings and "Submitted at" not in ratings
+    assert "Revision" not in ratings
+
+    assignments = page("/admin/ratings/assignment/")
+    assert "提交时间" in assignments and "有效用时（秒）" in assignments
+    assert "Submitted at" not in assignments and "Active seconds" not in assignments
+
+    changing = page(f"/admin/ratings/campaign/{campaign.pk}/change/")
+    for chinese in ("每单元评分者数", "每个组合的工作样本数", "合格阈值", "创建时间"):
+        assert chinese in changing, chinese
+    for english in ("Raters per unit", "Samples per cell", "Qualification threshold"):
+        assert english not in changing, english
+
+    unit = page(f"/admin/ratings/unit/{assignment.unit.pk}/change/")
+    assert "盲审编号" in unit and "脱敏文本" in unit
+    assert "Blind code" not in unit and "Text redacted" not in unit
