@@ -12,10 +12,13 @@ import re
 import time
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
-import openai
+
+# The SDK is imported on use: it costs about half a second at the start-up of every process.
+if TYPE_CHECKING:
+    import openai
 
 TRANSIENT_STATUS = {408, 409, 425, 429, 500, 502, 503, 504}
 KEY_PATTERN = re.compile(r"(sk|key|tok)[-_][A-Za-z0-9*_\-]{6,}", re.IGNORECASE)
@@ -73,6 +76,8 @@ def longest_call_seconds(timeout: float) -> float:
 
 @lru_cache(maxsize=64)
 def _client(base_url: str, api_key: str, timeout: float) -> openai.OpenAI:
+    import openai  # imported on use (see the top)
+
     return openai.OpenAI(
         base_url=base_url,
         api_key=api_key or "not-needed",
@@ -140,6 +145,8 @@ MALFORMED = (json.JSONDecodeError, KeyError, IndexError, ValueError, TypeError, 
 
 def chat_call(*, client: openai.OpenAI, api_key: str, body: dict[str, Any]) -> CallResult:
     """Make one call. Never raises for what the server or network did: it is all in the result."""
+    import openai  # imported on use (see the top)
+
     result = CallResult(request_body=body)
     started = time.perf_counter()
     try:
@@ -178,6 +185,8 @@ def chat_call(*, client: openai.OpenAI, api_key: str, body: dict[str, Any]) -> C
 
 def endpoint_reachable(*, base_url: str, api_key_env: str, timeout: float = 5.0) -> str | None:
     """None when the endpoint answers `GET /models`, else the reason it does not."""
+    import openai  # imported on use (see the top)
+
     client, api_key = client_for(base_url=base_url, api_key_env=api_key_env, timeout=timeout)
     try:
         client.models.list()

@@ -53,7 +53,6 @@ from ratings.models import (
     Rating,
     Unit,
 )
-from ratings.stats import alpha
 from ratings.stats_selectors import (
     campaign_agreement_frame,
     campaign_scale_values,
@@ -214,6 +213,9 @@ class CampaignPrecision:
 def campaign_precision(*, campaign: Campaign) -> CampaignPrecision:
     """The campaign's alpha (calibration units left out), its 95% CI half-width (seeded by the
     campaign's seed; None where alpha or its interval is undefined) and the pairable units."""
+    # Imported on use: the statistics stack costs seconds at every process's start-up.
+    from ratings.stats import alpha
+
     frame = campaign_agreement_frame(campaign_id=campaign.pk)
     if frame.empty:
         return CampaignPrecision(alpha=None, ci_half_width=None, pairable_units=0)

@@ -31,8 +31,8 @@ import random
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import partial
+from typing import TYPE_CHECKING
 
-import pandas as pd
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
@@ -40,6 +40,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from ratings.assignment import ExpertSpec, UnitSpec, is_eligible
+from ratings.drift_defaults import DEFAULT_BLOCK_SIZE, DEFAULT_DRIFT_THRESHOLD
 from ratings.dropout import expert_drop_out
 from ratings.models import (
     Assignment,
@@ -53,13 +54,10 @@ from ratings.models import (
     Unit,
     UnitReviewStatus,
 )
-from ratings.stats.drift import (
-    DEFAULT_BLOCK_SIZE,
-    DEFAULT_DRIFT_THRESHOLD,
-    DriftResult,
-    rater_drift,
-)
 from ratings.stats_selectors import _latest_submitted_ratings, latest_revision_filter
+
+if TYPE_CHECKING:
+    from ratings.stats.drift import DriftResult
 
 
 class CalibrationConflict(Exception):
@@ -574,6 +572,11 @@ def campaign_drift(
 ) -> DriftResult:
     """Rater drift over the campaign's data (calibration units left out), experts named by
     pseudonym, ratings in the order they were first submitted. One query."""
+    # Imported on use: the statistics stack costs seconds at every process's start-up.
+    import pandas as pd
+
+    from ratings.stats.drift import rater_drift
+
     rows = _latest_submitted_ratings(campaign.pk).values_list(
         "assignment__unit_id",
         "assignment__expert__pseudonym",

@@ -11,13 +11,11 @@ would say. The run's answer frames are in `llmruns.analysis.selectors`.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import numpy as np
-import pandas as pd
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
 from careers.models import ScalePoint
-from llmruns.analysis.selectors import plain_rows, rows_frame
 from ratings.models import (
     Assignment,
     AssignmentStatus,
@@ -26,6 +24,9 @@ from ratings.models import (
     Rating,
     Unit,
 )
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 RATING_COLUMNS: list[str] = [
     "unit",
@@ -85,6 +86,11 @@ def campaign_ratings_frame(*, campaign_id: int) -> pd.DataFrame:
     agreement (unit, rater, value) and, as the expert frame, discrepancy (endpoint, language,
     item, area, unit, rater, value).
     """
+    # Imported on use: the statistics stack costs seconds at every process's start-up.
+    import numpy as np
+
+    from llmruns.analysis.selectors import plain_rows, rows_frame
+
     rows = _latest_submitted_ratings(campaign_id).values_list(
         "assignment__unit__blind_code",
         "assignment__unit__trial_id",
@@ -111,6 +117,12 @@ def campaign_agreement_frame(*, campaign_id: int) -> pd.DataFrame:
     the latest submitted value. Three integer columns from two tables: several times quicker
     to read than the full frame, which joins four more tables for its labels.
     """
+    # Imported on use: the statistics stack costs seconds at every process's start-up.
+    import numpy as np
+    import pandas as pd
+
+    from llmruns.analysis.selectors import plain_rows
+
     rows = _latest_submitted_ratings(campaign_id).values_list(
         "assignment__unit_id", "assignment__expert_id", "value"
     )

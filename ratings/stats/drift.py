@@ -19,8 +19,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-DEFAULT_BLOCK_SIZE = 10
-DEFAULT_DRIFT_THRESHOLD = 0.75
+from ratings.drift_defaults import DEFAULT_BLOCK_SIZE, DEFAULT_DRIFT_THRESHOLD
+
 REQUIRED_COLUMNS = ("unit", "rater", "value", "order")
 BLOCK_COLUMNS = ["rater", "block", "n", "mean_deviation"]
 RATER_COLUMNS = [

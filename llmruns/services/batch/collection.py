@@ -6,8 +6,8 @@ from __future__ import annotations
 import json
 import logging
 from collections import defaultdict
+from typing import TYPE_CHECKING
 
-import openai
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import F
@@ -59,6 +59,10 @@ from llmruns.services.execution import (
 )
 from llmruns.services.lifecycle import run_finish_if_done
 
+# The SDK is imported on use: it costs about half a second at the start-up of every process.
+if TYPE_CHECKING:
+    import openai
+
 logger = logging.getLogger(__name__)
 
 # -- polling and collection --------------------------------------------------------------------
@@ -66,6 +70,8 @@ logger = logging.getLogger(__name__)
 
 def batch_poll(*, batch_id: int) -> str:
     """Ask the provider how a submitted batch is doing; collect it once it has ended."""
+    import openai  # imported on use (see the top)
+
     batch = _lease(batch_id)
     if batch is None:
         return "leased elsewhere"
@@ -387,6 +393,8 @@ def batch_unanswered_settle(*, batch: ProviderBatch) -> int:
 def _provider_cancel(batch: ProviderBatch, *, client: openai.OpenAI, api_key: str) -> str:
     """Ask the provider to cancel the batch and record the status it answers with; raises the
     SDK's APIError (logged) when the provider refuses or cannot be reached."""
+    import openai  # imported on use (see the top)
+
     try:
         remote = client.batches.cancel(batch.provider_batch_id)
     except openai.APIError as exc:
@@ -400,6 +408,8 @@ def _provider_cancel(batch: ProviderBatch, *, client: openai.OpenAI, api_key: st
 def _cancel_polled(batch: ProviderBatch, *, client: openai.OpenAI, api_key: str) -> str:
     """Cancel a leased, polled batch of a cancelled run; polled on until the provider ends it,
     when what it answered before the cancel is collected like any ended batch's answers."""
+    import openai  # imported on use (see the top)
+
     try:
         status = _provider_cancel(batch, client=client, api_key=api_key)
     except openai.APIError as exc:
@@ -417,6 +427,8 @@ def batches_cancel(*, run_id: int) -> int:
     """Cancel a cancelled run's open batches at the provider; their answers are still collected.
 
     A batch this misses (the provider did not answer) is cancelled by its next poll."""
+    import openai  # imported on use (see the top)
+
     cancelled = 0
     open_batches = ProviderBatch.objects.filter(run_id=run_id, phase=BatchPhase.SUBMITTED).exclude(
         provider_status__in=[*PROVIDER_BATCH_TERMINAL, "cancelling"]
@@ -434,6 +446,8 @@ def batches_cancel(*, run_id: int) -> int:
 
 def _abandon(batch_id: int) -> str:
     """A cancelled run's batch that never reached the provider (or must be cancelled there)."""
+    import openai  # imported on use (see the top)
+
     batch = _lease(batch_id)
     if batch is None:
         return "leased elsewhere"

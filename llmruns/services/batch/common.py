@@ -7,15 +7,18 @@ import logging
 import os
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import openai
 from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 
 from llmruns.client import client_for
 from llmruns.models import ProviderBatch, Run, Trial, TrialStatus
+
+# The SDK is imported on use: it costs about half a second at the start-up of every process.
+if TYPE_CHECKING:
+    import openai
 
 logger = logging.getLogger(__name__)
 

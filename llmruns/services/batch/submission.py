@@ -6,9 +6,8 @@ from __future__ import annotations
 import tempfile
 import uuid
 from datetime import timedelta
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
-import openai
 from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
@@ -35,6 +34,10 @@ from llmruns.services.batch.common import (
     batch_token,
 )
 from llmruns.services.execution import TrialJob, _load, _request_body, _when
+
+# The SDK is imported on use: it costs about half a second at the start-up of every process.
+if TYPE_CHECKING:
+    import openai
 
 # Refusals (4xx other than rate limits) of one batch's upload or creation before it is given up.
 MAX_REFUSALS = 3
@@ -223,6 +226,8 @@ LEASE_LOST = "lease lost"
 
 def batch_push(*, batch_id: int) -> str:
     """Upload a planned batch and create it at the provider, adopting what a crash left there."""
+    import openai  # imported on use (see the top)
+
     batch = _lease(batch_id)
     if batch is None:
         return "leased elsewhere"
