@@ -10,9 +10,7 @@ straight-lining, a scale-direction or template effect, a method effect.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from llmruns.analysis.parameters import plain_parameters
 from llmruns.analysis.results import (
@@ -25,15 +23,10 @@ from llmruns.analysis.selectors import ANSWERED_STATUSES, diagnostics_frame, run
 from llmruns.analysis.tables import DIAGNOSTICS
 from llmruns.models import ElicitationMethod, Run
 from llmruns.selectors import EXPECTED_VALUE
-from llmruns.stats import (
-    ANSWER_COLUMNS,
-    answer_rates,
-    internal_consistency,
-    method_comparison,
-    presentation_effects,
-    response_styles,
-    stability,
-)
+from llmruns.stats_columns import ANSWER_COLUMNS
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 INTEREST = "interest"
 
@@ -125,6 +118,18 @@ def run_diagnostics(*, run: Run, parameters: Mapping[str, Any]) -> dict[str, Any
     answer rates of the run, per cell of `by`, with the flags they raise."""
 
     def compute() -> dict[str, Any]:
+        # Imported on use: the statistics stack costs seconds at every process's start-up.
+        import pandas as pd
+
+        from llmruns.stats import (
+            answer_rates,
+            internal_consistency,
+            method_comparison,
+            presentation_effects,
+            response_styles,
+            stability,
+        )
+
         frame = diagnostics_frame(run_id=run.pk)
         by = list(parameters["by"])
         answers = _interest_answers(frame, basis=parameters["basis"])

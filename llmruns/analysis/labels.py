@@ -20,7 +20,7 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from llmruns.models import TrialStatus
-from llmruns.stats.profiles import INCOMPLETE_RESPONDENT, INVALID_ANSWER, NO_ANSWER_RECORDED
+from llmruns.stats_columns import INCOMPLETE_RESPONDENT, INVALID_ANSWER, NO_ANSWER_RECORDED
 
 # Why an answer of a run carries no value, by the status of its trial.
 ANSWER_STATUS_REASONS: dict[str, str] = {

@@ -22,10 +22,8 @@ import math
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-import pandas as pd
 from django.core.cache import cache
 from django.utils import timezone
 
@@ -39,12 +37,10 @@ from llmruns.analysis.selectors import (
 from llmruns.analysis.tables import MIXED_MODEL, PROFILES
 from llmruns.models import Run
 from llmruns.selectors import ANSWER, resolve_method
-from llmruns.stats import (
-    INTEREST_COLUMNS,
-    fit_mixed_model,
-    interest_profiles,
-    language_differences,
-)
+from llmruns.stats_columns import INTEREST_COLUMNS
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 # Bump when the shape of a result, or what it counts, changes: no cached result of the old kind
 # is then served.
@@ -56,6 +52,10 @@ CACHE_SECONDS = 7 * 24 * 3600
 
 def plain(value: Any) -> Any:
     """A JSON-ready copy: numpy and pandas scalars become Python ones, NaN becomes None."""
+    # Imported on use: the statistics stack costs seconds at every process's start-up.
+    import numpy as np
+    import pandas as pd
+
     if isinstance(value, Mapping):
         return {str(key): plain(item) for key, item in value.items()}
     if isinstance(value, list | tuple | np.ndarray):
@@ -189,6 +189,9 @@ def run_profiles(*, run: Run, parameters: Mapping[str, Any]) -> dict[str, Any]:
     every excluded answer with its reason, and the English-Chinese differences."""
 
     def compute() -> dict[str, Any]:
+        # Imported on use: the statistics stack costs seconds at every process's start-up.
+        from llmruns.stats import interest_profiles, language_differences
+
         method = resolve_method(run, parameters.get("method"))
         basis = parameters.get("basis", ANSWER)
         frame = interest_frame(run_id=run.pk, method=method, basis=basis)
@@ -249,6 +252,9 @@ def run_mixed_model(*, run: Run, parameters: Mapping[str, Any]) -> dict[str, Any
     fitted to the data."""
 
     def compute() -> dict[str, Any]:
+        # Imported on use: the statistics stack costs seconds at every process's start-up.
+        from llmruns.stats import fit_mixed_model
+
         method = resolve_method(run, parameters.get("method"))
         basis = parameters.get("basis", ANSWER)
         frame = interest_frame(run_id=run.pk, method=method, basis=basis)

@@ -9,15 +9,17 @@ changes what a statistic would say, and the rows of the trials export.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
 
-import numpy as np
-import pandas as pd
 from django.db import connections
 from django.db.models import Count, Max, Q, QuerySet
 
 from careers.models import QuestionKind
 from llmruns.models import Trial, TrialStatus
 from llmruns.selectors import ANSWER, answer_value, method_filter
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 # Trial statuses whose answer enters a statistic: ok with its value, invalid and refused as NaN
 # (counted as excluded answers by the statistics). Other statuses have no answer yet or never
@@ -52,6 +54,9 @@ def plain_rows(queryset: QuerySet) -> list[tuple]:
 
 
 def rows_frame(rows: Iterable[tuple], columns: Sequence[str]) -> pd.DataFrame:
+    # Imported on use: the statistics stack costs seconds at every process's start-up.
+    import pandas as pd
+
     return pd.DataFrame.from_records(list(rows), columns=list(columns))
 
 
@@ -73,6 +78,9 @@ def run_answers_frame(
     Answers of one elicitation method (the run's first unless `method` names another), read on
     `basis` (see `llmruns.selectors`).
     """
+    # Imported on use: the statistics stack costs seconds at every process's start-up.
+    import numpy as np
+
     trials = (
         Trial.objects.filter(run_id=run_id, kind__in=list(kinds))
         .filter(method_filter(method))
@@ -226,6 +234,9 @@ def diagnostics_frame(*, run_id: int) -> pd.DataFrame:
     is NaN except for token-probability answers; `method_fallback` names the method a trial was
     asked with instead of `method` (empty when it was asked with `method`).
     """
+    # Imported on use: the statistics stack costs seconds at every process's start-up.
+    import numpy as np
+
     rows = (
         Trial.objects.filter(run_id=run_id)
         .order_by("endpoint__name", "language", "method", "kind", "item__number", "replication")

@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from llmruns.analysis.exports import spreadsheet_text
-from llmruns.stats import (
+from llmruns.stats_columns import (
     AREA_COLUMNS,
     COEFFICIENT_COLUMNS,
     CONSISTENCY_COLUMNS,

@@ -48,114 +48,21 @@ from scipy import stats
 from careers.scoring import AREAS, TIE_TOLERANCE, HollandCode, holland_code
 from llmruns.stats.inference import riasec_sort_key
 from llmruns.stats.reliability import consistency_many, icc_table
-
-ANSWER_COLUMNS: tuple[str, ...] = (
-    "endpoint",
-    "language",
-    "method",
-    "item",
-    "area",
-    "replication",
-    "template_variant",
-    "scale_reversed",
-    "value",
+from llmruns.stats_columns import (
+    ANSWER_COLUMNS,
+    CONSISTENCY_COLUMNS,
+    EFFECT_COLUMNS,
+    METHOD_COLUMNS,
+    RATE_RESULT_COLUMNS,
+    STABILITY_COLUMNS,
+    STYLE_COLUMNS,
 )
+
 RATE_COLUMNS: tuple[str, ...] = ("endpoint", "language", "kind", "method", "status")
 FACTORS: tuple[str, ...] = ("endpoint", "language", "method")
 METHOD_ORDER: tuple[str, ...] = ("verbal", "structured", "token_probability")
 POOLED = "all"
 FACETS: tuple[str, ...] = ("replication", "template")
-
-CONSISTENCY_COLUMNS: list[str] = [
-    "area",
-    "n_items",
-    "n_respondents",
-    "n_complete",
-    "alpha",
-    "alpha_ci_low",
-    "alpha_ci_high",
-    "omega",
-    "omega_ci_low",
-    "omega_ci_high",
-    "note",
-]
-STABILITY_COLUMNS: list[str] = [
-    "facet",
-    "form",
-    "description",
-    "k",
-    "n_targets",
-    "n_targets_excluded",
-    "icc",
-    "ci_low",
-    "ci_high",
-    "f",
-    "df1",
-    "df2",
-    "p",
-    "note",
-]
-STYLE_COLUMNS: list[str] = [
-    "n_respondents",
-    "n_answers",
-    "mean_agreement",
-    "acquiescence_index",
-    "ci_low",
-    "ci_high",
-    "extreme_share",
-    "midpoint_share",
-    "n_straight_lining",
-    "straight_lining_share",
-    "style",
-    "flagged",
-    "note",
-]
-EFFECT_COLUMNS: list[str] = [
-    "effect",
-    "contrast",
-    "n_items",
-    "mean_difference",
-    "sd",
-    "ci_low",
-    "ci_high",
-    "t",
-    "p",
-    "item_correlation",
-    "flagged",
-    "note",
-]
-METHOD_COLUMNS: list[str] = [
-    "method_a",
-    "method_b",
-    "n_items",
-    "correlation",
-    "mean_difference",
-    "ci_low",
-    "ci_high",
-    "p",
-    "holland_a",
-    "holland_b",
-    "holland_agreement",
-    "first_letter_agreement",
-    "shared_letters",
-    "note",
-]
-RATE_RESULT_COLUMNS: list[str] = [
-    "endpoint",
-    "language",
-    "kind",
-    "method",
-    "n_trials",
-    "n_finished",
-    "ok",
-    "invalid",
-    "refused",
-    "failed",
-    "unfinished",
-    "invalid_rate",
-    "refusal_rate",
-    "failure_rate",
-]
 
 
 def _validate_by(by: Sequence[str]) -> list[str]:

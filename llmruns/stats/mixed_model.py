@@ -17,11 +17,10 @@ import statsmodels.formula.api as smf
 from statsmodels.regression.mixed_linear_model import MixedLMResults
 
 from careers.scoring import AREAS, require_columns, validate_areas, validate_scale_values
+from llmruns.stats_columns import COEFFICIENT_COLUMNS, INTEREST_COLUMNS
 
-INTEREST_COLUMNS: tuple[str, ...] = ("endpoint", "language", "item", "area", "replication", "value")
 # Order of the factors in the formula; the first level of each is the reference level.
 FACTORS: tuple[str, ...] = ("area", "language", "endpoint")
-COEFFICIENT_COLUMNS: list[str] = ["term", "estimate", "se", "ci_low", "ci_high", "p"]
 
 
 @dataclass(frozen=True)

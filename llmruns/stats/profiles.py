@@ -30,54 +30,22 @@ from llmruns.stats.inference import (
     signed_rank_test,
     statistics_frame,
 )
+from llmruns.stats_columns import (
+    AREA_COLUMNS,
+    DIFFERENCE_COLUMNS,
+    EXCLUSION_COLUMNS,
+    HOLLAND_COLUMNS,
+    INCOMPLETE_RESPONDENT,
+    INTEREST_COLUMNS,
+    INVALID_ANSWER,
+    NO_ANSWER_RECORDED,
+)
 
-INTEREST_COLUMNS: tuple[str, ...] = ("endpoint", "language", "item", "area", "replication", "value")
 RESPONDENT_KEYS: list[str] = ["endpoint", "language", "replication"]
 CELL_KEYS: list[str] = ["endpoint", "language"]
 
-INVALID_ANSWER = "invalid or refused answer"
-NO_ANSWER_RECORDED = "no answer recorded"
-INCOMPLETE_RESPONDENT = "incomplete respondent"
 MEANS_AND_SCORES = "means and scores"
 SCORES = "scores"
-
-AREA_COLUMNS: list[str] = [
-    "endpoint",
-    "language",
-    "area",
-    "n_respondents",
-    "mean",
-    "sd",
-    "ci_low",
-    "ci_high",
-    "mean_score",
-    "n_complete",
-]
-HOLLAND_COLUMNS: list[str] = ["endpoint", "language", "code", "ties", "ambiguous", "missing"]
-EXCLUSION_COLUMNS: list[str] = [
-    "endpoint",
-    "language",
-    "area",
-    "reason",
-    "excluded_from",
-    "n_answers",
-    "n_respondents",
-]
-DIFFERENCE_COLUMNS: list[str] = [
-    "endpoint",
-    "area",
-    "language_a",
-    "language_b",
-    "mean_a",
-    "mean_b",
-    "difference",
-    "wilcoxon_p",
-    "t_p",
-    "n_items",
-    "n_unpaired_items",
-    "n_invalid_answers",
-    "note",
-]
 
 
 @dataclass(frozen=True)

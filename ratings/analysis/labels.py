@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from llmruns.analysis.labels import exclusion_labels_register, note_labels_register
 from ratings.models import SkipReason
-from ratings.stats import (
+from ratings.stats_columns import (
     NO_EXPERT_RATING,
     NO_SELF_ASSESSMENT,
     REASON_NO_EXPECTED_DISAGREEMENT,

@@ -13,8 +13,6 @@ import math
 from collections.abc import Callable, Mapping
 from typing import Any
 
-import numpy as np
-
 from careers.models import QuestionKind
 from llmruns.analysis.parameters import plain_parameters
 from llmruns.analysis.results import (
@@ -38,17 +36,7 @@ from ratings.analysis.labels import (
 )
 from ratings.analysis.tables import AGREEMENT, DISCREPANCY, RATERS, UNITS
 from ratings.models import Campaign
-from ratings.stats import (
-    EXPERT_COLUMNS,
-    SELF_COLUMNS,
-    alignment,
-    alpha,
-    alpha_by,
-    discrepancy,
-    rater_stats,
-    riasec_sort_key,
-    unit_stats,
-)
+from ratings.stats_columns import EXPERT_COLUMNS, SELF_COLUMNS
 from ratings.stats_selectors import (
     AssignmentCounts,
     campaign_agreement_frame,
@@ -89,6 +77,9 @@ def campaign_agreement(*, campaign: Campaign, parameters: Mapping[str, Any]) -> 
     """Krippendorff's alpha of the latest submitted ratings, overall and per subgroup."""
 
     def compute() -> dict[str, Any]:
+        # Imported on use: the statistics stack costs seconds at every process's start-up.
+        from ratings.stats import alpha, alpha_by, riasec_sort_key
+
         by = list(parameters["by"])
         # Subgroups need the units' labels; overall alpha only tells units and raters apart.
         if by:
@@ -139,6 +130,11 @@ def campaign_raters(*, campaign: Campaign, parameters: Mapping[str, Any]) -> dic
     without the rater, and a flag when the deviation reaches the threshold."""
 
     def compute() -> dict[str, Any]:
+        # Imported on use: the statistics stack costs seconds at every process's start-up.
+        import numpy as np
+
+        from ratings.stats import rater_stats
+
         ratings = campaign_ratings_frame(campaign_id=campaign.pk)
         counts = campaign_assignment_counts(campaign_id=campaign.pk)
         domain = campaign_scale_values(campaign=campaign)
@@ -193,6 +189,9 @@ def campaign_units(*, campaign: Campaign, parameters: Mapping[str, Any]) -> dict
     cached_parameters = {"threshold": parameters["threshold"]}
 
     def compute() -> dict[str, Any]:
+        # Imported on use: the statistics stack costs seconds at every process's start-up.
+        from ratings.stats import unit_stats
+
         ratings = campaign_ratings_frame(campaign_id=campaign.pk)
         counts = campaign_assignment_counts(campaign_id=campaign.pk)
         rows: list[dict[str, Any]] = []
@@ -231,6 +230,9 @@ def campaign_discrepancy(*, campaign: Campaign, parameters: Mapping[str, Any]) -
     source = parameters["source"]
 
     def compute() -> dict[str, Any]:
+        # Imported on use: the statistics stack costs seconds at every process's start-up.
+        from ratings.stats import alignment, discrepancy
+
         ratings = campaign_ratings_frame(campaign_id=campaign.pk)
         counts = campaign_assignment_counts(campaign_id=campaign.pk)
         selection = campaign_selection(campaign=campaign)

@@ -20,7 +20,7 @@ from llmruns.analysis.tables import (
     result_table,
     table_csv,
 )
-from ratings.stats import (
+from ratings.stats_columns import (
     ALIGNMENT_COLUMNS,
     ALPHA_RESULT_FIELDS,
     EXCLUDED_COLUMNS,

@@ -8,6 +8,7 @@ the review list shows the original texts.
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 from django.db.models import Count
 from django.http import Http404
@@ -35,6 +36,7 @@ from ratings.calibration import (
     campaign_drift,
     withheld_calibration_units,
 )
+from ratings.drift_defaults import DEFAULT_BLOCK_SIZE, DEFAULT_DRIFT_THRESHOLD
 from ratings.models import Campaign, Panel, Unit
 from ratings.review_selectors import review_list
 from ratings.selectors import campaigns_with_counts
@@ -47,7 +49,9 @@ from ratings.services import (
     panel_delete,
     unit_review_save,
 )
-from ratings.stats.drift import DEFAULT_BLOCK_SIZE, DEFAULT_DRIFT_THRESHOLD, DriftResult
+
+if TYPE_CHECKING:
+    from ratings.stats.drift import DriftResult
 
 
 class DriftParameters(serializers.Serializer):

@@ -24,45 +24,20 @@ import krippendorff
 import numpy as np
 import pandas as pd
 
+from ratings.stats_columns import (
+    ALPHA_RESULT_FIELDS,
+    REASON_NO_EXPECTED_DISAGREEMENT,
+    REASON_NO_VARIATION,
+    REASON_NOTHING_PAIRABLE,
+    AlphaResult,
+)
+
 LEVELS = ("nominal", "ordinal", "interval", "ratio")
 REQUIRED_COLUMNS = ("unit", "rater", "value")
-
-REASON_NOTHING_PAIRABLE = "nothing pairable"
-REASON_NO_VARIATION = "no variation"
-# Distinct values whose distance is still zero, e.g. ratio values c and -c.
-REASON_NO_EXPECTED_DISAGREEMENT = "no expected disagreement"
 
 # Upper bound on the array elements one block of bootstrap replicates may allocate, so memory
 # stays bounded when the data hold many distinct rating patterns or many distinct values.
 _BOOTSTRAP_BLOCK_ELEMENTS = 2_000_000
-
-
-@dataclass(frozen=True)
-class AlphaResult:
-    """Krippendorff's alpha of one set of ratings, with its sample sizes and bootstrap CI."""
-
-    alpha: float | None
-    level: str
-    reason: str | None
-    n_units: int
-    n_raters: int
-    n_ratings: int
-    n_pairable_values: int
-    n_units_not_pairable: int
-    ci_low: float | None
-    ci_high: float | None
-    bootstrap_replicates: int
-    seed: int | None
-    bootstrap_undefined: int
-    confidence: float
-
-    def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
-
-
-ALPHA_RESULT_FIELDS: tuple[str, ...] = tuple(
-    field.name for field in dataclasses.fields(AlphaResult)
-)
 
 
 @dataclass(frozen=True)

@@ -32,38 +32,21 @@ from llmruns.stats.inference import (
     snap_to_zero,
     statistics_frame,
 )
+from ratings.stats_columns import (
+    ALIGNMENT_COLUMNS,
+    EXCLUDED_COLUMNS,
+    EXPERT_COLUMNS,
+    GROUP_STATISTIC_COLUMNS,
+    ITEM_COLUMNS,
+    NO_EXPERT_RATING,
+    NO_SELF_ASSESSMENT,
+    SELF_COLUMNS,
+)
 
-SELF_COLUMNS: tuple[str, ...] = ("endpoint", "language", "item", "area", "replication", "value")
-EXPERT_COLUMNS: tuple[str, ...] = ("endpoint", "language", "item", "area", "unit", "rater", "value")
 ITEM_KEYS: list[str] = ["endpoint", "language", "item"]
 GROUPABLE_COLUMNS: tuple[str, ...] = ("endpoint", "language", "area")
 
-NO_SELF_ASSESSMENT = "no self-assessment"
-NO_EXPERT_RATING = "no expert rating"
 
-ITEM_COLUMNS: list[str] = [
-    "endpoint",
-    "language",
-    "item",
-    "area",
-    "self",
-    "expert",
-    "difference",
-    "n_self",
-    "n_units",
-    "n_ratings",
-]
-GROUP_STATISTIC_COLUMNS: list[str] = [
-    "n",
-    "mean_difference",
-    "ci_low",
-    "ci_high",
-    "share_underestimated",
-    "spearman_rho",
-    "spearman_p",
-    "wilcoxon_p",
-    "note",
-]
 NULLABLE_GROUP_COLUMNS: tuple[str, ...] = (
     "ci_low",
     "ci_high",
@@ -72,17 +55,6 @@ NULLABLE_GROUP_COLUMNS: tuple[str, ...] = (
     "wilcoxon_p",
     "note",
 )
-EXCLUDED_COLUMNS: list[str] = ["endpoint", "language", "item", "area", "reason"]
-ALIGNMENT_COLUMNS: list[str] = [
-    "endpoint",
-    "language",
-    "competence",
-    "spearman_rho",
-    "spearman_p",
-    "n",
-    "n_unpaired_items",
-    "note",
-]
 
 
 @dataclass(frozen=True)

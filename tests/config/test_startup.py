@@ -1,6 +1,7 @@
-"""Start-up stays light: Django's set-up, the admin and every view module load without the LLM
-SDK, which every `manage.py` command, Celery worker, gunicorn worker and test subprocess would
-otherwise pay for; the code that calls a provider imports it on use."""
+"""Start-up stays light: Django's set-up, the admin and every view module load without the
+statistics stack or the LLM SDK, which every `manage.py` command, Celery worker, gunicorn worker
+and test subprocess would otherwise pay for; the code that computes a statistic or calls a
+provider imports them on use."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 # What start-up must not import: each top-level package is seconds or a good part of one.
-HEAVY = ("openai",)
+HEAVY = ("krippendorff", "openai", "pandas", "scipy", "statsmodels")
 LOADED = """
 import sys
 
