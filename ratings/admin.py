@@ -8,6 +8,8 @@ work, and a change after submission must be a new revision.
 from __future__ import annotations
 
 from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -95,6 +97,20 @@ class PanelAdmin(ExplainsRefusedDeletion):
         ) % {"count": campaigns}
 
 
+def expert_deletion_refusal(profile: ExpertProfile) -> str | None:
+    """Why an expert (their profile, or the user account it belongs to) is never deleted: their
+    assignments (a unit handed on to or from them is one) and calibration answers are the
+    study's record. None for an expert who has neither."""
+    if not (profile.assignments.exists() or profile.calibrations.exists()):
+        return None
+    return _(
+        "This expert has units or calibration units in a campaign; what they rated is the "
+        "study's record, so the expert is never deleted. To stop them rating, deactivate "
+        "their user account (Active): their unfinished units go to other experts and their "
+        "ratings stay."
+    )
+
+
 @admin.register(ExpertProfile)
 class ExpertProfileAdmin(ExplainsRefusedDeletion):
     """Adding an expert is an invitation: an account without a password and a one-time link."""
@@ -111,16 +127,7 @@ class ExpertProfileAdmin(ExplainsRefusedDeletion):
         return profile.user.has_usable_password()
 
     def deletion_refusal(self, obj) -> str | None:
-        # Their assignments (a unit handed on to or from them is one) and calibration answers
-        # are the study's record.
-        if obj is None or not (obj.assignments.exists() or obj.calibrations.exists()):
-            return None
-        return _(
-            "This expert has units or calibration units in a campaign; what they rated is the "
-            "study's record, so the expert is never deleted. To stop them rating, deactivate "
-            "their user account (Active): their unfinished units go to other experts and their "
-            "ratings stay."
-        )
+        return None if obj is None else expert_deletion_refusal(obj)
 
     @admin.display(description=_("one-time set-password link"))
     def set_password_link(self, profile: ExpertProfile) -> str:
@@ -547,3 +554,16 @@ class UnitReviewEventAdmin(ReadOnlyAdmin):
     search_fields = ["unit__blind_code", "by__username"]
     list_select_related = ["unit", "by"]
     readonly_fields = ["unit", "action", "by", "created_at", "note", "text_before", "text_after"]
+
+
+# Deleting a user deletes their expert profile with it: the account of an expert who rated is
+# refused with the same reason, instead of Django's protected-objects page.
+User = get_user_model()
+admin.site.unregister(User)
+
+
+@admin.register(User)
+class ExpertAwareUserAdmin(ExplainsRefusedDeletion, UserAdmin):
+    def deletion_refusal(self, obj) -> str | None:
+        profile = None if obj is None else ExpertProfile.objects.filter(user=obj).first()
+        return None if profile is None else expert_deletion_refusal(profile)

@@ -309,3 +309,26 @@ def test_the_rating_pages_name_their_fields_in_chinese(admin_client, campaign):
     unit = page(f"/admin/ratings/unit/{assignment.unit.pk}/change/")
     assert "盲审编号" in unit and "脱敏文本" in unit
     assert "Blind code" not in unit and "Text redacted" not in unit
+
+
+def test_deleting_the_user_account_of_an_expert_who_rated_says_why(admin_client, campaign):
+    from django.contrib.auth import get_user_model
+
+    user = campaign.assignments.select_related("expert__user").first().expert.user
+    for response in (
+        admin_client.get(f"/admin/auth/user/{user.pk}/delete/", follow=True),
+        admin_client.post(
+            "/admin/auth/user/",
+            {"action": "delete_selected", "_selected_action": [user.pk], "post": "yes"},
+            follow=True,
+        ),
+    ):
+        assert response.status_code == 200
+        assert REFERRED_TO["en"]["expertprofile"] in html.unescape(response.content.decode())
+    assert get_user_model().objects.filter(pk=user.pk).exists()
+
+    # An account that is not an expert's is Django's to delete, as before.
+    someone = get_user_model().objects.create_user("someone", password="x-Pass-2026!")
+    response = admin_client.post(f"/admin/auth/user/{someone.pk}/delete/", {"post": "yes"})
+    assert response.status_code == 302
+    assert not get_user_model().objects.filter(pk=someone.pk).exists()
