@@ -6,7 +6,8 @@ its maker has the name removed whatever it is: "I am X", "I'm X, ...", "As X, a 
 will ...", "(you can) call me X", "Greetings / Hello from X", a sign-off that ends the text
 ("Best regards,\nX", "Cheers, X", "— X", "(signed) X"), "Created / Built by X, I ...", "I'm X
 from Y", "I am an AI model from Y", "我是X", "作为X", "我叫X", "本人X", "叫我X",
-"由X开发/训练/打造/推出的", "我是来自Y的助手", "X为您服务", "此致\n敬礼\nX", "——X".
+"由X开发/训练/打造/推出的", "我是来自Y的助手", "X为您服务", "此致\n敬礼\nX", "——X", a name with a model size
+anywhere ("Vorbler-7B"), "I am the X assistant", "You're talking to X", "本助手（X）".
 Pure Python, no Django: `ratings.redaction` calls it on the original text and reports these
 spans as kind "pattern".
 
@@ -98,6 +99,28 @@ What makes X a name rather than an ordinary word, and the decisions behind it:
   age ("我叫小明，今年十岁。"): those stay. "我是X，很高兴为您服务" counts too
   unless X ends like a job title ("我是店长，...": _ROLE_ENDINGS_ZH). "本人X，", "我，X，" and
   "X在此为您解答" count for a Latin-script X only ("本人MBA，" is a degree: ORDINARY_CAPITALS).
+- A capitalised word with a model size ("-7B", "-70B", "-1.5B", "-8x7B", "-350M", with more
+  parts after it: "Vorbler-1.5B-Instruct") is a model name wherever it stands. Before the size
+  there must be at least two letters, starting with a capital, and no label of a code
+  (ORDINARY_BEFORE_SIZE_FOLDED): "Form W-2B", "B-52B", "Room-12B" and "Gate-3B" stay, and so do
+  "Section 4-2B" and "Grade 3-5B" (the code starts with a digit). A lower-case "m" is also
+  metres: "Cable-10m" stays, "Vorbler-350m" (no English word before it) does not.
+- "I am / I'm the (an, a, your) X assistant (model, AI, chatbot, bot, language model, LLM)"
+  counts when a word of X is no English word (`wordfreq`) or is shaped like a model id: "I am
+  the Vorbler assistant" loses it, "I am the Research assistant", "I'm your Virtual
+  assistant", "I am the AI assistant" and "I'm a Language model researcher" stay.
+- "You're / You are talking (speaking, chatting) to (with) X" counts for a capitalised X that
+  ends the clause ("You're talking to Vorbler.", and also "You are talking to John." and
+  "... speaking with Nova, so ...": the text is a program's, so whoever it says you are talking
+  to is its speaker), or for an X with a word no English list knows ("You are chatting with
+  Vorbler about budgets"). An English word that goes on ("You're talking to Customers
+  directly"), an ordinary word ("Support", "Sales": ORDINARY_AFTER_TALKING_FOLDED) and a
+  possessive ("Dr. Smith's office") stay.
+- "本助手/本模型/本AI/本系统/本机器人/本智能体（X）", with full-width or ASCII brackets, counts for X of
+  two to eight Chinese or Latin characters (or a Latin name): "本助手（沃布勒）建议..." loses it.
+  What such a bracket holds that is not a name stays: a definition or reference ("以下简称",
+  "见图1"), an edition or version ("第二版", "2024年版", "V2.0"), a stage ("试行", "Beta":
+  _ORDINARY_IN_BRACKETS_ZH), a translation ("本AI（人工智能）").
 - `identity_hints` finds self-introductions with no name at all ("As an AI language model",
   "我是一个人工智能助手"): nothing to remove, but the unit goes to the review list.
 """
@@ -852,6 +875,105 @@ def _may_hold_signature_mark(text: str, start: int) -> bool:
     return any(text.find(mark, start) != -1 for mark in _SIGNATURE_MARKS_EN)
 
 
+# A name with a model size: "Vorbler-7B", "Qwen2.5-72B", "Vorbler-1.5B-Instruct", "Mixtral-8x7B",
+# "Vorbler-350M". The pattern starts at the hyphen before the size, which keeps its scan fast;
+# the name is read backwards from it (_NAME_BEFORE_SIZE).
+_MODEL_SIZE = re.compile(
+    r"-(?<=[A-Za-z0-9.]-)(?:\d+x)?\d+(?:\.\d+)?(?P<unit>[BbMm])"
+    r"(?:-[A-Za-z0-9]+(?:\.[A-Za-z0-9]+)*)*(?![A-Za-z0-9_]|\.\w|-\w)"
+)
+_NAME_BEFORE_SIZE = re.compile(r"(?<![\w.-])[A-Z][A-Za-z0-9]*(?:[.-][A-Za-z0-9]+)*\Z")
+_SIZE_REACH = 40
+# Labels that a code of a room, a seat or a form follows ("Room-12B", "Gate-3B", "Form-1099M").
+ORDINARY_BEFORE_SIZE_FOLDED = ORDINARY_CAPITALS_FOLDED | frozenset(
+    [
+        "room",
+        "suite",
+        "unit",
+        "apt",
+        "flat",
+        "gate",
+        "seat",
+        "bay",
+        "dock",
+        "lot",
+        "block",
+        "level",
+        "floor",
+        "section",
+        "grade",
+        "form",
+        "part",
+        "page",
+        "box",
+        "bus",
+        "route",
+        "platform",
+        "building",
+        "bldg",
+        "locker",
+        "cabin",
+        "row",
+        "item",
+        "type",
+        "size",
+        "class",
+        "zone",
+        "area",
+        "ward",
+        "bed",
+        "exit",
+        "lane",
+        "pier",
+        "terminal",
+        "wing",
+        "cell",
+        "plot",
+        "shelf",
+        "aisle",
+        "bin",
+        "rack",
+        "slot",
+        "tab",
+        "step",
+        "phase",
+        "stage",
+        "table",
+        "figure",
+        "fig",
+        "chapter",
+        "line",
+        "no",
+        "ref",
+        "code",
+    ]
+)
+# I am the Vorbler assistant / I'm your Vorbler model: a word no English list knows before a
+# model noun ("I am the Research assistant", "I'm your Virtual assistant" are English words).
+_BRAND_BEFORE_NOUN = re.compile(
+    r"I(?<![\w-]I)(?:\s+am|['’]m)\s+(?:the|an|a|your)\s+"
+    r"(?P<brand>[A-Z][A-Za-z0-9]*(?:[-.][A-Za-z0-9]+)*(?:[ \t][A-Z][A-Za-z0-9]*(?:[-.][A-Za-z0-9]+)*)?)"
+    r"\s+(?:assistant|model|AI|chatbot|bot|language\s+model|LLM)(?![\w-])"
+)
+# You're talking to Vorbler. / You are chatting with Vorbler about ...
+_TALKING_TO = re.compile(
+    r"[Yy]ou(?<![\w-][Yy]ou)(?:['’]re|\s+are)\s+(?:talking|speaking|chatting)\s+(?:to|with)\s+"
+    rf"(?P<talking_to>{_CAPITALISED_WORD}(?:[ \t]{_CAPITALISED_WORD}){{0,2}})"
+    r"(?P<talking_end>(?=\s*(?:[,.;:!?)\]]|\Z|\n)))?(?![\w'’-])"
+)
+# Capitalised words after "talking to" that are not names ("You're talking to Support.").
+ORDINARY_AFTER_TALKING_FOLDED = ORDINARY_CAPITALS_FOLDED | ORDINARY_BEFORE_HERE_FOLDED
+
+
+def _has_a_word_no_english_list_knows(name: str) -> bool:
+    """Whether a word of name holds a digit or an inner capital, or is no English word."""
+    return any(
+        _MODEL_SHAPE.search(word) or not _is_english_word(word.casefold())
+        for word in re.split(r"[\s.-]+", name)
+        if word
+    )
+
+
 # A name of a model must look like one in "As X, I": a digit or an inner capital.
 _MODEL_SHAPE = re.compile(r"\d|[a-z][A-Z]")
 # Words that make "As X, I" a role ("As Director, I", "As Head Chef, I", "As Acting CEO, I")
@@ -1180,7 +1302,8 @@ def _is_english_word(folded: str) -> bool:
     Imported here, not at the top: importing wordfreq (~0.3 s) and its first lookup, which loads
     the word list (~0.2 s), are paid once per process and only by a process that meets an
     "As X, I" whose X ends like a job title; wordfreq keeps the list loaded, and this cache
-    answers a word it has seen without tokenising it again.
+    answers a word it has seen without tokenising it again. "I am the X assistant", "You're
+    talking to X" and a name with a model size in lower-case metres ask it too, for their X only.
     """
     from wordfreq import zipf_frequency
 
@@ -1311,6 +1434,34 @@ _SIGN_OFF_ZH = re.compile(
     r"(?:此致\s*敬礼|祝好)[！!。，,]?\s*\n\s*"
     rf"(?P<signed>{_LATIN_ORG_ZH}|[{_CJK}A-Za-z0-9·]{{2,8}})[ \t]*(?:\n[ \t]*\S[^\n]{{0,39}})?\s*\Z"
 )
+# 本助手（沃布勒）/ 本模型(Vorbler): the name of the program that writes, in brackets.
+_OWN_NAME_IN_BRACKETS_ZH = re.compile(
+    r"本(?:助手|模型|AI|系统|机器人|智能体)\s*[（(]\s*"
+    rf"(?P<own>{_LATIN_ORG_ZH}|[{_CJK}A-Za-z0-9·]{{2,8}})\s*[）)]"
+)
+# What a bracket after 本系统 holds that is no name: "以下简称", "见图1", "第二版", "2024年版", "V2".
+_NOT_A_NAME_IN_BRACKETS_ZH = re.compile(
+    r"^(?:以下|下称|简称|即|见|参见|详见|如|例如|包括|含|注|第|共|约|图|表)|[版号]$|^[Vv]?\d"
+)
+# The stage or kind of a system in brackets ("本系统（试行）", "本模型（Beta）"): no name.
+_ORDINARY_IN_BRACKETS_ZH = frozenset(
+    [
+        "试行",
+        "暂行",
+        "草案",
+        "测试",
+        "试用",
+        "内测",
+        "公测",
+        "演示",
+        "修订",
+        "正式",
+        "下同",
+        "简体",
+        "繁体",
+    ]
+    + ["中文", "英文", "beta", "alpha", "demo", "test", "pro", "lite", "free", "new", "preview"]
+)
 # Words that are roles, descriptions or people, not names, where a name would stand.
 _NOT_A_NAME_ZH = frozenset(
     [
@@ -1436,6 +1587,35 @@ def _english_spans(text: str) -> Iterator[tuple[int, int]]:
             org = match.group("org")
             if org and _english_name_ok(org, stop=ORDINARY_CAPITALS_FOLDED):
                 yield match.span("org")
+    for match in _BRAND_BEFORE_NOUN.finditer(text) if speaks else ():
+        # "I am the Research assistant": an English word names a kind of help, not a program.
+        brand = match.group("brand")
+        if _english_name_ok(
+            brand, stop=ORDINARY_CAPITALS_FOLDED
+        ) and _has_a_word_no_english_list_knows(brand):
+            yield match.span("brand")
+    for match in _MODEL_SIZE.finditer(text):
+        named = _NAME_BEFORE_SIZE.search(text, max(0, match.start() - _SIZE_REACH), match.start())
+        if named is None:
+            continue
+        name = named.group(0)
+        # "W-2B" and "B-52B" are forms and planes; "Room-12B" is a room; "Cable-10m" a length.
+        if sum(char.isalpha() for char in name) < 2 or not _english_name_ok(
+            name, stop=ORDINARY_BEFORE_SIZE_FOLDED
+        ):
+            continue
+        if match.group("unit") == "m" and not _has_a_word_no_english_list_knows(name):
+            continue
+        yield named.start(), match.end()
+    if "alking" in text or "peaking" in text or "hatting" in text:
+        for match in _TALKING_TO.finditer(text):
+            name = match.group("talking_to")
+            # "You're talking to Customers directly": an English word that does not end the
+            # clause is an ordinary object.
+            if _english_name_ok(name, stop=ORDINARY_AFTER_TALKING_FOLDED) and (
+                match.group("talking_end") is not None or _has_a_word_no_english_list_knows(name)
+            ):
+                yield match.span("talking_to")
     for match in as_lead.finditer(text):
         name = match.group("as_name")
         # "As X, I" only for a name shaped like a model's; "As Director, I" is a role.
@@ -1602,6 +1782,16 @@ def _chinese_spans(text: str) -> Iterator[tuple[int, int]]:
                 yield match.span("maker")
                 if match.group("model") and match.group("model").upper() not in {"AI", "LLM"}:
                     yield match.span("model")
+    for match in _OWN_NAME_IN_BRACKETS_ZH.finditer(text) if "本" in text else ():
+        name = match.group("own")
+        if (
+            _NOT_A_NAME_IN_BRACKETS_ZH.search(name)
+            or name.upper() in {"AI", "LLM"}
+            or name.casefold() in _ORDINARY_IN_BRACKETS_ZH
+        ):
+            continue
+        if name.isascii() or _chinese_name_ok(name):
+            yield match.span("own")
     tail_start = max(0, len(text) - _SIGN_OFF_REACH)
     for match in _SIGN_OFF_ZH.finditer(text, tail_start):
         name = match.group("signed")

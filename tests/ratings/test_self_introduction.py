@@ -146,6 +146,30 @@ REMOVED: list[tuple[str, str]] = [
     ("方案如上。\n—— 灵犀", f"方案如上。\n—— {M}"),
     ("方案如上。\n（签名）Jasper", f"方案如上。\n（签名）{M}"),
     ("方案如上。\n签名：灵犀", f"方案如上。\n签名：{M}"),
+    # A name with a model size, wherever it stands
+    ("Here is my answer (Vorbler-7B): plan first.", f"Here is my answer ({M}): plan first."),
+    ("Vorbler-70B suggests a plan.", f"{M} suggests a plan."),
+    ("Ask Vorbler-1.5B-Instruct first.", f"Ask {M} first."),
+    ("Compare it with Vorbler-8x7B.", f"Compare it with {M}."),
+    ("Brimlor-350M drafted this.", f"{M} drafted this."),
+    ("Brimlor-350m drafted this.", f"{M} drafted this."),
+    # I am the X assistant, X no English word
+    (
+        "I am the Vorbler assistant and I suggest a plan.",
+        f"I am the {M} assistant and I suggest a plan.",
+    ),
+    ("I'm your Brimlor model, here to help.", f"I'm your {M} model, here to help."),
+    ("I’m a Vorbler chatbot.", f"I’m a {M} chatbot."),
+    # You're talking to X
+    ("You're talking to Vorbler. Plan first.", f"You're talking to {M}. Plan first."),
+    ("You are chatting with Vorbler about budgets.", f"You are chatting with {M} about budgets."),
+    # An English word or a person's name that ends the clause is removed too, by decision.
+    ("Hi! You're speaking with Nova, so ask away.", f"Hi! You're speaking with {M}, so ask away."),
+    ("You are talking to John.", f"You are talking to {M}."),
+    # 本助手（X）
+    ("本助手（沃布勒）建议先做预算。", f"本助手（{M}）建议先做预算。"),
+    ("本模型(Vorbler)建议先做预算。", f"本模型({M})建议先做预算。"),
+    ("本AI（Vorbler-7B）会先列出清单。", f"本AI（{M}）会先列出清单。"),
 ]
 
 UNCHANGED: list[str] = [
@@ -345,6 +369,34 @@ UNCHANGED: list[str] = [
     "材料：\n——胶水\n——螺丝",
     "签名：__________\n日期：__________",
     "请客户在此签名：",
+    # A size-like code after a label, a letter or a number is no model name.
+    "Fill in Form W-2B before Friday.",
+    "The B-52B flew at dawn.",
+    "Meet in Room-12B after lunch.",
+    "Read Section 4-2B and Grade 3-5B of the syllabus.",
+    "Cut Cable-10m to length.",
+    "A 7B model is small.",
+    "Park at Gate-3B, then walk.",
+    # I am the X assistant with X an English word
+    "I am the Research assistant on the project.",
+    "I'm your Virtual assistant for today.",
+    "I am the AI assistant here.",
+    "I'm a Language model researcher.",
+    "I am the Office assistant and I file the forms.",
+    # talking to an ordinary word that does not end the clause
+    "You're talking to Customers directly.",
+    "You are talking to Dr. Smith's office.",
+    "You're talking to Support.",
+    "You're speaking with Sales and Marketing today.",
+    "You are talking to them.",
+    # 本系统（...）with no name in the brackets
+    "本系统（以下简称“系统”）用于记录租金。",
+    "本模型（见图1）的误差较小。",
+    "本助手（第二版）支持语音。",
+    "本系统（2024年版）已上线。",
+    "本系统（试行）自发布之日起施行。",
+    "本模型（Beta）仅供测试。",
+    "本AI（人工智能）会回答问题。",
 ]
 
 
