@@ -102,9 +102,9 @@ What makes X a name rather than an ordinary word, and the decisions behind it:
 - A capitalised word with a model size ("-7B", "-70B", "-1.5B", "-8x7B", "-350M", with more
   parts after it: "Vorbler-1.5B-Instruct") is a model name wherever it stands. Before the size
   there must be at least two letters, starting with a capital, and no label of a code
-  (ORDINARY_BEFORE_SIZE_FOLDED): "Form W-2B", "B-52B", "Room-12B" and "Gate-3B" stay, and so do
-  "Section 4-2B" and "Grade 3-5B" (the code starts with a digit). A lower-case "m" is also
-  metres: "Cable-10m" stays, "Vorbler-350m" (no English word before it) does not.
+  (ORDINARY_BEFORE_SIZE_FOLDED): "Form W-2B", "B-52B", "Room-12B", "Gate-3B" and "Question-4B"
+  stay, and so do "Section 4-2B" and "Grade 3-5B" (the code starts with a digit). A lower-case
+  "m" is also metres: "Cable-10m" stays, "Vorbler-350m" (no English word before it) does not.
 - "I am / I'm the (an, a, your) X assistant (model, AI, chatbot, bot, language model, LLM)"
   counts when a word of X is no English word (`wordfreq`) or is shaped like a model id: "I am
   the Vorbler assistant" loses it, "I am the Research assistant", "I'm your Virtual
@@ -114,13 +114,13 @@ What makes X a name rather than an ordinary word, and the decisions behind it:
   "... speaking with Nova, so ...": the text is a program's, so whoever it says you are talking
   to is its speaker), or for an X with a word no English list knows ("You are chatting with
   Vorbler about budgets"). An English word that goes on ("You're talking to Customers
-  directly"), an ordinary word ("Support", "Sales": ORDINARY_AFTER_TALKING_FOLDED) and a
-  possessive ("Dr. Smith's office") stay.
+  directly"), a department, role or relative ("Support", "Customer Service", "Mom":
+  ORDINARY_AFTER_TALKING_FOLDED) and a possessive ("Dr. Smith's office") stay.
 - "本助手/本模型/本AI/本系统/本机器人/本智能体（X）", with full-width or ASCII brackets, counts for X of
   two to eight Chinese or Latin characters (or a Latin name): "本助手（沃布勒）建议..." loses it.
   What such a bracket holds that is not a name stays: a definition or reference ("以下简称",
-  "见图1"), an edition or version ("第二版", "2024年版", "V2.0"), a stage ("试行", "Beta":
-  _ORDINARY_IN_BRACKETS_ZH), a translation ("本AI（人工智能）").
+  "见图1"), an edition, version or kind ("第二版", "2024年版", "V2.0", "小型"), a stage
+  ("试行", "Beta": _ORDINARY_IN_BRACKETS_ZH), a translation ("本AI（人工智能）").
 - `identity_hints` finds self-introductions with no name at all ("As an AI language model",
   "我是一个人工智能助手"): nothing to remove, but the unit goes to the review list.
 """
@@ -946,6 +946,30 @@ ORDINARY_BEFORE_SIZE_FOLDED = ORDINARY_CAPITALS_FOLDED | frozenset(
         "no",
         "ref",
         "code",
+        "question",
+        "option",
+        "plan",
+        "task",
+        "lesson",
+        "exercise",
+        "problem",
+        "case",
+        "version",
+        "module",
+        "appendix",
+        "annex",
+        "exhibit",
+        "article",
+        "clause",
+        "paragraph",
+        "sheet",
+        "tier",
+        "week",
+        "day",
+        "scenario",
+        "schedule",
+        "test",
+        "track",
     ]
 )
 # I am the Vorbler assistant / I'm your Vorbler model: a word no English list knows before a
@@ -961,8 +985,6 @@ _TALKING_TO = re.compile(
     rf"(?P<talking_to>{_CAPITALISED_WORD}(?:[ \t]{_CAPITALISED_WORD}){{0,2}})"
     r"(?P<talking_end>(?=\s*(?:[,.;:!?)\]]|\Z|\n)))?(?![\w'’-])"
 )
-# Capitalised words after "talking to" that are not names ("You're talking to Support.").
-ORDINARY_AFTER_TALKING_FOLDED = ORDINARY_CAPITALS_FOLDED | ORDINARY_BEFORE_HERE_FOLDED
 
 
 def _has_a_word_no_english_list_knows(name: str) -> bool:
@@ -1113,6 +1135,17 @@ ROLE_WORDS = frozenset(
         "newbie",
         "pro",
     ]
+)
+# Capitalised words after "talking to" that are not names: a department, a role or a relative
+# ("You're talking to Support.", "You're talking to Customer Service.", "You're talking to Mom.").
+ORDINARY_AFTER_TALKING_FOLDED = (
+    ORDINARY_CAPITALS_FOLDED
+    | ORDINARY_BEFORE_HERE_FOLDED
+    | ROLE_WORDS
+    | frozenset(
+        ["customer", "customers", "sales", "billing", "reception", "dispatch", "security"]
+        + ["management", "accounts", "accounting", "tech", "technical", "service", "services"]
+    )
 )
 # Given names that end like job titles and are English words too: "As Jasper, I" names the
 # speaker, "As Manager, I" does not. A name wordfreq does not know needs no entry here
@@ -1441,7 +1474,7 @@ _OWN_NAME_IN_BRACKETS_ZH = re.compile(
 )
 # What a bracket after 本系统 holds that is no name: "以下简称", "见图1", "第二版", "2024年版", "V2".
 _NOT_A_NAME_IN_BRACKETS_ZH = re.compile(
-    r"^(?:以下|下称|简称|即|见|参见|详见|如|例如|包括|含|注|第|共|约|图|表)|[版号]$|^[Vv]?\d"
+    r"^(?:以下|下称|简称|即|见|参见|详见|如|例如|包括|含|注|第|共|约|图|表)|[版号型式]$|^[Vv]?\d"
 )
 # The stage or kind of a system in brackets ("本系统（试行）", "本模型（Beta）"): no name.
 _ORDINARY_IN_BRACKETS_ZH = frozenset(

@@ -377,6 +377,7 @@ UNCHANGED: list[str] = [
     "Cut Cable-10m to length.",
     "A 7B model is small.",
     "Park at Gate-3B, then walk.",
+    "Answer Question-4B, then Option-2B and Lesson-3B.",
     # I am the X assistant with X an English word
     "I am the Research assistant on the project.",
     "I'm your Virtual assistant for today.",
@@ -389,6 +390,8 @@ UNCHANGED: list[str] = [
     "You're talking to Support.",
     "You're speaking with Sales and Marketing today.",
     "You are talking to them.",
+    "You're talking to Mom.",
+    "You are speaking with Customer Service.",
     # 本系统（...）with no name in the brackets
     "本系统（以下简称“系统”）用于记录租金。",
     "本模型（见图1）的误差较小。",
@@ -397,6 +400,7 @@ UNCHANGED: list[str] = [
     "本系统（试行）自发布之日起施行。",
     "本模型（Beta）仅供测试。",
     "本AI（人工智能）会回答问题。",
+    "本机器人（小型）适合家用。",
 ]
 
 
