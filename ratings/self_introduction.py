@@ -45,7 +45,9 @@ What makes X a name rather than an ordinary word, and the decisions behind it:
   "Taxonomist"): an invented name is not ("As Vorbler, I", "As Brimlor, I" lose it), and
   neither is a word of a few rare trades wordfreq does not know ("As Dosimetrist, I" goes to
   review). A surname that is also a trade stays a role ("As Chandler, I"), unless it is a
-  listed given name ("As Cooper, I").
+  listed given name ("As Cooper, I"). An X of several words is a role when one of them is
+  ("As Head Chef, I", "As Prime Minister, I"), unless another is a capitalised word that is no
+  English word ("As Vorbler Prime, I", "As Senior Vorbler, I" lose it).
   A word that holds a letter job words with those endings seldom hold ("z", "x", "q", "j") is a
   name even when wordfreq knows it ("As Dexter, I", "As Xavier, I"), unless it is one of the
   job words that do ("Janitor", "Boxer", "Zoologist": JOB_WORDS_WITH_RARE_LETTERS).
@@ -1567,8 +1569,12 @@ def _english_name_ok(name: str, *, stop: frozenset[str]) -> bool:
 
 def _is_role(name: str) -> bool:
     """Whether "As X, I" speaks as a role: a job word, an English word ending like one, an
-    acronym, an ordinary word."""
-    for word in re.split(r"[\s-]+", name):
+    acronym, an ordinary word. An X of several words with one that is no word of English
+    ("Vorbler Prime", "Senior Zorbler") is a name, whatever the others are."""
+    words = [word for word in re.split(r"[\s-]+", name) if word]
+    if len(words) > 1 and any(_is_invented(word) for word in words):
+        return False
+    for word in words:
         if word.isupper() and word.isalpha() and len(word) <= 4:
             return True
         folded = word.casefold()
@@ -1584,6 +1590,23 @@ def _is_role(name: str) -> bool:
             if not rare and _is_english_word(form):
                 return True
     return False
+
+
+def _is_invented(word: str) -> bool:
+    """Whether a word of a several-word X in "As X, I" is no word of English: a capitalised word
+    ("Vorbler", not "DevOps", whose inner capital marks the jargon of trades), not a job or
+    ordinary word, and either unknown to wordfreq or an agent word with a letter job words seldom
+    hold ("Zorbler")."""
+    if not (word.isalpha() and word[0].isupper() and word[1:].islower()):
+        return False
+    folded = word.casefold()
+    if folded in ROLE_WORDS or folded in ORDINARY_CAPITALS_FOLDED:
+        return False
+    if folded in JOB_WORDS_WITH_RARE_LETTERS:
+        return False
+    if folded.endswith(_AGENT_ENDINGS) and _RARE_IN_JOB_WORDS.search(folded):
+        return True
+    return not _is_english_word(folded)
 
 
 def _starts_sentence(text: str, start: int) -> bool:
