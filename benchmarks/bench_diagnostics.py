@@ -24,6 +24,8 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from llmruns.stats_columns import ANSWER_COLUMNS  # noqa: E402
+
 AREAS = "RIASEC"
 
 
@@ -54,17 +56,7 @@ def synthetic_answers(*, endpoints: int, replications: int, seed: int = 1) -> pd
                         )
     return pd.DataFrame(
         rows,
-        columns=[
-            "endpoint",
-            "language",
-            "method",
-            "item",
-            "area",
-            "replication",
-            "template_variant",
-            "scale_reversed",
-            "value",
-        ],
+        columns=list(ANSWER_COLUMNS),
     )
 
 

@@ -34,6 +34,7 @@ from llmruns.analysis import (
 )
 from llmruns.analysis.labels import note_label
 from llmruns.models import ElicitationMethod, Run
+from llmruns.stats_columns import POOLED
 
 View = Callable[..., HttpResponse]
 
@@ -94,7 +95,6 @@ FACTOR_CHOICES: dict[str, type] = {
     "kind": QuestionKind,
 }
 FACTOR_COLUMNS = frozenset({"endpoint", *FACTOR_CHOICES})
-POOLED = "all"
 
 
 def factor_label(key: str, value: str) -> str:

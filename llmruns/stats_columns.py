@@ -8,6 +8,9 @@ statistics import them from here.
 
 from __future__ import annotations
 
+# The level of a factor (endpoint, language, method) that a table pools over.
+POOLED = "all"
+
 # Interest profiles (`llmruns.stats.profiles`).
 INTEREST_COLUMNS: tuple[str, ...] = ("endpoint", "language", "item", "area", "replication", "value")
 INVALID_ANSWER = "invalid or refused answer"

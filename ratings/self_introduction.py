@@ -1506,6 +1506,8 @@ _CALLED_ANYWHERE_ZH = frozenset("他她你您它们")
 _CLAUSE_START_ZH = frozenset("。！？!?\n，,；;")
 # An age in the sentence after "我叫X，" ("今年十岁"): a person, not a program.
 _AGE_ZH = re.compile(r"岁|今年|年级")
+# What a program calls itself, or an article, where a Latin name is expected: no name.
+_NOT_NAMES_LATIN = frozenset({"AI", "LLM", "A", "AN"})
 _GREETING_BEFORE_ZH = re.compile(r"(?:你好|您好|大家好|各位好|嗨|哈喽|Hi|Hello)[，,！!。~～]?\s*\Z")
 # 本人Zorblax，/ 我，Zorblax，/ Zorblax在此为您解答: a Latin-script name.
 _LATIN_SELF_ZH = re.compile(
@@ -1930,14 +1932,14 @@ def _chinese_spans(text: str) -> Iterator[tuple[int, int]]:
             group = next(iter(pattern.groupindex))
             name = match.group(group)
             latin = group == "latin" or (group == "serving" and name.isascii())
-            if latin and name.upper() in {"AI", "LLM", "A", "AN"}:
+            if latin and name.upper() in _NOT_NAMES_LATIN:
                 continue
             # "店员在此为您服务": a role, not a name.
             if latin or (_chinese_name_ok(name) and not name.endswith(_ROLE_ENDINGS_ZH)):
                 yield match.span(group)
     if "叫我" in text or "称" in text:
         for match in _CALL_ME_ZH.finditer(text):
-            if match.group("called").upper() not in {"AI", "LLM", "A", "AN"}:
+            if match.group("called").upper() not in _NOT_NAMES_LATIN:
                 yield match.span("called")
     if "来自" in text:
         for match in _FROM_ZH.finditer(text):
@@ -1993,7 +1995,7 @@ def _chinese_spans(text: str) -> Iterator[tuple[int, int]]:
     for match in itertools.chain(latin_self, latin_here):
         group = "self_latin" if "self_latin" in match.re.groupindex else "here_latin"
         name = match.group(group)
-        if name.upper() not in {"AI", "LLM", "A", "AN"} and _english_name_ok(
+        if name.upper() not in _NOT_NAMES_LATIN and _english_name_ok(
             name, stop=ORDINARY_CAPITALS_FOLDED
         ):
             yield match.span(group)
@@ -2003,7 +2005,7 @@ def _chinese_spans(text: str) -> Iterator[tuple[int, int]]:
         named = _NAME_BEFORE_APPOSITIVE_ZH.search(
             text, max(0, match.start() - _APPOSITIVE_REACH), match.start()
         )
-        if named and named.group("appositive").upper() not in {"AI", "LLM", "A", "AN"}:
+        if named and named.group("appositive").upper() not in _NOT_NAMES_LATIN:
             yield named.span("appositive")
     for match in _SIGNATURE_ZH.finditer(text, tail_start):
         name = match.group("signed")
@@ -2018,7 +2020,7 @@ def _person_name_ok_zh(name: str, endings: tuple[str, ...]) -> bool:
     """Whether X in the forms of _more_chinese_spans is a name: a Latin name other than "AI", or
     a Chinese one that is no role, person or place word (endings) and no ordinary word."""
     if name.isascii():
-        return name.upper() not in {"AI", "LLM", "A", "AN"}
+        return name.upper() not in _NOT_NAMES_LATIN
     return (
         _chinese_name_ok(name)
         and not name.endswith(endings)

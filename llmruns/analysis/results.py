@@ -37,7 +37,7 @@ from llmruns.analysis.selectors import (
 from llmruns.analysis.tables import MIXED_MODEL, PROFILES
 from llmruns.models import Run
 from llmruns.selectors import ANSWER, resolve_method
-from llmruns.stats_columns import INTEREST_COLUMNS
+from llmruns.stats_columns import INTEREST_COLUMNS, POOLED
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -157,8 +157,6 @@ def fallback_notes(answered: pd.DataFrame, *, method: str, what: str) -> list[st
 
 
 # --- run statistics ----------------------------------------------------------------------------
-
-POOLED = "all"
 
 
 def pool_factors(interest: pd.DataFrame, *, by: Sequence[str]) -> pd.DataFrame:

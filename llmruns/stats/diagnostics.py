@@ -53,6 +53,7 @@ from llmruns.stats_columns import (
     CONSISTENCY_COLUMNS,
     EFFECT_COLUMNS,
     METHOD_COLUMNS,
+    POOLED,
     RATE_RESULT_COLUMNS,
     STABILITY_COLUMNS,
     STYLE_COLUMNS,
@@ -61,7 +62,6 @@ from llmruns.stats_columns import (
 RATE_COLUMNS: tuple[str, ...] = ("endpoint", "language", "kind", "method", "status")
 FACTORS: tuple[str, ...] = ("endpoint", "language", "method")
 METHOD_ORDER: tuple[str, ...] = ("verbal", "structured", "token_probability")
-POOLED = "all"
 FACETS: tuple[str, ...] = ("replication", "template")
 
 
