@@ -385,6 +385,14 @@ class CampaignAdmin(ExplainsRefusedDeletion):
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
+    def get_queryset(self, request):
+        # The change page shows the relations the list shows: joined in its one query, not one
+        # query for each.
+        queryset = super().get_queryset(request)
+        if isinstance(self.list_select_related, list | tuple):
+            queryset = queryset.select_related(*self.list_select_related)
+        return queryset
+
     def has_add_permission(self, request) -> bool:
         return False
 

@@ -436,6 +436,33 @@ def test_progress_page_of_an_adaptive_campaign_makes_a_constant_number_of_querie
     assert f'<strong id="units-extra">{extended}</strong>' in html
 
 
+def test_admin_page_of_an_adaptive_campaign_makes_a_constant_number_of_queries(
+    finished_run, eight_panel, admin_user, django_assert_num_queries
+):
+    campaign = _adaptive(finished_run, eight_panel)
+    client = Client()
+    client.force_login(admin_user)
+    url = f"/admin/ratings/campaign/{campaign.pk}/change/"
+    first, *others = Unit.objects.filter(campaign=campaign).order_by("pk")
+    _rate_in_turn(first, [1, 4])
+    client.get(url)  # fills the content-type cache
+    # user, the campaign with its counts, its endpoints, the ratings that refuse its deletion;
+    # stopping rule: the assignments committed and spent, the units with extra raters, the
+    # ratings frame (alpha), the scale's values, the unit count; the units short of raters.
+    with django_assert_num_queries(10):
+        client.get(url)
+    for unit in others:
+        _rate_in_turn(unit, [1, 4])
+    with django_assert_num_queries(10):
+        html = client.get(url).content.decode()
+    extended = sum(
+        Assignment.objects.filter(unit=unit).count() > 2
+        for unit in Unit.objects.filter(campaign=campaign)
+    )
+    assert extended >= 1
+    assert f"Units with extra raters: {extended}." in html
+
+
 def test_units_that_waited_get_their_raters_in_the_seeded_queue_order(finished_run, eight_panel):
     """Three units wait for an extra rater (rated two or more points apart, both raters
     finished: written as such, as when no expert was free at a balanced load). The fourth's disagreeing rating adds

@@ -6,7 +6,9 @@ from __future__ import annotations
 import html
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
 from ratings.models import Assignment, Campaign, CampaignStatus, Rating, Unit
 from ratings.services import rating_submit
@@ -332,3 +334,51 @@ def test_deleting_the_user_account_of_an_expert_who_rated_says_why(admin_client,
     response = admin_client.post(f"/admin/auth/user/{someone.pk}/delete/", {"post": "yes"})
     assert response.status_code == 302
     assert not get_user_model().objects.filter(pk=someone.pk).exists()
+
+
+def test_the_rating_admin_pages_make_a_constant_number_of_queries(admin_client, campaign):
+    """Each page of the rating app's admin makes the same queries with one rating as with 24:
+    the list pages and the change pages alike. Every page starts with the session's user."""
+    assignments = list(campaign.assignments.select_related("unit", "expert").order_by("pk"))
+    assignment = assignments[0]
+    rating = rating_submit(assignment=assignment, value=4)
+    pages = {
+        # the campaigns with their counts, their endpoints; the panel filter, the two counts
+        "/admin/ratings/campaign/": 6,
+        # the campaign with its counts, its endpoints, the ratings that refuse its deletion,
+        # the units short of raters, the user who created it
+        f"/admin/ratings/campaign/{campaign.pk}/change/": 6,
+        # the units with their campaign, item, trial and endpoint; the campaign filter, counts
+        "/admin/ratings/unit/": 5,
+        # the unit with its campaign, item, trial and endpoint; the ratings that refuse deletion
+        f"/admin/ratings/unit/{assignment.unit.pk}/change/": 3,
+        # the assignments with unit, expert and campaign; the campaign filter, the two counts
+        "/admin/ratings/assignment/": 5,
+        # the assignment with unit, expert and campaign; the ratings that refuse its deletion
+        f"/admin/ratings/assignment/{assignment.pk}/change/": 3,
+        # the ratings with their assignment; the campaign and value filters, the two counts
+        "/admin/ratings/rating/": 6,
+        # the rating with its assignment, unit and expert (a rating is never deleted: no query)
+        f"/admin/ratings/rating/{rating.pk}/change/": 2,
+        # the experts with their users, the two counts
+        "/admin/ratings/expertprofile/": 4,
+        # the expert, whether they hold assignments (refusing deletion), their user
+        f"/admin/ratings/expertprofile/{assignment.expert.pk}/change/": 4,
+        # the panels with their expert counts, the two counts
+        "/admin/ratings/panel/": 4,
+        # the panel, its experts, the campaigns that refuse its deletion, the experts to choose
+        f"/admin/ratings/panel/{campaign.panel.pk}/change/": 5,
+    }
+    for url in pages:
+        admin_client.get(url)  # fills the content-type cache the change pages read
+    for rated in (1, 24):
+        for later in assignments[1:rated]:
+            if not later.ratings.exists():
+                rating_submit(assignment=later, value=3)
+        assert Rating.objects.count() == rated
+        measured = {}
+        for url in pages:
+            with CaptureQueriesContext(connection) as queries:
+                assert admin_client.get(url).status_code == 200, url
+            measured[url] = len(queries)
+        assert measured == pages, rated
