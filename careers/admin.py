@@ -34,6 +34,10 @@ class ItemTextInline(admin.StackedInline):
     model = ItemText
     extra = 0
 
+    def get_queryset(self, request):
+        # Each text's form reads its item: joined, not one query for each text.
+        return super().get_queryset(request).select_related("item")
+
 
 class ItemTextLanguageFilter(admin.SimpleListFilter):
     title = _("language with text")
@@ -90,6 +94,10 @@ class ItemTextAdmin(admin.ModelAdmin):
     list_filter = ["language", "item__area", "item__instrument"]
     search_fields = ["activity", "task"]
     list_select_related = ["item"]
+
+    def get_queryset(self, request):
+        # The change page's title names the item too: joined, as in the list.
+        return super().get_queryset(request).select_related("item")
 
 
 class ScalePointInline(admin.TabularInline):

@@ -236,6 +236,14 @@ def _admin_link(admin_site, obj: models.Model) -> str:
     return format_html('{}: <a href="{}">{}</a>', capfirst(opts.verbose_name), url, obj)
 
 
+def _load_config(run: Run) -> dict:
+    """The run's frozen configuration, which the admin's queryset defers (it holds every item's
+    text): read once for the change page's estimate and configuration, not once for each."""
+    if "config" in run.get_deferred_fields():
+        run.config = Run.objects.values_list("config", flat=True).get(pk=run.pk)
+    return run.config
+
+
 @admin.register(Run)
 class RunAdmin(ExplainsRefusedDeletion):
     list_display = [
@@ -358,7 +366,7 @@ class RunAdmin(ExplainsRefusedDeletion):
     def estimate(self, run: Run) -> str:
         if run.pk is None:
             return "-"
-        run.config = Run.objects.values_list("config", flat=True).get(pk=run.pk)
+        _load_config(run)
         estimate = run_estimate(run=run)
         low = estimate["cost_range"]["low"]
         if estimate["cost"] is None:
@@ -403,8 +411,7 @@ class RunAdmin(ExplainsRefusedDeletion):
     def frozen_configuration(self, run: Run) -> str:
         if run.pk is None:
             return "-"
-        config = Run.objects.values_list("config", flat=True).get(pk=run.pk)
-        shown = {k: v for k, v in config.items() if k != "items"}
+        shown = {k: v for k, v in _load_config(run).items() if k != "items"}
         return format_html(
             "<pre style='max-height:30em;overflow:auto'>{}</pre>",
             json.dumps(shown, indent=2, ensure_ascii=False),
@@ -444,7 +451,13 @@ class TrialAdmin(ExplainsRefusedDeletion):
     inlines = [AttemptInline]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).defer("run__config")
+        # The change page shows the list's relations too: joined, not one query each.
+        return (
+            super()
+            .get_queryset(request)
+            .select_related(*self.list_select_related)
+            .defer("run__config")
+        )
 
     def has_add_permission(self, request) -> bool:
         return False
@@ -485,7 +498,13 @@ class ProviderBatchAdmin(ExplainsRefusedDeletion):
     search_fields = ["key", "provider_batch_id", "input_file_id", "output_file_id"]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).defer("run__config")
+        # The change page shows the list's relations too: joined, not one query each.
+        return (
+            super()
+            .get_queryset(request)
+            .select_related(*self.list_select_related)
+            .defer("run__config")
+        )
 
     def has_add_permission(self, request) -> bool:
         return False

@@ -126,3 +126,50 @@ def test_the_inventory_pages_name_their_fields_in_chinese(client, admin_user, in
         assert chinese in adding, chinese
     for english in ("System text", "User text", "Note:", "Created by"):
         assert english not in adding, english
+
+
+@pytest.mark.django_db
+def test_the_inventory_admin_pages_make_a_constant_number_of_queries(
+    client, admin_user, instrument
+):
+    """The lists show all 60 items (and a page of their 120 texts) with no query per row, and a
+    change page joins what it shows. Every page starts with the session's user."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from careers.models import Item, ItemText, PromptTemplate, Scale
+
+    item = Item.objects.get(number=1)
+    pages = {
+        # the instrument filter, the two counts, the items with their instrument, their texts
+        "/admin/careers/item/": 6,
+        # the item with its instrument, its texts (prefetched for the list's column), the
+        # texts' forms with their item, the trials that refuse its deletion
+        f"/admin/careers/item/{item.pk}/change/": 5,
+        # the instrument filter, the two counts, the texts with their item
+        "/admin/careers/itemtext/": 5,
+        # the text with its item, the items to choose from
+        f"/admin/careers/itemtext/{item.texts.first().pk}/change/": 3,
+        # the two counts, the instruments
+        "/admin/careers/instrument/": 4,
+        # the instrument, the runs that refuse its deletion
+        f"/admin/careers/instrument/{instrument.pk}/change/": 3,
+        # the two counts, the scales with their instrument
+        "/admin/careers/scale/": 4,
+        # the scale, its points, the campaigns that refuse its deletion, the instruments
+        f"/admin/careers/scale/{Scale.objects.first().pk}/change/": 5,
+        # the instrument filter, the two counts, the templates, the variant filter
+        "/admin/careers/prompttemplate/": 6,
+        # the template, its instrument, its versions
+        f"/admin/careers/prompttemplate/{PromptTemplate.objects.first().pk}/change/": 4,
+    }
+    assert Item.objects.count() == 60 and ItemText.objects.count() == 120
+    client.force_login(admin_user)
+    for url in pages:
+        client.get(url)  # fills the content-type cache the change pages read
+    measured = {}
+    for url in pages:
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(url).status_code == 200, url
+        measured[url] = len(queries)
+    assert measured == pages

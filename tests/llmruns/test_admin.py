@@ -466,3 +466,44 @@ def test_the_endpoint_and_run_pages_name_their_fields_in_chinese(
         assert chinese in changing, chinese
     for english in ("Created at", "Started at", "Elicitation methods", "Max attempts"):
         assert english not in changing, english
+
+
+@pytest.mark.django_db
+def test_the_run_admin_change_pages_make_a_constant_number_of_queries(
+    client, admin_user, instrument, mock_endpoints
+):
+    """A run's, a trial's, an endpoint's and a batch's page make the same queries before and
+    after the run has answers and a second run exists. Every page starts with the session's
+    user."""
+    run = _run(instrument, mock_endpoints, "measured")
+    batch = ProviderBatch.objects.create(key="k1", run=run, endpoint=mock_endpoints[0])
+    Run.objects.filter(pk=run.pk).update(status=RunStatus.RUNNING)
+    trial = run.trials.filter(kind="interest").order_by("pk").first()
+    pages = {
+        # the run with its instrument and creator, its endpoints, its frozen configuration
+        # (read once for the estimate and the configuration); the estimate's two checks for
+        # answered trials; the progress: the trial counts, the token sums, the calls and the
+        # trials of the last minutes. A running run's deletion is refused without a query.
+        f"/admin/llmruns/run/{run.pk}/change/": 10,
+        # the trial with its run, endpoint and item; its attempts
+        f"/admin/llmruns/trial/{trial.pk}/change/": 3,
+        # the endpoint, the runs that refuse its deletion
+        f"/admin/llmruns/modelendpoint/{mock_endpoints[0].pk}/change/": 3,
+        # the batch with its run and endpoint
+        f"/admin/llmruns/providerbatch/{batch.pk}/change/": 2,
+    }
+    client.force_login(admin_user)
+    for url in pages:
+        client.get(url)  # fills the content-type cache the change pages read
+    for step in ("before", "after"):
+        if step == "after":
+            for answered in run.trials.order_by("pk")[:30]:
+                trial_execute(trial_id=answered.pk)
+            _run(instrument, mock_endpoints, "second")
+        measured = {}
+        for url in pages:
+            with CaptureQueriesContext(connection) as queries:
+                assert client.get(url).status_code == 200, url
+            measured[url] = len(queries)
+        assert measured == pages, step
+    assert Attempt.objects.filter(trial__run=run).count() == 30
