@@ -50,6 +50,13 @@ What makes X a name rather than an ordinary word, and the decisions behind it:
   listed given name ("As Cooper, I"). An X of several words is a role when one of them is
   ("As Head Chef, I", "As Prime Minister, I"), unless another is a capitalised word that is no
   English word ("As Vorbler Prime, I", "As Senior Vorbler, I" lose it).
+  An inner capital shapes a lone X like a model id ("As DevOps, I", "As VorbLabs, I" lose it),
+  but in an X of several words with no digit whose last word ends a trade's title it is the
+  trade's jargon: "As DevOps Engineer, I", "As SharePoint Developer, I" and "As DevOps Lead, I"
+  stay, and so, by the same rule, does "As VorbLabs Engineer, I". A last word that is an
+  acronym, a qualifier, a program's noun or no role ("As VorbLabs CEO, I", "As VorbLabs Pro,
+  I", "As VorbLabs Assistant, I", "As DevOps Vorbler, I": _NOT_LAST_IN_A_TRADE_TITLE) keeps the
+  shape of a name.
   A word that holds a letter job words with those endings seldom hold ("z", "x", "q", "j") is a
   name even when wordfreq knows it ("As Dexter, I", "As Xavier, I"), unless it is one of the
   job words that do ("Janitor", "Boxer", "Zoologist": JOB_WORDS_WITH_RARE_LETTERS).
@@ -1684,6 +1691,38 @@ def _is_role(name: str) -> bool:
     return False
 
 
+# Words of ROLE_WORDS that qualify a title or name a program rather than end a trade's title:
+# "VorbLabs Prime", "VorbLabs Pro" and "VorbLabs Assistant" read as products, not trades.
+_NOT_LAST_IN_A_TRADE_TITLE = frozenset(
+    ["acting", "interim", "senior", "junior", "prime", "vice", "global", "regional", "product"]
+    + ["program", "programme", "project", "team", "staff", "field", "creative", "pro", "usual"]
+    + ["such", "well", "ever", "before", "follows", "general", "assistant", "associate"]
+)
+
+
+def _trade_title(name: str) -> bool:
+    """Whether an X of several words with an inner capital ("DevOps Engineer") is a trade's
+    title, so that "DevOps" is the jargon of the trade and not a model's id: no digit, and a
+    last word that ends a job title, spelt as a word ("Engineer", "Lead", "Administrator"). A
+    lone "DevOps", or a last word that is an acronym ("VorbLabs CEO"), a qualifier or a
+    program's noun ("VorbLabs Prime", "VorbLabs Pro", "VorbLabs Assistant"), an ordinary
+    capital ("VorbLabs American"), a participle ("VorbLabs Advanced") or no role ("DevOps
+    Vorbler") keeps the shape of a name."""
+    words = name.split()
+    if len(words) < 2 or any(char.isdigit() for char in name):
+        return False
+    last = words[-1]
+    if not (last.isalpha() and last[0].isupper() and last[1:].islower()):
+        return False
+    folded = last.casefold()
+    singular = folded[:-1] if folded.endswith("s") else folded
+    if {folded, singular} & (_NOT_LAST_IN_A_TRADE_TITLE | ORDINARY_CAPITALS_FOLDED):
+        return False
+    if singular in ROLE_WORDS:
+        return True
+    return singular.endswith(_AGENT_ENDINGS) and _is_role(last)
+
+
 def _is_invented(word: str) -> bool:
     """Whether a word of a several-word X in "As X, I" is no word of English: a capitalised word
     ("Vorbler", not "DevOps", whose inner capital marks the jargon of trades), not a job or
@@ -1768,7 +1807,7 @@ def _english_spans(text: str) -> Iterator[tuple[int, int]]:
         name = match.group("as_name")
         # "As X, I" only for a name shaped like a model's; "As Director, I" is a role.
         apposed = not match.group(0).endswith(" ")
-        shaped = bool(_MODEL_SHAPE.search(name))
+        shaped = bool(_MODEL_SHAPE.search(name)) and not _trade_title(name)
         role = not (apposed or shaped) and _is_role(name)
         if _english_name_ok(name, stop=ORDINARY_CAPITALS_FOLDED) and not role:
             yield match.span("as_name")

@@ -117,6 +117,14 @@ REMOVED: list[tuple[str, str]] = [
     ("As Zorbler Prime, I will help.", f"As {M}, I will help."),
     ("As Senior Vorbler, I would start with a budget.", f"As {M}, I would start with a budget."),
     ("As Zorblax Prime, my first step is a budget.", f"As {M}, my first step is a budget."),
+    # an inner capital: a model id alone, or in a title that does not end like a trade's
+    ("As DevOps, I will deploy on Friday.", f"As {M}, I will deploy on Friday."),
+    ("As VorbLabs, I would start with a budget.", f"As {M}, I would start with a budget."),
+    ("As VorbLabs CEO, I will sign the plan.", f"As {M}, I will sign the plan."),
+    ("As VorbLabs Pro, I will help.", f"As {M}, I will help."),
+    ("As VorbLabs Assistant, I will help.", f"As {M}, I will help."),
+    ("As DevOps Vorbler, I will deploy.", f"As {M}, I will deploy."),
+    ("As Zorblax, I will help.", f"As {M}, I will help."),
     # Chinese
     ("你可以叫我Zephyr。", f"你可以叫我{M}。"),
     ("叫我Zephyr就好。", f"叫我{M}就好。"),
@@ -316,6 +324,14 @@ UNCHANGED: list[str] = [
     "As Site Reliability Engineer, I review the alerts.",
     "As Scrum Master, I run the stand-up.",
     "As MLOps Lead, I plan the release.",
+    # a trade's title with an inner capital: its last word ends a job title
+    "As DevOps Engineer, I will automate the deployment.",
+    "As DevOps Engineers, we will automate it. As DevOps Lead, I plan the release.",
+    "As SharePoint Developer, I build the intranet pages.",
+    "As Senior DevOps Engineer, I review the pipeline.",
+    "As QuickBooks Bookkeeper, I reconcile the accounts.",
+    # kept by the same rule, though the first word reads like a maker's
+    "As VorbLabs Engineer, I will check the load.",
     "As Sommelier, I choose the wine.",
     "As Librarian, I shelve the books.",
     "As Editor-in-Chief, I approve each issue.",
