@@ -44,9 +44,10 @@ What makes X a name rather than an ordinary word, and the decisions behind it:
   like a job title ("Jasper", "Oliver", "Victor", "Julian": NAMES_ENDING_LIKE_ROLES) are names,
   so "As Jasper, I" loses it. A word that ends like a job title is a role only if it is an
   English word, one that `wordfreq`'s English list holds ("Director", "Lexicographer",
-  "Taxonomist"): an invented name is not ("As Vorbler, I", "As Brimlor, I" lose it), and
-  neither is a word of a few rare trades wordfreq does not know ("As Dosimetrist, I" goes to
-  review). A surname that is also a trade stays a role ("As Chandler, I"), unless it is a
+  "Taxonomist"): an invented name is not ("As Vorbler, I", "As Brimlor, I" lose it). The rare
+  trades of O*NET that wordfreq does not know are listed as roles (JOB_WORDS_WORDFREQ_LACKS:
+  "As Dosimetrist, I", "As Senior Orthoptist, I", "As Brickmason, I" stay), here and in every
+  other form that asks whether a word is English ("I am the Dosimetrist assistant"). A surname that is also a trade stays a role ("As Chandler, I"), unless it is a
   listed given name ("As Cooper, I"). An X of several words is a role when one of them is
   ("As Head Chef, I", "As Prime Minister, I"), unless another is a capitalised word that is no
   English word ("As Vorbler Prime, I", "As Senior Vorbler, I" lose it).
@@ -1049,9 +1050,10 @@ _TALKING_TO = re.compile(
 
 
 def _has_a_word_no_english_list_knows(name: str) -> bool:
-    """Whether a word of name holds a digit or an inner capital, or is no English word."""
+    """Whether a word of name holds a digit or an inner capital, or is no English word (nor a
+    trade's: JOB_WORDS_WORDFREQ_LACKS)."""
     return any(
-        _MODEL_SHAPE.search(word) or not _is_english_word(word.casefold())
+        _MODEL_SHAPE.search(word) or not _is_english_or_trade_word(word.casefold())
         for word in re.split(r"[\s.-]+", name)
         if word
     )
@@ -1357,6 +1359,42 @@ JOB_WORDS_WITH_RARE_LETTERS = frozenset(
         "zoologist",
     ]
 )
+# Occupations of O*NET that wordfreq's English list does not hold (_is_english_word): without
+# this list "As Dosimetrist, I" would read as an invented name. A word here is a role wherever a
+# word is judged a role or an invented name; tests check that wordfreq still lacks each one, so
+# a word it learns leaves the list.
+JOB_WORDS_WORDFREQ_LACKS = frozenset(
+    [
+        "abstractor",
+        "blockmason",
+        "brickmason",
+        "captioner",
+        "coremaker",
+        "cytotechnologist",
+        "dosimetrist",
+        "drywaller",
+        "echocardiographer",
+        "electrologist",
+        "ergonomist",
+        "geodesist",
+        "histotechnologist",
+        "lineworker",
+        "metrologist",
+        "moldmaker",
+        "orthoptist",
+        "pedicurist",
+        "pedorthist",
+        "photogrammetrist",
+        "pipelayer",
+        "psychometrist",
+        "rodbuster",
+        "solderer",
+        "steamfitter",
+        "stenocaptioner",
+        "tilesetter",
+        "weatherizer",
+    ]
+)
 _ROLE_ENDINGS = (
     "er",
     "or",
@@ -1403,6 +1441,11 @@ def _is_english_word(folded: str) -> bool:
     from wordfreq import zipf_frequency
 
     return zipf_frequency(folded, "en") >= ENGLISH_WORD_MIN_ZIPF
+
+
+def _is_english_or_trade_word(folded: str) -> bool:
+    """Whether folded is an English word (_is_english_word) or a trade's that wordfreq lacks."""
+    return folded in JOB_WORDS_WORDFREQ_LACKS or _is_english_word(folded)
 
 
 _CJK = r"\u4e00-\u9fff"
@@ -1680,6 +1723,8 @@ def _is_role(name: str) -> bool:
         for form in (folded, folded[:-1] if folded.endswith("s") else folded):
             if form in ROLE_WORDS or form in ORDINARY_CAPITALS_FOLDED:
                 return True
+            if form in JOB_WORDS_WORDFREQ_LACKS:
+                return True
             if not form.endswith(_ROLE_ENDINGS) or folded in NAMES_ENDING_LIKE_ROLES:
                 continue
             if form in JOB_WORDS_WITH_RARE_LETTERS:
@@ -1718,7 +1763,7 @@ def _trade_title(name: str) -> bool:
     singular = folded[:-1] if folded.endswith("s") else folded
     if {folded, singular} & (_NOT_LAST_IN_A_TRADE_TITLE | ORDINARY_CAPITALS_FOLDED):
         return False
-    if singular in ROLE_WORDS:
+    if singular in ROLE_WORDS or singular in JOB_WORDS_WORDFREQ_LACKS:
         return True
     return singular.endswith(_AGENT_ENDINGS) and _is_role(last)
 
@@ -1733,7 +1778,7 @@ def _is_invented(word: str) -> bool:
     folded = word.casefold()
     if folded in ROLE_WORDS or folded in ORDINARY_CAPITALS_FOLDED:
         return False
-    if folded in JOB_WORDS_WITH_RARE_LETTERS:
+    if folded in JOB_WORDS_WITH_RARE_LETTERS or folded in JOB_WORDS_WORDFREQ_LACKS:
         return False
     if folded.endswith(_AGENT_ENDINGS) and _RARE_IN_JOB_WORDS.search(folded):
         return True
@@ -1846,7 +1891,7 @@ def _english_spans(text: str) -> Iterator[tuple[int, int]]:
             continue
         # "Vorbler (AI)" with no article: "Ethics (AI)" and "Chapter 3 (AI)" are a subject.
         first = re.split(r"[\s.-]", named.group("appositive_name"), maxsplit=1)[0]
-        if match.group("bare") is None or not _is_english_word(first.casefold()):
+        if match.group("bare") is None or not _is_english_or_trade_word(first.casefold()):
             yield named.span("appositive_name")
     if "I, " in text:
         for match in _APPOSED_TO_I.finditer(text):
@@ -1912,7 +1957,7 @@ def _english_spans(text: str) -> Iterator[tuple[int, int]]:
         name = match.group("credited")
         first = re.split(r"[\s.-]", name, maxsplit=1)[0]
         if _english_name_ok(name, stop=ORDINARY_CAPITALS_FOLDED) and (
-            _MODEL_SHAPE.search(first) or not _is_english_word(first.casefold())
+            _MODEL_SHAPE.search(first) or not _is_english_or_trade_word(first.casefold())
         ):
             yield match.span("credited")
     if " by " not in text:

@@ -10,6 +10,7 @@ import pytest
 from ratings.redaction import KIND_PATTERN, REDACTION_MARKER, redact
 from ratings.self_introduction import (
     JOB_WORDS_WITH_RARE_LETTERS,
+    JOB_WORDS_WORDFREQ_LACKS,
     _is_english_word,
     unknown_name_spans,
 )
@@ -124,6 +125,8 @@ REMOVED: list[tuple[str, str]] = [
     ("As VorbLabs Pro, I will help.", f"As {M}, I will help."),
     ("As VorbLabs Assistant, I will help.", f"As {M}, I will help."),
     ("As DevOps Vorbler, I will deploy.", f"As {M}, I will deploy."),
+    # a trade wordfreq lacks beside an invented name
+    ("As Orthoptist Vorbler, I test the eyes.", f"As {M}, I test the eyes."),
     ("As Zorblax, I will help.", f"As {M}, I will help."),
     # Chinese
     ("你可以叫我Zephyr。", f"你可以叫我{M}。"),
@@ -394,6 +397,14 @@ UNCHANGED: list[str] = [
     "As Chandler, I dip the candles twice.",
     "As Perfusionist, I prime the pump.",
     "As Horologist, I clean the movement.",
+    # trades of O*NET that wordfreq does not know (JOB_WORDS_WORDFREQ_LACKS)
+    "As Dosimetrist, I plan each patient's dose.",
+    "As Senior Orthoptist, I test the eye movements first.",
+    "As Lead Histotechnologist, I check every slide.",
+    "As Brickmasons, we agree. As Brickmason, I set the first course.",
+    "As Weatherizer, I seal the gaps around the windows.",
+    "I am the Dosimetrist assistant on the ward.",
+    "Response from Dosimetrist: the dose is fine.",
     "As Mentioned, I would start small.",
     "The plan is short. As Expected, I kept it to one page.",
     # Chinese
@@ -526,6 +537,15 @@ def test_ordinary_prose_with_the_same_look_is_unchanged(text: str) -> None:
 def test_job_words_with_rare_letters_stay_roles_whether_or_not_wordfreq_knows_them(
     word: str,
 ) -> None:
+    text = f"As {word.capitalize()}, I would check the work twice."
+
+    assert unknown_name_spans(text) == []
+
+
+@pytest.mark.parametrize("word", sorted(JOB_WORDS_WORDFREQ_LACKS))
+def test_listed_trades_are_words_wordfreq_lacks_and_stay_roles(word: str) -> None:
+    # A word wordfreq has learnt needs no entry: the list holds only what it lacks.
+    assert not _is_english_word(word)
     text = f"As {word.capitalize()}, I would check the work twice."
 
     assert unknown_name_spans(text) == []
