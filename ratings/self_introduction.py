@@ -114,9 +114,11 @@ What makes X a name rather than an ordinary word, and the decisions behind it:
   count for a Latin-script X by the same rule and for a Chinese one by the rules below.
 - A capitalised word with a model size ("-7B", "-70B", "-1.5B", "-8x7B", "-350M", with more
   parts after it: "Vorbler-1.5B-Instruct") is a model name wherever it stands. Before the size
-  there must be at least two letters, starting with a capital, and no label of a code
-  (ORDINARY_BEFORE_SIZE_FOLDED): "Form W-2B", "B-52B", "Room-12B", "Gate-3B" and "Question-4B"
-  stay, and so do "Section 4-2B" and "Grade 3-5B" (the code starts with a digit). A lower-case
+  there must be at least three letters (_MIN_LETTERS_BEFORE_SIZE), starting with a capital, and
+  no label of a code (ORDINARY_BEFORE_SIZE_FOLDED): "Form W-2B", "B-52B", the aircraft "Su-27M",
+  "Tu-22M" and "AV-8B", "Mark-5B", "Room-12B", "Gate-3B" and "Question-4B" stay, and so do
+  "Section 4-2B" and "Grade 3-5B" (the code starts with a digit); "Vor-7B" goes. A model family
+  of two letters with a size ("Yi-34B") is left to the list of model names, which holds "Yi". A lower-case
   "m" is also metres: "Cable-10m" stays, "Vorbler-350m" (no English word before it) does not.
 - "I am / I'm the (an, a, your) X assistant (model, AI, chatbot, bot, language model, LLM)"
   counts when a word of X is no English word (`wordfreq`) or is shaped like a model id: "I am
@@ -946,6 +948,9 @@ _MODEL_SIZE = re.compile(
 )
 _NAME_BEFORE_SIZE = re.compile(r"(?<![\w.-])[A-Z][A-Za-z0-9]*(?:[.-][A-Za-z0-9]+)*\Z")
 _SIZE_REACH = 40
+# Letters a name needs before its size: the codes of aircraft and parts have one or two ("B-52B",
+# "Su-27M", "Tu-22M", "AV-8B"). The two-letter families ("Yi-34B") are in the list of model names.
+_MIN_LETTERS_BEFORE_SIZE = 3
 # Labels that a code of a room, a seat or a form follows ("Room-12B", "Gate-3B", "Form-1099M").
 ORDINARY_BEFORE_SIZE_FOLDED = ORDINARY_CAPITALS_FOLDED | frozenset(
     [
@@ -1032,6 +1037,7 @@ ORDINARY_BEFORE_SIZE_FOLDED = ORDINARY_CAPITALS_FOLDED | frozenset(
         "schedule",
         "test",
         "track",
+        "mark",
     ]
 )
 # I am the Vorbler assistant / I'm your Vorbler model: a word no English list knows before a
@@ -1831,8 +1837,9 @@ def _english_spans(text: str) -> Iterator[tuple[int, int]]:
         if named is None:
             continue
         name = named.group(0)
-        # "W-2B" and "B-52B" are forms and planes; "Room-12B" is a room; "Cable-10m" a length.
-        if sum(char.isalpha() for char in name) < 2 or not _english_name_ok(
+        # "W-2B", "B-52B", "Su-27M" and "AV-8B" are forms and aircraft; "Room-12B" is a room;
+        # "Cable-10m" a length.
+        if sum(char.isalpha() for char in name) < _MIN_LETTERS_BEFORE_SIZE or not _english_name_ok(
             name, stop=ORDINARY_BEFORE_SIZE_FOLDED
         ):
             continue

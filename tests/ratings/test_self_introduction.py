@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from ratings.redaction import KIND_PATTERN, REDACTION_MARKER, redact
+from ratings.redaction import KIND_LISTED, KIND_PATTERN, REDACTION_MARKER, redact
 from ratings.self_introduction import (
     JOB_WORDS_WITH_RARE_LETTERS,
     JOB_WORDS_WORDFREQ_LACKS,
@@ -169,6 +169,8 @@ REMOVED: list[tuple[str, str]] = [
     ("Compare it with Vorbler-8x7B.", f"Compare it with {M}."),
     ("Brimlor-350M drafted this.", f"{M} drafted this."),
     ("Brimlor-350m drafted this.", f"{M} drafted this."),
+    ("Vor-7B drafted this.", f"{M} drafted this."),
+    ("Compare Vorbler-7B with the Su-27M.", f"Compare {M} with the Su-27M."),
     # I am the X assistant, X no English word
     (
         "I am the Vorbler assistant and I suggest a plan.",
@@ -452,6 +454,10 @@ UNCHANGED: list[str] = [
     "A 7B model is small.",
     "Park at Gate-3B, then walk.",
     "Answer Question-4B, then Option-2B and Lesson-3B.",
+    # aircraft and parts: two letters or fewer before the size, or a label ("Mark")
+    "The Su-27M and the Tu-22M flew over the base.",
+    "The AV-8B landed vertically.",
+    "Fit the Mark-5B valve before the test.",
     # I am the X assistant with X an English word
     "I am the Research assistant on the project.",
     "I'm your Virtual assistant for today.",
@@ -531,6 +537,25 @@ def test_each_self_introduction_loses_the_name_as_a_pattern(text: str, expected:
 def test_ordinary_prose_with_the_same_look_is_unchanged(text: str) -> None:
     assert unknown_name_spans(text) == []
     assert redact(text).text == text
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Yi-34B drafted this.", f"{M} drafted this."),
+        ("Ask Yi-1.5-9B-Chat first.", f"Ask {M} first."),
+        ("Yi-6B and Vor-7B agree.", f"{M} and {M} agree."),
+    ],
+)
+def test_a_model_family_of_two_letters_with_a_size_is_removed_by_the_list(
+    text: str, expected: str
+) -> None:
+    # The size rule needs three letters before the size ("Su-27M" stays), so "Yi" relies on
+    # the list of model names.
+    result = redact(text)
+
+    assert result.text == expected
+    assert KIND_LISTED in result.kinds
 
 
 @pytest.mark.parametrize("word", sorted(JOB_WORDS_WITH_RARE_LETTERS))
