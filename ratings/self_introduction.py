@@ -47,14 +47,16 @@ What makes X a name rather than an ordinary word, and the decisions behind it:
   "Taxonomist"): an invented name is not ("As Vorbler, I", "As Brimlor, I" lose it). The rare
   trades of O*NET that wordfreq does not know are listed as roles (JOB_WORDS_WORDFREQ_LACKS:
   "As Dosimetrist, I", "As Senior Orthoptist, I", "As Brickmason, I" stay), here and in every
-  other form that asks whether a word is English ("I am the Dosimetrist assistant"). A surname that is also a trade stays a role ("As Chandler, I"), unless it is a
-  listed given name ("As Cooper, I"). An X of several words is a role when one of them is
+  other form that asks whether a word is English ("I am the Dosimetrist assistant"). A surname
+  that is also a trade stays a role ("As Chandler, I"), unless it is a listed given name ("As
+  Cooper, I"). An X of several words is a role when one of them is
   ("As Head Chef, I", "As Prime Minister, I"), unless another is a capitalised word that is no
   English word ("As Vorbler Prime, I", "As Senior Vorbler, I" lose it).
   An inner capital shapes a lone X like a model id ("As DevOps, I", "As VorbLabs, I" lose it),
   but in an X of several words with no digit whose last word ends a trade's title it is the
-  trade's jargon: "As DevOps Engineer, I", "As SharePoint Developer, I" and "As DevOps Lead, I"
-  stay, and so, by the same rule, does "As VorbLabs Engineer, I". A last word that is an
+  trade's jargon when its parts are English words: "As DevOps Engineer, I", "As SharePoint
+  Developer, I" and "As DevOps Lead, I" stay, "As VorbLabs Engineer, I" ("Vorb") loses the
+  name. A last word that is an
   acronym, a qualifier, a program's noun or no role ("As VorbLabs CEO, I", "As VorbLabs Pro,
   I", "As VorbLabs Assistant, I", "As DevOps Vorbler, I": _NOT_LAST_IN_A_TRADE_TITLE) keeps the
   shape of a name.
@@ -118,8 +120,9 @@ What makes X a name rather than an ordinary word, and the decisions behind it:
   no label of a code (ORDINARY_BEFORE_SIZE_FOLDED): "Form W-2B", "B-52B", the aircraft "Su-27M",
   "Tu-22M" and "AV-8B", "Mark-5B", "Room-12B", "Gate-3B" and "Question-4B" stay, and so do
   "Section 4-2B" and "Grade 3-5B" (the code starts with a digit); "Vor-7B" goes. A model family
-  of two letters with a size ("Yi-34B") is left to the list of model names, which holds "Yi". A lower-case
-  "m" is also metres: "Cable-10m" stays, "Vorbler-350m" (no English word before it) does not.
+  of two letters with a size ("Yi-34B") is left to the list of model names, which holds "Yi". A
+  lower-case "m" is also metres: "Cable-10m" stays, "Vorbler-350m" (no English word before it)
+  does not.
 - "I am / I'm the (an, a, your) X assistant (model, AI, chatbot, bot, language model, LLM)"
   counts when a word of X is no English word (`wordfreq`) or is shaped like a model id: "I am
   the Vorbler assistant" loses it, "I am the Research assistant", "I'm your Virtual
@@ -1751,6 +1754,10 @@ _NOT_LAST_IN_A_TRADE_TITLE = frozenset(
 )
 
 
+# The parts of a word with inner capitals: "DevOps" is "Dev", "Ops"; "MLOps" is "ML", "Ops".
+_CAMEL_PIECE = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+")
+
+
 def _trade_title(name: str) -> bool:
     """Whether an X of several words with an inner capital ("DevOps Engineer") is a trade's
     title, so that "DevOps" is the jargon of the trade and not a model's id: no digit, and a
@@ -1758,10 +1765,17 @@ def _trade_title(name: str) -> bool:
     lone "DevOps", or a last word that is an acronym ("VorbLabs CEO"), a qualifier or a
     program's noun ("VorbLabs Prime", "VorbLabs Pro", "VorbLabs Assistant"), an ordinary
     capital ("VorbLabs American"), a participle ("VorbLabs Advanced") or no role ("DevOps
-    Vorbler") keeps the shape of a name."""
+    Vorbler") keeps the shape of a name, and so does an inner capital that joins no English
+    words ("VorbLabs Engineer")."""
     words = name.split()
     if len(words) < 2 or any(char.isdigit() for char in name):
         return False
+    # The jargon of trades joins English words ("Dev" + "Ops", "Share" + "Point"); a maker's
+    # coined name does not ("Vorb" + "Labs"), so "As VorbLabs Engineer, I" loses it.
+    for word in words[:-1]:
+        pieces = _CAMEL_PIECE.findall(word) if _MODEL_SHAPE.search(word) else []
+        if not all(_is_english_word(piece.casefold()) for piece in pieces):
+            return False
     last = words[-1]
     if not (last.isalpha() and last[0].isupper() and last[1:].islower()):
         return False

@@ -125,6 +125,8 @@ REMOVED: list[tuple[str, str]] = [
     ("As VorbLabs Pro, I will help.", f"As {M}, I will help."),
     ("As VorbLabs Assistant, I will help.", f"As {M}, I will help."),
     ("As DevOps Vorbler, I will deploy.", f"As {M}, I will deploy."),
+    # an inner capital that joins no English words: a maker's coined name, not a trade's jargon
+    ("As VorbLabs Engineer, I will check the load.", f"As {M}, I will check the load."),
     # a trade wordfreq lacks beside an invented name
     ("As Orthoptist Vorbler, I test the eyes.", f"As {M}, I test the eyes."),
     ("As Zorblax, I will help.", f"As {M}, I will help."),
@@ -335,8 +337,7 @@ UNCHANGED: list[str] = [
     "As SharePoint Developer, I build the intranet pages.",
     "As Senior DevOps Engineer, I review the pipeline.",
     "As QuickBooks Bookkeeper, I reconcile the accounts.",
-    # kept by the same rule, though the first word reads like a maker's
-    "As VorbLabs Engineer, I will check the load.",
+    "As MLOps Engineer, I version the models.",
     "As Sommelier, I choose the wine.",
     "As Librarian, I shelve the books.",
     "As Editor-in-Chief, I approve each issue.",
