@@ -119,8 +119,9 @@ What makes X a name rather than an ordinary word, and the decisions behind it:
   there must be at least three letters (_MIN_LETTERS_BEFORE_SIZE), starting with a capital, and
   no label of a code (ORDINARY_BEFORE_SIZE_FOLDED): "Form W-2B", "B-52B", the aircraft "Su-27M",
   "Tu-22M" and "AV-8B", "Mark-5B", "Room-12B", "Gate-3B" and "Question-4B" stay, and so do
-  "Section 4-2B" and "Grade 3-5B" (the code starts with a digit); "Vor-7B" goes. A model family
-  of two letters with a size ("Yi-34B") is left to the list of model names, which holds "Yi". A
+  "Section 4-2B" and "Grade 3-5B" (the code starts with a digit); "Vor-7B" goes, and so does a
+  name of two letters and a digit ("UL2-20B"). A model family of two letters alone with a size
+  ("Yi-34B") is left to the list of model names, which holds "Yi". A
   lower-case "m" is also metres: "Cable-10m" stays, "Vorbler-350m" (no English word before it)
   does not.
 - "I am / I'm the (an, a, your) X assistant (model, AI, chatbot, bot, language model, LLM)"
@@ -1853,9 +1854,11 @@ def _english_spans(text: str) -> Iterator[tuple[int, int]]:
         name = named.group(0)
         # "W-2B", "B-52B", "Su-27M" and "AV-8B" are forms and aircraft; "Room-12B" is a room;
         # "Cable-10m" a length.
-        if sum(char.isalpha() for char in name) < _MIN_LETTERS_BEFORE_SIZE or not _english_name_ok(
-            name, stop=ORDINARY_BEFORE_SIZE_FOLDED
-        ):
+        letters = sum(char.isalpha() for char in name)
+        # A digit in the name marks a model id with two letters too ("UL2-20B"); no aircraft
+        # code above has one.
+        needed = 2 if any(char.isdigit() for char in name) else _MIN_LETTERS_BEFORE_SIZE
+        if letters < needed or not _english_name_ok(name, stop=ORDINARY_BEFORE_SIZE_FOLDED):
             continue
         if match.group("unit") == "m" and not _has_a_word_no_english_list_knows(name):
             continue

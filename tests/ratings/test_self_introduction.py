@@ -172,6 +172,7 @@ REMOVED: list[tuple[str, str]] = [
     ("Brimlor-350M drafted this.", f"{M} drafted this."),
     ("Brimlor-350m drafted this.", f"{M} drafted this."),
     ("Vor-7B drafted this.", f"{M} drafted this."),
+    ("UL2-20B drafted this.", f"{M} drafted this."),
     ("Compare Vorbler-7B with the Su-27M.", f"Compare {M} with the Su-27M."),
     # I am the X assistant, X no English word
     (
