@@ -171,6 +171,13 @@ What makes X a name rather than an ordinary word, and the decisions behind it:
   words of opinion ("我，当然，", "我，其实，": _ORDINARY_PEOPLE_ZH) stay.
 - In "作为模型设计师" the maker form "作为X设计" no longer reads "模型" as a maker: a verb followed by
   师/者/员/人 is part of a job title.
+- "作为/身为X，我" counts for a Chinese X of two to six characters made only of characters that
+  transliterate foreign names (_TRANSLITERATING_ZH: "作为沃布勒，我会", "身为索拉克斯，我建议"), and
+  so does "作为/身为/我是一个（一名、一款）X" before a program's noun ("作为一个沃布勒模型，",
+  "我是一名沃布勒助手"). A Chinese word is seldom made only of them: "作为项目经理，我", "作为老师，我"
+  and "作为一名医生，我" stay, as do an X that ends like a person (_PERSON_ENDINGS_ZH) and "作为索尼，
+  我们" (a group speaks). The characters common in ordinary words are left out of the set (坦克,
+  格格, 科普, 加法, 内科, 吉利), so a foreign name written with one of them is missed.
 - `identity_hints` finds self-introductions with no name at all ("As an AI language model",
   "我是一个人工智能助手"): nothing to remove, but the unit goes to the review list.
 """
@@ -1611,6 +1618,25 @@ _ORDINARY_PEOPLE_ZH = frozenset(
     ["同学", "领导", "对方", "别人", "他人", "陌生人", "孩子", "父母", "家长", "邻居", "大家"]
     + ["当然", "其实", "个人", "认为", "觉得", "同样", "自己", "本人", "坦白", "说实话"]
 )
+# Characters that transliterate foreign names ("沃布勒", "索拉克斯", "泽诺维尔"), chosen so that
+# ordinary words are seldom made only of them: 坦 (坦克), 格 (格格), 普 (普查, 科普), 加 and 法
+# (加法), 内 and 科 (内科), 吉 and 利 (吉利) are left out. Of the words of wordfreq's Chinese list
+# made only of these, all but a few ("勒索", "摩托" is out with 摩) are foreign names themselves.
+_TRANSLITERATING_ZH = (
+    "沃布勒索拉克斯泽诺维尔塔莫菲伊奥卡巴阿特德萨瓦扎亚贝梅佩塞韦赫舍迪尼蒂博戈洛托佐霍杜库卢"
+    "穆努兹茨琳娜莎顿森丹罗"
+)
+_TRANSLITERATED_NAME_ZH = f"[{_TRANSLITERATING_ZH}]{{2,6}}"
+# 作为沃布勒，我会……: a transliterated name before "，我" ("作为项目经理，我" is a role). "我们"
+# speaks for a group ("作为索尼，我们"): not a self-introduction.
+_AS_TRANSLITERATED_ZH = re.compile(
+    rf"(?:作为|身为)\s*(?P<as_cjk>{_TRANSLITERATED_NAME_ZH})\s*[，,]\s*我(?!们)"
+)
+# 作为一个沃布勒模型，/ 我是一名沃布勒助手: a transliterated name before a program's noun after
+# "一个/一名" ("作为一名医生" has no such name).
+_KIND_OF_TRANSLITERATED_ZH = re.compile(
+    rf"(?:作为|身为|我是)一[个名款种位]\s*(?P<kind_cjk>{_TRANSLITERATED_NAME_ZH})(?={_NOUN_ZH})"
+)
 # ——X / （签名）X / 签名：X on the last line (a date line may follow)
 _SIGNATURE_ZH = re.compile(
     r"(?m)^[ \t]*(?:(?P<dash>——|—|--)|（签名）|\(签名\)|(?:签名|落款|署名)[：:])[ \t]*"
@@ -2122,6 +2148,7 @@ def _chinese_spans(text: str) -> Iterator[tuple[int, int]]:
         if (name.isascii() and name.upper() not in {"AI", "LLM"}) or _chinese_name_ok(name):
             yield match.span("signed")
     yield from _more_chinese_spans(text)
+    yield from _transliterated_spans(text)
 
 
 def _person_name_ok_zh(name: str, endings: tuple[str, ...]) -> bool:
@@ -2153,6 +2180,30 @@ def _more_chinese_spans(text: str) -> Iterator[tuple[int, int]]:
             ):
                 continue
             if _person_name_ok_zh(match.group(group), endings):
+                yield match.span(group)
+
+
+# The forms of a transliterated name, each with the marks every one of its matches holds.
+_TRANSLITERATED_FORMS_ZH: tuple[tuple[re.Pattern[str], tuple[str, ...]], ...] = (
+    (_AS_TRANSLITERATED_ZH, ("作为", "身为")),
+    (_KIND_OF_TRANSLITERATED_ZH, ("作为一", "身为一", "我是一")),
+)
+
+
+def _may_hold_mark(text: str, marks: tuple[str, ...]) -> bool:
+    """Whether text holds one of marks: a fast test before a pattern all of whose matches do."""
+    return any(mark in text for mark in marks)
+
+
+def _transliterated_spans(text: str) -> Iterator[tuple[int, int]]:
+    """作为沃布勒，我 and 作为一个沃布勒模型: a name made of the characters that transliterate
+    foreign names, where a Chinese word would be a role ("作为项目经理，我")."""
+    for pattern, marks in _TRANSLITERATED_FORMS_ZH:
+        if not _may_hold_mark(text, marks):
+            continue
+        group = next(iter(pattern.groupindex))
+        for match in pattern.finditer(text):
+            if not match.group(group).endswith(_PERSON_ENDINGS_ZH):
                 yield match.span(group)
 
 

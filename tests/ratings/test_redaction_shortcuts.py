@@ -172,6 +172,9 @@ FRAGMENTS = [
     "你正在与",
     "对话",
     "我，",
+    "一个",
+    "索拉克斯",
+    "我会先做预算",
     "本系统(",
     "）",
     "此致\n敬礼\n",
@@ -191,6 +194,7 @@ def _with_every_shortcut_disabled(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(redaction, "_as_it_is", redaction._disarm)
     monkeypatch.setattr(self_introduction, "_may_hold_here", lambda text: True)
     monkeypatch.setattr(self_introduction, "_may_hold_signature_mark", lambda text, start: True)
+    monkeypatch.setattr(self_introduction, "_may_hold_mark", lambda text, marks: True)
 
 
 def _redactions(texts: list[str]) -> list[tuple[str, tuple[str, ...], tuple[str, ...]]]:
@@ -230,9 +234,14 @@ def test_each_fast_test_lets_through_every_text_its_pattern_matches() -> None:
         for start in (0, max(0, len(text) - self_introduction._SIGN_OFF_REACH)):
             if not self_introduction._may_hold_signature_mark(text, start):
                 assert self_introduction._SIGNATURE_EN.search(text, start) is None, text
+        for pattern, marks in self_introduction._TRANSLITERATED_FORMS_ZH:
+            if not self_introduction._may_hold_mark(text, marks):
+                assert pattern.search(text) is None, text
     # The tests above would prove nothing if no text reached the patterns.
     assert any(self_introduction._HERE.search(text) for text in texts)
     assert all(self_introduction._SIGNATURE_EN.search(text) for text in SIGNED[:-1])
+    for pattern, _ in self_introduction._TRANSLITERATED_FORMS_ZH:
+        assert any(pattern.search(text) for text in texts), pattern.pattern
 
 
 @given(

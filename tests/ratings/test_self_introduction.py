@@ -218,6 +218,15 @@ REMOVED: list[tuple[str, str]] = [
     # 我，X，
     ("我，沃布勒，建议先做预算。", f"我，{M}，建议先做预算。"),
     ("方案如下。我，沃布勒，会先列清单。", f"方案如下。我，{M}，会先列清单。"),
+    # 作为X，我 with X made of the characters that transliterate foreign names
+    ("作为沃布勒，我会先做预算。", f"作为{M}，我会先做预算。"),
+    ("作为索拉克斯，我建议先列清单。", f"作为{M}，我建议先列清单。"),
+    ("方案如下。身为泽诺维尔, 我会先做预算。", f"方案如下。身为{M}, 我会先做预算。"),
+    ("作为塔莫菲伊奥卡，我先列清单。", f"作为{M}，我先列清单。"),
+    # 作为一个X模型 / 我是一名X助手 with a transliterated X
+    ("作为一个沃布勒模型，我会先做预算。", f"作为一个{M}模型，我会先做预算。"),
+    ("作为一款索拉克斯大模型，我建议先列清单。", f"作为一款{M}大模型，我建议先列清单。"),
+    ("我是一名沃布勒助手。", f"我是一名{M}助手。"),
     # X (AI) with no article, X no English word
     ("Vorbler (AI) suggests a plan.", f"{M} (AI) suggests a plan."),
     ("Brimlor (LLM) wrote this.", f"{M} (LLM) wrote this."),
@@ -515,6 +524,15 @@ UNCHANGED: list[str] = [
     # 我，then a word
     "我，当然，同意。",
     "我，其实，不太确定。",
+    # 作为X，我 with X a role or a Chinese word, and 作为一名X with no transliterated X
+    "作为项目经理，我会先做预算。",
+    "作为老师，我会先备课。",
+    "作为一名医生，我会先问诊。",
+    "作为一名伊斯兰教徒，我不喝酒。",
+    "作为沃布勒的用户，我觉得很方便。",
+    "作为索尼，我们先看市场。",
+    "作为一个大型语言模型，我无法品尝食物。",
+    "我是一名助手。",
     # a subject in brackets
     "Ethics (AI) is a module.",
     "Chapter 3 (AI) covers it.",
