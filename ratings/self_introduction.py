@@ -178,6 +178,10 @@ What makes X a name rather than an ordinary word, and the decisions behind it:
   and "作为一名医生，我" stay, as do an X that ends like a person (_PERSON_ENDINGS_ZH) and "作为索尼，
   我们" (a group speaks). The characters common in ordinary words are left out of the set (坦克,
   格格, 科普, 加法, 内科, 吉利), so a foreign name written with one of them is missed.
+- "X，你的（您的）助手，" and "我（X）" count for an X made only of those characters: "沃布勒，你的助手，"
+  where a text, sentence or clause starts with X and the appositive ends in a program's or an
+  assistant's noun, "我（沃布勒）建议". "小王，你的同事，" (no such X, and a person), "索菲亚，你的好朋友"
+  (a person), "我（作者）" (a role) and "本我（伊德）" (本我 and 自我 are words) stay.
 - `identity_hints` finds self-introductions with no name at all ("As an AI language model",
   "我是一个人工智能助手"): nothing to remove, but the unit goes to the review list.
 """
@@ -1630,12 +1634,28 @@ _TRANSLITERATED_NAME_ZH = f"[{_TRANSLITERATING_ZH}]{{2,6}}"
 # 作为沃布勒，我会……: a transliterated name before "，我" ("作为项目经理，我" is a role). "我们"
 # speaks for a group ("作为索尼，我们"): not a self-introduction.
 _AS_TRANSLITERATED_ZH = re.compile(
-    rf"(?:作为|身为)\s*(?P<as_cjk>{_TRANSLITERATED_NAME_ZH})\s*[，,]\s*我(?!们)"
+    rf"[作身]为\s*(?P<as_cjk>{_TRANSLITERATED_NAME_ZH})\s*[，,]\s*我(?!们)"
 )
 # 作为一个沃布勒模型，/ 我是一名沃布勒助手: a transliterated name before a program's noun after
 # "一个/一名" ("作为一名医生" has no such name).
 _KIND_OF_TRANSLITERATED_ZH = re.compile(
     rf"(?:作为|身为|我是)一[个名款种位]\s*(?P<kind_cjk>{_TRANSLITERATED_NAME_ZH})(?={_NOUN_ZH})"
+)
+# 沃布勒，你的助手，/ 沃布勒，您的AI助手。: a transliterated name that a clause, sentence or text
+# starts with, set off by an appositive of 你的/您的 and a program's or an assistant's noun.
+# "小王，你的同事，" has neither such a name nor such a noun. The pattern starts at the comma, which
+# keeps its scan fast; the name is read backwards from it (_NAME_BEFORE_YOUR_ASSISTANT_ZH).
+_YOUR_ASSISTANT_ZH = re.compile(
+    rf"[，,](?<=[{_TRANSLITERATING_ZH}][，,])\s*(?:你|您)的[^。，,！!？?\n]{{0,8}}?{_NOUN_ZH}"
+    r"\s*(?=[，,。！!]|\Z)"
+)
+_NAME_BEFORE_YOUR_ASSISTANT_ZH = re.compile(
+    rf"(?:(?<=[\s。！？!?，,：:；;“\"])|(?<![\s\S]))(?P<your_cjk>{_TRANSLITERATED_NAME_ZH})\Z"
+)
+# 我（沃布勒）: a transliterated name in brackets after 我 ("我（作者）" is a role). 本我, 自我, 超我
+# are words of their own ("本我（伊德）" translates Freud's id).
+_BRACKETED_SELF_ZH = re.compile(
+    rf"我[（(](?<![自本忘无唯超真小大非]我[（(])\s*(?P<bracket_cjk>{_TRANSLITERATED_NAME_ZH})\s*[）)]"
 )
 # ——X / （签名）X / 签名：X on the last line (a date line may follow)
 _SIGNATURE_ZH = re.compile(
@@ -2187,6 +2207,8 @@ def _more_chinese_spans(text: str) -> Iterator[tuple[int, int]]:
 _TRANSLITERATED_FORMS_ZH: tuple[tuple[re.Pattern[str], tuple[str, ...]], ...] = (
     (_AS_TRANSLITERATED_ZH, ("作为", "身为")),
     (_KIND_OF_TRANSLITERATED_ZH, ("作为一", "身为一", "我是一")),
+    (_YOUR_ASSISTANT_ZH, ("你的", "您的")),
+    (_BRACKETED_SELF_ZH, ("我（", "我(")),
 )
 
 
@@ -2196,15 +2218,24 @@ def _may_hold_mark(text: str, marks: tuple[str, ...]) -> bool:
 
 
 def _transliterated_spans(text: str) -> Iterator[tuple[int, int]]:
-    """作为沃布勒，我 and 作为一个沃布勒模型: a name made of the characters that transliterate
-    foreign names, where a Chinese word would be a role ("作为项目经理，我")."""
+    """作为沃布勒，我, 作为一个沃布勒模型, 沃布勒，你的助手， and 我（沃布勒）: a name made of the
+    characters that transliterate foreign names, where a Chinese word would be a role or a person
+    ("作为项目经理，我", "我（作者）")."""
     for pattern, marks in _TRANSLITERATED_FORMS_ZH:
         if not _may_hold_mark(text, marks):
             continue
-        group = next(iter(pattern.groupindex))
         for match in pattern.finditer(text):
-            if not match.group(group).endswith(_PERSON_ENDINGS_ZH):
-                yield match.span(group)
+            named: re.Match[str] | None = match
+            if pattern is _YOUR_ASSISTANT_ZH:
+                # The name before the comma, within the reach of the longest name.
+                named = _NAME_BEFORE_YOUR_ASSISTANT_ZH.search(
+                    text, max(0, match.start() - 6), match.start()
+                )
+            if named is None:
+                continue
+            group = next(iter(named.re.groupindex))
+            if not named.group(group).endswith(_PERSON_ENDINGS_ZH):
+                yield named.span(group)
 
 
 _HAS_CJK = re.compile(f"[{_CJK}]")

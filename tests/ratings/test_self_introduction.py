@@ -227,6 +227,12 @@ REMOVED: list[tuple[str, str]] = [
     ("作为一个沃布勒模型，我会先做预算。", f"作为一个{M}模型，我会先做预算。"),
     ("作为一款索拉克斯大模型，我建议先列清单。", f"作为一款{M}大模型，我建议先列清单。"),
     ("我是一名沃布勒助手。", f"我是一名{M}助手。"),
+    # X，你的助手， and 我（X） with a transliterated X
+    ("沃布勒，你的助手，会先做预算。", f"{M}，你的助手，会先做预算。"),
+    ("大家好！索拉克斯，您的AI助手，在此。", f"大家好！{M}，您的AI助手，在此。"),
+    ("沃布勒，你的智能助手。", f"{M}，你的智能助手。"),
+    ("我（沃布勒）建议先做预算。", f"我（{M}）建议先做预算。"),
+    ("你好，我(索拉克斯)会先列清单。", f"你好，我({M})会先列清单。"),
     # X (AI) with no article, X no English word
     ("Vorbler (AI) suggests a plan.", f"{M} (AI) suggests a plan."),
     ("Brimlor (LLM) wrote this.", f"{M} (LLM) wrote this."),
@@ -533,6 +539,15 @@ UNCHANGED: list[str] = [
     "作为索尼，我们先看市场。",
     "作为一个大型语言模型，我无法品尝食物。",
     "我是一名助手。",
+    # X，你的Y， with X no transliterated name or Y a person, and 我（X） with a role or a word
+    "小王，你的同事，会帮忙。",
+    "卡尔，你的同事，会帮忙。",
+    "索菲亚，你的好朋友。",
+    "沃布勒，你的助手在这里等你。",
+    "今天沃布勒，你的助手，来了。",
+    "我（作者）认为应该先做预算。",
+    "我（第一作者）负责数据。",
+    "本我（伊德）追求快乐。",
     # a subject in brackets
     "Ethics (AI) is a module.",
     "Chapter 3 (AI) covers it.",
