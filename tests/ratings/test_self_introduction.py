@@ -233,6 +233,15 @@ REMOVED: list[tuple[str, str]] = [
     ("沃布勒，你的智能助手。", f"{M}，你的智能助手。"),
     ("我（沃布勒）建议先做预算。", f"我（{M}）建议先做预算。"),
     ("你好，我(索拉克斯)会先列清单。", f"你好，我({M})会先列清单。"),
+    # 我的代号是X / 我被称为X / 称我为X for a Chinese X, 叫我X for a transliterated X
+    ("我的代号是灵犀，负责解答。", f"我的代号是{M}，负责解答。"),
+    ("我的代号是沃布勒。", f"我的代号是{M}。"),
+    ("我的代号是Vorbler。", f"我的代号是{M}。"),
+    ("我被称为灵犀。", f"我被称为{M}。"),
+    ("你可以称我为灵犀。", f"你可以称我为{M}。"),
+    ("你可以称呼我为灵犀吧。", f"你可以称呼我为{M}吧。"),
+    ("叫我沃布勒就好。", f"叫我{M}就好。"),
+    ("你可以叫我索拉克斯。", f"你可以叫我{M}。"),
     # X (AI) with no article, X no English word
     ("Vorbler (AI) suggests a plan.", f"{M} (AI) suggests a plan."),
     ("Brimlor (LLM) wrote this.", f"{M} (LLM) wrote this."),
@@ -548,6 +557,16 @@ UNCHANGED: list[str] = [
     "我（作者）认为应该先做预算。",
     "我（第一作者）负责数据。",
     "本我（伊德）追求快乐。",
+    # 被称为/称我为 a role, a phrase or an epithet in quotation marks; 叫我 a Chinese name
+    "大家叫我小王。",
+    "妈妈叫我沃布勒的时候很生气。",
+    "我被称为工作狂。",
+    "我被称为“活字典”。",
+    "大家称我为老师。",
+    "我被称为专家。",
+    "他被称为灵犀。",
+    "我被称为一个好人。",
+    "我的代号是什么不重要。",
     # a subject in brackets
     "Ethics (AI) is a module.",
     "Chapter 3 (AI) covers it.",
