@@ -1652,14 +1652,15 @@ _KIND_OF_TRANSLITERATED_ZH = re.compile(
 )
 # 沃布勒，你的助手，/ 沃布勒，您的AI助手。: a transliterated name that a clause, sentence or text
 # starts with, set off by an appositive of 你的/您的 and a program's or an assistant's noun.
-# "小王，你的同事，" has neither such a name nor such a noun. The pattern starts at the comma, which
-# keeps its scan fast; the name is read backwards from it (_NAME_BEFORE_YOUR_ASSISTANT_ZH).
+# "小王，你的同事，" has neither such a name nor such a noun. The pattern starts at 你的/您的; the
+# name is read backwards from there (_NAME_BEFORE_YOUR_ASSISTANT_ZH).
 _YOUR_ASSISTANT_ZH = re.compile(
-    rf"[，,](?<=[{_TRANSLITERATING_ZH}][，,])\s*(?:你|您)的[^。，,！!？?\n]{{0,8}}?{_NOUN_ZH}"
-    r"\s*(?=[，,。！!]|\Z)"
+    rf"(?:(?<=[{_TRANSLITERATING_ZH}][，,])|(?<=[{_TRANSLITERATING_ZH}][，,] ))"
+    rf"(?:你|您)的[^。，,！!？?\n]{{0,8}}?{_NOUN_ZH}\s*(?=[，,。！!]|\Z)"
 )
 _NAME_BEFORE_YOUR_ASSISTANT_ZH = re.compile(
-    rf"(?:(?<=[\s。！？!?，,：:；;“\"])|(?<![\s\S]))(?P<your_cjk>{_TRANSLITERATED_NAME_ZH})\Z"
+    r"(?:(?<=[\s。！？!?，,：:；;“\"])|(?<![\s\S]))"
+    rf"(?P<your_cjk>{_TRANSLITERATED_NAME_ZH})[，,] ?\Z"
 )
 # 我（沃布勒）: a transliterated name in brackets after 我 ("我（作者）" is a role). 本我, 自我, 超我
 # are words of their own ("本我（伊德）" translates Freud's id).
@@ -2227,47 +2228,75 @@ def _more_chinese_spans(text: str) -> Iterator[tuple[int, int]]:
                 yield match.span(group)
 
 
-# The forms of a transliterated name, each with the marks every one of its matches holds.
+# The forms of a transliterated name, each with the marks every one of its matches starts with.
 _TRANSLITERATED_FORMS_ZH: tuple[tuple[re.Pattern[str], tuple[str, ...]], ...] = (
     (_AS_TRANSLITERATED_ZH, ("作为", "身为")),
     (_KIND_OF_TRANSLITERATED_ZH, ("作为一", "身为一", "我是一")),
     (_YOUR_ASSISTANT_ZH, ("你的", "您的")),
     (_BRACKETED_SELF_ZH, ("我（", "我(")),
-    (_CODE_NAME_ZH, ("代号", "称为", "称我", "称呼我", "称作")),
+    (_CODE_NAME_ZH, ("我的代号", "我被称", "称我为", "称呼我为")),
     (_CALL_ME_TRANSLITERATED_ZH, ("叫我",)),
 )
 
 
-def _may_hold_mark(text: str, marks: tuple[str, ...]) -> bool:
-    """Whether text holds one of marks: a fast test before a pattern all of whose matches do."""
-    return any(mark in text for mark in marks)
+def _matches_at_marks(
+    text: str, pattern: re.Pattern[str], marks: tuple[str, ...]
+) -> Iterator[re.Match[str]]:
+    """The matches of pattern, all of which start with one of marks: found by trying it where
+    str.find finds a mark, which is far faster than a scan of the pattern over the text."""
+    for mark in marks:
+        start = text.find(mark)
+        while start != -1:
+            match = pattern.match(text, start)
+            if match is not None:
+                yield match
+            start = text.find(mark, start + len(mark))
+
+
+_TRANSLITERATED_PAIR_ZH = re.compile(f"[{_TRANSLITERATING_ZH}][{_TRANSLITERATING_ZH}]")
+
+
+def _may_hold_transliterated_name(text: str) -> bool:
+    """Whether text holds two transliterating characters in a row, as every match of the forms of
+    a transliterated name does: one fast test before them (most texts hold no foreign name)."""
+    return _TRANSLITERATED_PAIR_ZH.search(text) is not None
+
+
+def _may_name_a_code(text: str) -> bool:
+    """Whether text holds a character every match of _CODE_NAME_ZH holds: a fast test."""
+    return "称" in text or "代号" in text
+
+
+def _transliterated_name_ok(pattern: re.Pattern[str], name: str) -> bool:
+    """Whether X is a name: any Chinese name after 我的代号是/我被称为/称我为 that is no role, person,
+    phrase or question; a transliterated one (the patterns ask for it) in the other forms that
+    does not end like a person."""
+    if pattern is _CODE_NAME_ZH:
+        return _person_name_ok_zh(
+            name, _PERSON_ENDINGS_ZH
+        ) and not _NOT_IN_A_CODE_NAME_ZH.intersection(name)
+    return not name.endswith(_PERSON_ENDINGS_ZH)
 
 
 def _transliterated_spans(text: str) -> Iterator[tuple[int, int]]:
     """作为沃布勒，我, 作为一个沃布勒模型, 沃布勒，你的助手，, 我（沃布勒） and 叫我沃布勒: a name made of
     the characters that transliterate foreign names, where a Chinese word would be a role or a
     person ("作为项目经理，我", "我（作者）"); and 我的代号是X, 我被称为X, 称我为X for any name."""
+    transliterated = _may_hold_transliterated_name(text)
     for pattern, marks in _TRANSLITERATED_FORMS_ZH:
-        if not _may_hold_mark(text, marks):
+        if not (_may_name_a_code(text) if pattern is _CODE_NAME_ZH else transliterated):
             continue
-        for match in pattern.finditer(text):
+        for match in _matches_at_marks(text, pattern, marks):
             named: re.Match[str] | None = match
             if pattern is _YOUR_ASSISTANT_ZH:
                 # The name before the comma, within the reach of the longest name.
                 named = _NAME_BEFORE_YOUR_ASSISTANT_ZH.search(
-                    text, max(0, match.start() - 6), match.start()
+                    text, max(0, match.start() - 8), match.start()
                 )
             if named is None:
                 continue
             group = next(iter(named.re.groupindex))
-            name = named.group(group)
-            # Any Chinese name counts after 我的代号是: it must be no role, person or phrase.
-            if pattern is _CODE_NAME_ZH:
-                if _person_name_ok_zh(
-                    name, _PERSON_ENDINGS_ZH
-                ) and not _NOT_IN_A_CODE_NAME_ZH.intersection(name):
-                    yield named.span(group)
-            elif not name.endswith(_PERSON_ENDINGS_ZH):
+            if _transliterated_name_ok(pattern, named.group(group)):
                 yield named.span(group)
 
 

@@ -199,7 +199,11 @@ def _with_every_shortcut_disabled(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(redaction, "_as_it_is", redaction._disarm)
     monkeypatch.setattr(self_introduction, "_may_hold_here", lambda text: True)
     monkeypatch.setattr(self_introduction, "_may_hold_signature_mark", lambda text, start: True)
-    monkeypatch.setattr(self_introduction, "_may_hold_mark", lambda text, marks: True)
+    monkeypatch.setattr(
+        self_introduction, "_matches_at_marks", lambda text, pattern, marks: pattern.finditer(text)
+    )
+    monkeypatch.setattr(self_introduction, "_may_hold_transliterated_name", lambda text: True)
+    monkeypatch.setattr(self_introduction, "_may_name_a_code", lambda text: True)
 
 
 def _redactions(texts: list[str]) -> list[tuple[str, tuple[str, ...], tuple[str, ...]]]:
@@ -240,8 +244,17 @@ def test_each_fast_test_lets_through_every_text_its_pattern_matches() -> None:
             if not self_introduction._may_hold_signature_mark(text, start):
                 assert self_introduction._SIGNATURE_EN.search(text, start) is None, text
         for pattern, marks in self_introduction._TRANSLITERATED_FORMS_ZH:
-            if not self_introduction._may_hold_mark(text, marks):
+            may = (
+                self_introduction._may_name_a_code(text)
+                if pattern is self_introduction._CODE_NAME_ZH
+                else self_introduction._may_hold_transliterated_name(text)
+            )
+            if not may:
                 assert pattern.search(text) is None, text
+            at_marks = self_introduction._matches_at_marks(text, pattern, marks)
+            assert {match.span() for match in pattern.finditer(text)} <= {
+                match.span() for match in at_marks
+            }, text
     # The tests above would prove nothing if no text reached the patterns.
     assert any(self_introduction._HERE.search(text) for text in texts)
     assert all(self_introduction._SIGNATURE_EN.search(text) for text in SIGNED[:-1])
