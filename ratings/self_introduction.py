@@ -187,9 +187,9 @@ What makes X a name rather than an ordinary word, and the decisions behind it:
 - "我的代号是（叫、为）X", "我被称为（称作）X" and "(你可以)称我为（称呼我为）X" count for a Chinese X of
   two to six characters (or a Latin one) that ends the clause and is no role, person or phrase
   ("我被称为灵犀。"; "大家称我为老师", "我被称为专家", "我被称为工作狂" and the question "我的代号是什么
-  不重要" stay: _NOT_IN_A_CODE_NAME_ZH). A name in quotation
-  marks stays: "我被称为“活字典”" is an epithet. A nickname without them ("同事称我为拼命三郎") goes
-  to review like a persona's name. A plain "叫我X" counts for a Chinese X only when it is made of
+  不重要" stay: _NOT_IN_A_CODE_NAME_ZH). In quotation marks only a name of transliterating
+  characters counts ("称我为“沃布勒”"): "我被称为“活字典”" is an epithet. A nickname without them
+  ("同事称我为拼命三郎") goes to review like a persona's name. A plain "叫我X" counts for a Chinese X only when it is made of
   the transliterating characters ("叫我沃布勒就好"; "大家叫我小王" stays).
 - `identity_hints` finds self-introductions with no name at all ("As an AI language model",
   "我是一个人工智能助手"): nothing to remove, but the unit goes to the review list.
@@ -1675,6 +1675,12 @@ _CODE_NAME_ZH = re.compile(
     r"(?:我的代号(?:是|叫|为)|我被称为|我被称作|称我为|称呼我为)\s*"
     rf"(?P<code_name>{_LATIN_NAME_ZH}|[{_CJK}]{{2,6}}?){_CALLED_END_ZH}"
 )
+# 称我为“沃布勒”: in quotation marks, only a name made of transliterating characters is one (the
+# quotes of "我被称为“活字典”" hold an epithet).
+_QUOTED_CODE_NAME_ZH = re.compile(
+    r"(?:我的代号(?:是|叫|为)|我被称为|我被称作|称我为|称呼我为)\s*[“\"「『]"
+    rf"(?P<quoted_code>{_TRANSLITERATED_NAME_ZH})[”\"」』]"
+)
 # Characters of a question or a negation, not a name, after 我的代号是: "我的代号是什么不重要".
 _NOT_IN_A_CODE_NAME_ZH = frozenset("什么谁哪不没")
 # 叫我沃布勒就好: a plain 叫我 calls the speaker by a transliterated name only ("大家叫我小王" is a
@@ -2235,6 +2241,7 @@ _TRANSLITERATED_FORMS_ZH: tuple[tuple[re.Pattern[str], tuple[str, ...]], ...] = 
     (_YOUR_ASSISTANT_ZH, ("你的", "您的")),
     (_BRACKETED_SELF_ZH, ("我（", "我(")),
     (_CODE_NAME_ZH, ("我的代号", "我被称", "称我为", "称呼我为")),
+    (_QUOTED_CODE_NAME_ZH, ("我的代号", "我被称", "称我为", "称呼我为")),
     (_CALL_ME_TRANSLITERATED_ZH, ("叫我",)),
 )
 

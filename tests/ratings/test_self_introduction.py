@@ -241,6 +241,8 @@ REMOVED: list[tuple[str, str]] = [
     ("你可以称我为灵犀。", f"你可以称我为{M}。"),
     ("你可以称呼我为灵犀吧。", f"你可以称呼我为{M}吧。"),
     ("叫我沃布勒就好。", f"叫我{M}就好。"),
+    ("你可以称我为“沃布勒”。", f"你可以称我为“{M}”。"),
+    ("我的代号是「索拉克斯」，负责解答。", f"我的代号是「{M}」，负责解答。"),
     ("你可以叫我索拉克斯。", f"你可以叫我{M}。"),
     # X (AI) with no article, X no English word
     ("Vorbler (AI) suggests a plan.", f"{M} (AI) suggests a plan."),
