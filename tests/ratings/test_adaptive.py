@@ -407,60 +407,42 @@ def test_bad_adaptive_settings_are_a_400_naming_the_field_and_create_nothing(
     assert not Assignment.objects.exists()
 
 
-def test_progress_page_of_an_adaptive_campaign_makes_a_constant_number_of_queries(
-    finished_run, eight_panel, admin_user, django_assert_num_queries
+# The queries of each page; both start with the user (the session comes from the cache) and the
+# campaign with its run and panel (the admin: with its counts), and neither grows with the
+# ratings. The progress page: the assignments, the ratings, the unit count; the stopping rule's
+# assignment counts, units with extra raters, ratings frame (alpha), scale values and unit count;
+# drift (the ratings with their times); the navigation's expert-profile check. Calibration makes
+# none: the campaign has no threshold. The admin: the campaign's endpoints, the ratings that
+# refuse its deletion, the stopping rule's five, the units short of raters.
+ADAPTIVE_PAGES = [
+    ("/ratings/campaigns/{pk}/progress/", 12, '<strong id="units-extra">{extended}</strong>'),
+    ("/admin/ratings/campaign/{pk}/change/", 10, "Units with extra raters: {extended}."),
+]
+
+
+@pytest.mark.parametrize(("url", "queries", "shown"), ADAPTIVE_PAGES)
+def test_pages_of_an_adaptive_campaign_make_a_constant_number_of_queries(
+    finished_run, eight_panel, admin_user, django_assert_num_queries, url, queries, shown
 ):
     campaign = _adaptive(finished_run, eight_panel)
     client = Client()
     client.force_login(admin_user)
-    url = f"/ratings/campaigns/{campaign.pk}/progress/"
+    url = url.format(pk=campaign.pk)
     first, *others = Unit.objects.filter(campaign=campaign).order_by("pk")
     _rate_in_turn(first, [1, 4])
     client.get(url)
-    # user (the session comes from the cache), the campaign with its run and panel; progress:
-    # the assignments, the ratings, the unit count; stopping rule: assignment counts, units
-    # with extra raters, the ratings frame (alpha), the scale's values, the unit count; drift:
-    # the ratings with their times; the navigation's expert-profile check. Calibration makes
-    # none: the campaign has no threshold.
-    with django_assert_num_queries(12):
+    with django_assert_num_queries(queries):
         client.get(url)
     for unit in others:
         _rate_in_turn(unit, [1, 4])
-    with django_assert_num_queries(12):
+    with django_assert_num_queries(queries):
         html = client.get(url).content.decode()
     extended = sum(
         Assignment.objects.filter(unit=unit).count() > 2
         for unit in Unit.objects.filter(campaign=campaign)
     )
     assert extended >= 1
-    assert f'<strong id="units-extra">{extended}</strong>' in html
-
-
-def test_admin_page_of_an_adaptive_campaign_makes_a_constant_number_of_queries(
-    finished_run, eight_panel, admin_user, django_assert_num_queries
-):
-    campaign = _adaptive(finished_run, eight_panel)
-    client = Client()
-    client.force_login(admin_user)
-    url = f"/admin/ratings/campaign/{campaign.pk}/change/"
-    first, *others = Unit.objects.filter(campaign=campaign).order_by("pk")
-    _rate_in_turn(first, [1, 4])
-    client.get(url)  # fills the content-type cache
-    # user, the campaign with its counts, its endpoints, the ratings that refuse its deletion;
-    # stopping rule: the assignments committed and spent, the units with extra raters, the
-    # ratings frame (alpha), the scale's values, the unit count; the units short of raters.
-    with django_assert_num_queries(10):
-        client.get(url)
-    for unit in others:
-        _rate_in_turn(unit, [1, 4])
-    with django_assert_num_queries(10):
-        html = client.get(url).content.decode()
-    extended = sum(
-        Assignment.objects.filter(unit=unit).count() > 2
-        for unit in Unit.objects.filter(campaign=campaign)
-    )
-    assert extended >= 1
-    assert f"Units with extra raters: {extended}." in html
+    assert shown.format(extended=extended) in html
 
 
 def test_units_that_waited_get_their_raters_in_the_seeded_queue_order(finished_run, eight_panel):

@@ -17,6 +17,7 @@ from ratings.models import (
 )
 from ratings.services import GoldUnit, RatingConflict, campaign_create, rating_submit
 from ratings.stats_selectors import campaign_agreement_frame
+from tests.conftest import queries_per_page
 from tests.ratings.conftest import calibration_gold, one_unit_calibrated_campaign
 
 pytestmark = pytest.mark.django_db
@@ -595,35 +596,23 @@ def test_queue_and_progress_with_a_withheld_calibration_unit_make_constant_queri
     assert 'id="calibration-waiting"' in html
 
     admin = _client(admin_user)
-    url = f"/ratings/campaigns/{calibrated.pk}/progress/"
-    admin.get(url)
-    # user, the campaign; progress: assignments, ratings, units; calibration: the rows, the
-    # missed ratings, the withheld units with who waits; drift; the expert-profile check.
-    with django_assert_num_queries(10):
-        admin.get(url)
+    pages = {
+        # user, the campaign; progress: assignments, ratings, units; calibration: the rows, the
+        # missed ratings, the withheld units with who waits; drift; the expert-profile check.
+        f"/ratings/campaigns/{calibrated.pk}/progress/": 10,
+        # user, the campaign with its counts, its endpoints, the ratings that refuse its
+        # deletion; calibration: the rows, the missed ratings, the withheld units with who
+        # waits; the units short of raters; the user who created the campaign.
+        f"/admin/ratings/campaign/{calibrated.pk}/change/": 9,
+    }
+    assert queries_per_page(admin, pages) == pages
     _rate_other_calibration_units(calibrated, expert3, withheld, [2, 5])
-    with django_assert_num_queries(10):
-        html = admin.get(url).content.decode()
-    assert f'<td><code>{withheld.blind_code}</code></td><td class="experts-waiting">2</td>' in html
-
-
-def test_admin_page_of_a_campaign_with_a_withheld_calibration_unit_makes_constant_queries(
-    calibrated, expert1, expert2, expert3, admin_user, django_assert_num_queries
-):
-    withheld = _flagged_calibration_unit(calibrated, expert1)
-    _rate_other_calibration_units(calibrated, expert2, withheld, [2, 5])
-    admin = _client(admin_user)
-    url = f"/admin/ratings/campaign/{calibrated.pk}/change/"
-    admin.get(url)  # fills the content-type cache
-    # user, the campaign with its counts, its endpoints, the ratings that refuse its deletion;
-    # calibration: the rows, the missed ratings, the withheld units with who waits; the units
-    # short of raters; the user who created the campaign.
-    with django_assert_num_queries(9):
-        admin.get(url)
-    _rate_other_calibration_units(calibrated, expert3, withheld, [2, 5])
-    with django_assert_num_queries(9):
-        html = admin.get(url).content.decode()
-    assert f"{withheld.blind_code} is withheld for review; experts waiting: 2" in html
+    assert queries_per_page(admin, pages) == pages
+    progress, change = (admin.get(url).content.decode() for url in pages)
+    assert f'<td><code>{withheld.blind_code}</code></td><td class="experts-waiting">2</td>' in (
+        progress
+    )
+    assert f"{withheld.blind_code} is withheld for review; experts waiting: 2" in change
 
 
 # --------------------------------------------------------------------------------------------
