@@ -92,6 +92,11 @@ FRAGMENTS = [
     "Hello, ",
     "Greetings from ",
     "call me ",
+    "I go by ",
+    "I'm known as ",
+    "I am named ",
+    "As an assistant called ",
+    " named ",
     "I, ",
     "ChatGPT",
     "Claude",
@@ -191,6 +196,7 @@ def _with_every_shortcut_disabled(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(redaction, "_as_it_is", redaction._disarm)
     monkeypatch.setattr(self_introduction, "_may_hold_here", lambda text: True)
     monkeypatch.setattr(self_introduction, "_may_hold_signature_mark", lambda text, start: True)
+    monkeypatch.setattr(self_introduction, "_may_name_itself", lambda text: True)
 
 
 def _redactions(texts: list[str]) -> list[tuple[str, tuple[str, ...], tuple[str, ...]]]:
@@ -230,8 +236,13 @@ def test_each_fast_test_lets_through_every_text_its_pattern_matches() -> None:
         for start in (0, max(0, len(text) - self_introduction._SIGN_OFF_REACH)):
             if not self_introduction._may_hold_signature_mark(text, start):
                 assert self_introduction._SIGNATURE_EN.search(text, start) is None, text
+        if not self_introduction._may_name_itself(text):
+            assert self_introduction._GOES_BY.search(text) is None, text
+            assert self_introduction._NOUN_NAMED.search(text) is None, text
     # The tests above would prove nothing if no text reached the patterns.
     assert any(self_introduction._HERE.search(text) for text in texts)
+    assert any(self_introduction._GOES_BY.search(text) for text in texts)
+    assert any(self_introduction._NOUN_NAMED.search(text) for text in texts)
     assert all(self_introduction._SIGNATURE_EN.search(text) for text in SIGNED[:-1])
 
 
