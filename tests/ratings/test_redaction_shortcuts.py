@@ -97,6 +97,10 @@ FRAGMENTS = [
     "I am named ",
     "As an assistant called ",
     " named ",
+    "the assistant ",
+    "your AI ",
+    ", your assistant, ",
+    "Sarah",
     "I, ",
     "ChatGPT",
     "Claude",
@@ -197,6 +201,7 @@ def _with_every_shortcut_disabled(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(self_introduction, "_may_hold_here", lambda text: True)
     monkeypatch.setattr(self_introduction, "_may_hold_signature_mark", lambda text, start: True)
     monkeypatch.setattr(self_introduction, "_may_name_itself", lambda text: True)
+    monkeypatch.setattr(self_introduction, "_may_title_a_name", lambda text: True)
 
 
 def _redactions(texts: list[str]) -> list[tuple[str, tuple[str, ...], tuple[str, ...]]]:
@@ -239,10 +244,13 @@ def test_each_fast_test_lets_through_every_text_its_pattern_matches() -> None:
         if not self_introduction._may_name_itself(text):
             assert self_introduction._GOES_BY.search(text) is None, text
             assert self_introduction._NOUN_NAMED.search(text) is None, text
+        if not self_introduction._may_title_a_name(text):
+            assert self_introduction._NOUN_THEN_NAME.search(text) is None, text
     # The tests above would prove nothing if no text reached the patterns.
     assert any(self_introduction._HERE.search(text) for text in texts)
     assert any(self_introduction._GOES_BY.search(text) for text in texts)
     assert any(self_introduction._NOUN_NAMED.search(text) for text in texts)
+    assert any(self_introduction._NOUN_THEN_NAME.search(text) for text in texts)
     assert all(self_introduction._SIGNATURE_EN.search(text) for text in SIGNED[:-1])
 
 

@@ -223,6 +223,15 @@ REMOVED: list[tuple[str, str]] = [
     ("As an AI model named Vorbler, I plan.", f"As an AI model named {M}, I plan."),
     ("I'm an AI assistant named Vorbler.", f"I'm an AI assistant named {M}."),
     ("I am a chatbot known as Sarah.", f"I am a chatbot known as {M}."),
+    # the assistant (AI, model, chatbot) X / X, your assistant, ... with X no English word
+    ("Ask the assistant Vorbler.", f"Ask the assistant {M}."),
+    ("Ask the assistant Vorbler I mentioned.", f"Ask the assistant {M} I mentioned."),
+    ("Today your AI Zorblax will plan.", f"Today your AI {M} will plan."),
+    ("Your AI assistant Zorblax Prime will help.", f"Your AI assistant {M} will help."),
+    ("Use the model Vorbler 2 for this.", f"Use the model {M} for this."),
+    ("The chatbot Brimlor answers first.", f"The chatbot {M} answers first."),
+    ("Vorbler, your assistant, will help.", f"{M}, your assistant, will help."),
+    ("Hi! Brimlor, your planning helper, is here.", f"Hi! {M}, your planning helper, is here."),
 ]
 
 UNCHANGED: list[str] = [
@@ -518,6 +527,16 @@ UNCHANGED: list[str] = [
     # a job's noun with a person's name
     "As a travel agent named Jasper, I plan the trip.",
     "As an assistant named Sarah, I keep the diary.",
+    # a noun before an English word or a given name, an assistant who is a person
+    "Ask the assistant manager.",
+    "Ask your assistant Sarah to book it.",
+    "Talk to the bot Jasper.",
+    "The AI Act applies from 2026.",
+    "Train the model XGBoost on the sales data.",
+    "The model United Nations meets on Friday.",
+    "Jones, your assistant, will call you.",
+    "Brimlor, a dental assistant, will call you.",
+    "Your model Answers need checking.",
 ]
 
 
