@@ -101,6 +101,8 @@ FRAGMENTS = [
     "your AI ",
     ", your assistant, ",
     "Sarah",
+    "\nPowered by ",
+    "powered by ",
     "I, ",
     "ChatGPT",
     "Claude",
@@ -202,6 +204,7 @@ def _with_every_shortcut_disabled(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(self_introduction, "_may_hold_signature_mark", lambda text, start: True)
     monkeypatch.setattr(self_introduction, "_may_name_itself", lambda text: True)
     monkeypatch.setattr(self_introduction, "_may_title_a_name", lambda text: True)
+    monkeypatch.setattr(self_introduction, "_may_be_powered", lambda text, start: True)
 
 
 def _redactions(texts: list[str]) -> list[tuple[str, tuple[str, ...], tuple[str, ...]]]:
@@ -241,6 +244,8 @@ def test_each_fast_test_lets_through_every_text_its_pattern_matches() -> None:
         for start in (0, max(0, len(text) - self_introduction._SIGN_OFF_REACH)):
             if not self_introduction._may_hold_signature_mark(text, start):
                 assert self_introduction._SIGNATURE_EN.search(text, start) is None, text
+            if not self_introduction._may_be_powered(text, start):
+                assert self_introduction._POWERED_BY.search(text, start) is None, text
         if not self_introduction._may_name_itself(text):
             assert self_introduction._GOES_BY.search(text) is None, text
             assert self_introduction._NOUN_NAMED.search(text) is None, text
@@ -251,6 +256,7 @@ def test_each_fast_test_lets_through_every_text_its_pattern_matches() -> None:
     assert any(self_introduction._GOES_BY.search(text) for text in texts)
     assert any(self_introduction._NOUN_NAMED.search(text) for text in texts)
     assert any(self_introduction._NOUN_THEN_NAME.search(text) for text in texts)
+    assert any(self_introduction._POWERED_BY.search(text) for text in texts)
     assert all(self_introduction._SIGNATURE_EN.search(text) for text in SIGNED[:-1])
 
 

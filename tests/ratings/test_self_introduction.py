@@ -232,6 +232,12 @@ REMOVED: list[tuple[str, str]] = [
     ("The chatbot Brimlor answers first.", f"The chatbot {M} answers first."),
     ("Vorbler, your assistant, will help.", f"{M}, your assistant, will help."),
     ("Hi! Brimlor, your planning helper, is here.", f"Hi! {M}, your planning helper, is here."),
+    # Powered by X on the last line, X no English word or a model id
+    ("Powered by Vorbler", f"Powered by {M}"),
+    ("Plan first.\nPowered by Vorbler", f"Plan first.\nPowered by {M}"),
+    ("Plan first.\n\n— Powered by Vorbler AI.\n", f"Plan first.\n\n— Powered by {M}.\n"),
+    ("Plan first.\n*Powered by Vorbler*", f"Plan first.\n*Powered by {M}*"),
+    ("Plan first. Powered by zq-7b.", f"Plan first. Powered by {M}."),
 ]
 
 UNCHANGED: list[str] = [
@@ -537,6 +543,14 @@ UNCHANGED: list[str] = [
     "Jones, your assistant, will call you.",
     "Brimlor, a dental assistant, will call you.",
     "Your model Answers need checking.",
+    # powered by: an English word, a product, mid-text, or within a sentence
+    "Plan first.\nPowered by steam",
+    "Plan first.\nPowered by Tesla.",
+    "Plan first.\nPowered by WordPress",
+    "Plan first.\nPowered by Python 3.12",
+    "The car is powered by Tesla batteries.\nThen we plan.",
+    "Powered by Vorbler, the tool plans.\nThen we check.",
+    "The pump is powered by Vorbler.",
 ]
 
 
