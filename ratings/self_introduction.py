@@ -164,13 +164,14 @@ What makes X a name rather than an ordinary word, and the decisions behind it:
   "I go by (the name) X" counts only when a word of X is no English word or X is shaped like a
   model id ("I go by Vorbler", "I go by zq-7b"): "I go by bus", "I go by Uber" and "I go by
   Tube" are ways to travel, and a persona's "I go by Alex" stays with them.
-- "I am (I'm, As) a(n) <noun> called (named, known as) X" counts for a capitalised X that ends
-  the clause when the noun is a program's ("As an AI model named Vorbler, I", "I am a chatbot
-  known as Sarah") or X holds a word no English list knows ("As an assistant called Vorbler, I"):
-  "As a travel agent named Jasper, I" and "As an assistant named Sarah, I" are a job and a
-  person, and "a dog named Rex" or "A chatbot named Vorbler answered" introduce no speaker.
-- "the (your) assistant (AI, model, chatbot, bot, LLM) X", with at most two words before the
-  noun ("your AI assistant X"), counts only when the first word of X is a capitalised word no
+- "I am (I'm, As) a(n) ... assistant (AI, model, chatbot, bot) called (named, known as) X"
+  counts for a capitalised X that ends the clause when the noun is a program's ("As an AI model
+  named Vorbler, I", "I am a chatbot known as Sarah") or X holds a word no English list knows
+  ("As an assistant called Vorbler, I"): "As a travel agent named Jasper, I" and "As an
+  assistant named Sarah, I" are a job and a person, and "a dog named Rex" or "A chatbot named
+  Vorbler answered" introduce no speaker.
+- "the (your) assistant (AI, model, chatbot, bot) X", with at most two words before the noun
+  ("your AI assistant X"), counts only when the first word of X is a capitalised word no
   English list knows ("Ask the assistant Vorbler", "your AI Zorblax will ..."): "the assistant
   manager" is lower case, and "your assistant Sarah", "the bot Jasper", "the AI Act", "the model
   United Nations" and "the model XGBoost" (an inner capital: a library) name a person or a thing.
@@ -714,23 +715,35 @@ _APPOSED_TO_I = re.compile(
     rf"I,(?<![\w-]I,)(?<![\w-][ \t]I,)[ \t]+(?P<apposed>{_NAME}),[ \t]+(?!(?:and|or|nor)(?![\w-]))"
     r"(?=[a-z])"
 )
-# I go by (the name) Vorbler / As an assistant called Vorbler, I / I'm an AI named Vorbler: a name
-# the text gives itself, with the same ending as "I am X" (_AFTER_NAME_EN).
+# I go by (the name) Vorbler: a name the text gives itself, with the ending of "I am X".
 _GOES_BY = re.compile(
     rf"I(?<![\w-]I)[ \t]+go[ \t]+by[ \t]+(?:the[ \t]+name[ \t]+(?:of[ \t]+)?)?(?P<goes_by>{_NAME})"
     rf"{_AFTER_NAME_EN}"
 )
+
+
+def _may_go_by(text: str) -> bool:
+    """Whether text holds the words every match of _GOES_BY holds: a fast test before it."""
+    return "go by" in text
+
+
+# The nouns of _NOUN_NAMED and _NOUN_THEN_NAME, each followed by a space in every match of them
+# ("chatbot " holds "bot "): one scan of the text for each tells whether to run the patterns.
+_PROGRAM_NOUN_BEFORE_NAME = r"(?:assistant|AI|model|chatbot|bot)(?=[ ])"
+# As an assistant called Vorbler, I / I'm an AI named Vorbler
 _NOUN_NAMED = re.compile(
-    rf"[IAa](?<![\w-][IAa])(?:(?<=I)\s+am|(?<=I)['’]m|(?<=[Aa])s)\s+(?:a|an|the|your)\s+(?P<noun>{_NOUN_EN})"
-    rf",?\s+(?:called|named|known\s+as)\s+(?P<noun_named>{_NAME})"
+    rf"[IAa](?<![\w-][IAa])(?:(?<=I)\s+am|(?<=I)['’]m|(?<=[Aa])s)\s+(?:a|an|the|your)\s+"
+    rf"(?P<noun>(?:[\w-]+\s+){{0,3}}?{_PROGRAM_NOUN_BEFORE_NAME})"
+    rf"\s+(?:called|named|known\s+as)\s+(?P<noun_named>{_NAME})"
     r"(?=\s*(?:[,.;:!?)\]]|\Z|\n))"
 )
 
 
-def _may_name_itself(text: str) -> bool:
-    """Whether text holds a word every match of _GOES_BY and _NOUN_NAMED holds: a fast test
-    before the patterns."""
-    return "go by" in text or "called" in text or "named" in text or "known as" in text
+def _may_name_a_program(text: str) -> bool:
+    """Whether text holds a noun every match of _NOUN_NAMED and _NOUN_THEN_NAME holds: a fast
+    test before the patterns."""
+    # Four `in` tests: a generator over a tuple of the nouns, or one pattern of them, is slower.
+    return "assistant " in text or "AI " in text or "model " in text or "bot " in text
 
 
 # (You can) call me X
@@ -1096,19 +1109,13 @@ _BRAND_BEFORE_NOUN = re.compile(
 )
 # Ask the assistant Vorbler / your AI Zorblax will ...: a program's noun before a name, which
 # counts only when the name's first word is no English word (see _titles_an_invented_name).
+# (The pattern starts with a class of letters, which keeps its scan fast.)
 _NOUN_THEN_NAME = re.compile(
-    r"(?<![\w-])(?:[Yy]our|[Tt]he)[ \t]+(?:(?:AI|[a-z][a-z-]*)[ \t]+){0,2}?"
-    r"(?:assistant|AI|model|chatbot|bot|LLM)[ \t]+"
+    r"[YyTt](?<![\w-][YyTt])(?:(?<=[Yy])our|(?<=[Tt])he)[ \t]+(?:(?:AI|[a-z][a-z-]*)[ \t]+){0,2}?"
+    rf"{_PROGRAM_NOUN_BEFORE_NAME}[ ]+"
     rf"(?P<titled>[A-Z][a-z]+(?:[-.][A-Za-z0-9]+)*(?:[ \t](?:[A-Z][a-z]+|{_VERSION_WORD}))?)"
     r"(?![\w'’-])"
 )
-# What every match of _NOUN_THEN_NAME holds: one of its nouns and a space.
-_PROGRAM_NOUNS_BEFORE_NAME = ("assistant ", "AI ", "model ", "chatbot ", "bot ", "LLM ")
-
-
-def _may_title_a_name(text: str) -> bool:
-    """Whether text holds a noun every match of _NOUN_THEN_NAME holds: a fast test before it."""
-    return any(noun in text for noun in _PROGRAM_NOUNS_BEFORE_NAME)
 
 
 def _titles_an_invented_name(name: str) -> bool:
@@ -1827,23 +1834,23 @@ def _english_spans(text: str) -> Iterator[tuple[int, int]]:
             org = match.group("org")
             if org and _english_name_ok(org, stop=ORDINARY_CAPITALS_FOLDED):
                 yield match.span("org")
-    if _may_name_itself(text):
-        for match in _GOES_BY.finditer(text):
-            # "I go by Uber" and "I go by Tube" are a way to travel: only a word no English
-            # list knows, or a model id, is a name there.
-            name = match.group("goes_by")
-            if _english_name_ok(
-                name, stop=ORDINARY_CAPITALS_FOLDED
-            ) and _has_a_word_no_english_list_knows(name):
-                yield match.span("goes_by")
-        for match in _NOUN_NAMED.finditer(text):
-            # "As a travel agent named Jasper, I": a job and a persona, unless the noun is a
-            # program's or the name is no English word.
-            name = match.group("noun_named")
-            if _english_name_ok(name, stop=ORDINARY_CAPITALS_FOLDED) and (
-                _PROGRAM_NOUN.search(match.group("noun")) or _has_a_word_no_english_list_knows(name)
-            ):
-                yield match.span("noun_named")
+    for match in _GOES_BY.finditer(text) if _may_go_by(text) else ():
+        # "I go by Uber" and "I go by Tube" are a way to travel: only a word no English list
+        # knows, or a model id, is a name there.
+        name = match.group("goes_by")
+        if _english_name_ok(name, stop=ORDINARY_CAPITALS_FOLDED) and (
+            _has_a_word_no_english_list_knows(name)
+        ):
+            yield match.span("goes_by")
+    program_named = _may_name_a_program(text)
+    for match in _NOUN_NAMED.finditer(text) if program_named else ():
+        # "As a travel agent named Jasper, I": a job and a persona, unless the noun is a
+        # program's or the name is no English word.
+        name = match.group("noun_named")
+        if _english_name_ok(name, stop=ORDINARY_CAPITALS_FOLDED) and (
+            _PROGRAM_NOUN.search(match.group("noun")) or _has_a_word_no_english_list_knows(name)
+        ):
+            yield match.span("noun_named")
     for match in _BRAND_BEFORE_NOUN.finditer(text) if speaks else ():
         # "I am the Research assistant": an English word names a kind of help, not a program.
         brand = match.group("brand")
@@ -1864,7 +1871,7 @@ def _english_spans(text: str) -> Iterator[tuple[int, int]]:
         if match.group("unit") == "m" and not _has_a_word_no_english_list_knows(name):
             continue
         yield named.start(), match.end()
-    for match in _NOUN_THEN_NAME.finditer(text) if _may_title_a_name(text) else ():
+    for match in _NOUN_THEN_NAME.finditer(text) if program_named else ():
         # "your assistant Sarah" is a person, "the model Vorbler" a program.
         if _titles_an_invented_name(match.group("titled")):
             yield match.span("titled")

@@ -202,8 +202,8 @@ def _with_every_shortcut_disabled(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(redaction, "_as_it_is", redaction._disarm)
     monkeypatch.setattr(self_introduction, "_may_hold_here", lambda text: True)
     monkeypatch.setattr(self_introduction, "_may_hold_signature_mark", lambda text, start: True)
-    monkeypatch.setattr(self_introduction, "_may_name_itself", lambda text: True)
-    monkeypatch.setattr(self_introduction, "_may_title_a_name", lambda text: True)
+    monkeypatch.setattr(self_introduction, "_may_go_by", lambda text: True)
+    monkeypatch.setattr(self_introduction, "_may_name_a_program", lambda text: True)
     monkeypatch.setattr(self_introduction, "_may_be_powered", lambda text, start: True)
 
 
@@ -246,10 +246,10 @@ def test_each_fast_test_lets_through_every_text_its_pattern_matches() -> None:
                 assert self_introduction._SIGNATURE_EN.search(text, start) is None, text
             if not self_introduction._may_be_powered(text, start):
                 assert self_introduction._POWERED_BY.search(text, start) is None, text
-        if not self_introduction._may_name_itself(text):
+        if not self_introduction._may_go_by(text):
             assert self_introduction._GOES_BY.search(text) is None, text
+        if not self_introduction._may_name_a_program(text):
             assert self_introduction._NOUN_NAMED.search(text) is None, text
-        if not self_introduction._may_title_a_name(text):
             assert self_introduction._NOUN_THEN_NAME.search(text) is None, text
     # The tests above would prove nothing if no text reached the patterns.
     assert any(self_introduction._HERE.search(text) for text in texts)
