@@ -92,6 +92,17 @@ FRAGMENTS = [
     "Hello, ",
     "Greetings from ",
     "call me ",
+    "I go by ",
+    "I'm known as ",
+    "I am named ",
+    "As an assistant called ",
+    " named ",
+    "the assistant ",
+    "your AI ",
+    ", your assistant, ",
+    "Sarah",
+    "\nPowered by ",
+    "powered by ",
     "I, ",
     "ChatGPT",
     "Claude",
@@ -204,6 +215,9 @@ def _with_every_shortcut_disabled(monkeypatch: pytest.MonkeyPatch) -> None:
     )
     monkeypatch.setattr(self_introduction, "_may_hold_transliterated_name", lambda text: True)
     monkeypatch.setattr(self_introduction, "_may_name_a_code", lambda text: True)
+    monkeypatch.setattr(self_introduction, "_may_go_by", lambda text: True)
+    monkeypatch.setattr(self_introduction, "_may_name_a_program", lambda text: True)
+    monkeypatch.setattr(self_introduction, "_may_be_powered", lambda text, start: True)
 
 
 def _redactions(texts: list[str]) -> list[tuple[str, tuple[str, ...], tuple[str, ...]]]:
@@ -243,6 +257,13 @@ def test_each_fast_test_lets_through_every_text_its_pattern_matches() -> None:
         for start in (0, max(0, len(text) - self_introduction._SIGN_OFF_REACH)):
             if not self_introduction._may_hold_signature_mark(text, start):
                 assert self_introduction._SIGNATURE_EN.search(text, start) is None, text
+            if not self_introduction._may_be_powered(text, start):
+                assert self_introduction._POWERED_BY.search(text, start) is None, text
+        if not self_introduction._may_go_by(text):
+            assert self_introduction._GOES_BY.search(text) is None, text
+        if not self_introduction._may_name_a_program(text):
+            assert self_introduction._NOUN_NAMED.search(text) is None, text
+            assert self_introduction._NOUN_THEN_NAME.search(text) is None, text
         for pattern, marks in self_introduction._TRANSLITERATED_FORMS_ZH:
             may = (
                 self_introduction._may_name_a_code(text)
@@ -257,6 +278,10 @@ def test_each_fast_test_lets_through_every_text_its_pattern_matches() -> None:
             }, text
     # The tests above would prove nothing if no text reached the patterns.
     assert any(self_introduction._HERE.search(text) for text in texts)
+    assert any(self_introduction._GOES_BY.search(text) for text in texts)
+    assert any(self_introduction._NOUN_NAMED.search(text) for text in texts)
+    assert any(self_introduction._NOUN_THEN_NAME.search(text) for text in texts)
+    assert any(self_introduction._POWERED_BY.search(text) for text in texts)
     assert all(self_introduction._SIGNATURE_EN.search(text) for text in SIGNED[:-1])
     for pattern, _ in self_introduction._TRANSLITERATED_FORMS_ZH:
         assert any(pattern.search(text) for text in texts), pattern.pattern
