@@ -216,6 +216,7 @@ def _with_every_shortcut_disabled(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(self_introduction, "_may_hold_transliterated_name", lambda text: True)
     monkeypatch.setattr(self_introduction, "_may_name_a_code", lambda text: True)
     monkeypatch.setattr(self_introduction, "_may_go_by", lambda text: True)
+    monkeypatch.setattr(self_introduction, "_may_hold_possessed_answer", lambda text: True)
     monkeypatch.setattr(self_introduction, "_may_name_a_program", lambda text: True)
     monkeypatch.setattr(self_introduction, "_may_be_powered", lambda text, start: True)
 
@@ -259,6 +260,8 @@ def test_each_fast_test_lets_through_every_text_its_pattern_matches() -> None:
                 assert self_introduction._SIGNATURE_EN.search(text, start) is None, text
             if not self_introduction._may_be_powered(text, start):
                 assert self_introduction._POWERED_BY.search(text, start) is None, text
+        if not self_introduction._may_hold_possessed_answer(text):
+            assert self_introduction._POSSESSED_ANSWER.search(text) is None, text
         if not self_introduction._may_go_by(text):
             assert self_introduction._GOES_BY.search(text) is None, text
         if not self_introduction._may_name_a_program(text):
@@ -279,6 +282,7 @@ def test_each_fast_test_lets_through_every_text_its_pattern_matches() -> None:
     # The tests above would prove nothing if no text reached the patterns.
     assert any(self_introduction._HERE.search(text) for text in texts)
     assert any(self_introduction._GOES_BY.search(text) for text in texts)
+    assert any(self_introduction._POSSESSED_ANSWER.search(text) for text in texts)
     assert any(self_introduction._NOUN_NAMED.search(text) for text in texts)
     assert any(self_introduction._NOUN_THEN_NAME.search(text) for text in texts)
     assert any(self_introduction._POWERED_BY.search(text) for text in texts)
