@@ -218,6 +218,8 @@ def _with_every_shortcut_disabled(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(self_introduction, "_may_go_by", lambda text: True)
     monkeypatch.setattr(self_introduction, "_may_hold_possessed_answer", lambda text: True)
     monkeypatch.setattr(self_introduction, "_may_name_a_program", lambda text: True)
+    monkeypatch.setattr(self_introduction, "_names_a_program_noun", lambda text: True)
+    monkeypatch.setattr(self_introduction, "_may_title_a_program", lambda text: True)
     monkeypatch.setattr(self_introduction, "_may_be_powered", lambda text, start: True)
 
 
@@ -264,8 +266,10 @@ def test_each_fast_test_lets_through_every_text_its_pattern_matches() -> None:
             assert self_introduction._POSSESSED_ANSWER.search(text) is None, text
         if not self_introduction._may_go_by(text):
             assert self_introduction._GOES_BY.search(text) is None, text
-        if not self_introduction._may_name_a_program(text):
+        noun = self_introduction._names_a_program_noun(text)
+        if not (noun and self_introduction._may_name_a_program(text)):
             assert self_introduction._NOUN_NAMED.search(text) is None, text
+        if not (noun and self_introduction._may_title_a_program(text)):
             assert self_introduction._NOUN_THEN_NAME.search(text) is None, text
         for pattern, marks in self_introduction._TRANSLITERATED_FORMS_ZH:
             may = (
