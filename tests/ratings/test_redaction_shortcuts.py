@@ -19,8 +19,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ratings import redaction, self_introduction
+from ratings import redaction
 from ratings.redaction import redact
+from ratings.self_introduction import chinese, english
 
 TESTS = Path(__file__).resolve().parent
 REPO = TESTS.parent.parent
@@ -208,19 +209,19 @@ def _with_every_shortcut_disabled(monkeypatch: pytest.MonkeyPatch) -> None:
     # Any character may start a phrase: the grammar is tried at every position of a window.
     monkeypatch.setattr(redaction, "_PHRASE_START", re.compile(r"(?s)."))
     monkeypatch.setattr(redaction, "_as_it_is", redaction._disarm)
-    monkeypatch.setattr(self_introduction, "_may_hold_here", lambda text: True)
-    monkeypatch.setattr(self_introduction, "_may_hold_signature_mark", lambda text, start: True)
+    monkeypatch.setattr(english, "_may_hold_here", lambda text: True)
+    monkeypatch.setattr(english, "_may_hold_signature_mark", lambda text, start: True)
     monkeypatch.setattr(
-        self_introduction, "_matches_at_marks", lambda text, pattern, marks: pattern.finditer(text)
+        chinese, "_matches_at_marks", lambda text, pattern, marks: pattern.finditer(text)
     )
-    monkeypatch.setattr(self_introduction, "_may_hold_transliterated_name", lambda text: True)
-    monkeypatch.setattr(self_introduction, "_may_name_a_code", lambda text: True)
-    monkeypatch.setattr(self_introduction, "_may_go_by", lambda text: True)
-    monkeypatch.setattr(self_introduction, "_may_hold_possessed_answer", lambda text: True)
-    monkeypatch.setattr(self_introduction, "_may_name_a_program", lambda text: True)
-    monkeypatch.setattr(self_introduction, "_names_a_program_noun", lambda text: True)
-    monkeypatch.setattr(self_introduction, "_may_title_a_program", lambda text: True)
-    monkeypatch.setattr(self_introduction, "_may_be_powered", lambda text, start: True)
+    monkeypatch.setattr(chinese, "_may_hold_transliterated_name", lambda text: True)
+    monkeypatch.setattr(chinese, "_may_name_a_code", lambda text: True)
+    monkeypatch.setattr(english, "_may_go_by", lambda text: True)
+    monkeypatch.setattr(english, "_may_hold_possessed_answer", lambda text: True)
+    monkeypatch.setattr(english, "_may_name_a_program", lambda text: True)
+    monkeypatch.setattr(english, "_names_a_program_noun", lambda text: True)
+    monkeypatch.setattr(english, "_may_title_a_program", lambda text: True)
+    monkeypatch.setattr(english, "_may_be_powered", lambda text, start: True)
 
 
 def _redactions(texts: list[str]) -> list[tuple[str, tuple[str, ...], tuple[str, ...]]]:
@@ -255,43 +256,43 @@ def test_generated_texts_come_out_the_same_without_shortcuts(text: str) -> None:
 def test_each_fast_test_lets_through_every_text_its_pattern_matches() -> None:
     texts = [*SENTENCES, *SAMPLES]
     for text in texts:
-        if not self_introduction._may_hold_here(text):
-            assert self_introduction._HERE.search(text) is None, text
-        for start in (0, max(0, len(text) - self_introduction._SIGN_OFF_REACH)):
-            if not self_introduction._may_hold_signature_mark(text, start):
-                assert self_introduction._SIGNATURE_EN.search(text, start) is None, text
-            if not self_introduction._may_be_powered(text, start):
-                assert self_introduction._POWERED_BY.search(text, start) is None, text
-        if not self_introduction._may_hold_possessed_answer(text):
-            assert self_introduction._POSSESSED_ANSWER.search(text) is None, text
-        if not self_introduction._may_go_by(text):
-            assert self_introduction._GOES_BY.search(text) is None, text
-        noun = self_introduction._names_a_program_noun(text)
-        if not (noun and self_introduction._may_name_a_program(text)):
-            assert self_introduction._NOUN_NAMED.search(text) is None, text
-        if not (noun and self_introduction._may_title_a_program(text)):
-            assert self_introduction._NOUN_THEN_NAME.search(text) is None, text
-        for pattern, marks in self_introduction._TRANSLITERATED_FORMS_ZH:
+        if not english._may_hold_here(text):
+            assert english._HERE.search(text) is None, text
+        for start in (0, max(0, len(text) - english._SIGN_OFF_REACH)):
+            if not english._may_hold_signature_mark(text, start):
+                assert english._SIGNATURE_EN.search(text, start) is None, text
+            if not english._may_be_powered(text, start):
+                assert english._POWERED_BY.search(text, start) is None, text
+        if not english._may_hold_possessed_answer(text):
+            assert english._POSSESSED_ANSWER.search(text) is None, text
+        if not english._may_go_by(text):
+            assert english._GOES_BY.search(text) is None, text
+        noun = english._names_a_program_noun(text)
+        if not (noun and english._may_name_a_program(text)):
+            assert english._NOUN_NAMED.search(text) is None, text
+        if not (noun and english._may_title_a_program(text)):
+            assert english._NOUN_THEN_NAME.search(text) is None, text
+        for pattern, marks in chinese._TRANSLITERATED_FORMS_ZH:
             may = (
-                self_introduction._may_name_a_code(text)
-                if pattern is self_introduction._CODE_NAME_ZH
-                else self_introduction._may_hold_transliterated_name(text)
+                chinese._may_name_a_code(text)
+                if pattern is chinese._CODE_NAME_ZH
+                else chinese._may_hold_transliterated_name(text)
             )
             if not may:
                 assert pattern.search(text) is None, text
-            at_marks = self_introduction._matches_at_marks(text, pattern, marks)
+            at_marks = chinese._matches_at_marks(text, pattern, marks)
             assert {match.span() for match in pattern.finditer(text)} <= {
                 match.span() for match in at_marks
             }, text
     # The tests above would prove nothing if no text reached the patterns.
-    assert any(self_introduction._HERE.search(text) for text in texts)
-    assert any(self_introduction._GOES_BY.search(text) for text in texts)
-    assert any(self_introduction._POSSESSED_ANSWER.search(text) for text in texts)
-    assert any(self_introduction._NOUN_NAMED.search(text) for text in texts)
-    assert any(self_introduction._NOUN_THEN_NAME.search(text) for text in texts)
-    assert any(self_introduction._POWERED_BY.search(text) for text in texts)
-    assert all(self_introduction._SIGNATURE_EN.search(text) for text in SIGNED[:-1])
-    for pattern, _ in self_introduction._TRANSLITERATED_FORMS_ZH:
+    assert any(english._HERE.search(text) for text in texts)
+    assert any(english._GOES_BY.search(text) for text in texts)
+    assert any(english._POSSESSED_ANSWER.search(text) for text in texts)
+    assert any(english._NOUN_NAMED.search(text) for text in texts)
+    assert any(english._NOUN_THEN_NAME.search(text) for text in texts)
+    assert any(english._POWERED_BY.search(text) for text in texts)
+    assert all(english._SIGNATURE_EN.search(text) for text in SIGNED[:-1])
+    for pattern, _ in chinese._TRANSLITERATED_FORMS_ZH:
         assert any(pattern.search(text) for text in texts), pattern.pattern
 
 

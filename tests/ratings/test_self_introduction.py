@@ -8,11 +8,11 @@ from __future__ import annotations
 import pytest
 
 from ratings.redaction import KIND_LISTED, KIND_PATTERN, REDACTION_MARKER, redact
-from ratings.self_introduction import (
+from ratings.self_introduction import unknown_name_spans
+from ratings.self_introduction.roles import (
     JOB_WORDS_WITH_RARE_LETTERS,
     JOB_WORDS_WORDFREQ_LACKS,
     _is_english_word,
-    unknown_name_spans,
 )
 
 M = REDACTION_MARKER
