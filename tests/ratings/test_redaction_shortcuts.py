@@ -298,7 +298,9 @@ def test_each_fast_test_lets_through_every_text_its_pattern_matches() -> None:
 
 @given(
     st.text(
-        alphabet=st.sampled_from(list("aZ ，：！（ﬁ①ＡßİΣς") + ["\u0301", "文", "\ue000"]),
+        alphabet=st.sampled_from(
+            list("aZ ，：！（）；？　ﬁ①ＡßİΣς") + ["\u0301", "\u0338", "文", "\ue000"]
+        ),
         max_size=40,
     )
 )
