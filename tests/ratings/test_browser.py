@@ -38,6 +38,7 @@ CHROMIUM_ARGS = [
 ]
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
 LAPTOP = {"width": 1280, "height": 800}
+WIDE_LAPTOP = {"width": 1366, "height": 768}
 PHONE = {"width": 390, "height": 844}
 # Any CJK unified ideograph: enough to tell Chinese text from English.
 CHINESE = re.compile(r"[\u4e00-\u9fff]")
@@ -120,6 +121,15 @@ def _html_lang(page: Page) -> str:
 
 def _has_no_horizontal_overflow(page: Page) -> bool:
     return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+
+
+def _widest_heading_lines(page: Page, table: str) -> float:
+    """How many lines the tallest heading of the table takes (padding counts as a bit more)."""
+    return page.evaluate(
+        """selector => Math.max(...[...document.querySelectorAll(selector + ' th')].map(
+            th => th.getBoundingClientRect().height / parseFloat(getComputedStyle(th).lineHeight)))""",
+        table,
+    )
 
 
 def _rate_with_keyboard(page: Page, *, value: int) -> None:
@@ -406,3 +416,45 @@ def test_the_unit_page_says_why_the_server_did_not_take_a_rating(
 
     assert not Rating.objects.exists()
     assert Assignment.objects.get(unit__blind_code=code).status != "submitted"
+
+
+def test_the_dashboards_overview_and_progress_fit_laptops_and_a_phone_in_both_languages(
+    chromium: Path, chinese_campaign, admin_user, researcher, live_server: LiveServer
+) -> None:
+    from llmruns.models import Run
+
+    # Names as long as the demo study's: with them the dashboards' index ran past a laptop's
+    # screen and the overview's progress bars past a phone's.
+    chinese_campaign.name = "Demo: rate the mock models' work samples"
+    chinese_campaign.save(update_fields=["name"])
+    Run.objects.filter(pk=chinese_campaign.run_id).update(
+        name="Demo: two mock models, English and Chinese"
+    )
+    progress = f"/ratings/campaigns/{chinese_campaign.pk}/progress/"
+    pages = {researcher.username: ["/dashboards/"], admin_user.username: ["/overview/", progress]}
+    too_wide = []
+    with chromium_page(chromium) as page:
+        for username, paths in pages.items():
+            page.context.clear_cookies()
+            page.goto(f"{live_server.url}/accounts/login/")
+            page.fill("#id_username", username)
+            page.fill("#id_password", f"{username}-pw-12345")
+            with page.expect_navigation():
+                page.keyboard.press("Enter")
+            for language in ("en", "zh-hans"):
+                page.context.add_cookies(
+                    [{"name": "django_language", "value": language, "url": live_server.url}]
+                )
+                for size in (LAPTOP, WIDE_LAPTOP, PHONE):
+                    page.set_viewport_size(size)
+                    for path in paths:
+                        page.goto(f"{live_server.url}{path}")
+                        assert _html_lang(page) == language
+                        if not _has_no_horizontal_overflow(page):
+                            too_wide.append((path, language, size["width"]))
+                        # A Chinese heading in a column a phone squeezes breaks only where an
+                        # English one would, not after every character ("已/分/配").
+                        if path == progress and language == "zh-hans" and size == PHONE:
+                            assert _widest_heading_lines(page, "#expert-progress") < 3
+            page.screenshot(path=str(SCREENSHOTS / f"{paths[0].strip('/')}-390x844.png"))
+    assert too_wide == []
