@@ -95,49 +95,62 @@ def _multiple_choice(choices: list[tuple[str, Any]], label: str) -> forms.Multip
 
 
 class ExpertInviteForm(forms.Form):
-    username = forms.CharField(max_length=150)
-    email = forms.EmailField(required=False)
+    username = forms.CharField(label=_("Username"), max_length=150)
+    email = forms.EmailField(label=_("Email"), required=False)
     languages = _multiple_choice(list(settings.LANGUAGES), _("Languages the expert reads"))
     areas = _multiple_choice(list(Area.choices), _("RIASEC areas of expertise"))
     panels = forms.ModelMultipleChoiceField(
-        queryset=Panel.objects.all(), required=False, widget=forms.CheckboxSelectMultiple
+        label=_("Panels"),
+        queryset=Panel.objects.all(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
     )
 
 
 class CampaignCreateForm(forms.Form):
     """The admin's form for a new campaign; the service validates the definition as a whole."""
 
-    name = forms.CharField(max_length=200)
-    run = forms.ModelChoiceField(queryset=Run.objects.filter(status=RunStatus.FINISHED))
-    panel = forms.ModelChoiceField(queryset=Panel.objects.all())
+    name = forms.CharField(label=_("Name"), max_length=200)
+    run = forms.ModelChoiceField(
+        label=_("Run"), queryset=Run.objects.filter(status=RunStatus.FINISHED)
+    )
+    panel = forms.ModelChoiceField(label=_("Panel"), queryset=Panel.objects.all())
     scale = forms.ModelChoiceField(
+        label=_("Scale"),
         queryset=Scale.objects.all(),
         required=False,
         help_text=_("Empty: the instrument's competence scale."),
     )
     endpoints = forms.ModelMultipleChoiceField(
+        label=_("Endpoints"),
         queryset=ModelEndpoint.objects.all(),
         required=False,
         widget=forms.CheckboxSelectMultiple,
         help_text=_("None ticked: every endpoint of the run."),
     )
     languages = forms.MultipleChoiceField(
+        label=_("Languages"),
         choices=list(settings.LANGUAGES),
         required=False,
         widget=forms.CheckboxSelectMultiple,
         help_text=_("None ticked: every language of the run."),
     )
     areas = forms.MultipleChoiceField(
+        label=_("Areas"),
         choices=list(Area.choices),
         required=False,
         widget=forms.CheckboxSelectMultiple,
         help_text=_("None ticked: all six areas."),
     )
     samples_per_cell = forms.IntegerField(
-        min_value=1, initial=1, help_text=_("Work samples per (item, endpoint, language).")
+        label=_("Samples per cell"),
+        min_value=1,
+        initial=1,
+        help_text=_("Work samples per (item, endpoint, language)."),
     )
-    raters_per_unit = forms.IntegerField(min_value=1, initial=3)
+    raters_per_unit = forms.IntegerField(label=_("Raters per unit"), min_value=1, initial=3)
     match_expertise = forms.BooleanField(
+        label=_("Match expertise"),
         required=False,
         initial=True,
         help_text=_("Experts only get units in their areas and languages."),
@@ -151,12 +164,16 @@ class CampaignCreateForm(forms.Form):
         label=_("Instructions (Chinese)"),
     )
     gold = forms.CharField(
+        label=_("Gold units"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("One gold unit per line: trial id, expected minimum, expected maximum."),
     )
-    seed = forms.IntegerField(required=False, help_text=_("Empty: a random seed, stored."))
+    seed = forms.IntegerField(
+        label=_("Seed"), required=False, help_text=_("Empty: a random seed, stored.")
+    )
     adaptive = forms.BooleanField(
+        label=_("Adaptive"),
         required=False,
         help_text=_(
             "Start every unit with the raters per unit above (k0, at least 2) and add one more "
@@ -166,6 +183,7 @@ class CampaignCreateForm(forms.Form):
         ),
     )
     max_raters_per_unit = forms.IntegerField(
+        label=_("Max raters per unit"),
         required=False,
         min_value=1,
         help_text=_(
@@ -174,6 +192,7 @@ class CampaignCreateForm(forms.Form):
         ),
     )
     rating_budget = forms.IntegerField(
+        label=_("Rating budget"),
         required=False,
         min_value=1,
         help_text=_(
@@ -182,10 +201,12 @@ class CampaignCreateForm(forms.Form):
         ),
     )
     target_ci_half_width = forms.FloatField(
+        label=_("Target CI half-width"),
         required=False,
         help_text=_("Adaptive: stop adding raters once the alpha CI half-width is at most this."),
     )
     calibration = forms.CharField(
+        label=_("Calibration units"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_(
@@ -194,6 +215,7 @@ class CampaignCreateForm(forms.Form):
         ),
     )
     qualification_threshold = forms.FloatField(
+        label=_("Qualification threshold"),
         required=False,
         help_text=_(
             "With calibration units: the share of calibration ratings within the expected range "

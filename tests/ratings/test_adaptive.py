@@ -142,6 +142,11 @@ def test_the_texts_say_extra_raters_stop_once_the_budget_is_assigned(
     form = client.get("/admin/ratings/campaign/add/").content.decode()
     assert "当 alpha 置信区间达到目标或整个预算均已分配时停止" in form
     assert "本评分活动可分配的评分数，包括初始评分" in form
+    # The fields are named in Chinese too, not by their English attribute names.
+    for chinese in ("每单元最多评分者数", "评分预算", "目标置信区间半宽", "校准单元", "合格阈值"):
+        assert f">{chinese}:</label>" in form, chinese
+    for english in ("Max raters per unit", "Rating budget", "Target ci half width", "Gold:"):
+        assert english not in form, english
 
     schema = researcher_api.get("/api/v1/schema/?format=json").json()
     budget = schema["components"]["schemas"]["CampaignCreateRequest"]["properties"]["rating_budget"]
