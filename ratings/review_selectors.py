@@ -12,9 +12,11 @@ from dataclasses import dataclass
 
 from django.db.models import Count, IntegerField, OuterRef, Prefetch, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
+from django.utils.translation import gettext_lazy as _
 
 from ratings.models import Campaign, ReviewAction, Unit, UnitReviewEvent, UnitReviewStatus
 from ratings.self_introduction import identity_hints
+from ratings.services.review import REASON_FLAGGED, REASON_HINT, REASON_LISTED, REASON_PATTERN
 
 FIGURES = (
     "units_redacted",
@@ -79,6 +81,17 @@ class ReviewEntry:
     original: str
     hints: list[str]
     events: list[UnitReviewEvent]
+    # Why the unit is listed, in the reader's language (Unit.review_reasons holds the codes).
+    reasons: list[str]
+
+
+# The review list's words for the codes of Unit.review_reasons; an unknown code shows as it is.
+REASON_LABELS = {
+    REASON_LISTED: _("a listed name was removed"),
+    REASON_PATTERN: _("a self-introduction was removed"),
+    REASON_HINT: _("identity patterns remain"),
+    REASON_FLAGGED: _("flagged by an expert"),
+}
 
 
 # What the review list shows of a unit and its trial (the original text only).
@@ -124,6 +137,7 @@ def review_list(
             original=unit.trial.text,
             hints=identity_hints(unit.text_redacted),
             events=list(unit.review_events.all()),
+            reasons=[str(REASON_LABELS.get(code, code)) for code in unit.review_reasons],
         )
         for unit in rows
     ]

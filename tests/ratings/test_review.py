@@ -290,6 +290,13 @@ def test_review_page_and_api_have_constant_queries(
     html = page.content.decode()
     assert page.status_code == 200 and html.count('class="card review-unit"') == 10
     assert "I&#x27;m Zorblax, a large language model" in html  # the original, beside
+    # Why each unit is listed, in words rather than the stored codes, in the page's language.
+    assert "a self-introduction was removed" in html and "self_introduction" not in html
+    assert "a listed name was removed" in html and "listed_name" not in html
+    client.cookies["django_language"] = "zh-hans"
+    chinese = client.get(f"/ratings/campaigns/{gated.pk}/review/").content.decode()
+    assert "已删除自我介绍" in chinese and "已删除名单中的名称" in chinese
+    client.cookies.pop("django_language")
     # API (the forced-login user keeps its role groups from the first request): the campaign, the units
     # with their trials' text, their events with who made them.
     with django_assert_num_queries(3):
