@@ -188,6 +188,10 @@ def retry_failed_runs(modeladmin, request, queryset):
     _apply(modeladmin, request, queryset, run_retry_failed, _("failed trials queued again"))
 
 
+# The JSON of a run's change page wraps its long lines (a progress note, an item's text) inside
+# the admin's column, which would otherwise cut them off at its edge.
+WRAPPED_PRE = "white-space:pre-wrap;overflow-wrap:anywhere;"
+
 # How many of the objects that protect a run from deletion the confirmation names per model.
 PROTECTED_SHOWN = 20
 
@@ -278,11 +282,11 @@ class RunAdmin(ExplainsRefusedDeletion):
 
     def get_readonly_fields(self, request, obj=None):
         if obj is not None:
-            # A created run is frozen: only its status changes, through the actions.
-            return [f.name for f in Run._meta.fields if f.name != "config"] + [
-                "endpoints",
-                *self.readonly_fields,
-            ]
+            # A created run is frozen: only its status changes, through the actions. Each field
+            # once: the model's fields and readonly_fields share status and the times, and the
+            # page would show them twice.
+            model_fields = [f.name for f in Run._meta.fields if f.name != "config"]
+            return list(dict.fromkeys([*model_fields, "endpoints", *self.readonly_fields]))
         return self.readonly_fields
 
     def save_model(self, request, obj, form, change):
@@ -405,7 +409,9 @@ class RunAdmin(ExplainsRefusedDeletion):
     def progress(self, run: Run) -> str:
         if run.pk is None:
             return "-"
-        return format_html("<pre>{}</pre>", json.dumps(run_progress(run=run), indent=2))
+        return format_html(
+            "<pre style='{}'>{}</pre>", WRAPPED_PRE, json.dumps(run_progress(run=run), indent=2)
+        )
 
     @admin.display(description=_("frozen configuration"))
     def frozen_configuration(self, run: Run) -> str:
@@ -413,7 +419,8 @@ class RunAdmin(ExplainsRefusedDeletion):
             return "-"
         shown = {k: v for k, v in _load_config(run).items() if k != "items"}
         return format_html(
-            "<pre style='max-height:30em;overflow:auto'>{}</pre>",
+            "<pre style='{}max-height:30em;overflow:auto'>{}</pre>",
+            WRAPPED_PRE,
             json.dumps(shown, indent=2, ensure_ascii=False),
         )
 

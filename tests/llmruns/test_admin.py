@@ -39,6 +39,12 @@ def test_run_page_shows_calls_cost_and_progress(client, admin_user, instrument, 
     assert "240 calls" in html and "against 240 planned trials" in html
     assert "&quot;pending&quot;: 240" in html or '"pending": 240' in html
     assert "interest/en/1" in html  # the frozen configuration is shown
+    # Each field once (status and the times are both model and read-only fields), and the
+    # JSON wraps inside the admin's column instead of running past its edge.
+    rows = re.findall(r'class="form-row field-(\w+)', html)
+    assert "status" in rows and "created_at" in rows
+    assert len(rows) == len(set(rows)), sorted(row for row in rows if rows.count(row) > 1)
+    assert html.count("<pre style='white-space:pre-wrap;") == 2
 
 
 @pytest.mark.django_db
