@@ -49,6 +49,17 @@ def _campaigns():
     )
 
 
+def _level_labels() -> dict[str, str]:
+    """The levels of measurement of Krippendorff's alpha in the page's language (the API and
+    the links keep the English codes)."""
+    return {
+        "nominal": _("nominal"),
+        "ordinal": _("ordinal"),
+        "interval": _("interval"),
+        "ratio": _("ratio"),
+    }
+
+
 # --- pages -------------------------------------------------------------------------------------
 
 
@@ -85,16 +96,21 @@ def campaign_agreement_page(request: HttpRequest, campaign_id: int) -> HttpRespo
     ]
     alpha_rows = [overall, *by_area]
     level = parameters["level"]
+    level_labels = _level_labels()
     context = {
         "campaign": campaign,
         "agreement": agreement,
         "raters": raters,
         "level": level,
-        "levels": AGREEMENT_PARAMETERS["level"].choices,
+        "levels": [
+            (choice, level_labels.get(choice, choice))
+            for choice in AGREEMENT_PARAMETERS["level"].choices
+        ],
         "alpha_plot": mark_safe(  # noqa: S308 - SVG drawn by matplotlib
             plots.interval_plot(
                 [(row["group"], row["alpha"], row["ci_low"], row["ci_high"]) for row in alpha_rows],
-                x_label=_("Krippendorff's alpha (%(level)s) with 95%% CI") % {"level": level},
+                x_label=_("Krippendorff's alpha (%(level)s) with 95%% CI")
+                % {"level": level_labels.get(level, level)},
                 empty_message=_("Alpha is not defined yet."),
             )
         ),

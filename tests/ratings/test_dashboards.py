@@ -222,7 +222,11 @@ def test_dashboards_render_in_chinese(researcher_client, study):
     researcher_client.cookies["django_language"] = "zh-hans"
     response = researcher_client.get(f"/dashboards/campaigns/{study.campaign.pk}/agreement/")
     assert response.status_code == 200
-    assert '<html lang="zh-hans">' in response.content.decode()
+    html = response.content.decode()
+    assert '<html lang="zh-hans">' in html
+    # The levels of measurement are named in Chinese; the links keep the API's codes.
+    assert 'href="?level=nominal">定类</a>' in html and 'aria-current="true">定序</a>' in html
+    assert ">nominal</a>" not in html and ">ordinal</a>" not in html
 
 
 @pytest.mark.django_db
