@@ -433,7 +433,10 @@ def test_the_dashboards_overview_and_progress_fit_laptops_and_a_phone_in_both_la
     progress = f"/ratings/campaigns/{chinese_campaign.pk}/progress/"
     pages = {researcher.username: ["/dashboards/"], admin_user.username: ["/overview/", progress]}
     too_wide = []
+    console_errors: list[str] = []
     with chromium_page(chromium) as page:
+        page.on("console", lambda m: console_errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda error: console_errors.append(str(error)))
         for username, paths in pages.items():
             page.context.clear_cookies()
             page.goto(f"{live_server.url}/accounts/login/")
@@ -458,3 +461,4 @@ def test_the_dashboards_overview_and_progress_fit_laptops_and_a_phone_in_both_la
                             assert _widest_heading_lines(page, "#expert-progress") < 3
             page.screenshot(path=str(SCREENSHOTS / f"{paths[0].strip('/')}-390x844.png"))
     assert too_wide == []
+    assert console_errors == []  # none, not even the 404 of a /favicon.ico the site lacks
