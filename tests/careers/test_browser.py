@@ -12,7 +12,12 @@ from typing import TYPE_CHECKING
 import httpx
 import pytest
 
-from tests.ratings.test_browser import chromium, chromium_page  # noqa: F401 - fixtures
+from tests.ratings.test_browser import (  # noqa: F401 - fixtures
+    PHONE,
+    _has_no_horizontal_overflow,
+    chromium,
+    chromium_page,
+)
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -63,6 +68,13 @@ def test_a_researcher_creates_a_token_uses_it_and_revokes_it(
         page.click("#create-token")
         token = page.locator("#new-token").inner_text().strip()
         assert token.startswith("vl_")
+        # The token and the curl line that uses it wrap, on a laptop and on a phone.
+        assert token in page.locator("#new-token-box pre").inner_text()
+        assert _has_no_horizontal_overflow(page)
+        page.set_viewport_size(PHONE)
+        assert _has_no_horizontal_overflow(page)
+        revoke = page.locator(".revoke-token").first.bounding_box()
+        assert revoke is not None and revoke["x"] + revoke["width"] <= PHONE["width"]
 
         # The token alone, from another client, over real HTTP.
         headers = {"Authorization": f"Token {token}"}
