@@ -12,6 +12,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import QuerySet
+from django.utils.translation import gettext as _
 from knox.models import AuthToken
 
 from careers.permissions import is_researcher
@@ -32,7 +33,12 @@ def api_token_create(*, user: Any) -> tuple[AuthToken, str]:
         raise PermissionDenied("API tokens are for active researchers and study admins.")
     if AuthToken.objects.filter(user=user).count() >= MAX_TOKENS_PER_USER:
         raise ValidationError(
-            {"token": [f"at most {MAX_TOKENS_PER_USER} tokens per user; revoke one first"]}
+            {
+                "token": [
+                    _("at most %(count)s tokens per user; revoke one first")
+                    % {"count": MAX_TOKENS_PER_USER}
+                ]
+            }
         )
     return AuthToken.objects.create(user=user)
 

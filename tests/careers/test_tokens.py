@@ -75,6 +75,13 @@ def test_the_page_shows_a_new_token_once_and_revokes_it(researcher, django_asser
     assert revoked.status_code == 302
     assert _api(token).get("/api/v1/runs/").status_code == 401
     assert AuthToken.objects.filter(user=researcher).count() == 3
+    # The limit is said in the page's language.
+    for _ in range(7):
+        api_token_create(user=researcher)
+    client.cookies["django_language"] = "zh-hans"
+    refused = client.post("/account/tokens/", {"action": "create"}, follow=True)
+    assert "每位用户最多 10 个令牌；请先撤销一个" in refused.content.decode()
+    assert AuthToken.objects.filter(user=researcher).count() == 10
 
 
 @pytest.mark.django_db
