@@ -264,7 +264,7 @@ class CampaignAdmin(ExplainsRefusedDeletion):
     def endpoint_names(self, campaign: Campaign) -> str:
         return ", ".join(endpoint.name for endpoint in campaign.endpoints.all())
 
-    @admin.display(description=_("adaptive assignment"))
+    @admin.display(description=_("adaptive assignment progress"))
     def adaptive_state(self, campaign: Campaign) -> str:
         state = stopping_state(campaign=campaign) if campaign.pk else None
         if state is None:

@@ -173,7 +173,7 @@ class CampaignCreateForm(forms.Form):
         label=_("Seed"), required=False, help_text=_("Empty: a random seed, stored.")
     )
     adaptive = forms.BooleanField(
-        label=_("Adaptive"),
+        label=_("Adaptive assignment"),
         required=False,
         help_text=_(
             "Start every unit with the raters per unit above (k0, at least 2) and add one more "

@@ -306,6 +306,8 @@ def test_the_rating_pages_name_their_fields_in_chinese(admin_client, campaign):
         assert chinese in changing, chinese
     for english in ("Raters per unit", "Samples per cell", "Qualification threshold"):
         assert english not in changing, english
+    # Whether the campaign assigns adaptively and how far it has got are two rows, two names.
+    assert changing.count("自适应分配:") == 1 and "自适应分配进度:" in changing
 
     unit = page(f"/admin/ratings/unit/{assignment.unit.pk}/change/")
     assert "盲审编号" in unit and "脱敏文本" in unit
