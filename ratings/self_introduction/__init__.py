@@ -227,6 +227,13 @@ What makes X a name rather than an ordinary word, and the decisions behind it:
   characters counts ("称我为“沃布勒”"): "我被称为“活字典”" is an epithet. A nickname without them
   ("同事称我为拼命三郎") goes to review like a persona's name. A plain "叫我X" counts for a Chinese X only when it is made of
   the transliterating characters ("叫我沃布勒就好"; "大家叫我小王" stays).
+- A form whose words a line break, several spaces, a tab or a no-break space separate ("I go\nby
+  Vorbler", "Call me  Vorbler", "My name\nis Vorbler") is found by a second reading of the text
+  with each such run made one space, where it runs inside a sentence: a line break joins its
+  lines only between two words (or a comma and a word), as where a line is wrapped. A line break
+  after a full stop or a colon, before a dash or a list mark, and a blank line keep the lines
+  apart, so a signature, a footer and a list item are read by their lines as before. "I go\nby
+  bus" and "Call me\ntomorrow" stay, like their one-line forms.
 - `identity_hints` finds self-introductions with no name at all ("As an AI language model",
   "我是一个人工智能助手"): nothing to remove, but the unit goes to the review list.
 """
@@ -243,11 +250,80 @@ __all__ = ["identity_hints", "unknown_name_spans"]
 _HAS_CJK = re.compile(f"[{_CJK}]")
 
 
-def unknown_name_spans(text: str) -> list[tuple[int, int]]:
-    """Spans of text that a self-introduction names, sorted, not overlapping."""
+def _spans(text: str) -> list[tuple[int, int]]:
     spans = list(english_spans(text))
     if not text.isascii() and _HAS_CJK.search(text):
         spans.extend(chinese_spans(text))
+    return spans
+
+
+# A run of whitespace other than one space: a line break, several spaces, a tab, a no-break
+# space or a narrow one. (It starts where no whitespace of these stands before it, so each run is
+# found once. Chinese forms allow any whitespace between their words already.)
+_ODD_WHITESPACE = re.compile(
+    r"(?<![ \t\r\n\xa0\u2009\u202f])(?! (?![ \t\r\n\xa0\u2009\u202f]))[ \t\r\n\xa0\u2009\u202f]+"
+)
+
+
+def _may_hold_odd_whitespace(text: str) -> bool:
+    """Whether text holds a run of _ODD_WHITESPACE: a fast test that spares most texts the second
+    reading (six `in` tests are faster than a scan of the pattern)."""
+    return (
+        "\n" in text
+        or "  " in text
+        or "\t" in text
+        or "\r" in text
+        or (not text.isascii() and ("\xa0" in text or "\u202f" in text or "\u2009" in text))
+    )
+
+
+def _joins_a_sentence(text: str, start: int, end: int) -> bool:
+    """Whether the whitespace text[start:end] runs inside a sentence: it holds no line break, or
+    one line break between a word (or a comma) and a word, as where a line is wrapped ("I go\nby
+    Vorbler"). A line break after a full stop or a colon, before a dash or a list mark, or a
+    blank line keeps the lines apart: signatures and footers are read by their lines."""
+    breaks = text.count("\n", start, end)
+    if breaks == 0:
+        return True
+    if breaks > 1 or start == 0 or end == len(text):
+        return False
+    before, after = text[start - 1], text[end]
+    return (before.isalnum() or before == ",") and (after.isalnum() or after == "(")
+
+
+def _squeezed(text: str) -> tuple[str, list[int]] | None:
+    """Text with each odd run of whitespace inside a sentence made one space, and for each of its
+    characters the index of the character of text it stands for; None if nothing changes."""
+    pieces: list[str] = []
+    origins: list[int] = []
+    copied_up_to = 0
+    for run in _ODD_WHITESPACE.finditer(text):
+        start, end = run.span()
+        if not _joins_a_sentence(text, start, end):
+            continue
+        pieces.append(text[copied_up_to:start])
+        origins.extend(range(copied_up_to, start))
+        pieces.append(" ")
+        origins.append(start)
+        copied_up_to = end
+    if not pieces:
+        return None
+    pieces.append(text[copied_up_to:])
+    origins.extend(range(copied_up_to, len(text)))
+    return "".join(pieces), origins
+
+
+def unknown_name_spans(text: str) -> list[tuple[int, int]]:
+    """Spans of text that a self-introduction names, sorted, not overlapping.
+
+    A form split by a line break or written with several spaces or a no-break space ("I go\nby
+    Vorbler", "Call me  Vorbler") is found by reading the text a second time with such runs
+    made one space, where they run inside a sentence (_joins_a_sentence)."""
+    spans = _spans(text)
+    squeezed = _squeezed(text) if _may_hold_odd_whitespace(text) else None
+    if squeezed is not None:
+        one_line, origins = squeezed
+        spans.extend((origins[start], origins[end - 1] + 1) for start, end in _spans(one_line))
     spans.sort()
     merged: list[tuple[int, int]] = []
     for start, end in spans:

@@ -87,9 +87,10 @@ _APPOSED_TO_I = re.compile(
     rf"I,(?<![\w-]I,)(?<![\w-][ \t]I,)[ \t]+(?P<apposed>{_NAME}),[ \t]+(?!(?:and|or|nor)(?![\w-]))"
     r"(?=[a-z])"
 )
-# I go by (the name) Vorbler: a name the text gives itself, with the ending of "I am X".
+# I go by (the name) Vorbler: a name the text gives itself, with the ending of "I am X". ("go
+# by" with other whitespace between is found when the text is read with it made one space.)
 _GOES_BY = re.compile(
-    rf"I(?<![\w-]I)[ \t]+go[ \t]+by[ \t]+(?:the[ \t]+name[ \t]+(?:of[ \t]+)?)?(?P<goes_by>{_NAME})"
+    rf"I(?<![\w-]I)[ \t]+go by[ \t]+(?:the[ \t]+name[ \t]+(?:of[ \t]+)?)?(?P<goes_by>{_NAME})"
     rf"{_AFTER_NAME_EN}"
 )
 
@@ -232,7 +233,7 @@ _SIGN_OFF_REACH = 300
 _THIS_IS = re.compile(
     rf"[Tt]his[ \t]+is[ \t]+(?P<this_name>{_NAME})"
     rf"(?=[ \t]+(?:speaking|here)(?![\w-])|,[ \t]+(?:your\s|(?:a|an|the)\s+{_NOUN_EN})"
-    r"|[,.!][ \t]+(?:and[ \t]+)?(?:I|[Mm]y|[Mm]e)(?![\w-])|[.!]?\s*\Z)"
+    r"|[,.!]\s+(?:and[ \t]+)?(?:I|[Mm]y|[Mm]e)(?![\w-])|[.!]?\s*\Z)"
 )
 # X (an AI assistant) / X, a large language model, ...: a name with a program's appositive.
 # The pattern starts at the bracket or comma, which keeps its scan fast; the name is looked for

@@ -19,7 +19,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ratings import redaction
+from ratings import redaction, self_introduction
 from ratings.redaction import redact
 from ratings.self_introduction import chinese, english
 
@@ -137,6 +137,10 @@ FRAGMENTS = [
     "! ",
     " ",
     "\n",
+    "  ",
+    "\u00a0",
+    "\t",
+    " \n",
     "'s ",
     "a large language model",
     " developed by ",
@@ -222,6 +226,7 @@ def _with_every_shortcut_disabled(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(english, "_names_a_program_noun", lambda text: True)
     monkeypatch.setattr(english, "_may_title_a_program", lambda text: True)
     monkeypatch.setattr(english, "_may_be_powered", lambda text, start: True)
+    monkeypatch.setattr(self_introduction, "_may_hold_odd_whitespace", lambda text: True)
 
 
 def _redactions(texts: list[str]) -> list[tuple[str, tuple[str, ...], tuple[str, ...]]]:
@@ -265,6 +270,8 @@ def test_each_fast_test_lets_through_every_text_its_pattern_matches() -> None:
                 assert english._POWERED_BY.search(text, start) is None, text
         if not english._may_hold_possessed_answer(text):
             assert english._POSSESSED_ANSWER.search(text) is None, text
+        if not self_introduction._may_hold_odd_whitespace(text):
+            assert self_introduction._squeezed(text) is None, text
         if not english._may_go_by(text):
             assert english._GOES_BY.search(text) is None, text
         noun = english._names_a_program_noun(text)
@@ -291,6 +298,7 @@ def test_each_fast_test_lets_through_every_text_its_pattern_matches() -> None:
     assert any(english._NOUN_NAMED.search(text) for text in texts)
     assert any(english._NOUN_THEN_NAME.search(text) for text in texts)
     assert any(english._POWERED_BY.search(text) for text in texts)
+    assert any(self_introduction._squeezed(text) for text in texts)
     assert all(english._SIGNATURE_EN.search(text) for text in SIGNED[:-1])
     for pattern, _ in chinese._TRANSLITERATED_FORMS_ZH:
         assert any(pattern.search(text) for text in texts), pattern.pattern

@@ -18,6 +18,23 @@ from ratings.self_introduction.roles import (
 M = REDACTION_MARKER
 
 REMOVED: list[tuple[str, str]] = [
+    # A form split by a line break inside a sentence, or with several spaces, a tab or a
+    # no-break space between its words
+    ("I go\nby Vorbler, and I plan.", f"I go\nby {M}, and I plan."),
+    ("I go by\nVorbler.", f"I go by\n{M}."),
+    ("I go  by Vorbler.", f"I go  by {M}."),
+    ("I go\tby Vorbler.", f"I go\tby {M}."),
+    ("Call\u00a0me Vorbler.", f"Call\u00a0me {M}."),
+    ("Just call me\r\nVorbler.", f"Just call me\r\n{M}."),
+    ("My name\nis Vorbler.", f"My name\nis {M}."),
+    ("This answer was generated\nby Vorbler.", f"This answer was generated\nby {M}."),
+    ("Ask the assistant\nVorbler for help.", f"Ask the assistant\n{M} for help."),
+    ("Vorbler\nhere, with the plan.", f"{M}\nhere, with the plan."),
+    ("Vorbler at your\nservice!", f"{M} at your\nservice!"),
+    ("I, Vorbler,\nwill help.", f"I, {M},\nwill help."),
+    ("This is\u202fVorbler speaking.", f"This is\u202f{M} speaking."),
+    ("This is Vorbler.\nI will help.", f"This is {M}.\nI will help."),
+    ("Hello\u2009from Vorbler!", f"Hello\u2009from {M}!"),
     # I, X, ...
     ("I, Zephyr, will answer your questions.", f"I, {M}, will answer your questions."),
     ("Hello, I, Zorblax-7B, am here to help.", f"Hello, I, {M}, am here to help."),
@@ -654,6 +671,17 @@ UNCHANGED: list[str] = [
     "The car is powered by Tesla batteries.\nThen we plan.",
     "Powered by Vorbler, the tool plans.\nThen we check.",
     "The pump is powered by Vorbler.",
+    # A line break between lines that do not make one sentence, or one that leaves the words
+    # ordinary: nothing joins them
+    "I go\nby bus every morning.",
+    "I go\nby train.",
+    "I am\nconfident.",
+    "I am  sure we can do it.",
+    "Call me\ntomorrow.",
+    "Answer\nby Friday.",
+    "Plan first.\nPowered by\nsteam",
+    "Items:\nCall me\n\nVorbler Street is closed.",
+    "Greetings\n\nfrom Paris the letter came.",
 ]
 
 
