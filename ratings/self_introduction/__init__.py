@@ -292,7 +292,7 @@ def _spans(text: str) -> list[tuple[int, int]]:
 # before it, so each run is found once. Chinese forms allow any whitespace between their words
 # already.)
 _ODD_WHITESPACE = re.compile(
-    r"(?<![ \t\r\n\xa0\u2009\u202f])(?! (?![ \t\r\n\xa0\u2009\u202f]))"
+    r"(?<![ \t\n\xa0\u2009\u202f])(?:(?<!\r)|(?!\n))(?! (?![ \t\n\xa0\u2009\u202f]|\r\n))"
     r"(?:[ \t\n\xa0\u2009\u202f]|\r(?=\n))+"
 )
 
@@ -306,6 +306,32 @@ def _may_hold_odd_whitespace(text: str) -> bool:
         or "\t" in text
         or (not text.isascii() and ("\xa0" in text or "\u202f" in text or "\u2009" in text))
     )
+
+
+# The characters of _ODD_WHITESPACE's runs, and the marks one of which each run holds.
+_RUN_CHARACTERS = frozenset(" \t\n\xa0\u2009\u202f")
+_ODD_MARKS = ("\n", "  ", "\t", "\xa0", "\u202f", "\u2009")
+_RUN = re.compile(r"(?:[ \t\n\xa0\u2009\u202f]|\r(?=\n))+")
+
+
+def _odd_runs(text: str) -> list[tuple[int, int]]:
+    """The spans of _ODD_WHITESPACE's runs in text, found from the marks they hold (str.find is
+    far faster than a scan of the pattern, which would stop at every space)."""
+    runs: set[tuple[int, int]] = set()
+    for mark in _ODD_MARKS:
+        position = text.find(mark)
+        while position != -1:
+            start = position
+            while start > 0 and (
+                text[start - 1] in _RUN_CHARACTERS
+                or (text[start - 1] == "\r" and text[start : start + 1] == "\n")
+            ):
+                start -= 1
+            run = _RUN.match(text, start)
+            end = run.end() if run is not None else position + len(mark)
+            runs.add((start, end))
+            position = text.find(mark, end)
+    return sorted(runs)
 
 
 def _joins_a_sentence(text: str, start: int, end: int) -> bool:
@@ -329,8 +355,7 @@ def _squeezed(text: str) -> tuple[str, list[int]] | None:
     pieces: list[str] = []
     origins: list[int] = []
     copied_up_to = 0
-    for run in _ODD_WHITESPACE.finditer(text):
-        start, end = run.span()
+    for start, end in _odd_runs(text):
         if not _joins_a_sentence(text, start, end):
             continue
         pieces.append(text[copied_up_to:start])

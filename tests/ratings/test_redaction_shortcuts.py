@@ -155,6 +155,9 @@ FRAGMENTS = [
     "\u00a0",
     "\t",
     " \n",
+    "\r\n",
+    "\r",
+    "\u2009",
     "'s ",
     "a large language model",
     " developed by ",
@@ -244,6 +247,11 @@ def _with_every_shortcut_disabled(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(english, "_may_title_a_program", lambda text: True)
     monkeypatch.setattr(english, "_may_be_powered", lambda text, start: True)
     monkeypatch.setattr(self_introduction, "_may_hold_odd_whitespace", lambda text: True)
+    monkeypatch.setattr(
+        self_introduction,
+        "_odd_runs",
+        lambda text: [run.span() for run in self_introduction._ODD_WHITESPACE.finditer(text)],
+    )
     monkeypatch.setattr(english, "_may_credit", lambda text: True)
     monkeypatch.setattr(english, "_may_sign_as_program", lambda text: True)
     monkeypatch.setattr(chinese, "_may_sign_as_program_zh", lambda text: True)
@@ -302,6 +310,9 @@ def test_each_fast_test_lets_through_every_text_its_pattern_matches() -> None:
             assert english._POSSESSED_ANSWER.search(text) is None, text
         if not self_introduction._may_hold_odd_whitespace(text):
             assert self_introduction._squeezed(text) is None, text
+        assert self_introduction._odd_runs(text) == [
+            run.span() for run in self_introduction._ODD_WHITESPACE.finditer(text)
+        ], text
         if not english._may_go_by(text):
             assert english._GOES_BY.search(text) is None, text
         noun = english._names_a_program_noun(text)
