@@ -161,17 +161,17 @@ _GENERATED_BY_ZH = re.compile(
 # tells from a person's ("张三\n客服专员" stays).
 _PROGRAM_SIGNATURE_ZH = re.compile(
     r"(?m)^[ \t]*(?:——|—)?[ \t]*"
-    rf"(?P<program_signed>{_LATIN_ORG_ZH}|[{_CJK}]{{2,8}})[ \t]*(?:[，,]|\n)[ \t]*"
+    rf"(?P<program_signed>{_LATIN_ORG_ZH}|[{_CJK}]{{2,8}})[ \t]*(?:[，,（(]|\n)[ \t]*"
     r"(?P<program_title>(?:你的|您的)?(?:AI|人工智能|智能)?"
     r"(?:助手|助理|大语言模型|语言模型|大模型|模型|聊天机器人|机器人)|(?:你的|您的)?AI)"
-    r"[ \t]*[。！!.]?\s*\Z"
+    r"[ \t]*[）)]?[ \t]*[。！!.]?\s*\Z"
 )
 
 
 def _may_sign_as_program_zh(text: str) -> bool:
     """Whether text ends with what every title of _PROGRAM_SIGNATURE_ZH ends with, once the
     whitespace and the full stop after it are set aside: a fast test before the pattern."""
-    return text.rstrip().rstrip(" \t。！!.").endswith(("助手", "助理", "模型", "机器人", "AI"))
+    return text.rstrip().rstrip(" \t。！!.）)").endswith(("助手", "助理", "模型", "机器人", "AI"))
 
 
 # 你正在与沃布勒对话。: whom the reader talks to, at the end of a clause ("你和朋友聊天时" goes on).
@@ -489,22 +489,43 @@ def chinese_spans(text: str) -> Iterator[tuple[int, int]]:
     yield from _transliterated_spans(text)
 
 
+# ——来自沃布勒的回答 / 沃布勒 敬上 / 回答者：沃布勒 on a line of their own: a signature or a credit,
+# for a transliterated or invented name only ("张伟 敬上" and "回答者：张三" are people, "来自索尼相机的
+# 回复" a maker's).
+_SIGNED_ZH = re.compile(
+    r"(?m)^[ \t]*(?:(?:——|—|--)[ \t]*)?"
+    rf"(?:来自[ \t]*(?P<from_signed>{_TRANSLITERATED_NAME_ZH}|{_LATIN_ORG_ZH})[ \t]*的(?:回答|回复|答复)"
+    rf"|(?P<respectfully>{_TRANSLITERATED_NAME_ZH}|{_LATIN_ORG_ZH})[ \t]*敬上"
+    rf"|回答者[ \t]*[：:][ \t]*(?P<answerer>{_TRANSLITERATED_NAME_ZH}|{_LATIN_ORG_ZH}))"
+    r"[ \t]*[。.!！]?[ \t]*$"
+)
+
+
+def _may_sign_zh(text: str) -> bool:
+    """Whether text holds the words one of which every match of _SIGNED_ZH holds: a fast test."""
+    return "敬上" in text or "回答者" in text or "来自" in text
+
+
 def _may_generate_zh(text: str) -> bool:
     """Whether text holds the 生成 every match of _GENERATED_BY_ZH holds: a fast test."""
     return "生成" in text
 
 
 def _generated_by_spans(text: str) -> Iterator[tuple[int, int]]:
-    """由X生成 for a transliterated X or an invented Latin one ("由沃布勒生成", "由Vorbler生成")."""
-    for match in _GENERATED_BY_ZH.finditer(text) if _may_generate_zh(text) else ():
-        name = match.group("generator")
+    """由X生成, ——来自X的回答, X 敬上 and 回答者：X for a transliterated X or an invented Latin one
+    ("由沃布勒生成", "由Vorbler生成")."""
+    generated = _GENERATED_BY_ZH.finditer(text) if _may_generate_zh(text) else ()
+    signed = _SIGNED_ZH.finditer(text) if _may_sign_zh(text) else ()
+    for match in itertools.chain(generated, signed):
+        group = next(name for name, value in match.groupdict().items() if value is not None)
+        name = match.group(group)
         if name.isascii():
             # "由PowerPoint生成" is a product: an inner capital marks no model here, a digit does.
             invented = _titles_an_invented_name(name) or any(char.isdigit() for char in name)
         else:
             invented = re.fullmatch(_TRANSLITERATED_NAME_ZH, name) is not None
         if invented and not name.endswith(_PERSON_ENDINGS_ZH):
-            yield match.span("generator")
+            yield match.span(group)
 
 
 def _person_name_ok_zh(name: str, endings: tuple[str, ...]) -> bool:

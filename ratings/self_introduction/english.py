@@ -33,6 +33,8 @@ _CAPITALISED_WORD = r"[A-Z][A-Za-z0-9]*(?:[-.+_][A-Za-z0-9]+)*\+?"
 _ID_LIKE_WORD = (
     r"(?=[a-z0-9._-]*\d)[a-z][a-z0-9]*(?:[-._][a-z0-9]+)+|(?=[a-z]*\d)[a-z]+\d[a-z0-9.]*"
 )
+# Emoji a signature may end with ("— Vorbler 🤖").
+_EMOJI = "(?:[\u2600-\u27bf\U0001f300-\U0001faff]\ufe0f?)"
 _VERSION_WORD = r"(?:v?\d+(?:\.\d+)*[A-Za-z]*)"
 _NAME = rf"(?:{_CAPITALISED_WORD}(?:[ \t](?:{_CAPITALISED_WORD}|{_VERSION_WORD})){{0,3}}|{_ID_LIKE_WORD})"
 _NOUN_EN = (
@@ -48,7 +50,7 @@ _ORG = rf"(?:the\s+(?:team|researchers|engineers|people)\s+(?:at|of)\s+)?(?P<org
 _LEAD_EN_FIRST = r"[IMm]"
 _LEAD_EN_REST = (
     r"(?:(?<=I)(?:\s+am|['’]m)\s+(?:called|named|known\s+as)|(?<=I)\s+am|(?<=I)['’]m"
-    r"|(?<=[Mm])y\s+name\s+is)"
+    r"|(?<=[Mm])y\s+name(?:\s+is|['’]s))"
 )
 # After the name: the clause ends, or a model noun, a maker or "here" follows.
 _AFTER_NAME_EN = (
@@ -144,6 +146,36 @@ def _may_title_a_program(text: str) -> bool:
     return _NOUN_BEFORE_CAPITAL.search(text) is not None
 
 
+# You can refer to me as X / address me as X: like "call me X".
+_REFER_TO_ME = re.compile(
+    r"(?:refer[ \t]+to|address)[ \t]+me[ \t]+as[ \t]+"
+    rf"(?P<referred>{_NAME})(?=\s*(?:[,.;:!?)\]]|\Z|\n))"
+)
+
+
+def _may_refer_to_me(text: str) -> bool:
+    """Whether text holds the words every match of _REFER_TO_ME holds: a fast test."""
+    return " me as " in text
+
+
+# Zorblax, signing off. / This is Zorblax, signing off: a name before "signing off" where a text,
+# line or sentence starts (read backwards from "signing off"); Zorblax out! at the end of the text,
+# for an invented name only ("Lights out!", "Time out!", "Jasper out!" stay).
+_SIGNING_OFF = re.compile(
+    r"[ \t]*[,—–-][ \t]*signing[ \t]+off(?=[ \t]*(?:[.!—–]|\s*\Z|\n|[ \t]+(?:now|for\s+now)\b))"
+)
+_NAME_BEFORE_SIGNING_OFF = re.compile(
+    rf"(?:(?<![\w-])[Tt]his[ \t]+is[ \t]+)?(?<![\w-])(?P<signing>{_NAME})\Z"
+)
+_OUT = re.compile(rf"(?<![\w-])(?P<out>{_NAME})[ \t]+out[.!]*[ \t]*{_EMOJI}?\s*\Z")
+
+
+def _may_sign_off(text: str) -> bool:
+    """Whether text holds "signing off" or ends with "out" (before marks and emoji): every match
+    of _SIGNING_OFF and _OUT does. A fast test before both."""
+    return "signing off" in text or "out" in text[-12:]
+
+
 # (You can) call me X
 _CALL_ME = re.compile(
     rf"all(?<![\w-][Cc]all)(?<=[Cc]all)[ \t]+me[ \t]+(?P<called>{_NAME})"
@@ -181,9 +213,19 @@ _NOUN_FROM = re.compile(
 # The text is searched at each " by " after one of _ANSWER_VERBS, backwards for the subject
 # (within _ANSWER_REACH characters) and forwards for the name: a scan of the whole text for the
 # subject would stop at every "t" and "m".
-_ANSWER_VERBS = ("generated", "written", "produced", "provided", "prepared", "created")
+_ANSWER_VERBS = (
+    "generated",
+    "written",
+    "produced",
+    "provided",
+    "prepared",
+    "created",
+    "composed",
+    "drafted",
+    "authored",
+)
 _ANSWER_BY_LEAD = re.compile(
-    r"(?<![\w-])(?:[Tt]his|[Tt]he\s+above|[Mm]y)\s+(?:answer|response|reply|text|content|plan)\s+"
+    r"(?<![A-Za-z0-9-])(?:[Tt]his|[Tt]he\s+above|[Mm]y)\s+(?:answer|response|reply|text|content|plan)\s+"
     rf"(?:was|is|has\s+been)\s+(?:{'|'.join(_ANSWER_VERBS)})\Z"
 )
 _ANSWER_BY_NAME = re.compile(rf" by\s+(?P<answer_by>{_NAME})")
@@ -194,7 +236,7 @@ _ANSWER_REACH = 50
 # keeps its scan fast; what stands before it is checked after: _CREDIT_LINE_BEFORE.)
 _CREDIT_LINE = re.compile(
     r"[ARGW](?:(?:(?<=A)nswer|(?<=R)esponse|(?<=R)eply)"
-    r"(?:[ \t]+(?:generated|written|provided|given|produced))?[ \t]+(?:by|from)"
+    r"(?:[ \t]+(?:generated|written|provided|given|produced))?[ \t]+(?:by|from)|(?<=A)nswered[ \t]+by"
     r"|(?<=G)enerated[ \t]+(?:by|with|using)|(?<=W)ritten[ \t]+by)[ \t]+"
     rf"(?P<credited>{_NAME})(?=[ \t]*(?:[:.!\n*_|)\]]|\Z))"
 )
@@ -209,7 +251,7 @@ def _may_credit(text: str) -> bool:
     return (
         "Generated " in text
         or "Written by" in text
-        or "Answer " in text
+        or "Answer" in text
         or "Response " in text
         or "Reply " in text
     )
@@ -285,12 +327,12 @@ _PROGRAM_TITLE_EN = (
 # — Vorbler") marks a list item or a quotation's author as often: there the name must be an
 # invented one, a model id, or signed with a program's title ("— Vorbler, your AI assistant").
 _SIGNATURE_EN = re.compile(
-    r"(?m)(?:^[ \t]*(?P<dash>——|—|–|―|--)|^(?P<hyphen>-)(?![-—])"
+    r"(?m)(?:^[ \t]*[*_]{0,2}(?P<dash>——|—|–|―|--)|^(?P<hyphen>-)(?![-—])"
     r"|(?<=[.!?])[ \t]+(?P<after_sentence>——|—|–|―|--)|(?:^[ \t]*|(?<=[.!?])[ \t]+)"
     r"(?:\(signed\)|\[signed\]|/s/|(?:Signed|Signature)[ \t]*[,:]))"
     rf"[ \t]*(?:\n\s*)?[*_]{{0,2}}(?P<mark_signed>{_NAME})[*_]{{0,2}}"
-    rf"(?:[ \t]*(?:,|[—–|(]|[ \t]-)[ \t]*(?P<mark_title>{_PROGRAM_TITLE_EN})\)?)?[ \t]*"
-    r"(?:\n[ \t]*[^\s][^\n]{0,79})?\s*\Z"
+    rf"(?:[ \t]*(?:,|[—–|(]|[ \t]-)[ \t]*(?P<mark_title>{_PROGRAM_TITLE_EN})\)?)?"
+    rf"(?:[ \t]*{_EMOJI}{{1,3}})?[ \t]*(?:\n[ \t]*[^\s][^\n]{{0,79}})?\s*\Z"
 )
 # Vorbler\nAI assistant / Vorbler, your AI assistant on the last lines, with no mark before the
 # name: a program's signature, which its title tells from a person's ("Jane Doe\nProject
@@ -451,11 +493,30 @@ def _attributes_or_lists(text: str, match: re.Match[str]) -> bool:
     return any(line.strip().startswith(dash) for line in neighbours)
 
 
+def _signing_off_spans(text: str) -> Iterator[tuple[int, int]]:
+    """X, signing off (any name where a sentence starts) and X out! (an invented name)."""
+    for hit in _SIGNING_OFF.finditer(text) if "signing off" in text else ():
+        named = _NAME_BEFORE_SIGNING_OFF.search(
+            text, max(0, hit.start() - _HERE_REACH), hit.start()
+        )
+        if (
+            named is not None
+            and _starts_sentence(text, named.start())
+            and _english_name_ok(named.group("signing"), stop=ORDINARY_SIGNATURES_FOLDED)
+        ):
+            yield named.span("signing")
+    out = _OUT.search(text, max(0, len(text) - _HERE_REACH))
+    if out is not None and _starts_sentence(text, out.start()):
+        name = out.group("out")
+        if _titles_an_invented_name(name) or _ID_LIKE.fullmatch(name):
+            yield out.span("out")
+
+
 def english_spans(text: str) -> Iterator[tuple[int, int]]:
     introduced, as_lead, here, made_by = _ENGLISH
     # Cheap tests first: most texts introduce nothing.
     speaks = "I" in text and ("I am" in text or "I'm" in text or "I’m" in text)
-    if not (speaks or "name is" in text):
+    if not (speaks or "name is" in text or "name's" in text or "name’s" in text):
         introduced_matches: Iterator[re.Match[str]] = iter(())
     else:
         introduced_matches = introduced.finditer(text)
@@ -576,6 +637,11 @@ def english_spans(text: str) -> Iterator[tuple[int, int]]:
             numeral = len(name) == 1 or re.fullmatch(r"[IVXLCDM]+", name.split()[0])
             if not numeral and _english_name_ok(name, stop=ORDINARY_CAPITALS_FOLDED):
                 yield match.span("apposed")
+    for match in _REFER_TO_ME.finditer(text) if _may_refer_to_me(text) else ():
+        if _english_name_ok(match.group("referred"), stop=ORDINARY_AFTER_CALL_FOLDED):
+            yield match.span("referred")
+    if _may_sign_off(text):
+        yield from _signing_off_spans(text)
     if "all me" in text:
         for match in _CALL_ME.finditer(text):
             if _english_name_ok(match.group("called"), stop=ORDINARY_AFTER_CALL_FOLDED):

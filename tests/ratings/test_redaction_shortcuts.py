@@ -142,6 +142,12 @@ FRAGMENTS = [
     "\nAI assistant",
     ", your AI assistant",
     "Powered by ",
+    ", signing off",
+    " out!",
+    "refer to me as ",
+    "Answered by ",
+    "My name's ",
+    " 🤖",
     " | ",
     ":",
     " here",
@@ -205,6 +211,10 @@ FRAGMENTS = [
     "内容由",
     "\nAI助手",
     "，你的AI助手",
+    " 敬上",
+    "回答者：",
+    "——来自",
+    "的回答",
     "你正在与",
     "对话",
     "我，",
@@ -253,6 +263,9 @@ def _with_every_shortcut_disabled(monkeypatch: pytest.MonkeyPatch) -> None:
         lambda text: [run.span() for run in self_introduction._ODD_WHITESPACE.finditer(text)],
     )
     monkeypatch.setattr(english, "_may_credit", lambda text: True)
+    monkeypatch.setattr(english, "_may_refer_to_me", lambda text: True)
+    monkeypatch.setattr(english, "_may_sign_off", lambda text: True)
+    monkeypatch.setattr(chinese, "_may_sign_zh", lambda text: True)
     monkeypatch.setattr(english, "_may_sign_as_program", lambda text: True)
     monkeypatch.setattr(chinese, "_may_sign_as_program_zh", lambda text: True)
     monkeypatch.setattr(chinese, "_may_generate_zh", lambda text: True)
@@ -298,6 +311,13 @@ def test_each_fast_test_lets_through_every_text_its_pattern_matches() -> None:
             if not english._may_be_powered(text, start):
                 assert english._POWERED_BY.search(text, start) is None, text
                 assert english._POWERED_BY_LINE.search(text, start) is None, text
+        if not english._may_refer_to_me(text):
+            assert english._REFER_TO_ME.search(text) is None, text
+        if not english._may_sign_off(text):
+            assert english._SIGNING_OFF.search(text) is None, text
+            assert english._OUT.search(text) is None, text
+        if not chinese._may_sign_zh(text):
+            assert chinese._SIGNED_ZH.search(text) is None, text
         if not english._may_credit(text):
             assert english._CREDIT_LINE.search(text) is None, text
         if not english._may_sign_as_program(text):
@@ -345,6 +365,10 @@ def test_each_fast_test_lets_through_every_text_its_pattern_matches() -> None:
     assert any(english._PROGRAM_SIGNATURE_EN.search(text) for text in texts)
     assert any(chinese._PROGRAM_SIGNATURE_ZH.search(text) for text in texts)
     assert any(chinese._GENERATED_BY_ZH.search(text) for text in texts)
+    assert any(english._REFER_TO_ME.search(text) for text in texts)
+    assert any(english._SIGNING_OFF.search(text) for text in texts)
+    assert any(english._OUT.search(text) for text in texts)
+    assert any(chinese._SIGNED_ZH.search(text) for text in texts)
     assert all(english._SIGNATURE_EN.search(text) for text in SIGNED[:-1])
     for pattern, _ in chinese._TRANSLITERATED_FORMS_ZH:
         assert any(pattern.search(text) for text in texts), pattern.pattern
