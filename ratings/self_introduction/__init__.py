@@ -267,7 +267,7 @@ What makes X a name rather than an ordinary word, and the decisions behind it:
   characters counts ("称我为“沃布勒”"): "我被称为“活字典”" is an epithet. A nickname without them
   ("同事称我为拼命三郎") goes to review like a persona's name. A plain "叫我X" counts for a Chinese X only when it is made of
   the transliterating characters ("叫我沃布勒就好"; "大家叫我小王" stays).
-- A form whose words a line break, several spaces, a tab or a no-break space separate ("I go\nby
+- A form whose words a line break, several spaces or a no-break space separate ("I go\nby
   Vorbler", "Call me  Vorbler", "My name\nis Vorbler") is found by a second reading of the text
   with each such run made one space, where it runs inside a sentence: a line break joins its
   lines only between two words (or a comma and a word), as where a line is wrapped. A line break
@@ -298,12 +298,13 @@ def _spans(text: str) -> list[tuple[int, int]]:
 
 
 # A run of whitespace other than one space: a line break (with its carriage return), several
-# spaces, a tab, a no-break space or a narrow one. (It starts where no such whitespace stands
+# spaces, a no-break space or a narrow one. (A tab, rare in prose, is left to the forms that
+# allow it.) (It starts where no such whitespace stands
 # before it, so each run is found once. Chinese forms allow any whitespace between their words
 # already.)
 _ODD_WHITESPACE = re.compile(
-    r"(?<![ \t\n\xa0\u2009\u202f])(?:(?<!\r)|(?!\n))(?! (?![ \t\n\xa0\u2009\u202f]|\r\n))"
-    r"(?:[ \t\n\xa0\u2009\u202f]|\r(?=\n))+"
+    r"(?<![ \n\xa0\u202f])(?:(?<!\r)|(?!\n))(?! (?![ \n\xa0\u202f]|\r\n))"
+    r"(?:[ \n\xa0\u202f]|\r(?=\n))+"
 )
 
 
@@ -313,15 +314,14 @@ def _may_hold_odd_whitespace(text: str) -> bool:
     return (
         "\n" in text
         or "  " in text
-        or "\t" in text
-        or (not text.isascii() and ("\xa0" in text or "\u202f" in text or "\u2009" in text))
+        or (not text.isascii() and ("\xa0" in text or "\u202f" in text))
     )
 
 
 # The characters of _ODD_WHITESPACE's runs, and the marks one of which each run holds.
-_RUN_CHARACTERS = frozenset(" \t\n\xa0\u2009\u202f")
-_ODD_MARKS = ("\n", "  ", "\t", "\xa0", "\u202f", "\u2009")
-_RUN = re.compile(r"(?:[ \t\n\xa0\u2009\u202f]|\r(?=\n))+")
+_RUN_CHARACTERS = frozenset(" \n\xa0\u202f")
+_ODD_MARKS = ("\n", "  ", "\xa0", "\u202f")
+_RUN = re.compile(r"(?:[ \n\xa0\u202f]|\r(?=\n))+")
 
 
 def _odd_runs(text: str) -> list[tuple[int, int]]:

@@ -159,7 +159,7 @@ def _may_refer_to_me(text: str) -> bool:
 
 
 # Zorblax, signing off. / This is Zorblax, signing off: a name before "signing off" where a text,
-# line or sentence starts (read backwards from "signing off"); Zorblax out! at the end of the text,
+# line or sentence starts (read backwards from "signing off"), near the end of the text; Zorblax out! at the end of the text,
 # for an invented name only ("Lights out!", "Time out!", "Jasper out!" stay).
 _SIGNING_OFF = re.compile(
     r"[ \t]*[,—–-][ \t]*signing[ \t]+off(?=[ \t]*(?:[.!—–]|\s*\Z|\n|[ \t]+(?:now|for\s+now)\b))"
@@ -167,13 +167,13 @@ _SIGNING_OFF = re.compile(
 _NAME_BEFORE_SIGNING_OFF = re.compile(
     rf"(?:(?<![\w-])[Tt]his[ \t]+is[ \t]+)?(?<![\w-])(?P<signing>{_NAME})\Z"
 )
-_OUT = re.compile(rf"(?<![\w-])(?P<out>{_NAME})[ \t]+out[.!]*[ \t]*{_EMOJI}?\s*\Z")
+_OUT = re.compile(rf"(?<![\w-])(?P<out>{_NAME})[ \t]+out[.!]{{0,3}}[ \t]?{_EMOJI}?\s*\Z")
 
 
-def _may_sign_off(text: str) -> bool:
-    """Whether text holds "signing off" or ends with "out" (before marks and emoji): every match
-    of _SIGNING_OFF and _OUT does. A fast test before both."""
-    return "signing off" in text or "out" in text[-12:]
+def _may_sign_off(text: str, start: int) -> bool:
+    """Whether text from start holds "signing off", or ends with "out" (before marks and emoji):
+    every match of _SIGNING_OFF and _OUT there does. A fast test before both."""
+    return "out" in text.rstrip()[-12:] or text.find("signing off", start) != -1
 
 
 # (You can) call me X
@@ -494,8 +494,10 @@ def _attributes_or_lists(text: str, match: re.Match[str]) -> bool:
 
 
 def _signing_off_spans(text: str) -> Iterator[tuple[int, int]]:
-    """X, signing off (any name where a sentence starts) and X out! (an invented name)."""
-    for hit in _SIGNING_OFF.finditer(text) if "signing off" in text else ():
+    """X, signing off (any name where a sentence starts) and X out! (an invented name), near the
+    end of the text, where a sign-off stands."""
+    tail_start = max(0, len(text) - _SIGN_OFF_REACH)
+    for hit in _SIGNING_OFF.finditer(text, tail_start):
         named = _NAME_BEFORE_SIGNING_OFF.search(
             text, max(0, hit.start() - _HERE_REACH), hit.start()
         )
@@ -640,7 +642,7 @@ def english_spans(text: str) -> Iterator[tuple[int, int]]:
     for match in _REFER_TO_ME.finditer(text) if _may_refer_to_me(text) else ():
         if _english_name_ok(match.group("referred"), stop=ORDINARY_AFTER_CALL_FOLDED):
             yield match.span("referred")
-    if _may_sign_off(text):
+    if _may_sign_off(text, max(0, len(text) - _SIGN_OFF_REACH)):
         yield from _signing_off_spans(text)
     if "all me" in text:
         for match in _CALL_ME.finditer(text):

@@ -264,7 +264,7 @@ def _with_every_shortcut_disabled(monkeypatch: pytest.MonkeyPatch) -> None:
     )
     monkeypatch.setattr(english, "_may_credit", lambda text: True)
     monkeypatch.setattr(english, "_may_refer_to_me", lambda text: True)
-    monkeypatch.setattr(english, "_may_sign_off", lambda text: True)
+    monkeypatch.setattr(english, "_may_sign_off", lambda text, start: True)
     monkeypatch.setattr(chinese, "_may_sign_zh", lambda text: True)
     monkeypatch.setattr(english, "_may_sign_as_program", lambda text: True)
     monkeypatch.setattr(chinese, "_may_sign_as_program_zh", lambda text: True)
@@ -313,9 +313,10 @@ def test_each_fast_test_lets_through_every_text_its_pattern_matches() -> None:
                 assert english._POWERED_BY_LINE.search(text, start) is None, text
         if not english._may_refer_to_me(text):
             assert english._REFER_TO_ME.search(text) is None, text
-        if not english._may_sign_off(text):
-            assert english._SIGNING_OFF.search(text) is None, text
-            assert english._OUT.search(text) is None, text
+        for start in (0, max(0, len(text) - english._SIGN_OFF_REACH)):
+            if not english._may_sign_off(text, start):
+                assert english._SIGNING_OFF.search(text, start) is None, text
+                assert english._OUT.search(text, start) is None, text
         if not chinese._may_sign_zh(text):
             assert chinese._SIGNED_ZH.search(text) is None, text
         if not english._may_credit(text):

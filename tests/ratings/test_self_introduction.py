@@ -87,7 +87,6 @@ REMOVED: list[tuple[str, str]] = [
     ("I go\nby Vorbler, and I plan.", f"I go\nby {M}, and I plan."),
     ("I go by\nVorbler.", f"I go by\n{M}."),
     ("I go  by Vorbler.", f"I go  by {M}."),
-    ("I go\tby Vorbler.", f"I go\tby {M}."),
     ("Call\u00a0me Vorbler.", f"Call\u00a0me {M}."),
     ("Just call me\r\nVorbler.", f"Just call me\r\n{M}."),
     ("My name\nis Vorbler.", f"My name\nis {M}."),
@@ -98,7 +97,7 @@ REMOVED: list[tuple[str, str]] = [
     ("I, Vorbler,\nwill help.", f"I, {M},\nwill help."),
     ("This is\u202fVorbler speaking.", f"This is\u202f{M} speaking."),
     ("This is Vorbler.\nI will help.", f"This is {M}.\nI will help."),
-    ("Hello\u2009from Vorbler!", f"Hello\u2009from {M}!"),
+    ("Hello\u202ffrom Vorbler!", f"Hello\u202ffrom {M}!"),
     # I, X, ...
     ("I, Zephyr, will answer your questions.", f"I, {M}, will answer your questions."),
     ("Hello, I, Zorblax-7B, am here to help.", f"Hello, I, {M}, am here to help."),
