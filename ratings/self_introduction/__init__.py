@@ -290,8 +290,18 @@ __all__ = ["identity_hints", "unknown_name_spans"]
 _HAS_CJK = re.compile(f"[{_CJK}]")
 
 
+_LATIN_LETTER = re.compile("[A-Za-z]")
+
+
+def _may_hold_english(text: str) -> bool:
+    """Whether text holds a Latin letter, as every match of the English forms does (a name, "I",
+    "by", a model size's "B"): a fast test that spares a Chinese text with none the English
+    forms."""
+    return text.isascii() or _LATIN_LETTER.search(text) is not None
+
+
 def _spans(text: str) -> list[tuple[int, int]]:
-    spans = list(english_spans(text))
+    spans = list(english_spans(text)) if _may_hold_english(text) else []
     if not text.isascii() and _HAS_CJK.search(text):
         spans.extend(chinese_spans(text))
     return spans

@@ -257,6 +257,7 @@ def _with_every_shortcut_disabled(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(english, "_may_title_a_program", lambda text: True)
     monkeypatch.setattr(english, "_may_be_powered", lambda text, start: True)
     monkeypatch.setattr(self_introduction, "_may_hold_odd_whitespace", lambda text: True)
+    monkeypatch.setattr(self_introduction, "_may_hold_english", lambda text: True)
     monkeypatch.setattr(
         self_introduction,
         "_odd_runs",
@@ -329,6 +330,8 @@ def test_each_fast_test_lets_through_every_text_its_pattern_matches() -> None:
             assert chinese._GENERATED_BY_ZH.search(text) is None, text
         if not english._may_hold_possessed_answer(text):
             assert english._POSSESSED_ANSWER.search(text) is None, text
+        if not self_introduction._may_hold_english(text):
+            assert list(english.english_spans(text)) == [], text
         if not self_introduction._may_hold_odd_whitespace(text):
             assert self_introduction._squeezed(text) is None, text
         assert self_introduction._odd_runs(text) == [
