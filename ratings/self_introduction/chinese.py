@@ -15,6 +15,7 @@ from ratings.self_introduction.english import (
     _english_name_ok,
 )
 from ratings.self_introduction.ordinary_words import ORDINARY_CAPITALS_FOLDED
+from ratings.self_introduction.roles import _titles_an_invented_name
 
 # What a program calls itself, or an article, where a Latin name is expected: no name.
 _NOT_NAMES_LATIN = frozenset({"AI", "LLM", "A", "AN"})
@@ -142,10 +143,37 @@ _NOUN_THEN_NAME_ZH = re.compile(
     rf"(?P<titled>{_LATIN_NAME_ZH}|[{_CJK}]{{2,8}}?)(?=\s*(?:[。！？，,.!?；;：:]|\Z))"
 )
 # 本回答由沃布勒生成 / 以上内容由Vorbler提供: the text says who wrote it.
+# (The pattern starts at 由, which keeps its scan fast; the subject is looked for behind it.)
 _ANSWER_BY_ZH = re.compile(
-    r"(?:本回答|此回答|该回答|以上回答|以上内容|本文)由\s*"
+    r"由(?:(?<=(?:本回答|此回答|该回答|本答案|此答案|本内容|此内容|本方案|此方案)由)"
+    r"|(?<=(?:以上回答|以下回答|上述回答|以上答案|以上内容|以下内容|上述内容|以上方案)由)|(?<=本文由))\s*"
     rf"(?P<credited>{_LATIN_ORG_ZH}|{_CJK_NAME})\s*(?:生成|提供|撰写|编写|给出)"
 )
+# 由沃布勒生成 / 内容由Vorbler生成，仅供参考 / 由AI助手沃布勒生成: whatever the subject, a name
+# made of the characters that transliterate foreign names (or an invented Latin one) that
+# generates something is a program ("由北京大学生成" and "由Excel生成" stay: see
+# _generated_by_spans). Only 生成: "由菲亚特提供" is a maker's part.
+_GENERATED_BY_ZH = re.compile(
+    r"由\s*(?:(?:AI|人工智能|智能)?(?:助手|模型|大模型|语言模型))?\s*"
+    rf"(?P<generator>{_LATIN_ORG_ZH}|[{_CJK}]{{2,6}}?)\s*(?:自动)?生成"
+)
+# 沃布勒\nAI助手 / ——沃布勒，你的AI助手 on the last lines: a program's signature, which its title
+# tells from a person's ("张三\n客服专员" stays).
+_PROGRAM_SIGNATURE_ZH = re.compile(
+    r"(?m)^[ \t]*(?:——|—)?[ \t]*"
+    rf"(?P<program_signed>{_LATIN_ORG_ZH}|[{_CJK}]{{2,8}})[ \t]*(?:[，,（(]|\n)[ \t]*"
+    r"(?P<program_title>(?:你的|您的)?(?:AI|人工智能|智能)?"
+    r"(?:助手|助理|大语言模型|语言模型|大模型|模型|聊天机器人|机器人)|(?:你的|您的)?AI)"
+    r"[ \t]*[）)]?[ \t]*[。！!.]?\s*\Z"
+)
+
+
+def _may_sign_as_program_zh(text: str) -> bool:
+    """Whether text ends with what every title of _PROGRAM_SIGNATURE_ZH ends with, once the
+    whitespace and the full stop after it are set aside: a fast test before the pattern."""
+    return text.rstrip().rstrip(" \t。！!.）)").endswith(("助手", "助理", "模型", "机器人", "AI"))
+
+
 # 你正在与沃布勒对话。: whom the reader talks to, at the end of a clause ("你和朋友聊天时" goes on).
 _TALKING_TO_ZH = re.compile(
     r"你(?:正在|现在|在)?(?:与|和|跟)\s*"
@@ -442,8 +470,62 @@ def chinese_spans(text: str) -> Iterator[tuple[int, int]]:
             continue
         if (name.isascii() and name.upper() not in {"AI", "LLM"}) or _chinese_name_ok(name):
             yield match.span("signed")
+    program_signed = (
+        _PROGRAM_SIGNATURE_ZH.search(text, tail_start) if _may_sign_as_program_zh(text) else None
+    )
+    if program_signed is not None and _PROGRAM_NOUN_ZH.search(
+        program_signed.group("program_title")
+    ):
+        name = program_signed.group("program_signed")
+        if (
+            _english_name_ok(name, stop=ORDINARY_CAPITALS_FOLDED)
+            and name.upper() not in _NOT_NAMES_LATIN
+            if name.isascii()
+            else _person_name_ok_zh(name, _PERSON_ENDINGS_ZH)
+        ):
+            yield program_signed.span("program_signed")
+    yield from _generated_by_spans(text)
     yield from _more_chinese_spans(text)
     yield from _transliterated_spans(text)
+
+
+# ——来自沃布勒的回答 / 沃布勒 敬上 / 回答者：沃布勒 on a line of their own: a signature or a credit,
+# for a transliterated or invented name only ("张伟 敬上" and "回答者：张三" are people, "来自索尼相机的
+# 回复" a maker's).
+_SIGNED_ZH = re.compile(
+    r"(?m)^[ \t]*(?:(?:——|—|--)[ \t]*)?"
+    rf"(?:来自[ \t]*(?P<from_signed>{_TRANSLITERATED_NAME_ZH}|{_LATIN_ORG_ZH})[ \t]*的(?:回答|回复|答复)"
+    rf"|(?P<respectfully>{_TRANSLITERATED_NAME_ZH}|{_LATIN_ORG_ZH})[ \t]*敬上"
+    rf"|回答者[ \t]*[：:][ \t]*(?P<answerer>{_TRANSLITERATED_NAME_ZH}|{_LATIN_ORG_ZH}))"
+    r"[ \t]*[。.!！]?[ \t]*$"
+)
+
+
+def _may_sign_zh(text: str) -> bool:
+    """Whether text holds the words one of which every match of _SIGNED_ZH holds: a fast test."""
+    return "敬上" in text or "回答者" in text or "来自" in text
+
+
+def _may_generate_zh(text: str) -> bool:
+    """Whether text holds the 生成 every match of _GENERATED_BY_ZH holds: a fast test."""
+    return "生成" in text
+
+
+def _generated_by_spans(text: str) -> Iterator[tuple[int, int]]:
+    """由X生成, ——来自X的回答, X 敬上 and 回答者：X for a transliterated X or an invented Latin one
+    ("由沃布勒生成", "由Vorbler生成")."""
+    generated = _GENERATED_BY_ZH.finditer(text) if _may_generate_zh(text) else ()
+    signed = _SIGNED_ZH.finditer(text) if _may_sign_zh(text) else ()
+    for match in itertools.chain(generated, signed):
+        group = next(name for name, value in match.groupdict().items() if value is not None)
+        name = match.group(group)
+        if name.isascii():
+            # "由PowerPoint生成" is a product: an inner capital marks no model here, a digit does.
+            invented = _titles_an_invented_name(name) or any(char.isdigit() for char in name)
+        else:
+            invented = re.fullmatch(_TRANSLITERATED_NAME_ZH, name) is not None
+        if invented and not name.endswith(_PERSON_ENDINGS_ZH):
+            yield match.span(group)
 
 
 def _person_name_ok_zh(name: str, endings: tuple[str, ...]) -> bool:

@@ -4,6 +4,7 @@ spans of the names they find. The package's docstring gives the rules."""
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterator
 
@@ -32,6 +33,8 @@ _CAPITALISED_WORD = r"[A-Z][A-Za-z0-9]*(?:[-.+_][A-Za-z0-9]+)*\+?"
 _ID_LIKE_WORD = (
     r"(?=[a-z0-9._-]*\d)[a-z][a-z0-9]*(?:[-._][a-z0-9]+)+|(?=[a-z]*\d)[a-z]+\d[a-z0-9.]*"
 )
+# Emoji a signature may end with ("— Vorbler 🤖").
+_EMOJI = "(?:[\u2600-\u27bf\U0001f300-\U0001faff]\ufe0f?)"
 _VERSION_WORD = r"(?:v?\d+(?:\.\d+)*[A-Za-z]*)"
 _NAME = rf"(?:{_CAPITALISED_WORD}(?:[ \t](?:{_CAPITALISED_WORD}|{_VERSION_WORD})){{0,3}}|{_ID_LIKE_WORD})"
 _NOUN_EN = (
@@ -47,7 +50,7 @@ _ORG = rf"(?:the\s+(?:team|researchers|engineers|people)\s+(?:at|of)\s+)?(?P<org
 _LEAD_EN_FIRST = r"[IMm]"
 _LEAD_EN_REST = (
     r"(?:(?<=I)(?:\s+am|['’]m)\s+(?:called|named|known\s+as)|(?<=I)\s+am|(?<=I)['’]m"
-    r"|(?<=[Mm])y\s+name\s+is)"
+    r"|(?<=[Mm])y\s+name(?:\s+is|['’]s))"
 )
 # After the name: the clause ends, or a model noun, a maker or "here" follows.
 _AFTER_NAME_EN = (
@@ -55,11 +58,12 @@ _AFTER_NAME_EN = (
     rf"|\s+(?:a|an|the)\s+{_NOUN_EN})"
 )
 # One pattern per form, each with one named group: a rejected name must not hide another form
-# that starts at the same place.
+# that starts at the same place. "I am" right after a Chinese character starts a word ("你好I am X":
+# Chinese puts no space before it), as it does after the marker that replaces a name.
 _ENGLISH = (
     # I am X(, a ... model)(, developed by Y)
     re.compile(
-        rf"[IMm](?<![\w-][IMm])(?<={_LEAD_EN_FIRST}){_LEAD_EN_REST}\s+(?P<name>{_NAME}){_AFTER_NAME_EN}"
+        rf"[IMm](?<![A-Za-z0-9_-][IMm])(?<={_LEAD_EN_FIRST}){_LEAD_EN_REST}\s+(?P<name>{_NAME}){_AFTER_NAME_EN}"
         rf"(?:,?\s+(?:(?:a|an|the)\s+{_NOUN_EN},?\s+)?(?:{_VERB_EN}\s+by|from)\s+{_ORG})?"
     ),
     # As X, a ... model(, developed by Y) / As x-7b, I ...
@@ -87,9 +91,10 @@ _APPOSED_TO_I = re.compile(
     rf"I,(?<![\w-]I,)(?<![\w-][ \t]I,)[ \t]+(?P<apposed>{_NAME}),[ \t]+(?!(?:and|or|nor)(?![\w-]))"
     r"(?=[a-z])"
 )
-# I go by (the name) Vorbler: a name the text gives itself, with the ending of "I am X".
+# I go by (the name) Vorbler: a name the text gives itself, with the ending of "I am X". ("go
+# by" with other whitespace between is found when the text is read with it made one space.)
 _GOES_BY = re.compile(
-    rf"I(?<![\w-]I)[ \t]+go[ \t]+by[ \t]+(?:the[ \t]+name[ \t]+(?:of[ \t]+)?)?(?P<goes_by>{_NAME})"
+    rf"I(?<![\w-]I)[ \t]+go by[ \t]+(?:the[ \t]+name[ \t]+(?:of[ \t]+)?)?(?P<goes_by>{_NAME})"
     rf"{_AFTER_NAME_EN}"
 )
 
@@ -141,6 +146,36 @@ def _may_title_a_program(text: str) -> bool:
     return _NOUN_BEFORE_CAPITAL.search(text) is not None
 
 
+# You can refer to me as X / address me as X: like "call me X".
+_REFER_TO_ME = re.compile(
+    r"(?:refer[ \t]+to|address)[ \t]+me[ \t]+as[ \t]+"
+    rf"(?P<referred>{_NAME})(?=\s*(?:[,.;:!?)\]]|\Z|\n))"
+)
+
+
+def _may_refer_to_me(text: str) -> bool:
+    """Whether text holds the words every match of _REFER_TO_ME holds: a fast test."""
+    return " me as " in text
+
+
+# Zorblax, signing off. / This is Zorblax, signing off: a name before "signing off" where a text,
+# line or sentence starts (read backwards from "signing off"), near the end of the text; Zorblax out! at the end of the text,
+# for an invented name only ("Lights out!", "Time out!", "Jasper out!" stay).
+_SIGNING_OFF = re.compile(
+    r"[ \t]*[,—–-][ \t]*signing[ \t]+off(?=[ \t]*(?:[.!—–]|\s*\Z|\n|[ \t]+(?:now|for\s+now)\b))"
+)
+_NAME_BEFORE_SIGNING_OFF = re.compile(
+    rf"(?:(?<![\w-])[Tt]his[ \t]+is[ \t]+)?(?<![\w-])(?P<signing>{_NAME})\Z"
+)
+_OUT = re.compile(rf"(?<![\w-])(?P<out>{_NAME})[ \t]+out[.!]{{0,3}}[ \t]?{_EMOJI}?\s*\Z")
+
+
+def _may_sign_off(text: str, start: int) -> bool:
+    """Whether text from start holds "signing off", or ends with "out" (before marks and emoji):
+    every match of _SIGNING_OFF and _OUT there does. A fast test before both."""
+    return "out" in text.rstrip()[-12:] or text.find("signing off", start) != -1
+
+
 # (You can) call me X
 _CALL_ME = re.compile(
     rf"all(?<![\w-][Cc]all)(?<=[Cc]all)[ \t]+me[ \t]+(?P<called>{_NAME})"
@@ -178,19 +213,50 @@ _NOUN_FROM = re.compile(
 # The text is searched at each " by " after one of _ANSWER_VERBS, backwards for the subject
 # (within _ANSWER_REACH characters) and forwards for the name: a scan of the whole text for the
 # subject would stop at every "t" and "m".
-_ANSWER_VERBS = ("generated", "written", "produced", "provided", "prepared", "created")
+_ANSWER_VERBS = (
+    "generated",
+    "written",
+    "produced",
+    "provided",
+    "prepared",
+    "created",
+    "composed",
+    "drafted",
+    "authored",
+)
 _ANSWER_BY_LEAD = re.compile(
-    r"(?<![\w-])(?:[Tt]his|[Tt]he\s+above|[Mm]y)\s+(?:answer|response|reply|text|content|plan)\s+"
+    r"(?<![A-Za-z0-9-])(?:[Tt]his|[Tt]he\s+above|[Mm]y)\s+(?:answer|response|reply|text|content|plan)\s+"
     rf"(?:was|is|has\s+been)\s+(?:{'|'.join(_ANSWER_VERBS)})\Z"
 )
 _ANSWER_BY_NAME = re.compile(rf" by\s+(?P<answer_by>{_NAME})")
 _ANSWER_REACH = 50
-# Answer by X: / Response from X: / Generated by X v3. at the start of a line: a credit line.
-# (The pattern starts at the capital, which keeps its scan fast; the line start is checked after.)
+# Answer by X: / Response from X: / Generated by X v3. / Written by X / Answer provided by X /
+# Generated with X at the start of a line (after emphasis, a dash or a bracket: "*Generated by
+# X*") or after the last sentence on it: a credit line. (The pattern starts at the capital, which
+# keeps its scan fast; what stands before it is checked after: _CREDIT_LINE_BEFORE.)
 _CREDIT_LINE = re.compile(
-    r"[ARG](?:(?:(?<=A)nswer|(?<=R)esponse|(?<=R)eply)[ \t]+(?:by|from)|(?<=G)enerated[ \t]+by)[ \t]+"
-    rf"(?P<credited>{_NAME})(?=[ \t]*(?:[:.!\n]|\Z))"
+    r"[ARGW](?:(?:(?<=A)nswer|(?<=R)esponse|(?<=R)eply)"
+    r"(?:[ \t]+(?:generated|written|provided|given|produced))?[ \t]+(?:by|from)|(?<=A)nswered[ \t]+by"
+    r"|(?<=G)enerated[ \t]+(?:by|with|using)|(?<=W)ritten[ \t]+by)[ \t]+"
+    rf"(?P<credited>{_NAME})(?=[ \t]*(?:[:.!\n*_|)\]]|\Z))"
 )
+# What may stand before a credit line on its line: nothing, marks of emphasis, a quotation, a
+# list or a bracket, or a sentence that ends.
+_CREDIT_LINE_BEFORE = re.compile(r"(?:^|\n|[.!?])[ \t]*(?:[*_>|(\[—–-]+[ \t]*)?\Z")
+_CREDIT_LINE_BEFORE_REACH = 12
+
+
+def _may_credit(text: str) -> bool:
+    """Whether text holds the words every match of _CREDIT_LINE holds: a fast test."""
+    return (
+        "Generated " in text
+        or "Written by" in text
+        or "Answer" in text
+        or "Response " in text
+        or "Reply " in text
+    )
+
+
 # Vorbler's answer: / Here is Vorbler's plan: a text that hands over its answer as a name's. The
 # pattern starts at the apostrophe, which keeps its scan fast; the name is read backwards.
 _POSSESSED_ANSWER = re.compile(
@@ -224,15 +290,18 @@ _CLOSING_EN = (
 )
 _SIGN_OFF = re.compile(
     rf"{_CLOSING_EN}(?:[ \t]*,[ \t]*(?:\n\s*)?|[ \t]*!?[ \t]*\n\s*)(?:—|--?)?[ \t]*[*_]{{0,2}}"
-    rf"(?P<signed>{_NAME})[*_]{{0,2}}[ \t]*(?:\n[ \t]*[^\s][^\n]{{0,79}})?\s*\Z"
+    rf"(?P<signed>{_NAME})[*_]{{0,2}}(?P<stop>\.)?[ \t]*(?:\n[ \t]*[^\s][^\n]{{0,79}})?\s*\Z"
 )
+# Closings that also thank or greet someone ("Thanks, Maria.", "Cheers, Sam."): with a full stop
+# after the name they address, not sign.
+_ADDRESSING_CLOSINGS = ("Thank", "Many thanks", "Cheers", "With thanks", "Take care", "Talk soon")
 _SIGN_OFF_REACH = 300
 # This is X (where a text or a greeting starts: see _GREETING_BEFORE_HERE), when the speaker
 # goes on ("This is X. I ...", "This is X, your ...", "This is X speaking") or nothing follows.
 _THIS_IS = re.compile(
     rf"[Tt]his[ \t]+is[ \t]+(?P<this_name>{_NAME})"
     rf"(?=[ \t]+(?:speaking|here)(?![\w-])|,[ \t]+(?:your\s|(?:a|an|the)\s+{_NOUN_EN})"
-    r"|[,.!][ \t]+(?:and[ \t]+)?(?:I|[Mm]y|[Mm]e)(?![\w-])|[.!]?\s*\Z)"
+    r"|[,.!]\s+(?:and[ \t]+)?(?:I|[Mm]y|[Mm]e)(?![\w-])|[.!]?\s*\Z)"
 )
 # X (an AI assistant) / X, a large language model, ...: a name with a program's appositive.
 # The pattern starts at the bracket or comma, which keeps its scan fast; the name is looked for
@@ -244,14 +313,48 @@ _APPOSITIVE_EN = re.compile(
 )
 _NAME_BEFORE_APPOSITIVE = re.compile(rf"(?<![\w-])(?P<appositive_name>{_NAME})[ \t]*\Z")
 _APPOSITIVE_REACH = 60
-# A signature after a dash or a "signed" mark on the last line: "— X", "-- X", "(signed) X",
-# "Signed: X", "/s/ X" (one more line may follow); a mark may also follow the last sentence.
-_SIGNATURE_EN = re.compile(
-    r"(?m)(?:^[ \t]*(?P<dash>——|—|–|―|--)|(?:^[ \t]*|(?<=[.!?])[ \t]+)"
-    r"(?:\(signed\)|\[signed\]|/s/|(?:Signed|Signature)[ \t]*[,:]))"
-    rf"[ \t]*(?:\n\s*)?[*_]{{0,2}}(?P<mark_signed>{_NAME})[*_]{{0,2}}[ \t]*"
-    r"(?:\n[ \t]*[^\s][^\n]{0,79})?\s*\Z"
+# What a program signs as after its name: "AI assistant", "your AI", "a language model" ("AI"
+# alone, with no article, is a subject as often: "Ethics, AI").
+_PROGRAM_TITLE_EN = (
+    r"(?:(?:(?:[Yy]our|[Aa]n?|[Tt]he)[ \t]+)?(?:(?:friendly|helpful|virtual|personal|trusty|digital)[ \t]+)?"
+    r"(?:AI[ \t]+(?:assistant|model|helper|companion|chatbot)|(?:large[ \t]+)?language[ \t]+model"
+    r"|LLM|chatbot)|(?:[Yy]our|[Aa]n?|[Tt]he)[ \t]+(?:(?:friendly|helpful|virtual|personal)[ \t]+)?AI)"
+    r"(?![\w-])"
 )
+# A signature after a dash or a "signed" mark on the last line: "— X", "-- X", "(signed) X",
+# "Signed: X", "/s/ X" (one more line may follow); a mark may also follow the last sentence. A
+# single hyphen at the start of the line ("- Vorbler") or a dash after the last sentence ("Done.
+# — Vorbler") marks a list item or a quotation's author as often: there the name must be an
+# invented one, a model id, or signed with a program's title ("— Vorbler, your AI assistant").
+_SIGNATURE_EN = re.compile(
+    r"(?m)(?:^[ \t]*[*_]{0,2}(?P<dash>——|—|–|―|--)|^(?P<hyphen>-)(?![-—])"
+    r"|(?<=[.!?])[ \t]+(?P<after_sentence>——|—|–|―|--)|(?:^[ \t]*|(?<=[.!?])[ \t]+)"
+    r"(?:\(signed\)|\[signed\]|/s/|(?:Signed|Signature)[ \t]*[,:]))"
+    rf"[ \t]*(?:\n\s*)?[*_]{{0,2}}(?P<mark_signed>{_NAME})[*_]{{0,2}}"
+    rf"(?:[ \t]*(?:,|[—–|(]|[ \t]-)[ \t]*(?P<mark_title>{_PROGRAM_TITLE_EN})\)?)?"
+    rf"(?:[ \t]*{_EMOJI}{{1,3}})?[ \t]*(?:\n[ \t]*[^\s][^\n]{{0,79}})?\s*\Z"
+)
+# Vorbler\nAI assistant / Vorbler, your AI assistant on the last lines, with no mark before the
+# name: a program's signature, which its title tells from a person's ("Jane Doe\nProject
+# Manager" stays).
+_PROGRAM_SIGNATURE_EN = re.compile(
+    rf"(?m)^[ \t]*[*_]{{0,2}}(?P<program_signed>{_NAME})[*_]{{0,2}}"
+    r"(?:[ \t]*(?:,|[—–|]|[ \t]-)[ \t]*|[ \t]*\n[ \t]*)[*_]{0,2}"
+    rf"{_PROGRAM_TITLE_EN}[*_]{{0,2}}[ \t]*[.!]?\s*\Z"
+)
+
+
+# The last words of a program's title (_PROGRAM_TITLE_EN).
+_PROGRAM_TITLE_ENDS_EN = ("AI", "LLM", "chatbot", "model", "assistant", "helper", "companion")
+
+
+def _may_sign_as_program(text: str) -> bool:
+    """Whether text ends with a word every program's title of _PROGRAM_SIGNATURE_EN ends with,
+    once the whitespace, marks of emphasis and the full stop after it are set aside: a fast test
+    before the pattern, which looks at no more than the end of the text."""
+    return text.rstrip().rstrip(" \t.!*_").endswith(_PROGRAM_TITLE_ENDS_EN)
+
+
 _QUOTE_CLOSERS = "\"”’'»」』"
 # Words one of which every closing holds: a fast test before the full pattern.
 _CLOSING_HINT = re.compile(
@@ -284,19 +387,39 @@ def _may_hold_here(text: str) -> bool:
     return "here" in text or "service" in text
 
 
-# What every match of _SIGNATURE_EN holds: a dash or a "signed" mark.
-_SIGNATURE_MARKS_EN = ("—", "–", "―", "--", "(signed)", "[signed]", "/s/", "Signed", "Signature")
-
-
 def _may_hold_signature_mark(text: str, start: int) -> bool:
-    """Whether text from start holds a mark every match of _SIGNATURE_EN starting there holds."""
-    return any(text.find(mark, start) != -1 for mark in _SIGNATURE_MARKS_EN)
+    """Whether text from start holds a mark every match of _SIGNATURE_EN starting there holds: a
+    single hyphen counts only where a line starts."""
+    # One `in` test per mark, on the tail and the character before it ("\n-"): a generator over
+    # the marks, or str.find with a start, is slower.
+    tail = text[start - 1 :] if start > 0 else text
+    return (
+        "—" in tail
+        or "–" in tail
+        or "―" in tail
+        or "--" in tail
+        or "/s/" in tail
+        or "Signed" in tail
+        or "Signature" in tail
+        or "(signed)" in tail
+        or "[signed]" in tail
+        or "\n-" in tail
+        or text.startswith("-", start)
+    )
 
 
 # Powered by Vorbler: a footer on the last line (a dash, a bar or a sentence may come before it).
 _POWERED_BY = re.compile(
     r"(?m)(?:^[ \t]*(?:[-—–|>*_]+[ \t]*)?|(?<=[.!?])[ \t]+)[*_]{0,2}[Pp]owered[ \t]+by[ \t]+"
     rf"(?P<powered_by>{_NAME})[*_]{{0,2}}[ \t]*[.!]?\s*\Z"
+)
+# Powered by Vorbler on a line of its own anywhere in the text (a header as often as a footer), or
+# before a bar or a dash ("Powered by Vorbler | v2") or "I" ("Powered by Vorbler, I plan"):
+# "Powered by Vorbler, the pump runs" is a sentence about a product.
+_POWERED_BY_LINE = re.compile(
+    r"(?m)^[ \t]*(?:[-—–|>*_]+[ \t]*)?[*_]{0,2}Powered[ \t]+by[ \t]+"
+    rf"(?P<powered_line>{_NAME})[*_]{{0,2}}[ \t]*"
+    r"(?:[.!]?[ \t]*$|[|—–][ \t]|,[ \t]+(?=I\s|I['’]|my\s))"
 )
 _ID_LIKE = re.compile(_ID_LIKE_WORD)
 
@@ -359,7 +482,7 @@ def _starts_sentence(text: str, start: int) -> bool:
 def _attributes_or_lists(text: str, match: re.Match[str]) -> bool:
     """Whether a dash line closes a quotation ("“...”\n— Confucius") or is an item of a list
     whose items start with the same dash ("— Plywood\n— Glue"): no signature."""
-    dash = match.group("dash")
+    dash = match.group("dash") or match.groupdict().get("hyphen")
     if dash is None:
         return False
     before = text[: match.start()].rstrip()
@@ -370,11 +493,32 @@ def _attributes_or_lists(text: str, match: re.Match[str]) -> bool:
     return any(line.strip().startswith(dash) for line in neighbours)
 
 
+def _signing_off_spans(text: str) -> Iterator[tuple[int, int]]:
+    """X, signing off (any name where a sentence starts) and X out! (an invented name), near the
+    end of the text, where a sign-off stands."""
+    tail_start = max(0, len(text) - _SIGN_OFF_REACH)
+    for hit in _SIGNING_OFF.finditer(text, tail_start):
+        named = _NAME_BEFORE_SIGNING_OFF.search(
+            text, max(0, hit.start() - _HERE_REACH), hit.start()
+        )
+        if (
+            named is not None
+            and _starts_sentence(text, named.start())
+            and _english_name_ok(named.group("signing"), stop=ORDINARY_SIGNATURES_FOLDED)
+        ):
+            yield named.span("signing")
+    out = _OUT.search(text, max(0, len(text) - _HERE_REACH))
+    if out is not None and _starts_sentence(text, out.start()):
+        name = out.group("out")
+        if _titles_an_invented_name(name) or _ID_LIKE.fullmatch(name):
+            yield out.span("out")
+
+
 def english_spans(text: str) -> Iterator[tuple[int, int]]:
     introduced, as_lead, here, made_by = _ENGLISH
     # Cheap tests first: most texts introduce nothing.
     speaks = "I" in text and ("I am" in text or "I'm" in text or "I’m" in text)
-    if not (speaks or "name is" in text):
+    if not (speaks or "name is" in text or "name's" in text or "name’s" in text):
         introduced_matches: Iterator[re.Match[str]] = iter(())
     else:
         introduced_matches = introduced.finditer(text)
@@ -495,6 +639,11 @@ def english_spans(text: str) -> Iterator[tuple[int, int]]:
             numeral = len(name) == 1 or re.fullmatch(r"[IVXLCDM]+", name.split()[0])
             if not numeral and _english_name_ok(name, stop=ORDINARY_CAPITALS_FOLDED):
                 yield match.span("apposed")
+    for match in _REFER_TO_ME.finditer(text) if _may_refer_to_me(text) else ():
+        if _english_name_ok(match.group("referred"), stop=ORDINARY_AFTER_CALL_FOLDED):
+            yield match.span("referred")
+    if _may_sign_off(text, max(0, len(text) - _SIGN_OFF_REACH)):
+        yield from _signing_off_spans(text)
     if "all me" in text:
         for match in _CALL_ME.finditer(text):
             if _english_name_ok(match.group("called"), stop=ORDINARY_AFTER_CALL_FOLDED):
@@ -524,6 +673,8 @@ def english_spans(text: str) -> Iterator[tuple[int, int]]:
         _SIGN_OFF.finditer(text, tail_start) if _CLOSING_HINT.search(text, tail_start) else ()
     )
     for match in closings:
+        if match.group("stop") and match.group(0).startswith(_ADDRESSING_CLOSINGS):
+            continue
         if _starts_sentence(text, match.start()) and _english_name_ok(
             match.group("signed"), stop=ORDINARY_SIGNATURES_FOLDED
         ):
@@ -536,6 +687,14 @@ def english_spans(text: str) -> Iterator[tuple[int, int]]:
     )
     for match in signatures:
         name = match.group("mark_signed")
+        # "- Hammer" ends a list and "Know thyself. — Socrates" quotes: after a hyphen or a dash
+        # on the line of a sentence, only an invented name, a model id or a program signs.
+        if (
+            (match.group("hyphen") or match.group("after_sentence"))
+            and match.group("mark_title") is None
+            and not (_titles_an_invented_name(name) or _ID_LIKE.fullmatch(name))
+        ):
+            continue
         # "— End", "Signed: Store Manager": a word or a role, not a name.
         if (
             not _attributes_or_lists(text, match)
@@ -543,15 +702,34 @@ def english_spans(text: str) -> Iterator[tuple[int, int]]:
             and not _is_role(name)
         ):
             yield match.span("mark_signed")
-    powered = _POWERED_BY.search(text, tail_start) if _may_be_powered(text, tail_start) else None
-    if powered is not None:
+    program_signed = (
+        _PROGRAM_SIGNATURE_EN.search(text, tail_start) if _may_sign_as_program(text) else None
+    )
+    if program_signed is not None:
+        name = program_signed.group("program_signed")
+        # "Chapter 5\nAn AI" is a heading: a name holds no number of its own.
+        if (
+            not re.search(r"\s\d", name)
+            and _english_name_ok(name, stop=ORDINARY_AFTER_MARK_FOLDED)
+            and not _is_role(name)
+        ):
+            yield program_signed.span("program_signed")
+    powered_anywhere = _may_be_powered(text, 0)
+    powered = (
+        _POWERED_BY.search(text, tail_start)
+        if powered_anywhere and _may_be_powered(text, tail_start)
+        else None
+    )
+    powered_lines = _POWERED_BY_LINE.finditer(text) if powered_anywhere else ()
+    for match in itertools.chain((powered,) if powered is not None else (), powered_lines):
         # "Powered by steam", "Powered by Tesla": the footer names a program only when its name
         # is no English word ("Powered by Vorbler") or a model id ("Powered by zq-7b").
-        name = powered.group("powered_by")
+        group = next(iter(match.re.groupindex))
+        name = match.group(group)
         if _english_name_ok(name, stop=ORDINARY_CAPITALS_FOLDED) and (
             _titles_an_invented_name(name) or _ID_LIKE.fullmatch(name)
         ):
-            yield powered.span("powered_by")
+            yield match.span(group)
     for match in _POSSESSED_ANSWER.finditer(text) if _may_hold_possessed_answer(text) else ():
         # "Smith's plan:" and "McDonald's advice" name people: only an invented name or a model
         # id, where a text, line or sentence starts or after "Here is", is the text's own.
@@ -564,11 +742,11 @@ def english_spans(text: str) -> Iterator[tuple[int, int]]:
         start = named.start()
         if _starts_sentence(text, start) or _HERE_IS_LEAD.search(text, max(0, start - 12), start):
             yield named.span("possessor")
-    credited = any(word in text for word in ("Answer ", "Response ", "Reply ", "Generated by"))
-    credits = _CREDIT_LINE.finditer(text) if credited and ("by " in text or "from " in text) else ()
-    for match in credits:
+    for match in _CREDIT_LINE.finditer(text) if _may_credit(text) else ():
         # "Response from John:" quotes a person: the first word must be no English word.
-        if text[: match.start()].rstrip(" \t")[-1:] not in ("", "\n"):
+        if not _CREDIT_LINE_BEFORE.search(
+            text, max(0, match.start() - _CREDIT_LINE_BEFORE_REACH), match.start()
+        ):
             continue
         name = match.group("credited")
         first = re.split(r"[\s.-]", name, maxsplit=1)[0]
