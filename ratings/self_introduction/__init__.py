@@ -20,9 +20,10 @@ assistant", "X\nAI assistant", "My name's X", "refer to me as X", "X, signing of
 name written with the characters that transliterate foreign names "作为沃布勒，我", "作为一个沃布勒
 模型", "沃布勒，你的助手，", "我（沃布勒）", "叫我沃布勒"; "我的代号是X", "我被称为X", "称我为X".
 Pure Python, no Django: `ratings.redaction` calls it on the original text and reports these
-spans as kind "pattern". The forms are in `english` and `chinese`; the words that ordinary prose
-puts where a name could stand in `ordinary_words`, and the job words and the judgement of a word
-as a role or an invented name in `roles`.
+spans as kind "pattern". The forms are in `english`, `english_credits` (those that sign or
+credit a text) and `chinese`; the words that ordinary prose puts where a name could stand in
+`ordinary_words`, and the job words and the judgement of a word as a role or an invented name in
+`roles`.
 
 What makes X a name rather than an ordinary word, and the decisions behind it:
 
@@ -284,6 +285,7 @@ import re
 
 from ratings.self_introduction.chinese import _CJK, chinese_spans
 from ratings.self_introduction.english import english_spans
+from ratings.self_introduction.english_credits import english_credit_spans
 
 __all__ = ["identity_hints", "unknown_name_spans"]
 
@@ -301,7 +303,7 @@ def _may_hold_english(text: str) -> bool:
 
 
 def _spans(text: str) -> list[tuple[int, int]]:
-    spans = list(english_spans(text)) if _may_hold_english(text) else []
+    spans = [*english_spans(text), *english_credit_spans(text)] if _may_hold_english(text) else []
     if not text.isascii() and _HAS_CJK.search(text):
         spans.extend(chinese_spans(text))
     return spans

@@ -8,12 +8,8 @@ import itertools
 import re
 from collections.abc import Iterator
 
-from ratings.self_introduction.english import (
-    _APPOSITIVE_REACH,
-    _SIGN_OFF_REACH,
-    _attributes_or_lists,
-    _english_name_ok,
-)
+from ratings.self_introduction.english import _APPOSITIVE_REACH, _english_name_ok
+from ratings.self_introduction.english_credits import _SIGN_OFF_REACH, _attributes_or_lists
 from ratings.self_introduction.ordinary_words import ORDINARY_CAPITALS_FOLDED
 from ratings.self_introduction.roles import _titles_an_invented_name
 

@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 
 from ratings import redaction, self_introduction
 from ratings.redaction import redact
-from ratings.self_introduction import chinese, english
+from ratings.self_introduction import chinese, english, english_credits
 
 TESTS = Path(__file__).resolve().parent
 REPO = TESTS.parent.parent
@@ -244,18 +244,18 @@ def _with_every_shortcut_disabled(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(redaction, "_PHRASE_START", re.compile(r"(?s)."))
     monkeypatch.setattr(redaction, "_as_it_is", redaction._disarm)
     monkeypatch.setattr(english, "_may_hold_here", lambda text: True)
-    monkeypatch.setattr(english, "_may_hold_signature_mark", lambda text, start: True)
+    monkeypatch.setattr(english_credits, "_may_hold_signature_mark", lambda text, start: True)
     monkeypatch.setattr(
         chinese, "_matches_at_marks", lambda text, pattern, marks: pattern.finditer(text)
     )
     monkeypatch.setattr(chinese, "_may_hold_transliterated_name", lambda text: True)
     monkeypatch.setattr(chinese, "_may_name_a_code", lambda text: True)
     monkeypatch.setattr(english, "_may_go_by", lambda text: True)
-    monkeypatch.setattr(english, "_may_hold_possessed_answer", lambda text: True)
+    monkeypatch.setattr(english_credits, "_may_hold_possessed_answer", lambda text: True)
     monkeypatch.setattr(english, "_may_name_a_program", lambda text: True)
     monkeypatch.setattr(english, "_names_a_program_noun", lambda text: True)
     monkeypatch.setattr(english, "_may_title_a_program", lambda text: True)
-    monkeypatch.setattr(english, "_may_be_powered", lambda text, start: True)
+    monkeypatch.setattr(english_credits, "_may_be_powered", lambda text, start: True)
     monkeypatch.setattr(self_introduction, "_may_hold_odd_whitespace", lambda text: True)
     monkeypatch.setattr(self_introduction, "_may_hold_english", lambda text: True)
     monkeypatch.setattr(
@@ -263,11 +263,11 @@ def _with_every_shortcut_disabled(monkeypatch: pytest.MonkeyPatch) -> None:
         "_odd_runs",
         lambda text: [run.span() for run in self_introduction._ODD_WHITESPACE.finditer(text)],
     )
-    monkeypatch.setattr(english, "_may_credit", lambda text: True)
+    monkeypatch.setattr(english_credits, "_may_credit", lambda text: True)
     monkeypatch.setattr(english, "_may_refer_to_me", lambda text: True)
-    monkeypatch.setattr(english, "_may_sign_off", lambda text, start: True)
+    monkeypatch.setattr(english_credits, "_may_sign_off", lambda text, start: True)
     monkeypatch.setattr(chinese, "_may_sign_zh", lambda text: True)
-    monkeypatch.setattr(english, "_may_sign_as_program", lambda text: True)
+    monkeypatch.setattr(english_credits, "_may_sign_as_program", lambda text: True)
     monkeypatch.setattr(chinese, "_may_sign_as_program_zh", lambda text: True)
     monkeypatch.setattr(chinese, "_may_generate_zh", lambda text: True)
 
@@ -306,32 +306,33 @@ def test_each_fast_test_lets_through_every_text_its_pattern_matches() -> None:
     for text in texts:
         if not english._may_hold_here(text):
             assert english._HERE.search(text) is None, text
-        for start in (0, max(0, len(text) - english._SIGN_OFF_REACH)):
-            if not english._may_hold_signature_mark(text, start):
-                assert english._SIGNATURE_EN.search(text, start) is None, text
-            if not english._may_be_powered(text, start):
-                assert english._POWERED_BY.search(text, start) is None, text
-                assert english._POWERED_BY_LINE.search(text, start) is None, text
+        for start in (0, max(0, len(text) - english_credits._SIGN_OFF_REACH)):
+            if not english_credits._may_hold_signature_mark(text, start):
+                assert english_credits._SIGNATURE_EN.search(text, start) is None, text
+            if not english_credits._may_be_powered(text, start):
+                assert english_credits._POWERED_BY.search(text, start) is None, text
+                assert english_credits._POWERED_BY_LINE.search(text, start) is None, text
         if not english._may_refer_to_me(text):
             assert english._REFER_TO_ME.search(text) is None, text
-        for start in (0, max(0, len(text) - english._SIGN_OFF_REACH)):
-            if not english._may_sign_off(text, start):
-                assert english._SIGNING_OFF.search(text, start) is None, text
-                assert english._OUT.search(text, start) is None, text
+        for start in (0, max(0, len(text) - english_credits._SIGN_OFF_REACH)):
+            if not english_credits._may_sign_off(text, start):
+                assert english_credits._SIGNING_OFF.search(text, start) is None, text
+                assert english_credits._OUT.search(text, start) is None, text
         if not chinese._may_sign_zh(text):
             assert chinese._SIGNED_ZH.search(text) is None, text
-        if not english._may_credit(text):
-            assert english._CREDIT_LINE.search(text) is None, text
-        if not english._may_sign_as_program(text):
-            assert english._PROGRAM_SIGNATURE_EN.search(text) is None, text
+        if not english_credits._may_credit(text):
+            assert english_credits._CREDIT_LINE.search(text) is None, text
+        if not english_credits._may_sign_as_program(text):
+            assert english_credits._PROGRAM_SIGNATURE_EN.search(text) is None, text
         if not chinese._may_sign_as_program_zh(text):
             assert chinese._PROGRAM_SIGNATURE_ZH.search(text) is None, text
         if not chinese._may_generate_zh(text):
             assert chinese._GENERATED_BY_ZH.search(text) is None, text
-        if not english._may_hold_possessed_answer(text):
-            assert english._POSSESSED_ANSWER.search(text) is None, text
+        if not english_credits._may_hold_possessed_answer(text):
+            assert english_credits._POSSESSED_ANSWER.search(text) is None, text
         if not self_introduction._may_hold_english(text):
             assert list(english.english_spans(text)) == [], text
+            assert list(english_credits.english_credit_spans(text)) == [], text
         if not self_introduction._may_hold_odd_whitespace(text):
             assert self_introduction._squeezed(text) is None, text
         assert self_introduction._odd_runs(text) == [
@@ -359,21 +360,21 @@ def test_each_fast_test_lets_through_every_text_its_pattern_matches() -> None:
     # The tests above would prove nothing if no text reached the patterns.
     assert any(english._HERE.search(text) for text in texts)
     assert any(english._GOES_BY.search(text) for text in texts)
-    assert any(english._POSSESSED_ANSWER.search(text) for text in texts)
+    assert any(english_credits._POSSESSED_ANSWER.search(text) for text in texts)
     assert any(english._NOUN_NAMED.search(text) for text in texts)
     assert any(english._NOUN_THEN_NAME.search(text) for text in texts)
-    assert any(english._POWERED_BY.search(text) for text in texts)
+    assert any(english_credits._POWERED_BY.search(text) for text in texts)
     assert any(self_introduction._squeezed(text) for text in texts)
-    assert any(english._POWERED_BY_LINE.search(text) for text in texts)
-    assert any(english._CREDIT_LINE.search(text) for text in texts)
-    assert any(english._PROGRAM_SIGNATURE_EN.search(text) for text in texts)
+    assert any(english_credits._POWERED_BY_LINE.search(text) for text in texts)
+    assert any(english_credits._CREDIT_LINE.search(text) for text in texts)
+    assert any(english_credits._PROGRAM_SIGNATURE_EN.search(text) for text in texts)
     assert any(chinese._PROGRAM_SIGNATURE_ZH.search(text) for text in texts)
     assert any(chinese._GENERATED_BY_ZH.search(text) for text in texts)
     assert any(english._REFER_TO_ME.search(text) for text in texts)
-    assert any(english._SIGNING_OFF.search(text) for text in texts)
-    assert any(english._OUT.search(text) for text in texts)
+    assert any(english_credits._SIGNING_OFF.search(text) for text in texts)
+    assert any(english_credits._OUT.search(text) for text in texts)
     assert any(chinese._SIGNED_ZH.search(text) for text in texts)
-    assert all(english._SIGNATURE_EN.search(text) for text in SIGNED[:-1])
+    assert all(english_credits._SIGNATURE_EN.search(text) for text in SIGNED[:-1])
     for pattern, _ in chinese._TRANSLITERATED_FORMS_ZH:
         assert any(pattern.search(text) for text in texts), pattern.pattern
 
