@@ -215,8 +215,9 @@ What makes X a name rather than an ordinary word, and the decisions behind it:
   words of opinion ("我，当然，", "我，其实，": _ORDINARY_PEOPLE_ZH) stay.
 - In "作为模型设计师" the maker form "作为X设计" no longer reads "模型" as a maker: a verb followed by
   师/者/员/人 is part of a job title.
-- "I am / I'm called (named, known as) X" and "My name's X" go by the rules of "I am X": "I am called to serve",
-  "I'm named after my grandmother" and "I'm known as a careful planner" have no capitalised X.
+- "I am / I'm called (named, known as) X" and "My name's X" go by the rules of "I am X": "I am
+  called to serve", "I'm named after my grandmother" and "I'm known as a careful planner" have no
+  capitalised X.
   "I go by (the name) X" counts only when a word of X is no English word or X is shaped like a
   model id ("I go by Vorbler", "I go by zq-7b"): "I go by bus", "I go by Uber" and "I go by
   Tube" are ways to travel, and a persona's "I go by Alex" stays with them.
@@ -310,10 +311,9 @@ def _spans(text: str) -> list[tuple[int, int]]:
 
 
 # A run of whitespace other than one space: a line break (with its carriage return), several
-# spaces, a no-break space or a narrow one. (A tab, rare in prose, is left to the forms that
-# allow it.) (It starts where no such whitespace stands
-# before it, so each run is found once. Chinese forms allow any whitespace between their words
-# already.)
+# spaces, a no-break space or a narrow one. It starts where no such whitespace stands before it,
+# so each run is found once. A tab, rare in prose, is left to the forms that allow it, and the
+# Chinese forms allow any whitespace between their words already.
 _ODD_WHITESPACE = re.compile(
     r"(?<![ \n\xa0\u202f])(?:(?<!\r)|(?!\n))(?! (?![ \n\xa0\u202f]|\r\n))"
     r"(?:[ \n\xa0\u202f]|\r(?=\n))+"

@@ -34,8 +34,9 @@ from ratings.self_introduction.roles import (
 )
 
 # Zorblax, signing off. / This is Zorblax, signing off: a name before "signing off" where a text,
-# line or sentence starts (read backwards from "signing off"), near the end of the text; Zorblax out! at the end of the text,
-# for an invented name only ("Lights out!", "Time out!", "Jasper out!" stay).
+# line or sentence starts (read backwards from "signing off"), near the end of the text; Zorblax
+# out! at the end of the text, for an invented name only ("Lights out!", "Time out!", "Jasper
+# out!" stay).
 _SIGNING_OFF = re.compile(
     r"[ \t]*[,—–-][ \t]*signing[ \t]+off(?=[ \t]*(?:[.!—–]|\s*\Z|\n|[ \t]+(?:now|for\s+now)\b))"
 )
