@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 from rest_framework.test import APIClient
 
@@ -80,6 +82,12 @@ def test_draft_run_shows_calls_and_cost_before_starting(admin_api, instrument, m
         ({"endpoints": ["Nope"]}, "endpoints", "does not exist"),
         ({"instrument": "nope"}, "instrument", "does not exist"),
         ({"kinds": ["self_review"]}, "kinds", "needs work_sample"),
+        # The seed column is a PostgreSQL integer: past it the database refused the row (a 500).
+        ({"seed": 2**31}, "seed", "less than or equal to 2147483647"),
+        ({"seed": -(10**20)}, "seed", "greater than or equal to -2147483648"),
+        # PostgreSQL cannot compare a text holding NUL: the lookup itself failed (a 500).
+        ({"instrument": "oip-sf\x00"}, "instrument", "Null characters are not allowed"),
+        ({"endpoints": ["Mock mock-alpha\x00"]}, "endpoints", "Null characters are not allowed"),
     ],
 )
 def test_bad_run_definitions_get_a_400_naming_the_field(
@@ -89,6 +97,27 @@ def test_bad_run_definitions_get_a_400_naming_the_field(
     assert response.status_code == 400
     assert fragment in str(response.json()[field])
     assert not Run.objects.exists() and not Trial.objects.exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("seed", [2**31, -(2**31) - 1])
+def test_a_seed_the_run_cannot_store_is_a_problem_of_the_definition(
+    instrument, mock_endpoints, seed
+):
+    from llmruns.services import RunSpec
+    from llmruns.services.definition import run_spec_problems
+
+    spec = RunSpec(
+        name="seeded",
+        instrument=instrument,
+        endpoints=list(mock_endpoints),
+        languages=["en"],
+        kinds=["interest"],
+        replications=1,
+        seed=seed,
+    )
+    assert "between -2147483648 and 2147483647" in run_spec_problems(spec)["seed"][0]
+    assert "seed" not in run_spec_problems(replace(spec, seed=2**31 - 1))
 
 
 @pytest.mark.django_db
