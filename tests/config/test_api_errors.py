@@ -107,6 +107,16 @@ def test_extra_params_with_a_nul_character_are_a_400_not_a_database_error(admin_
     assert not ModelEndpoint.objects.exists()
 
 
+@pytest.mark.parametrize("path", ["runs/", "runs/{run}/", "runs/{run}/estimate/", "endpoints/"])
+def test_an_unknown_format_is_a_400_naming_the_parameter_not_a_404(researcher_api, used_run, path):
+    url = "/api/v1/" + path.format(run=used_run.pk)
+    response = researcher_api.get(url, {"format": "csv"})
+    assert response.status_code == 400, response.content
+    assert response.json()["format"][0].startswith("'csv' is not valid; valid values: one of ")
+    assert "json" in response.json()["format"][0]
+    assert researcher_api.get(url, {"format": "json"}).status_code == 200
+
+
 def _endpoint_body(extra_params: str) -> bytes:
     """An endpoint's JSON body with `extra_params` as the raw JSON text given."""
     return (
