@@ -241,7 +241,9 @@ class CampaignViewSet(
         ],
         responses=ReviewEntrySerializer(many=True),
     )
-    @action(detail=True, methods=["get"], pagination_class=None)
+    # The whole list, unfiltered: the campaign list's filters (status, run, panel) are not this
+    # list's, and the schema would otherwise offer them here.
+    @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
     def review(self, request: Request, pk: str | None = None) -> Response:
         """The review list: each unit's original text beside its redacted text, why it is
         listed, identity patterns still in it, and its review history."""

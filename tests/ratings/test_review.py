@@ -181,6 +181,12 @@ def test_a_review_step_whose_user_is_gone_shows_by_as_null_and_the_schema_allows
     assert schema["components"]["schemas"]["ReviewEvent"]["properties"]["by"]["nullable"] is True
 
 
+def test_the_schema_offers_the_review_list_only_the_parameters_it_reads(admin_api):
+    schema = admin_api.get("/api/v1/schema/?format=json").json()
+    operation = schema["paths"]["/api/v1/campaigns/{id}/review/"]["get"]
+    assert sorted(parameter["name"] for parameter in operation["parameters"]) == ["all", "id"]
+
+
 def test_experts_and_anonymous_users_cannot_reach_the_review_list(gated, expert_api, expert1):
     assert expert_api.get(f"/api/v1/campaigns/{gated.pk}/review/").status_code == 403
     unit = _unit(gated, 1)
