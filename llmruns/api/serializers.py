@@ -48,6 +48,21 @@ class ModelEndpointSerializer(serializers.ModelSerializer):
         help_text="Price of cached prompt tokens (usage.prompt_tokens_details.cached_tokens); "
         "null means the input price.",
     )
+    price_reasoning_per_million = PriceField(
+        required=False,
+        allow_null=True,
+        help_text="Price of reasoning tokens; null means the output price.",
+    )
+    batch_price_input_per_million = PriceField(
+        required=False,
+        allow_null=True,
+        help_text="Batch input price; null: the live price less the batch discount.",
+    )
+    batch_price_output_per_million = PriceField(
+        required=False,
+        allow_null=True,
+        help_text="Batch output price; null: the live price less the batch discount.",
+    )
     extra_params = serializers.DictField(
         required=False,
         help_text="Extra request parameters sent with every call (not model, messages, api_key).",

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from decimal import Decimal
 
 import pytest
+from django.core.exceptions import ValidationError
 from rest_framework.test import APIClient
 
 from llmruns.models import ModelEndpoint, Run, Trial, TrialStatus
@@ -250,6 +252,40 @@ def test_bad_batch_limits_of_an_endpoint_get_a_400_naming_the_field(
     assert response.status_code == 400
     assert fragment in str(response.json()[field])
     assert not ModelEndpoint.objects.exists()
+
+
+PRICES = [
+    "price_input_per_million",
+    "price_cached_input_per_million",
+    "price_output_per_million",
+    "price_reasoning_per_million",
+    "batch_price_input_per_million",
+    "batch_price_output_per_million",
+]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("field", PRICES)
+def test_a_negative_price_is_a_400_naming_the_field_and_the_schema_says_so(admin_api, field):
+    # The reasoning and batch prices took a negative value, which turned estimates negative.
+    body = {"name": "priced", "base_url": "https://api.example.org/v1", "model": "m", field: "-1"}
+    response = admin_api.post("/api/v1/endpoints/", body, format="json")
+    assert response.status_code == 400
+    assert "greater than or equal to 0" in response.json()[field][0]
+    assert not ModelEndpoint.objects.exists()
+    schema = admin_api.get("/api/v1/schema/?format=json").json()
+    price = schema["components"]["schemas"]["ModelEndpointRequest"]["properties"][field]
+    assert price["pattern"] == r"^\d{1,8}(\.\d{1,4})?$"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("field", PRICES)
+def test_a_negative_price_fails_the_endpoints_own_validation(field):
+    endpoint = ModelEndpoint(name="priced", base_url="https://api.example.org/v1", model="m")
+    setattr(endpoint, field, Decimal("-1"))
+    with pytest.raises(ValidationError) as refused:
+        endpoint.full_clean()
+    assert field in refused.value.message_dict
 
 
 @pytest.mark.django_db
