@@ -1,6 +1,6 @@
-"""The API's shared machinery: the exception handler, the JSON 404 and the bounded pagination
-(no app imports and no DRF views, so settings can name them; the schema class is in
-`config.schema`).
+"""The API's shared machinery: the exception handler, the JSON 404, the bounded pagination and
+the slug lookup field (no app imports and no DRF views, so settings can name them; the schema
+class is in `config.schema`, the JSON parser in `config.parsers`).
 
 Every refusal has one of three shapes: 400 with the fields and their messages, 409 with a
 `detail` (and for deletions the `dependants` that block it), and `{"detail": ...}` for 401, 403
@@ -10,6 +10,7 @@ and 404. `config.schema` documents them for each operation.
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import ProhibitNullCharactersValidator
 from django.db.models import ProtectedError, RestrictedError
 from django.http import Http404, JsonResponse
 from django.utils.translation import gettext as _
@@ -136,3 +137,17 @@ class BoundedLimitOffsetPagination(LimitOffsetPagination):
                 parameter["schema"].update(minimum=0, maximum=MAX_OFFSET)
                 parameter["description"] = "Rows to skip before the page (default 0)."
         return parameters
+
+
+# --- fields ----------------------------------------------------------------------------------
+
+
+class SlugLookupField(serializers.SlugRelatedField):
+    """A related object named by a text field (a slug, a name): a value holding the NUL character
+    is refused with the field's 400 before the lookup, which PostgreSQL would fail with an error
+    (no text it stores can hold one)."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, str) and "\x00" in data:
+            raise serializers.ValidationError(ProhibitNullCharactersValidator.message)
+        return super().to_internal_value(data)

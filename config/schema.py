@@ -1,4 +1,5 @@
-"""The schema class that documents every operation's error responses (drf-spectacular).
+"""The schema class that documents every operation's error responses, and the security scheme
+of the personal token (drf-spectacular).
 
 It imports DRF's generic views, so it lives apart from `config.rest`, which those views'
 settings import.
@@ -8,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from drf_spectacular.contrib.knox_auth_token import KnoxTokenScheme
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.plumbing import ResolvedComponent
 from drf_spectacular.utils import OpenApiResponse
@@ -102,3 +104,10 @@ class ProjectAutoSchema(AutoSchema):
 def conflict_response(description: str) -> dict[int, Any]:
     """The 409 a state-changing action documents, for `extend_schema(responses=...)`."""
     return {409: OpenApiResponse(description=description)}
+
+
+class ApiTokenScheme(KnoxTokenScheme):
+    """The personal token's security scheme, as drf-spectacular states knox's: the project's
+    authentication class is a subclass, which knox's extension does not match."""
+
+    target_class = "careers.authentication.ApiTokenAuthentication"

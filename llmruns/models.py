@@ -109,6 +109,7 @@ class ModelEndpoint(models.Model):
         decimal_places=4,
         null=True,
         blank=True,
+        validators=[MinValueValidator(0)],
         help_text=_("Price of reasoning tokens; empty means the output price."),
     )
     capabilities = models.JSONField(
@@ -178,6 +179,7 @@ class ModelEndpoint(models.Model):
         decimal_places=4,
         null=True,
         blank=True,
+        validators=[MinValueValidator(0)],
         help_text=_("Empty: the live price less the batch discount."),
     )
     batch_price_output_per_million = models.DecimalField(
@@ -186,6 +188,7 @@ class ModelEndpoint(models.Model):
         decimal_places=4,
         null=True,
         blank=True,
+        validators=[MinValueValidator(0)],
         help_text=_("Empty: the live price less the batch discount."),
     )
     batch_discount = models.DecimalField(

@@ -10,9 +10,10 @@ from rest_framework import serializers
 
 from careers.models import Instrument, QuestionKind
 from careers.permissions import is_study_admin
+from config.rest import SlugLookupField
 from llmruns.models import ElicitationMethod, Execution, ModelEndpoint, Run, TrialStatus
 from llmruns.services import RunSpec
-from llmruns.services.definition import SUPPORTED_LANGUAGES
+from llmruns.services.definition import SEED_RANGE, SUPPORTED_LANGUAGES
 
 ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
@@ -46,6 +47,21 @@ class ModelEndpointSerializer(serializers.ModelSerializer):
         allow_null=True,
         help_text="Price of cached prompt tokens (usage.prompt_tokens_details.cached_tokens); "
         "null means the input price.",
+    )
+    price_reasoning_per_million = PriceField(
+        required=False,
+        allow_null=True,
+        help_text="Price of reasoning tokens; null means the output price.",
+    )
+    batch_price_input_per_million = PriceField(
+        required=False,
+        allow_null=True,
+        help_text="Batch input price; null: the live price less the batch discount.",
+    )
+    batch_price_output_per_million = PriceField(
+        required=False,
+        allow_null=True,
+        help_text="Batch output price; null: the live price less the batch discount.",
     )
     extra_params = serializers.DictField(
         required=False,
@@ -135,8 +151,8 @@ class ModelEndpointSerializer(serializers.ModelSerializer):
 
 class RunCreateSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=200)
-    instrument = serializers.SlugRelatedField(slug_field="slug", queryset=Instrument.objects.all())
-    endpoints = serializers.SlugRelatedField(
+    instrument = SlugLookupField(slug_field="slug", queryset=Instrument.objects.all())
+    endpoints = SlugLookupField(
         slug_field="name", queryset=ModelEndpoint.objects.all(), many=True, allow_empty=False
     )
     languages = serializers.ListField(
@@ -151,7 +167,12 @@ class RunCreateSerializer(serializers.Serializer):
         min_value=0, max_value=1, required=False, allow_null=True, default=None
     )
     max_tokens = serializers.IntegerField(min_value=1, max_value=100_000, default=600)
-    seed = serializers.IntegerField(default=0)
+    seed = serializers.IntegerField(
+        default=0,
+        min_value=SEED_RANGE[0],
+        max_value=SEED_RANGE[1],
+        help_text="Base seed; replication r sends seed + r.",
+    )
     reverse_half = serializers.BooleanField(default=True)
     rotate_templates = serializers.BooleanField(default=True)
     max_attempts = serializers.IntegerField(min_value=1, max_value=20, default=5)

@@ -54,6 +54,8 @@ REASONING_EFFORT_SCALE = {"none": 0, "minimal": 0.25, "low": 0.5, "medium": 1, "
 # median reasoning tokens replace the assumption; only the most recent ones are read.
 MIN_OBSERVED_TRIALS = 5
 MAX_OBSERVED_TRIALS = 1000
+# The seeds a run may have: its seed column (a PostgreSQL integer) holds no more.
+SEED_RANGE = (-(2**31), 2**31 - 1)
 
 
 @dataclass
@@ -134,6 +136,8 @@ def run_spec_problems(spec: RunSpec) -> dict[str, list[str]]:
         add("max_tokens", "max_tokens must be at least 1")
     if not 1 <= spec.max_attempts <= 20:
         add("max_attempts", "max_attempts must be between 1 and 20")
+    if not SEED_RANGE[0] <= spec.seed <= SEED_RANGE[1]:
+        add("seed", f"seed must be between {SEED_RANGE[0]} and {SEED_RANGE[1]}")
     problems_of_methods(spec, add)
     if spec.execution not in Execution.values:
         add(

@@ -156,7 +156,13 @@ class RedactionFiguresSerializer(serializers.Serializer):
 
 class ReviewEventSerializer(serializers.Serializer):
     action = serializers.ChoiceField(choices=ReviewAction.choices)
-    by = serializers.CharField(source="by.username", default=None)
+    by = serializers.CharField(
+        source="by.username",
+        default=None,
+        allow_null=True,
+        help_text="Who acted; null when no user is recorded (a service call without one, or a "
+        "deleted user).",
+    )
     at = serializers.DateTimeField(source="created_at")
     text_before = serializers.CharField()
     text_after = serializers.CharField()

@@ -55,8 +55,18 @@ if TYPE_CHECKING:
 
 
 class DriftParameters(serializers.Serializer):
-    block_size = serializers.IntegerField(min_value=1, max_value=10_000, default=DEFAULT_BLOCK_SIZE)
-    threshold = serializers.FloatField(min_value=0, max_value=10, default=DEFAULT_DRIFT_THRESHOLD)
+    block_size = serializers.IntegerField(
+        min_value=1,
+        max_value=10_000,
+        default=DEFAULT_BLOCK_SIZE,
+        help_text=f"Ratings per block (default {DEFAULT_BLOCK_SIZE}).",
+    )
+    threshold = serializers.FloatField(
+        min_value=0,
+        max_value=10,
+        default=DEFAULT_DRIFT_THRESHOLD,
+        help_text=f"Flag above this |mean deviation| (default {DEFAULT_DRIFT_THRESHOLD}).",
+    )
 
 
 def _number(value: object) -> object:
@@ -203,12 +213,8 @@ class CampaignViewSet(
     @extend_schema(
         request=None,
         responses=dict,
-        parameters=[
-            OpenApiParameter("block_size", int, description="Ratings per block (default 10)."),
-            OpenApiParameter(
-                "threshold", float, description="Flag above this |mean deviation| (0.75)."
-            ),
-        ],
+        # The serializer that checks them, so the schema states their bounds.
+        parameters=[DriftParameters],
     )
     @action(detail=True, methods=["get"])
     def drift(self, request: Request, pk: str | None = None) -> Response:
@@ -241,7 +247,9 @@ class CampaignViewSet(
         ],
         responses=ReviewEntrySerializer(many=True),
     )
-    @action(detail=True, methods=["get"], pagination_class=None)
+    # The whole list, unfiltered: the campaign list's filters (status, run, panel) are not this
+    # list's, and the schema would otherwise offer them here.
+    @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
     def review(self, request: Request, pk: str | None = None) -> Response:
         """The review list: each unit's original text beside its redacted text, why it is
         listed, identity patterns still in it, and its review history."""

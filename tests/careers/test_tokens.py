@@ -42,6 +42,22 @@ def test_tokens_of_a_deactivated_user_stop_working(researcher):
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize(
+    "token",
+    [
+        "\x00",  # PostgreSQL failed the lookup (a 500)
+        "vl_abc\x00def",
+        "vl_\xff\xfe",  # a header's bytes that are not UTF-8: knox failed to decode them (a 500)
+    ],
+)
+def test_a_token_that_no_token_could_be_is_a_401(researcher, token):
+    api_token_create(user=researcher)
+    response = _api(token).get("/api/v1/runs/")
+    assert response.status_code == 401
+    assert response.json() == {"detail": "Invalid token."}
+
+
+@pytest.mark.django_db
 def test_experts_get_no_token(expert1):
     from django.core.exceptions import PermissionDenied
 

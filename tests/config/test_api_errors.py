@@ -4,10 +4,13 @@ state conflicts are 409s, and the schema documents each operation's error respon
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from rest_framework.test import APIClient
 
 from careers.models import Instrument, Item
+from config.parsers import MAX_JSON_DEPTH
 from llmruns.models import ModelEndpoint, Run, Trial
 from llmruns.services import RunSpec
 from llmruns.services.definition import frozen_config
@@ -102,6 +105,51 @@ def test_extra_params_with_a_nul_character_are_a_400_not_a_database_error(admin_
         assert response.status_code == 400, extra
         assert "NUL" in response.json()["extra_params"][0]
     assert not ModelEndpoint.objects.exists()
+
+
+@pytest.mark.parametrize("path", ["runs/", "runs/{run}/", "runs/{run}/estimate/", "endpoints/"])
+def test_an_unknown_format_is_a_400_naming_the_parameter_not_a_404(researcher_api, used_run, path):
+    url = "/api/v1/" + path.format(run=used_run.pk)
+    response = researcher_api.get(url, {"format": "csv"})
+    assert response.status_code == 400, response.content
+    assert response.json()["format"][0].startswith("'csv' is not valid; valid values: one of ")
+    assert "json" in response.json()["format"][0]
+    assert researcher_api.get(url, {"format": "json"}).status_code == 200
+
+
+def _endpoint_body(extra_params: str) -> bytes:
+    """An endpoint's JSON body with `extra_params` as the raw JSON text given."""
+    return (
+        '{"name": "n", "base_url": "https://x.example/v1", "model": "m", "extra_params": '
+        + extra_params
+        + "}"
+    ).encode()
+
+
+@pytest.mark.parametrize("depth", [MAX_JSON_DEPTH + 1, 500, 5000])
+def test_a_body_nested_too_deep_is_a_400_not_a_recursion_error(admin_api, depth):
+    # 500 levels passed the decoder and exhausted the recursion limit in validation; 5000
+    # exhausted it in the decoder: both were 500s.
+    nested = "[" * (depth - 2) + "]" * (depth - 2)
+    response = admin_api.post(
+        "/api/v1/endpoints/",
+        _endpoint_body('{"a": ' + nested + "}"),
+        content_type="application/json",
+    )
+    assert response.status_code == 400, response.content
+    assert f"nested more than {MAX_JSON_DEPTH} deep" in response.json()["detail"]
+    assert not ModelEndpoint.objects.exists()
+
+
+def test_a_body_nested_to_the_bound_is_taken(admin_api):
+    nested = "[" * (MAX_JSON_DEPTH - 2) + "]" * (MAX_JSON_DEPTH - 2)
+    response = admin_api.post(
+        "/api/v1/endpoints/",
+        _endpoint_body('{"a": ' + nested + "}"),
+        content_type="application/json",
+    )
+    assert response.status_code == 201, response.content
+    assert ModelEndpoint.objects.get().extra_params == {"a": json.loads(nested)}
 
 
 def test_unmatched_api_urls_answer_json_404(researcher_api):

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from decimal import Decimal
+
 import pytest
+from django.core.exceptions import ValidationError
 from rest_framework.test import APIClient
 
 from llmruns.models import ModelEndpoint, Run, Trial, TrialStatus
@@ -80,6 +84,12 @@ def test_draft_run_shows_calls_and_cost_before_starting(admin_api, instrument, m
         ({"endpoints": ["Nope"]}, "endpoints", "does not exist"),
         ({"instrument": "nope"}, "instrument", "does not exist"),
         ({"kinds": ["self_review"]}, "kinds", "needs work_sample"),
+        # The seed column is a PostgreSQL integer: past it the database refused the row (a 500).
+        ({"seed": 2**31}, "seed", "less than or equal to 2147483647"),
+        ({"seed": -(10**20)}, "seed", "greater than or equal to -2147483648"),
+        # PostgreSQL cannot compare a text holding NUL: the lookup itself failed (a 500).
+        ({"instrument": "oip-sf\x00"}, "instrument", "Null characters are not allowed"),
+        ({"endpoints": ["Mock mock-alpha\x00"]}, "endpoints", "Null characters are not allowed"),
     ],
 )
 def test_bad_run_definitions_get_a_400_naming_the_field(
@@ -89,6 +99,27 @@ def test_bad_run_definitions_get_a_400_naming_the_field(
     assert response.status_code == 400
     assert fragment in str(response.json()[field])
     assert not Run.objects.exists() and not Trial.objects.exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("seed", [2**31, -(2**31) - 1])
+def test_a_seed_the_run_cannot_store_is_a_problem_of_the_definition(
+    instrument, mock_endpoints, seed
+):
+    from llmruns.services import RunSpec
+    from llmruns.services.definition import run_spec_problems
+
+    spec = RunSpec(
+        name="seeded",
+        instrument=instrument,
+        endpoints=list(mock_endpoints),
+        languages=["en"],
+        kinds=["interest"],
+        replications=1,
+        seed=seed,
+    )
+    assert "between -2147483648 and 2147483647" in run_spec_problems(spec)["seed"][0]
+    assert "seed" not in run_spec_problems(replace(spec, seed=2**31 - 1))
 
 
 @pytest.mark.django_db
@@ -221,6 +252,40 @@ def test_bad_batch_limits_of_an_endpoint_get_a_400_naming_the_field(
     assert response.status_code == 400
     assert fragment in str(response.json()[field])
     assert not ModelEndpoint.objects.exists()
+
+
+PRICES = [
+    "price_input_per_million",
+    "price_cached_input_per_million",
+    "price_output_per_million",
+    "price_reasoning_per_million",
+    "batch_price_input_per_million",
+    "batch_price_output_per_million",
+]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("field", PRICES)
+def test_a_negative_price_is_a_400_naming_the_field_and_the_schema_says_so(admin_api, field):
+    # The reasoning and batch prices took a negative value, which turned estimates negative.
+    body = {"name": "priced", "base_url": "https://api.example.org/v1", "model": "m", field: "-1"}
+    response = admin_api.post("/api/v1/endpoints/", body, format="json")
+    assert response.status_code == 400
+    assert "greater than or equal to 0" in response.json()[field][0]
+    assert not ModelEndpoint.objects.exists()
+    schema = admin_api.get("/api/v1/schema/?format=json").json()
+    price = schema["components"]["schemas"]["ModelEndpointRequest"]["properties"][field]
+    assert price["pattern"] == r"^\d{1,8}(\.\d{1,4})?$"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("field", PRICES)
+def test_a_negative_price_fails_the_endpoints_own_validation(field):
+    endpoint = ModelEndpoint(name="priced", base_url="https://api.example.org/v1", model="m")
+    setattr(endpoint, field, Decimal("-1"))
+    with pytest.raises(ValidationError) as refused:
+        endpoint.full_clean()
+    assert field in refused.value.message_dict
 
 
 @pytest.mark.django_db

@@ -116,6 +116,17 @@ def test_drift_api_rejects_a_bad_block_size(researcher_api, campaign):
 
 
 @pytest.mark.django_db
+def test_the_schema_states_the_drift_parameters_bounds(researcher_api):
+    schema = researcher_api.get("/api/v1/schema/?format=json").json()
+    operation = schema["paths"]["/api/v1/campaigns/{id}/drift/"]["get"]
+    parameters = {p["name"]: p["schema"] for p in operation["parameters"] if p["in"] == "query"}
+    assert parameters["block_size"]["minimum"] == 1
+    assert parameters["block_size"]["maximum"] == 10_000
+    assert parameters["threshold"]["minimum"] == 0
+    assert parameters["threshold"]["maximum"] == 10
+
+
+@pytest.mark.django_db
 def test_drift_is_not_for_experts(expert_api, campaign):
     assert expert_api.get(f"/api/v1/campaigns/{campaign.pk}/drift/").status_code == 403
 

@@ -164,6 +164,29 @@ def test_skipping_the_review_is_explicit_and_recorded(gated, admin_api, admin_us
     assert client.get("/rate/").content.decode().count('<td><a href="/rate/') == 24
 
 
+def test_a_review_step_whose_user_is_gone_shows_by_as_null_and_the_schema_allows_it(
+    gated, admin_api
+):
+    from tests.conftest import _user
+
+    departed = _user("dora_departed", None)
+    unit = _unit(gated, 1)
+    unit_review_save(unit=unit, by=departed)
+    departed.delete()
+    response = admin_api.get(f"/api/v1/campaigns/{gated.pk}/review/?all=true")
+    assert response.status_code == 200
+    (entry,) = [row for row in response.json() if row["blind_code"] == unit.blind_code]
+    assert entry["history"][0]["action"] == "approved" and entry["history"][0]["by"] is None
+    schema = admin_api.get("/api/v1/schema/?format=json").json()
+    assert schema["components"]["schemas"]["ReviewEvent"]["properties"]["by"]["nullable"] is True
+
+
+def test_the_schema_offers_the_review_list_only_the_parameters_it_reads(admin_api):
+    schema = admin_api.get("/api/v1/schema/?format=json").json()
+    operation = schema["paths"]["/api/v1/campaigns/{id}/review/"]["get"]
+    assert sorted(parameter["name"] for parameter in operation["parameters"]) == ["all", "id"]
+
+
 def test_experts_and_anonymous_users_cannot_reach_the_review_list(gated, expert_api, expert1):
     assert expert_api.get(f"/api/v1/campaigns/{gated.pk}/review/").status_code == 403
     unit = _unit(gated, 1)
