@@ -225,11 +225,18 @@ class CampaignViewSet(
         result = campaign_drift(campaign=self.get_object(), **parameters.validated_data)
         return Response(drift_payload(result))
 
-    @extend_schema(request=CampaignOpenSerializer, responses=CampaignSerializer)
+    @extend_schema(
+        request=CampaignOpenSerializer,
+        responses={
+            200: CampaignSerializer,
+            **conflict_response("The campaign is closed: reopen it instead."),
+        },
+    )
     @action(detail=True, methods=["post"])
     def open(self, request: Request, pk: str | None = None) -> Response:
         """Open a campaign awaiting review. Refused (400, field "review") while units await
-        review, unless skip_review is true, which the campaign records (who, when)."""
+        review, unless skip_review is true, which the campaign records (who, when); an open
+        campaign stays open, and a closed one is refused (409: reopen it instead)."""
         choice = CampaignOpenSerializer(data=request.data)
         choice.is_valid(raise_exception=True)
         campaign = campaign_open(

@@ -19,6 +19,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from config.errors import Conflict
 from ratings.calibration import calibrations_after_withholding
 from ratings.models import (
     Assignment,
@@ -136,9 +137,7 @@ def campaign_open(*, campaign: Campaign, by, skip_review: bool = False) -> Campa
     if campaign.status == CampaignStatus.OPEN:
         return campaign
     if campaign.status != CampaignStatus.REVIEW:
-        raise ValidationError(
-            {"status": [_("The campaign is closed; reopen it instead of opening it.")]}
-        )
+        raise Conflict(_("The campaign is closed; reopen it instead of opening it."))
     pending = Unit.objects.filter(campaign=campaign, review_status=UnitReviewStatus.PENDING)
     waiting = pending.count()
     if waiting and not skip_review:

@@ -23,7 +23,13 @@ from ratings.models import (
     UnitReviewStatus,
 )
 from ratings.redaction import REDACTION_MARKER
-from ratings.services import campaign_create, campaign_open, rating_submit, unit_review_save
+from ratings.services import (
+    campaign_close,
+    campaign_create,
+    campaign_open,
+    rating_submit,
+    unit_review_save,
+)
 from tests.ratings.conftest import build_run, queue_codes
 
 pytestmark = pytest.mark.django_db
@@ -94,6 +100,16 @@ def test_the_campaign_cannot_open_while_units_await_review(gated, admin_user, ad
     assert "await review" in response.json()["review"][0]
     gated.refresh_from_db()
     assert gated.status == CampaignStatus.REVIEW and gated.review_skipped_at is None
+
+
+def test_opening_a_closed_campaign_is_a_conflict_and_changes_nothing(gated, admin_user, admin_api):
+    campaign_open(campaign=gated, by=admin_user, skip_review=True)
+    campaign_close(campaign=gated)
+    response = admin_api.post(f"/api/v1/campaigns/{gated.pk}/open/", {}, format="json")
+    assert response.status_code == 409
+    assert response.json() == {"detail": "The campaign is closed; reopen it instead of opening it."}
+    gated.refresh_from_db()
+    assert gated.status == CampaignStatus.CLOSED and gated.closed_at is not None
 
 
 def test_approving_and_editing_every_unit_opens_it_and_experts_read_the_edit(
